@@ -1,0 +1,88 @@
+/**
+ * The VGIC's state (kvm->arch.vgic and each vcpu's vgic_cpu), as plain data.
+ * Changing this layout requires bumping the model version of the device.
+ */
+import { DEV_TYPE, VGIC_ADDR_UNDEF } from '../core/uapi.js';
+import { type IrqBank, newBank } from './irq.js';
+
+/** One vcpu's view: its private interrupts and its CPU interface. */
+export interface VgicCpu {
+  /** INTIDs 0-31. */
+  priv: IrqBank;
+  /** GICv2 SGI sources: bit n of sgiSource[i] = vcpu id n sent SGI i (irq->source). */
+  sgiSource: Uint8Array;
+  /** irq->active_source for GICv2 SGIs. */
+  activeSource: Uint8Array;
+  /**
+   * GICv2 virtual CPU interface, the fields of GICH_VMCR as vgic_vmcr holds them:
+   * ctlr packs EnableGrp0 b0, EnableGrp1 b1, AckCtl b2, FIQEn b3, CBPR b4, EOImodeNS b9.
+   */
+  ctlr: number;
+  /** Priority mask, 8-bit GICC_PMR format with the 5 implemented bits (7:3). */
+  pmr: number;
+  bpr: number;
+  abpr: number;
+  /**
+   * Active priorities (GICH_APR on a GICv2 host): bit p set while an interrupt
+   * of group priority p << 3 is active. Running priority is the lowest set bit.
+   */
+  apr: number;
+}
+
+export interface VgicState {
+  /** KVM_DEV_TYPE_ARM_VGIC_V2 or _V3 (dist->vgic_model). */
+  model: number;
+  /** vgic_init() has run (dist->initialized). */
+  initialized: boolean;
+  /** kvm_vgic_map_resources() has run at the first KVM_RUN (dist->ready). */
+  ready: boolean;
+  /** dist->nr_spis; 0 until NR_IRQS is set or init picks the default. */
+  nrSpis: number;
+  distBase: bigint;
+  cpuBase: bigint;
+  /** GICD_CTLR.Enable (dist->enabled). */
+  enabled: boolean;
+  /** dist->implementation_rev, shown in GICD_IIDR.Revision. */
+  implementationRev: number;
+  /** Set by a userspace write of GICD_IIDR: from then on userspace may write IGROUPR. */
+  v2GroupsUserWritable: boolean;
+  /** Shared bank indexed by INTID (0-31 unused), nr_irqs long once initialised. */
+  spi: IrqBank;
+  /** Per vcpu, by vcpu index. */
+  cpus: VgicCpu[];
+}
+
+export function newVgicState(model: number): VgicState {
+  return {
+    model,
+    initialized: false,
+    ready: false,
+    nrSpis: 0,
+    distBase: VGIC_ADDR_UNDEF,
+    cpuBase: VGIC_ADDR_UNDEF,
+    enabled: false,
+    implementationRev: 0,
+    v2GroupsUserWritable: false,
+    spi: newBank(0),
+    cpus: [],
+  };
+}
+
+/**
+ * vgic_allocate_private_irqs_locked(): SGIs enabled and edge, PPIs disabled
+ * and level; priority 0, not pending, not active; on v2 group 0 and
+ * targets BIT(vcpu_id), on v3 group 1.
+ */
+export function newVgicCpu(model: number, vcpuId: number): VgicCpu {
+  const priv = newBank(32);
+  priv.enabled[0] = 0xffff; // SGIs 0-15
+  priv.edge[0] = 0xffff;
+  if (model === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2) priv.targets.fill((1 << vcpuId) & 0xff);
+  else priv.group[0] = 0xffffffff;
+  return { priv, sgiSource: new Uint8Array(16), activeSource: new Uint8Array(16), ctlr: 0, pmr: 0, bpr: 0, abpr: 0, apr: 0 };
+}
+
+/** nr_irqs as the MMIO checks see it: nr_spis + 32 (32 before init). */
+export function nrIrqs(s: VgicState): number {
+  return s.nrSpis + 32;
+}

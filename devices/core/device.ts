@@ -1,0 +1,117 @@
+/**
+ * What a device family declares to plug into the Vm: its type, the
+ * architectures that register it, its attribute groups (a table), the guest
+ * frames it claims and the hooks the generic KVM code calls into.
+ *
+ * Device state is plain data (objects, arrays, numbers, booleans, bigint,
+ * typed arrays): no class instances, closures or Maps. That is what lets the
+ * Vm snapshot, digest, diff and restore any device without per-device code.
+ */
+import type { BitField } from './regtable.js';
+import type { Arch, Errno } from './uapi.js';
+import type { VmState } from './vm-state.js';
+
+/** The user buffer of a DEVICE_ATTR call, as the kernel sees it through attr.addr. */
+export interface UserBuf {
+  /** attr.addr was NULL: every get_user/put_user faults (EFAULT). */
+  readonly nullPtr: boolean;
+  /** Scalar payload on entry (set_attr, or the input of an in/out get_attr). */
+  readonly value: bigint;
+  /** Struct payload on entry, for groups whose payload is not a scalar. */
+  readonly data?: Uint8Array;
+}
+
+export interface AttrOutcome {
+  readonly errno: Errno;
+  /** What a successful get_attr wrote back. */
+  readonly value?: bigint;
+  readonly data?: Uint8Array;
+}
+
+/**
+ * The Vm as a device sees it: read access to the generic VM state and the
+ * few generic services devices call (kvm_get_vcpu_by_id and friends).
+ */
+export interface VmCtx {
+  readonly state: VmState;
+  /** kvm_get_vcpu_by_id: the vcpu index (creation order) with this id, or -1. */
+  vcpuIndexById(id: number): number;
+  /** Any vcpu has entered KVM_RUN at least once (vcpu_has_run_once). */
+  anyVcpuRan(): boolean;
+  /** The device state at a handle (for devices that look at their siblings). */
+  deviceState<T>(handle: number): T;
+  /** Device states changed address layout: the MMIO bus must be rebuilt. */
+  invalidateBus(): void;
+}
+
+/** One attribute group, a row of the device's group table. */
+export interface AttrGroup<S> {
+  readonly id: number;
+  /** The uapi name, e.g. KVM_DEV_ARM_VGIC_GRP_DIST_REGS. */
+  readonly name: string;
+  /** Payload width in bytes at attr.addr: 4, 8, 0 (none) or 'struct'. */
+  readonly payload: 0 | 4 | 8 | 'struct';
+  has(vm: VmCtx, s: S, attr: bigint): Errno;
+  get?(vm: VmCtx, s: S, attr: bigint, buf: UserBuf): AttrOutcome;
+  set?(vm: VmCtx, s: S, attr: bigint, buf: UserBuf): Errno;
+  /** Human decoding of attr within this group, e.g. "vcpu 1 GICD_ISENABLER1". */
+  describe(attr: bigint): string;
+}
+
+/** A guest-physical range a device claims. Offsets passed to mmio are relative to base. */
+export interface MmioFrame {
+  readonly base: number;
+  readonly size: number;
+  /** Device-defined frame kind, passed back to the device's mmio hook. */
+  readonly kind: number;
+  readonly name: string;
+}
+
+export interface DeviceModel<S = unknown> {
+  readonly type: number;
+  /** uapi name, e.g. KVM_DEV_TYPE_ARM_VGIC_V2. */
+  readonly typeName: string;
+  /** anon inode name (what /proc/self/fd shows), e.g. kvm-arm-vgic-v2. */
+  readonly inodeName: string;
+  readonly arches: readonly Arch[];
+  /** Bumped whenever the model's behaviour or state layout changes; traces record it. */
+  readonly modelVersion: number;
+  /** Which kvm_device_ops callbacks exist: a missing one gives EPERM (kvm_device_ioctl_attr). */
+  readonly ops: { readonly get: boolean; readonly set: boolean; readonly has: boolean };
+  readonly groups: readonly AttrGroup<S>[];
+  /** Creating it takes the VM's irqchip slot (irqchip_in_kernel). */
+  readonly isIrqchip?: boolean;
+  /** errno for a group not in the table (ENXIO for every device the reference lists). */
+  readonly unknownGroupErrno?: Errno;
+  /** ops->create, under kvm->lock. Returns the new device's state or the errno. */
+  create(vm: VmCtx): { errno: Errno; state?: S };
+  /** kvm_arch_vcpu_precreate's part that concerns this device. */
+  vcpuPrecreate?(vm: VmCtx, s: S, id: number): Errno;
+  /** Called after a vcpu was added (kvm_arch_vcpu_create's part for this device). */
+  vcpuCreated?(vm: VmCtx, s: S, index: number): void;
+  /** First KVM_RUN of any vcpu (kvm_arch_vcpu_run_pid_change's part). */
+  firstRun?(vm: VmCtx, s: S, vcpuIndex: number): Errno;
+  /** Guest frames claimed right now. */
+  frames?(s: S): readonly MmioFrame[];
+  /**
+   * A guest access of 1, 2 or 4 bytes to one of its frames, at `offset` from the
+   * frame's base. Returns what a read reads (ignored for a write).
+   */
+  mmio?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, len: number, write: boolean, value: number): number;
+  /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. */
+  mmio64?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, write: boolean, value: bigint): bigint;
+  /** KVM_ARM_SET_DEVICE_ADDR, for the irqchip that owns the legacy address path. */
+  legacySetAddr?(vm: VmCtx, s: S, id: bigint, addr: bigint): Errno;
+  /** KVM_IRQ_LINE for an in-kernel irqchip. */
+  irqLine?(vm: VmCtx, s: S, irq: number, level: number): Errno;
+  /** Register name of a guest access ("GICD_ISENABLER1"), or why it is RAZ/WI. */
+  describeMmio?(s: S, frame: number, offset: number, len: number): string;
+  /** Named bit fields of the register at a frame offset, for decoding values. */
+  registerFields?(frame: number, offset: number): readonly BitField[] | undefined;
+}
+
+/** Find a group row by id. Group tables are short; a scan is clearest. */
+export function findGroup<S>(model: DeviceModel<S>, id: number): AttrGroup<S> | undefined {
+  for (const g of model.groups) if (g.id === id) return g;
+  return undefined;
+}

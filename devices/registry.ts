@@ -1,0 +1,23 @@
+/**
+ * Every device model devrr has, by KVM_DEV_TYPE value. A new family adds one
+ * line here and nothing in recorder/, replay/ or tui/.
+ */
+import type { DeviceRegistry } from './core/vm.js';
+import { Vm } from './core/vm.js';
+import type { Arch } from './core/uapi.js';
+import { vgicV2 } from './arm-vgic/v2/device.js';
+
+export const DEVICE_MODELS: DeviceRegistry = new Map([[vgicV2.type, vgicV2]]);
+
+/** The default IPA size per architecture when a scenario names none. */
+export const DEFAULT_IPA_BITS: Record<Arch, number> = { arm64: 40, x86_64: 52, ppc64: 52, s390x: 52 };
+
+/** A Vm with every registered device model. */
+export function createVm(arch: Arch, ipaBits = DEFAULT_IPA_BITS[arch]): Vm {
+  return new Vm(DEVICE_MODELS, arch, ipaBits);
+}
+
+/** "name version" of each model, recorded in trace headers. */
+export function modelVersions(): Record<string, number> {
+  return Object.fromEntries([...DEVICE_MODELS.values()].map((m) => [m.inodeName, m.modelVersion]));
+}

@@ -204,13 +204,17 @@ export const VGIC = {
 /** All ones: what an unset VGIC base address reads as (VGIC_ADDR_UNDEF). */
 export const VGIC_ADDR_UNDEF = 0xffffffffffffffffn;
 
-/** Name tables used to parse scenarios and decode traces, one namespace per kind. */
+/**
+ * Flat name tables used to parse scenarios and decode traces. uapi names are
+ * unique across the headers, so one table per kind is enough; a new device
+ * family adds its groups and attributes here.
+ */
 export const NAMES = {
   type: DEV_TYPE as Record<string, number>,
   cap: CAP as Record<string, number>,
   flags: { KVM_CREATE_DEVICE_TEST } as Record<string, number>,
-  /** Groups are per device family; the arm64 VGIC groups live here. */
-  vgicGroup: VGIC_GRP as Record<string, number>,
+  group: { ...VGIC_GRP } as Record<string, number>,
+  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL } as Record<string, number>,
 } as const;
 
 /** Inverse lookup: the first name with this value in a table, if any. */

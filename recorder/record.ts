@@ -1,0 +1,189 @@
+/**
+ * Runs a parsed scenario against the device models: every step becomes one
+ * trace event, executed and recorded even after an earlier step failed or
+ * missed its expectation; every missed expectation becomes one line of the
+ * report (scenario.md, "What devrr record does with it").
+ */
+import { errnoName, nameOf, NAMES, VGIC_GRP } from '../devices/core/uapi.js';
+import { digestState } from '../devices/core/state.js';
+import type { AttrTarget, TraceEvent } from '../traces/events.js';
+import { payloadWidth, Session } from './execute.js';
+import type { Expect, Scenario, Step, Value } from './scenario.js';
+
+/** Where recorded events go: a trace writer, or an array in tests. */
+export interface EventSink {
+  append(ev: TraceEvent): void;
+  /** State after events [0, event): written every `checkpointEvery` events. */
+  checkpoint(event: number, state: unknown, digest: string): void;
+}
+
+export interface Miss {
+  readonly step: number;
+  readonly op: string;
+  readonly message: string;
+}
+
+export interface RecordResult {
+  readonly events: number;
+  readonly misses: readonly Miss[];
+}
+
+export interface RecordOptions {
+  /** Write a checkpoint every K events (0 = none). */
+  readonly checkpointEvery?: number;
+}
+
+/** Runs the scenario, sending each event to `sink`. */
+export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOptions = {}): RecordResult {
+  const every = opts.checkpointEvery ?? 0;
+  const session = new Session();
+  const saved = new Map<string, bigint>();
+  const devHandles: Map<string, number>[] = [new Map()];
+  const misses: Miss[] = [];
+  let count = 0;
+
+  const emit = (req: TraceEvent): TraceEvent => {
+    if (every > 0 && count > 0 && count % every === 0) {
+      const st = session.snapshot();
+      sink.checkpoint(count, st, digestState(st));
+    }
+    const ev = session.execute(req);
+    sink.append(ev);
+    count++;
+    return ev;
+  };
+
+  emit({ kind: 'create_vm', vm: 0, arch: sc.arch, ipaBits: sc.ipaBits });
+
+  const val = (v: Value): bigint => ('n' in v ? v.n : saved.get(v.ref) ?? 0n);
+
+  for (const step of sc.steps) {
+    const note = step.note !== undefined ? { note: step.note } : {};
+    const miss = (message: string) => misses.push({ step: step.index, op: step.op, message: `step ${step.index} ${describeStep(step)}: ${message}` });
+    const checkErrno = (errno: number) => {
+      const m = expectMiss(step.expect, errno);
+      if (m) miss(m);
+    };
+    const checkValue = (got: bigint, exp: Value | undefined, mask: bigint | undefined) => {
+      if (exp === undefined) return;
+      const want = val(exp);
+      const m = mask ?? 0xffffffffffffffffn;
+      if ((got & m) !== (want & m)) miss(`expected value 0x${want.toString(16)}${mask !== undefined ? ` (mask 0x${mask.toString(16)})` : ''}, got 0x${got.toString(16)}`);
+    };
+    const vm = step.vm;
+    switch (step.op) {
+      case 'create_vm': {
+        const index = session.vms.length;
+        emit({ kind: 'create_vm', vm: index, arch: step.arch, ipaBits: step.ipaBits, ...note });
+        devHandles[index] = new Map();
+        break;
+      }
+      case 'create_vcpu': {
+        const ev = emit({ kind: 'create_vcpu', vm, id: step.id, errno: 0, ...note });
+        checkErrno((ev as { errno: number }).errno);
+        break;
+      }
+      case 'create_device': {
+        const ev = emit({ kind: 'create_device', vm, type: step.type, flags: step.flags, errno: 0, handle: -1, ...note });
+        if (ev.kind === 'create_device' && step.as) devHandles[vm]!.set(step.as, ev.handle);
+        checkErrno((ev as { errno: number }).errno);
+        break;
+      }
+      case 'set_attr':
+      case 'get_attr':
+      case 'has_attr': {
+        // A name whose create_device failed has no fd: the ioctl fails with EBADF.
+        const target: AttrTarget =
+          step.dev.kind === 'device' ? { kind: 'device', handle: devHandles[vm]!.get(step.dev.name) ?? -1 } : step.dev;
+        const width = payloadWidth(session.vms[vm]!, target, step.group);
+        const value = step.value !== undefined ? BigInt.asUintN(width * 8, val(step.value)) : undefined;
+        const ev = emit({
+          kind: step.op,
+          vm,
+          target,
+          group: step.group,
+          attr: step.attr,
+          ...(value !== undefined && { value }),
+          ...(step.data && { data: step.data }),
+          ...(step.nullPtr && { nullPtr: true }),
+          errno: 0,
+          ...note,
+        });
+        checkErrno((ev as { errno: number }).errno);
+        if (ev.kind === 'get_attr' && ev.errno === 0) {
+          const got = ev.outValue ?? 0n;
+          checkValue(got, step.expectValue, step.expectMask);
+          if (step.saveAs) saved.set(step.saveAs, got);
+        } else if (step.op === 'get_attr' && step.saveAs) saved.set(step.saveAs, 0n);
+        break;
+      }
+      case 'arm_set_device_addr': {
+        const ev = emit({ kind: 'arm_set_device_addr', vm, id: val(step.id), addr: val(step.addr), errno: 0, ...note });
+        checkErrno((ev as { errno: number }).errno);
+        break;
+      }
+      case 'run_vcpu': {
+        const ev = emit({ kind: 'run_vcpu', vm, vcpu: step.vcpu, errno: 0, ...note });
+        checkErrno((ev as { errno: number }).errno);
+        break;
+      }
+      case 'mmio': {
+        const v = step.value !== undefined ? BigInt.asUintN(step.len * 8, val(step.value)) : 0n;
+        const ev = emit({ kind: 'mmio', vm, vcpu: step.vcpu, write: step.write, addr: step.addr, len: step.len, value: v, exit: false, errno: 0, ...note });
+        if (ev.kind !== 'mmio') break;
+        checkErrno(ev.errno);
+        if (!step.write) {
+          checkValue(ev.value, step.expectValue, step.expectMask);
+          if (step.saveAs) saved.set(step.saveAs, ev.value);
+        }
+        break;
+      }
+      case 'irq_line': {
+        const ev = emit({ kind: 'irq_line', vm, irq: step.irq, level: step.level, errno: 0, ...note });
+        checkErrno((ev as { errno: number }).errno);
+        break;
+      }
+      case 'hcall': {
+        const ev = emit({ kind: 'hcall', vm, vcpu: step.vcpu, nr: step.nr, args: step.args.map(val), ret: 0n, errno: 0, ...note });
+        if (ev.kind !== 'hcall') break;
+        checkErrno(ev.errno);
+        checkValue(ev.ret, step.expectValue, undefined);
+        break;
+      }
+      case 'enable_cap': {
+        const args = step.args.map((a) => ('dev' in a ? BigInt(devHandles[vm]!.get(a.dev) ?? -1) : val(a)));
+        const ev = emit({ kind: 'enable_cap', vm, vcpu: step.vcpu, cap: step.cap, args: args.map((a) => BigInt.asUintN(64, a)), errno: 0, ...note });
+        checkErrno((ev as { errno: number }).errno);
+        break;
+      }
+    }
+  }
+  return { events: count, misses };
+}
+
+/** The mismatch text for an expectation, or null when it held (or there was none). */
+export function expectMiss(exp: Expect | undefined, errno: number): string | null {
+  if (!exp) return null;
+  switch (exp.kind) {
+    case 'ok':
+      return errno === 0 ? null : `expected 0, got ${errnoName(errno)}`;
+    case 'error':
+      return errno !== 0 ? null : 'expected an error, got 0';
+    case 'errno':
+      return exp.any.includes(errno) ? null : `expected ${exp.text}, got ${errnoName(errno)}`;
+  }
+}
+
+/** "set_attr KVM_DEV_ARM_VGIC_GRP_ADDR", the way the spec's report line names a step. */
+export function describeStep(step: Step): string {
+  switch (step.op) {
+    case 'set_attr':
+    case 'get_attr':
+    case 'has_attr':
+      return `${step.op} ${nameOf(NAMES.group, step.group) ?? nameOf(VGIC_GRP, step.group) ?? `group ${step.group}`}`;
+    case 'create_device':
+      return `create_device ${nameOf(NAMES.type, step.type) ?? `type ${step.type}`}`;
+    default:
+      return step.op;
+  }
+}

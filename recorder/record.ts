@@ -31,6 +31,8 @@ export interface RecordResult {
 export interface RecordOptions {
   /** Write a checkpoint every K events (0 = none). */
   readonly checkpointEvery?: number;
+  /** Also checkpoint the final state, after the last event. */
+  readonly finalCheckpoint?: boolean;
 }
 
 /** Runs the scenario, sending each event to `sink`. */
@@ -157,6 +159,10 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         break;
       }
     }
+  }
+  if (opts.finalCheckpoint) {
+    const st = session.snapshot();
+    sink.checkpoint(count, st, digestState(st));
   }
   return { events: count, misses };
 }

@@ -276,6 +276,17 @@ export class Vm implements VmCtx {
     return b.model.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
   }
 
+  /** Whether some device claims an access of `len` bytes at `addr` (no side effects). */
+  mmioClaimed(addr: number, len: number): boolean {
+    return this.findBus(addr, len) !== undefined;
+  }
+
+  /** The device frame an address falls in, for decoding: handle, model, frame and offset. */
+  frameAt(addr: number, len: number): { handle: number; model: DeviceModel<any>; frame: MmioFrame; offset: number } | undefined {
+    const b = this.findBus(addr, len);
+    return b && { handle: b.handle, model: b.model, frame: b.frame, offset: addr - b.start };
+  }
+
   /** The frames devices claim now, for decoding addresses. */
   frames(): { handle: number; frame: MmioFrame }[] {
     return this.busEntries().map((b) => ({ handle: b.handle, frame: b.frame }));

@@ -1,0 +1,44 @@
+import { Session } from '../../recorder/execute.js';
+import { describeEvent, eventToJson } from '../../replay/decode.js';
+import { type Command, intOption, toJson, UsageError } from '../cli.js';
+import { openTrace, traceWarnings } from '../open-trace.js';
+
+export const dumpCommand: Command = {
+  name: 'dump',
+  summary: 'list the events of a trace, decoded',
+  usage: 'devrr dump TRACE.devrr [--json] [--from N] [--to N]',
+  help: `Lists the events of TRACE with the kernel's names: device types, attribute
+groups and attributes, registers by spec name with their bit fields, IRQs
+and errnos. Events [from, to) are listed (to is exclusive).
+
+Options:
+  --json        one JSON object per line, with at least "i" and "kind"
+  --from N      first event to list (default 0)
+  --to N        list up to, not including, event N (default: all)`,
+  options: { json: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' } },
+  run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new UsageError('devrr dump: give one TRACE (see devrr dump --help)');
+    const t = openTrace(positionals[0]!);
+    try {
+      const damaged = traceWarnings(t, io);
+      const from = intOption('dump', values, 'from', 0)!;
+      const to = Math.min(intOption('dump', values, 'to', t.eventCount)!, t.eventCount);
+      // Names of registers and devices depend on the VM's layout at each
+      // event, so the models run alongside: each event is decoded against the
+      // state just before it.
+      const session = new Session();
+      for (const ev of t.events(0, to)) {
+        if (ev.i >= from) io.out(values.json ? toJson(eventToJson(stripIndex(ev), ev.i, session)) : `${String(ev.i).padStart(7)}  ${describeEvent(stripIndex(ev), session)}`);
+        session.execute(stripIndex(ev));
+      }
+      return damaged ? 2 : 0;
+    } finally {
+      t.close();
+    }
+  },
+};
+
+function stripIndex<T extends { i: number }>(ev: T): Omit<T, 'i'> {
+  const { i: _i, ...rest } = ev;
+  return rest;
+}

@@ -1,0 +1,69 @@
+import { statSync } from 'node:fs';
+import { nameOf, NAMES } from '../../devices/core/uapi.js';
+import { type Command, toJson, UsageError } from '../cli.js';
+import { openTrace, traceWarnings } from '../open-trace.js';
+
+export const infoCommand: Command = {
+  name: 'info',
+  summary: 'header, devices, event counts and checkpoints of a trace',
+  usage: 'devrr info TRACE.devrr [--json]',
+  help: `Shows TRACE's header (format version, devrr version, architecture, device
+model versions), the VMs and devices it creates, event counts by kind, its
+checkpoints, and whether it was closed cleanly.
+
+Options:
+  --json    {"format_version": ..., "arch": ..., "events": N, "devices": [...], ...}`,
+  options: { json: { type: 'boolean' } },
+  run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new UsageError('devrr info: give one TRACE (see devrr info --help)');
+    const file = positionals[0]!;
+    const t = openTrace(file);
+    try {
+      const damaged = traceWarnings(t, io);
+      const counts: Record<string, number> = {};
+      const devices: { vm: number; handle: number; type: number; type_name: string | null; event: number }[] = [];
+      const vms: { vm: number; arch: string; ipa_bits: number; event: number }[] = [];
+      let vcpus = 0;
+      for (const ev of t.events()) {
+        counts[ev.kind] = (counts[ev.kind] ?? 0) + 1;
+        if (ev.kind === 'create_vm') vms.push({ vm: ev.vm, arch: ev.arch, ipa_bits: ev.ipaBits, event: ev.i });
+        if (ev.kind === 'create_device' && ev.errno === 0 && ev.handle >= 0) devices.push({ vm: ev.vm, handle: ev.handle, type: ev.type, type_name: nameOf(NAMES.type, ev.type) ?? null, event: ev.i });
+        if (ev.kind === 'create_vcpu' && ev.errno === 0) vcpus++;
+      }
+      const h = t.header;
+      const bytes = statSync(file).size;
+      const info = {
+        file,
+        format_version: h.formatVersion.join('.'),
+        devrr_version: h.devrrVersion,
+        arch: h.arch,
+        ipa_bits: h.ipaBits,
+        models: h.models,
+        events: t.eventCount,
+        event_counts: counts,
+        vms,
+        vcpus,
+        devices,
+        checkpoint_every: h.checkpointEvery,
+        checkpoints: t.checkpoints.map((c) => ({ event: c.event, digest: c.digest })),
+        chunks: t.chunks.length,
+        complete: t.complete,
+        bytes,
+        bytes_per_event: t.eventCount ? +(bytes / t.eventCount).toFixed(2) : 0,
+      };
+      if (values.json) io.out(toJson(info));
+      else {
+        io.out(`${file}: devrr trace format ${info.format_version}, written by devrr ${info.devrr_version}${t.complete ? '' : ' (not closed cleanly)'}`);
+        io.out(`  arch ${h.arch}, ipa_bits ${h.ipaBits}; models: ${Object.entries(h.models).map(([k, v]) => `${k} v${v}`).join(', ')}`);
+        io.out(`  ${t.eventCount} events in ${t.chunks.length} chunks, ${bytes} bytes (${info.bytes_per_event} bytes/event)`);
+        io.out(`  events: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+        io.out(`  VMs: ${vms.map((v) => `vm ${v.vm} ${v.arch}`).join(', ')}; ${vcpus} vcpu(s)`);
+        for (const d of devices) io.out(`  device: vm ${d.vm} dev ${d.handle} ${d.type_name ?? `type ${d.type}`} (created at event ${d.event})`);
+        io.out(`  checkpoints: ${t.checkpoints.length}${h.checkpointEvery ? ` (every ${h.checkpointEvery} events)` : ''}`);
+      }
+      return damaged ? 2 : 0;
+    } finally {
+      t.close();
+    }
+  },
+};

@@ -1,0 +1,48 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseScenario } from '../../recorder/scenario.js';
+import { recordToFile } from '../../recorder/trace-file.js';
+import { replay } from '../../replay/engine.js';
+import { formatReport } from '../../replay/report.js';
+import { TraceReader } from '../../traces/reader.js';
+import { type Command, UsageError } from '../cli.js';
+
+/** The example `npm start` runs. */
+export const DEFAULT_EXAMPLE = fileURLToPath(new URL('../../traces/examples/vgic-v2-bringup.json', import.meta.url));
+
+export const startCommand: Command = {
+  name: 'start',
+  summary: 'record a bundled example scenario, replay it and print the report',
+  usage: 'devrr start [SCENARIO.json]',
+  help: `The first thing to run: records SCENARIO.json (default: the bundled
+2-vcpu GICv2 bring-up, traces/examples/vgic-v2-bringup.json) into a
+temporary trace, replays it against fresh models and prints the replay
+report with the first events decoded.`,
+  options: {},
+  run({ positionals }, io) {
+    if (positionals.length > 1) throw new UsageError('devrr start: give at most one SCENARIO.json');
+    const file = positionals[0] ?? DEFAULT_EXAMPLE;
+    const sc = parseScenario(readFileSync(file, 'utf8'), file);
+    const dir = mkdtempSync(join(tmpdir(), 'devrr-start-'));
+    try {
+      const trace = join(dir, 'example.devrr');
+      const rec = recordToFile(sc, trace);
+      io.out(`recorded ${rec.events} events from ${file}${rec.misses.length ? `, ${rec.misses.length} expectation(s) missed:` : ', every expectation held'}`);
+      for (const m of rec.misses) io.out(`  ${m.message}`);
+      const t = TraceReader.open(trace);
+      try {
+        const r = replay(t);
+        io.out(formatReport(r, t, 'the recorded trace'));
+        io.out('');
+        io.out('Next: devrr record SCENARIO.json -o t.devrr; devrr dump t.devrr; devrr replay t.devrr (devrr --help lists every command)');
+        return r.divergence || rec.misses.length ? 1 : 0;
+      } finally {
+        t.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,199 @@
+/**
+ * The benchmark suite behind `devrr bench`: every speed figure is measured
+ * beside its baseline in the same run, on the same events, on this machine.
+ *
+ * Workload: a 4-vcpu GICv2 guest taking interrupts: a device raises an SPI
+ * (KVM_IRQ_LINE), the target vcpu acknowledges it (GICC_IAR) and ends it
+ * (GICC_EOIR), vcpus exchange SGIs (GICD_SGIR), and the guest driver pokes
+ * distributor registers (enables, priorities) in between: the MMIO/IRQ mix
+ * that dominates real traces.
+ */
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { digestState } from '../devices/core/state.js';
+import { sameResult, Session } from '../recorder/execute.js';
+import { traceHeader } from '../recorder/trace-file.js';
+import type { TraceEvent } from '../traces/events.js';
+import { eventFromJsonLine, eventToJsonLine } from '../traces/jsonl.js';
+import { TraceReader } from '../traces/reader.js';
+import { TraceWriter } from '../traces/writer.js';
+import { replay } from './engine.js';
+
+const DIST = 0x8000000;
+const CPU = 0x8010000;
+const VCPUS = 4;
+const spi = (n: number) => (1 << 24) | n;
+
+/** The set-up prefix: VM, vcpus, a VGIC v2 with its frames, enables and priorities. */
+function* setup(): Generator<TraceEvent> {
+  yield { kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 };
+  for (let id = 0; id < VCPUS; id++) yield { kind: 'create_vcpu', vm: 0, id, errno: 0 };
+  yield { kind: 'create_device', vm: 0, type: 5, flags: 0, errno: 0, handle: -1 };
+  const dev = { kind: 'device', handle: 0 } as const;
+  yield { kind: 'set_attr', vm: 0, target: dev, group: 3, attr: 0n, value: 128n, errno: 0 };
+  yield { kind: 'set_attr', vm: 0, target: dev, group: 0, attr: 0n, value: BigInt(DIST), errno: 0 };
+  yield { kind: 'set_attr', vm: 0, target: dev, group: 0, attr: 1n, value: BigInt(CPU), errno: 0 };
+  yield { kind: 'set_attr', vm: 0, target: dev, group: 4, attr: 0n, errno: 0 };
+  const w = (vcpu: number, addr: number, value: number): TraceEvent => ({ kind: 'mmio', vm: 0, vcpu, write: true, addr, len: 4, value: BigInt(value >>> 0), exit: false, errno: 0 });
+  yield w(0, DIST, 1); // GICD_CTLR.Enable
+  yield w(0, DIST + 0x104, 0xffffffff); // enable SPIs 32-63
+  yield w(0, DIST + 0x108, 0xffffffff); // enable SPIs 64-95
+  for (let n = 32; n < 96; n += 4) yield w(0, DIST + 0x800 + n, 0x08040201); // spread targets over the 4 vcpus
+  for (let v = 0; v < VCPUS; v++) {
+    yield w(v, CPU + 0x4, 0xf0); // GICC_PMR
+    yield w(v, CPU, 1); // GICC_CTLR.EnableGrp0
+  }
+}
+
+/** One round of guest activity: about 12 events. */
+function* round(k: number): Generator<TraceEvent> {
+  const n = 32 + (k % 64);
+  const target = (n - 32) % VCPUS; // ITARGETSR byte i targets vcpu i
+  const r = (vcpu: number, addr: number): TraceEvent => ({ kind: 'mmio', vm: 0, vcpu, write: false, addr, len: 4, value: 0n, exit: false, errno: 0 });
+  const w = (vcpu: number, addr: number, value: number): TraceEvent => ({ kind: 'mmio', vm: 0, vcpu, write: true, addr, len: 4, value: BigInt(value >>> 0), exit: false, errno: 0 });
+  yield { kind: 'irq_line', vm: 0, irq: spi(n), level: 1, errno: 0 };
+  yield r(target, CPU + 0xc); // GICC_IAR
+  yield w(target, CPU + 0x10, n); // GICC_EOIR
+  yield { kind: 'irq_line', vm: 0, irq: spi(n), level: 0, errno: 0 };
+  const from = k % VCPUS;
+  const to = (from + 1) % VCPUS;
+  yield w(from, DIST + 0xf00, ((1 << to) << 16) | (k & 15)); // GICD_SGIR
+  yield r(to, CPU + 0xc);
+  yield w(to, CPU + 0x10, (k & 15) | (from << 10));
+  yield r(from, DIST + 0x104); // GICD_ISENABLER1
+  yield w(from, DIST + 0x400 + (n & ~3), 0xa0a0a0a0); // GICD_IPRIORITYR
+  yield r(from, CPU + 0x14); // GICC_RPR
+  yield r(to, DIST + 0x4); // GICD_TYPER
+  yield r(from, CPU + 0x18); // GICC_HPPIR
+}
+
+/** Exactly `total` workload events (set-up first, then rounds). */
+export function* workload(total: number): Generator<TraceEvent> {
+  let n = 0;
+  for (const ev of setup()) {
+    if (n++ >= total) return;
+    yield ev;
+  }
+  for (let k = 0; ; k++) for (const ev of round(k)) {
+    if (n++ >= total) return;
+    yield ev;
+  }
+}
+
+export interface BenchResult {
+  events: number;
+  record_events_per_s: number;
+  replay_events_per_s: number;
+  decode_events_per_s: number;
+  jsonl_replay_events_per_s: number;
+  replay_speedup_vs_jsonl: number;
+  bytes_per_event: number;
+  jsonl_bytes_per_event: number;
+  peak_rss_mb: number;
+  diverged: number;
+}
+
+function rate(n: number, ms: number): number {
+  return Math.round(n / (ms / 1000));
+}
+
+/** Runs the suite on `events` events; `log` gets progress lines. */
+export function runBench(events: number, log: (line: string) => void = () => {}): BenchResult {
+  const dir = mkdtempSync(join(tmpdir(), 'devrr-bench-'));
+  try {
+    const trace = join(dir, 'bench.devrr');
+    const jsonl = join(dir, 'bench.jsonl');
+
+    // Record: execute each event against the models and write it to the trace.
+    log(`recording ${events} events...`);
+    let t0 = performance.now();
+    const session = new Session();
+    const w = TraceWriter.create(trace, traceHeader({ arch: 'arm64', ipaBits: 40 }, 1 << 20));
+    let i = 0;
+    for (const req of workload(events)) {
+      if (i > 0 && i % (1 << 20) === 0) {
+        const st = session.snapshot();
+        w.checkpoint(i, st, digestState(st));
+      }
+      w.append(session.execute(req));
+      i++;
+    }
+    w.close();
+    const recordMs = performance.now() - t0;
+
+    // The baseline's input: the same recorded events as JSON lines (not timed).
+    log('writing the JSON-lines baseline...');
+    const reader = TraceReader.open(trace);
+    const fd = openSync(jsonl, 'w');
+    let buf: string[] = [];
+    for (const ev of reader.events()) {
+      const { i: _i, ...plain } = ev;
+      buf.push(eventToJsonLine(plain as TraceEvent));
+      if (buf.length >= 65536) {
+        writeSync(fd, buf.join('\n') + '\n');
+        buf = [];
+      }
+    }
+    if (buf.length) writeSync(fd, buf.join('\n') + '\n');
+    closeSync(fd);
+
+    log('replaying the trace...');
+    t0 = performance.now();
+    const rep = replay(reader);
+    const replayMs = performance.now() - t0;
+
+    log('decoding only...');
+    t0 = performance.now();
+    let touched = 0;
+    for (let k = 0; k < reader.chunks.length; k++) {
+      const c = reader.readChunk(k);
+      let acc = 0;
+      for (let j = 0; j < c.count; j++) acc += c.index[j]!;
+      for (let j = 0; j < c.values.length; j++) acc ^= c.values[j]!;
+      touched += c.count + (acc & 0);
+    }
+    const decodeMs = performance.now() - t0;
+    reader.close();
+
+    log('replaying the JSON-lines baseline...');
+    t0 = performance.now();
+    const base = new Session();
+    let diverged = rep.divergence ? 1 : 0;
+    const text = readFileSync(jsonl, 'utf8');
+    let start = 0;
+    let n = 0;
+    while (start < text.length) {
+      const end = text.indexOf('\n', start);
+      const ev = eventFromJsonLine(text.slice(start, end));
+      if (!sameResult(ev, base.execute(ev))) diverged++;
+      start = end + 1;
+      n++;
+    }
+    const jsonlMs = performance.now() - t0;
+
+    const bytes = statSync(trace).size;
+    return {
+      events,
+      record_events_per_s: rate(events, recordMs),
+      replay_events_per_s: rate(rep.events, replayMs),
+      decode_events_per_s: rate(touched, decodeMs),
+      jsonl_replay_events_per_s: rate(n, jsonlMs),
+      replay_speedup_vs_jsonl: +(jsonlMs / replayMs).toFixed(2),
+      bytes_per_event: +(bytes / events).toFixed(2),
+      jsonl_bytes_per_event: +(statSync(jsonl).size / events).toFixed(2),
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      diverged,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A scenario-free way to get a trace of the bench workload (tests, examples). */
+export function writeWorkloadTrace(path: string, events: number): void {
+  const session = new Session();
+  const w = TraceWriter.create(path, traceHeader({ arch: 'arm64', ipaBits: 40 }, 0));
+  for (const req of workload(events)) w.append(session.execute(req));
+  w.close();
+}

@@ -1,0 +1,132 @@
+/**
+ * Decoding events into the kernel's names: device types, attribute groups
+ * and attributes (from each device's group table), registers by spec name
+ * with their bit fields (from the register tables), IRQ numbers, errnos.
+ * Names that depend on the VM's layout at that moment (which device a
+ * handle is, which frame an address falls in) come from a Session that has
+ * replayed up to just before the event.
+ */
+import { findGroup } from '../devices/core/device.js';
+import { decodeFields } from '../devices/core/regtable.js';
+import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
+import type { Session } from '../recorder/execute.js';
+import type { AttrTarget, TraceEvent } from '../traces/events.js';
+
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
+function targetName(t: AttrTarget, session: Session | undefined, vm: number): string {
+  if (t.kind === 'vm') return 'vm';
+  if (t.kind === 'vcpu') return `vcpu:${t.id}`;
+  const v = session?.vms[vm];
+  const d = v?.state.devices[t.handle];
+  return d ? `dev ${t.handle} (${v!.modelOf(t.handle).inodeName})` : `dev ${t.handle}`;
+}
+
+/** Group and attribute names for an attribute event. */
+export function attrNames(ev: Extract<TraceEvent, { group: number }>, session?: Session): { group: string; attr: string } {
+  let group = nameOf(NAMES.group, ev.group) ?? `group ${ev.group}`;
+  let attr = hex(ev.attr);
+  const v = session?.vms[ev.vm];
+  if (ev.target.kind === 'device' && v?.state.devices[ev.target.handle]) {
+    const g = findGroup(v.modelOf(ev.target.handle), ev.group);
+    if (g) {
+      group = g.name;
+      attr = g.describe(ev.attr);
+    }
+  }
+  return { group, attr };
+}
+
+/** arm64 KVM_IRQ_LINE decoding: "SPI 42", "PPI 27 vcpu 1", "CPU IRQ vcpu 0". */
+export function describeIrq(irq: number, arch = 'arm64'): string {
+  if (arch !== 'arm64') return `GSI ${irq}`;
+  const type = (irq >>> 24) & 0xf;
+  const vcpu = ((irq >>> 16) & 0xff) + ((irq >>> 28) & 0xf) * 256;
+  const num = irq & 0xffff;
+  switch (type) {
+    case 0:
+      return `CPU ${num === 0 ? 'IRQ' : num === 1 ? 'FIQ' : num} vcpu ${vcpu}`;
+    case 1:
+      return `SPI ${num}`;
+    case 2:
+      return `PPI ${num} vcpu ${vcpu}`;
+    default:
+      return `irq ${hex(irq)} (type ${type})`;
+  }
+}
+
+/** Register name and decoded bit fields of a guest access, if a device claims it. */
+export function mmioNames(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { reg: string; fields: string } {
+  const vm = session?.vms[ev.vm];
+  const f = vm?.frameAt(ev.addr, ev.len);
+  if (!vm || !f) return { reg: ev.exit ? 'unclaimed (exit to VMM)' : '?', fields: '' };
+  const st = vm.state.devices[f.handle]!.state;
+  const reg = f.model.describeMmio?.(st, f.frame.kind, f.offset, ev.len) ?? `${f.frame.name}+${hex(f.offset)}`;
+  const fl = f.model.registerFields?.(f.frame.kind, f.offset);
+  return { reg, fields: fl && ev.len === 4 ? decodeFields(Number(ev.value), fl) : '' };
+}
+
+function result(errno: number): string {
+  return errno ? ` -> ${errnoName(errno)}` : '';
+}
+
+/** One line describing an event, in the kernel's names. */
+export function describeEvent(ev: TraceEvent, session?: Session): string {
+  const vmTag = ev.vm ? `[vm ${ev.vm}] ` : '';
+  switch (ev.kind) {
+    case 'create_vm':
+      return `${vmTag}create_vm ${ev.arch} ipa_bits=${ev.ipaBits}`;
+    case 'create_vcpu':
+      return `${vmTag}create_vcpu id=${ev.id}${result(ev.errno)}`;
+    case 'create_device':
+      return `${vmTag}create_device ${nameOf(NAMES.type, ev.type) ?? `type ${ev.type}`}${ev.flags ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ev.handle >= 0 ? ` -> dev ${ev.handle}` : ' -> 0'}`;
+    case 'set_attr':
+    case 'get_attr':
+    case 'has_attr': {
+      const n = attrNames(ev, session);
+      const input = ev.nullPtr ? ' addr=NULL' : ev.value !== undefined ? ` value=${hex(ev.value)}` : ev.data ? ` data=${Buffer.from(ev.data).toString('hex')}` : '';
+      const out = ev.kind === 'get_attr' && ev.errno === 0 ? ` -> ${ev.outValue !== undefined ? hex(ev.outValue) : ev.outData ? Buffer.from(ev.outData).toString('hex') : '0'}` : result(ev.errno);
+      return `${vmTag}${ev.kind} ${targetName(ev.target, session, ev.vm)} ${n.group} ${n.attr}${input}${out}`;
+    }
+    case 'arm_set_device_addr':
+      return `${vmTag}arm_set_device_addr id=${hex(ev.id)} addr=${hex(ev.addr)}${result(ev.errno)}`;
+    case 'run_vcpu':
+      return `${vmTag}run_vcpu ${ev.vcpu}${result(ev.errno)}`;
+    case 'mmio': {
+      const n = mmioNames(ev, session);
+      const fields = n.fields ? ` [${n.fields}]` : '';
+      const v = `${hex(ev.value)}${fields}`;
+      return `${vmTag}mmio vcpu ${ev.vcpu} ${ev.write ? 'write' : 'read '} ${n.reg} @${hex(ev.addr)}/${ev.len} ${ev.write ? `<- ${v}` : `-> ${v}`}${ev.exit ? ' (exit)' : ''}${result(ev.errno)}`;
+    }
+    case 'irq_line':
+      return `${vmTag}irq_line ${describeIrq(ev.irq, session?.vms[ev.vm]?.state.arch)} level=${ev.level}${result(ev.errno)}`;
+    case 'enable_cap':
+      return `${vmTag}enable_cap ${nameOf(NAMES.cap, ev.cap) ?? `cap ${ev.cap}`}${ev.vcpu >= 0 ? ` vcpu ${ev.vcpu}` : ''} args=[${ev.args.map(hex).join(', ')}]${result(ev.errno)}`;
+    case 'hcall':
+      return `${vmTag}hcall vcpu ${ev.vcpu} nr=${hex(ev.nr)} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${result(ev.errno)}`;
+  }
+}
+
+/** An event as JSON-safe plain data (bigints as hex strings), with decoded names beside the numbers. */
+export function eventToJson(ev: TraceEvent, i: number, session?: Session): Record<string, unknown> {
+  const o: Record<string, unknown> = { i };
+  for (const [k, v] of Object.entries(ev)) {
+    if (typeof v === 'bigint') o[k] = hex(v);
+    else if (v instanceof Uint8Array) o[k] = Buffer.from(v).toString('hex');
+    else if (Array.isArray(v)) o[k] = v.map((x) => (typeof x === 'bigint' ? hex(x) : x));
+    else o[k] = v;
+  }
+  if ('errno' in ev) o.errno_name = errnoName(ev.errno);
+  if (ev.kind === 'set_attr' || ev.kind === 'get_attr' || ev.kind === 'has_attr') {
+    const n = attrNames(ev, session);
+    o.group_name = n.group;
+    o.attr_name = n.attr;
+  } else if (ev.kind === 'mmio') {
+    const n = mmioNames(ev, session);
+    o.reg = n.reg;
+    if (n.fields) o.fields = n.fields;
+  } else if (ev.kind === 'irq_line') o.irq_name = describeIrq(ev.irq, session?.vms[ev.vm]?.state.arch);
+  else if (ev.kind === 'create_device') o.type_name = nameOf(NAMES.type, ev.type) ?? null;
+  o.text = describeEvent(ev, session);
+  return o;
+}

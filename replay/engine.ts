@@ -86,7 +86,12 @@ export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport
         const lo = chunk.values[vi]!;
         const words = shape.len === 8 ? 2 : 1;
         vi += words;
-        if (fastMmio(session, shape, lo)) continue;
+        const f = fastMmio(session, shape, lo);
+        if (f === FAST_OK) continue;
+        if (f !== FAST_SKIP) {
+          const recorded = chunk.event(j);
+          return { events: i, checkpoints: checked, divergence: resultDivergence(src, i, recorded, { ...recorded, value: BigInt(f) } as MmioEvent) };
+        }
       }
       const recorded = chunk.event(j);
       const replayed = session.execute(recorded);
@@ -104,25 +109,25 @@ export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport
   return { events: to, checkpoints: checked, divergence: null };
 }
 
+const FAST_SKIP = -1;
+const FAST_OK = -2;
+
 /**
  * The MMIO fast path: a 1/2/4-byte access by a vcpu that has already run,
- * on a live VM, recorded without error. Returns true when it handled the
- * event and the result matched; false sends the event down the general path
- * (which also produces the divergence report when it does not match).
+ * on a live VM, recorded without error and claimed by a device. Returns
+ * FAST_SKIP when the event is not eligible (nothing was executed: the
+ * general path runs it), FAST_OK when it ran and matched, or, when it ran and
+ * a read returned something else, the value it returned.
  */
-function fastMmio(session: Session, shape: MmioEvent, lo: number): boolean {
-  if (shape.len === 8 || shape.errno !== 0) return false;
+function fastMmio(session: Session, shape: MmioEvent, lo: number): number {
+  if (shape.len === 8 || shape.errno !== 0 || shape.exit) return FAST_SKIP;
   const vm = session.vms[shape.vm];
-  if (!vm || vm.state.dead) return false;
+  if (!vm || vm.state.dead) return FAST_SKIP;
   const idx = vm.vcpuIndexById(shape.vcpu);
-  if (idx < 0 || !vm.state.vcpus[idx]!.ran) return false;
-  if (shape.exit) {
-    // Recorded as an exit: it must still be one. Probing is free of side effects.
-    return vm.mmioClaimed(shape.addr, shape.len) ? false : true;
-  }
+  if (idx < 0 || !vm.state.vcpus[idx]!.ran) return FAST_SKIP;
   const v = vm.mmioFast(idx, shape.write, shape.addr, shape.len, lo);
-  if (v < 0) return false;
-  return shape.write || v === lo;
+  if (v < 0) return FAST_SKIP; // no device claims it: nothing ran
+  return shape.write || v === lo ? FAST_OK : v;
 }
 
 /** The replayed state just before event `i`, by replaying [0, i) again. */

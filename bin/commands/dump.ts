@@ -1,5 +1,7 @@
 import { Session } from '../../recorder/execute.js';
 import { describeEvent, eventToJson } from '../../replay/decode.js';
+import type { TraceEvent } from '../../traces/events.js';
+import type { IndexedEvent } from '../../traces/reader.js';
 import { type Command, intOption, toJson, UsageError } from '../cli.js';
 import { openTrace, traceWarnings } from '../open-trace.js';
 
@@ -38,7 +40,7 @@ Options:
   },
 };
 
-function stripIndex<T extends { i: number }>(ev: T): Omit<T, 'i'> {
+function stripIndex(ev: IndexedEvent): TraceEvent {
   const { i: _i, ...rest } = ev;
-  return rest;
+  return rest as TraceEvent;
 }

@@ -1,0 +1,136 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, truncateSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { tempDir } from '../tmp.js';
+import { devrr } from './run.js';
+
+const dir = tempDir();
+const EX = 'traces/examples/vgic-v2-bringup.json';
+
+test('devrr --version and --help (the real binary)', () => {
+  const v = execFileSync('node', ['bin/devrr.js', '--version'], { encoding: 'utf8' });
+  expect(v).toMatch(/^devrr \d+\.\d+\.\d+\n$/);
+  const h = execFileSync('node', ['bin/devrr.js', '--help'], { encoding: 'utf8' });
+  for (const c of ['record', 'replay', 'dump', 'info', 'bench']) expect(h).toContain(c);
+});
+
+test('every command has --help', async () => {
+  for (const c of ['record', 'replay', 'dump', 'info', 'bench', 'start']) {
+    const r = await devrr(c, '--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`Usage: devrr ${c}`);
+  }
+});
+
+test('record then replay: exit 0, and the report says so', async () => {
+  const t = join(dir, 'b.devrr');
+  expect((await devrr('record', EX, '-o', t)).code).toBe(0);
+  const r = await devrr('replay', t);
+  expect(r.code).toBe(0);
+  expect(r.out).toMatch(/no divergence/);
+  const j = JSON.parse((await devrr('replay', t, '--json')).out);
+  expect(j.divergence).toBeNull();
+  expect(j.events).toBeGreaterThan(30);
+});
+
+test('record: a missed expectation prints the spec line and exits 1, and the trace is still written', async () => {
+  const sc = join(dir, 'miss.json');
+  writeFileSync(sc, JSON.stringify({ arch: 'arm64', steps: [
+    { op: 'create_device', type: 'KVM_DEV_TYPE_ARM_VGIC_V2', as: 'gic' },
+    { op: 'set_attr', dev: 'gic', group: 'KVM_DEV_ARM_VGIC_GRP_ADDR', attr: 'KVM_VGIC_V2_ADDR_TYPE_DIST', value: '0x8000000' },
+    { op: 'set_attr', dev: 'gic', group: 'KVM_DEV_ARM_VGIC_GRP_ADDR', attr: 'KVM_VGIC_V2_ADDR_TYPE_DIST', value: '0x9000000', expect: 0 },
+  ] }));
+  const t = join(dir, 'miss.devrr');
+  const r = await devrr('record', sc, '-o', t);
+  expect(r.code).toBe(1);
+  expect(r.out).toBe('step 2 set_attr KVM_DEV_ARM_VGIC_GRP_ADDR: expected 0, got EEXIST');
+  expect((await devrr('replay', t)).code).toBe(0);
+});
+
+test('record: an invalid scenario is exit 2 naming the step and field, and writes nothing', async () => {
+  const sc = join(dir, 'bad.json');
+  writeFileSync(sc, JSON.stringify({ arch: 'arm64', steps: [{ op: 'create_vcpu', id: 0 }, { op: 'create_device', typo: 1 }] }));
+  const t = join(dir, 'bad.devrr');
+  const r = await devrr('record', sc, '-o', t);
+  expect(r.code).toBe(2);
+  expect(r.err).toBe(`${sc}: step 1: field "typo": unknown field for op create_device`);
+  expect(() => statSync(t)).toThrow();
+  writeFileSync(sc, '{"arch": "arm64", "steps": [');
+  expect((await devrr('record', sc, '-o', t)).err).toMatch(/not valid JSON/);
+});
+
+test('dump decodes names; --json gives one object per line with i and kind', async () => {
+  const t = join(dir, 'd.devrr');
+  await devrr('record', EX, '-o', t);
+  const r = await devrr('dump', t);
+  expect(r.code).toBe(0);
+  expect(r.out).toContain('KVM_DEV_ARM_VGIC_GRP_ADDR KVM_VGIC_V2_ADDR_TYPE_DIST');
+  expect(r.out).toContain('GICC_IAR');
+  expect(r.out).toContain('GICD_SGIR');
+  expect(r.out).toContain('SPI 40');
+  const lines = (await devrr('dump', t, '--json', '--from', '3', '--to', '6')).out.split('\n');
+  expect(lines).toHaveLength(3);
+  const objs = lines.map((l) => JSON.parse(l));
+  expect(objs.map((o) => o.i)).toEqual([3, 4, 5]);
+  for (const o of objs) expect(typeof o.kind).toBe('string');
+});
+
+test('info --json has the contract keys', async () => {
+  const t = join(dir, 'i.devrr');
+  await devrr('record', EX, '-o', t);
+  const j = JSON.parse((await devrr('info', t, '--json')).out);
+  expect(j.format_version).toBe('1.0');
+  expect(j.arch).toBe('arm64');
+  expect(j.events).toBeGreaterThan(30);
+  expect(j.devices).toEqual([expect.objectContaining({ type_name: 'KVM_DEV_TYPE_ARM_VGIC_V2' })]);
+});
+
+test('a corrupt trace is exit 2 with one line naming the file and byte offset, no stack', async () => {
+  const t = join(dir, 'c.devrr');
+  await devrr('record', EX, '-o', t);
+  const bad = join(dir, 'c-bad.devrr');
+  const bytes = readFileSync(t);
+  bytes[bytes.length >> 1] ^= 0xff;
+  writeFileSync(bad, bytes);
+  const r = await devrr('replay', bad);
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: byte \\d+`));
+  expect(r.err).not.toMatch(/\n\s+at /);
+  const notATrace = join(dir, 'x.devrr');
+  writeFileSync(notATrace, 'hello');
+  expect((await devrr('info', notATrace)).code).toBe(2);
+});
+
+test('a truncated trace (recorder died) replays its complete chunks', async () => {
+  const t = join(dir, 't.devrr');
+  await devrr('record', EX, '-o', t, '--checkpoint-every', '4');
+  const cut = join(dir, 't-cut.devrr');
+  copyFileSync(t, cut);
+  truncateSync(cut, Math.floor(statSync(t).size * 0.6));
+  const r = await devrr('replay', cut, '--json');
+  expect([0, 2]).toContain(r.code);
+  expect(r.err).toMatch(/not closed cleanly/);
+  const j = JSON.parse(r.out);
+  expect(j.divergence).toBeNull();
+  expect(j.complete).toBe(false);
+  expect(j.events).toBeGreaterThan(0);
+});
+
+test('unknown commands and options are exit 2 with one line', async () => {
+  expect((await devrr('frobnicate')).code).toBe(2);
+  const r = await devrr('replay', '--bogus', 'x');
+  expect(r.code).toBe(2);
+  expect(r.err).toMatch(/^devrr replay: .*bogus/);
+  const spawned = spawnSync('node', ['bin/devrr.js', 'replay', join(dir, 'missing.devrr')], { encoding: 'utf8' });
+  expect(spawned.status).toBe(2);
+  expect(spawned.stderr.trim().split('\n')).toHaveLength(1);
+});
+
+test('bench --json reports every figure as a number (tiny run)', async () => {
+  const r = await devrr('bench', '--json', '--events', '20000');
+  expect(r.code).toBe(0);
+  const j = JSON.parse(r.out);
+  for (const k of ['replay_events_per_s', 'record_events_per_s', 'decode_events_per_s', 'jsonl_replay_events_per_s', 'bytes_per_event']) expect(typeof j[k]).toBe('number');
+  expect(j.diverged).toBe(0);
+});

@@ -1,0 +1,638 @@
+/**
+ * The columnar event chunk: how a run of consecutive TraceEvents is stored in
+ * one record, and how it is decoded for a replay loop that allocates nothing
+ * per event.
+ *
+ * An event is split into a *shape* (the event with its dynamic part removed)
+ * and value words. Only `mmio` events have a dynamic part: their `value`,
+ * stored as one u32 word (two when len is 8, low word first) while the shape
+ * holds `value: 0n`. Every other event is its own shape. Shapes are
+ * deduplicated per chunk, so a repetitive MMIO/IRQ stream costs one index
+ * byte plus four value bytes per access. FORMAT.md has the byte layout.
+ *
+ * Tripwire: changing EVENT_FIELDS (names, order, types) changes the bytes on
+ * disk and what the reader accepts; bump FORMAT_VERSION in format.ts.
+ */
+import { ARCHES } from '../devices/core/uapi.js';
+import { TraceError, describeThrown } from './errors.js';
+import type { EventKind, TraceEvent } from './events.js';
+import {
+  HOST_BIG_ENDIAN,
+  MAX_CHUNK_EVENTS,
+  byteSwapInPlace,
+  checkPlainData,
+  clonePlain,
+  decodeValue,
+  encodeValue,
+  isBigint64,
+  isCount,
+  isPlainObject,
+  own,
+} from './format.js';
+
+// ---------------------------------------------------------------------------
+// The event field table
+
+/** How one event field is stored and checked. */
+type FieldType =
+  /** Integer 0..2^32-1. */
+  | 'u32'
+  /** Integer -1..2^31-1 (-1: none / the VM fd). */
+  | 'i32m1'
+  /** Non-negative safe integer (guest addresses). */
+  | 'addr'
+  /** 0 or a positive errno below 4096. */
+  | 'errno'
+  | 'bool'
+  /** bigint in int64 ∪ uint64. */
+  | 'big'
+  /** Array of 'big'. */
+  | 'bigs'
+  /** Uint8Array or Buffer. */
+  | 'bytes'
+  /** One of ARCHES. */
+  | 'arch'
+  /** 1..64. */
+  | 'ipaBits'
+  /** 1, 2, 4 or 8. */
+  | 'len'
+  /** AttrTarget. */
+  | 'target';
+
+/** One field of an event kind, in on-disk order. */
+export interface FieldSpec {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly optional?: true;
+}
+
+const ATTR_FIELDS: readonly FieldSpec[] = [
+  { name: 'target', type: 'target' },
+  { name: 'group', type: 'u32' },
+  { name: 'attr', type: 'big' },
+  { name: 'value', type: 'big', optional: true },
+  { name: 'data', type: 'bytes', optional: true },
+  { name: 'nullPtr', type: 'bool', optional: true },
+  { name: 'errno', type: 'errno' },
+  { name: 'outValue', type: 'big', optional: true },
+  { name: 'outData', type: 'bytes', optional: true },
+];
+
+/**
+ * The fields of each event kind after `kind` and `vm` and before the optional
+ * `note`, in the order shapes store them (the order of events.ts). Shapes are
+ * rebuilt in this order, so a decoded event's keys are always
+ * kind, vm, <these>, note. Fields not listed are not stored.
+ */
+export const EVENT_FIELDS: Readonly<Record<EventKind, readonly FieldSpec[]>> = {
+  create_vm: [
+    { name: 'arch', type: 'arch' },
+    { name: 'ipaBits', type: 'ipaBits' },
+  ],
+  create_vcpu: [
+    { name: 'id', type: 'u32' },
+    { name: 'errno', type: 'errno' },
+  ],
+  create_device: [
+    { name: 'type', type: 'u32' },
+    { name: 'flags', type: 'u32' },
+    { name: 'errno', type: 'errno' },
+    { name: 'handle', type: 'i32m1' },
+  ],
+  set_attr: ATTR_FIELDS,
+  get_attr: ATTR_FIELDS,
+  has_attr: ATTR_FIELDS,
+  arm_set_device_addr: [
+    { name: 'id', type: 'big' },
+    { name: 'addr', type: 'big' },
+    { name: 'errno', type: 'errno' },
+  ],
+  run_vcpu: [
+    { name: 'vcpu', type: 'u32' },
+    { name: 'errno', type: 'errno' },
+  ],
+  mmio: [
+    { name: 'vcpu', type: 'u32' },
+    { name: 'write', type: 'bool' },
+    { name: 'addr', type: 'addr' },
+    { name: 'len', type: 'len' },
+    { name: 'value', type: 'big' },
+    { name: 'exit', type: 'bool' },
+    { name: 'errno', type: 'errno' },
+  ],
+  irq_line: [
+    { name: 'irq', type: 'u32' },
+    { name: 'level', type: 'u32' },
+    { name: 'errno', type: 'errno' },
+  ],
+  enable_cap: [
+    { name: 'vcpu', type: 'i32m1' },
+    { name: 'cap', type: 'u32' },
+    { name: 'args', type: 'bigs' },
+    { name: 'errno', type: 'errno' },
+  ],
+  hcall: [
+    { name: 'vcpu', type: 'u32' },
+    { name: 'nr', type: 'u32' },
+    { name: 'args', type: 'bigs' },
+    { name: 'ret', type: 'big' },
+    { name: 'errno', type: 'errno' },
+  ],
+};
+
+const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+const isInt = (v: unknown, lo: number, hi: number): boolean =>
+  typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+
+const TYPE_TEXT: Readonly<Record<FieldType, string>> = {
+  u32: 'an integer in 0..2^32-1',
+  i32m1: 'an integer in -1..2^31-1',
+  addr: 'a non-negative safe integer',
+  errno: 'an errno number in 0..4095',
+  bool: 'a boolean',
+  big: 'a 64-bit bigint',
+  bigs: 'an array of 64-bit bigints',
+  bytes: 'a Uint8Array',
+  arch: `one of ${ARCHES.join(', ')}`,
+  ipaBits: 'an integer in 1..64',
+  len: '1, 2, 4 or 8',
+  target: 'an attribute target {kind: vm | vcpu + id | device + handle}',
+};
+
+function checkTarget(v: unknown, strict: boolean): boolean {
+  if (!isPlainObject(v)) return false;
+  const kind = own(v, 'kind');
+  const keys = Object.keys(v).length;
+  switch (kind) {
+    case 'vm':
+      return !strict || keys === 1;
+    case 'vcpu':
+      return isInt(own(v, 'id'), 0, 0xffffffff) && (!strict || keys === 2);
+    case 'device':
+      return isInt(own(v, 'handle'), 0, 0xffffffff) && (!strict || keys === 2);
+    default:
+      return false;
+  }
+}
+
+/** Whether a value is acceptable for a field type. `strict` (reader) refuses extra keys and Buffer subclasses we did not write. */
+function fieldOk(type: FieldType, v: unknown, strict: boolean): boolean {
+  switch (type) {
+    case 'u32':
+      return isInt(v, 0, 0xffffffff);
+    case 'i32m1':
+      return isInt(v, -1, 0x7fffffff);
+    case 'addr':
+      return isCount(v);
+    case 'errno':
+      return isInt(v, 0, 4095);
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'big':
+      return isBigint64(v);
+    case 'bigs':
+      return Array.isArray(v) && v.every(isBigint64);
+    case 'bytes':
+      return v instanceof Uint8Array && (v.constructor === Uint8Array || Buffer.isBuffer(v));
+    case 'arch':
+      return typeof v === 'string' && (ARCHES as readonly string[]).includes(v);
+    case 'ipaBits':
+      return isInt(v, 1, 64);
+    case 'len':
+      return v === 1 || v === 2 || v === 4 || v === 8;
+    case 'target':
+      return checkTarget(v, strict);
+  }
+}
+
+function canonicalTarget(v: Record<string, unknown>): Record<string, unknown> {
+  switch (v['kind']) {
+    case 'vcpu':
+      return { kind: 'vcpu', id: v['id'] };
+    case 'device':
+      return { kind: 'device', handle: v['handle'] };
+    default:
+      return { kind: 'vm' };
+  }
+}
+
+/**
+ * Check a decoded shape from a file: a known kind, exactly the fields of
+ * EVENT_FIELDS (optional ones absent, never present as undefined), each of
+ * its type, and for mmio `value: 0n`. Returns the problem, or undefined.
+ */
+export function checkShape(raw: unknown): string | undefined {
+  if (!isPlainObject(raw)) return 'is not a map';
+  const kind = own(raw, 'kind');
+  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${JSON.stringify(kind)}`;
+  const fields = EVENT_FIELDS[kind as EventKind];
+  for (const key of Object.keys(raw)) {
+    if (key !== 'kind' && key !== 'vm' && key !== 'note' && !fields.some((f) => f.name === key)) {
+      return `(${kind}) has unknown field ${JSON.stringify(key)}`;
+    }
+  }
+  if (!fieldOk('u32', own(raw, 'vm'), true)) return `(${kind}) field vm is not ${TYPE_TEXT.u32}`;
+  for (const f of fields) {
+    const v = own(raw, f.name);
+    if (v === undefined) {
+      if (f.optional && !hasOwn(raw, f.name)) continue;
+      return `(${kind}) field ${f.name} is ${hasOwn(raw, f.name) ? 'undefined' : 'missing'}`;
+    }
+    if (!fieldOk(f.type, v, true)) return `(${kind}) field ${f.name} is not ${TYPE_TEXT[f.type]}`;
+  }
+  if (hasOwn(raw, 'note')) {
+    if (raw['note'] === undefined) return `(${kind}) field note is undefined`;
+    const bad = checkPlainData(raw['note'], 'note');
+    if (bad !== undefined) return `(${kind}) ${bad}`;
+  }
+  if (kind === 'mmio' && raw['value'] !== 0n) return '(mmio) value is not 0n in the shape';
+  return undefined;
+}
+
+/**
+ * Check an event a caller wants to record. Extra fields are allowed (they
+ * are not stored); undefined optional fields count as absent. Returns the
+ * problem, or undefined.
+ */
+export function checkEvent(ev: unknown): string | undefined {
+  if (ev === null || typeof ev !== 'object') return 'is not an object';
+  const o = ev as Record<string, unknown>;
+  const kind = o['kind'];
+  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${JSON.stringify(kind)}`;
+  if (!fieldOk('u32', o['vm'], false)) return `(${kind}) field vm is not ${TYPE_TEXT.u32}`;
+  for (const f of EVENT_FIELDS[kind as EventKind]) {
+    const v = o[f.name];
+    if (v === undefined) {
+      if (f.optional) continue;
+      return `(${kind}) field ${f.name} is missing`;
+    }
+    if (!fieldOk(f.type, v, false)) return `(${kind}) field ${f.name} is not ${TYPE_TEXT[f.type]}`;
+  }
+  if (o['note'] !== undefined) {
+    const bad = checkPlainData(o['note'], 'note');
+    if (bad !== undefined) return `(${kind}) ${bad}`;
+  }
+  if (kind === 'mmio') {
+    const len = o['len'] as number;
+    const value = o['value'] as bigint;
+    if (value < 0n || value >= 1n << BigInt(8 * len)) return `(mmio) value ${value} does not fit in len ${len}`;
+  }
+  return undefined;
+}
+
+/** The canonical shape of a checked event: fields in EVENT_FIELDS order, mmio value 0n, absent optionals omitted. */
+function shapeOf(ev: TraceEvent): TraceEvent {
+  const o = ev as unknown as Record<string, unknown>;
+  const shape: Record<string, unknown> = { kind: ev.kind, vm: ev.vm };
+  for (const f of EVENT_FIELDS[ev.kind]) {
+    const v = o[f.name];
+    if (v === undefined) continue;
+    shape[f.name] = f.type === 'target' ? canonicalTarget(v as Record<string, unknown>) : v;
+  }
+  if (ev.note !== undefined) shape['note'] = ev.note;
+  if (ev.kind === 'mmio') shape['value'] = 0n;
+  return shape as unknown as TraceEvent;
+}
+
+/**
+ * An unambiguous string for plain data, used as the shape deduplication key.
+ * Strings are JSON-quoted, containers bracketed, typed arrays tagged with
+ * their class (a Buffer and a Uint8Array with equal bytes differ), bigints
+ * and numbers tagged (1n and 1 differ). Key order counts.
+ */
+export function canonicalKey(v: unknown): string {
+  switch (typeof v) {
+    case 'undefined':
+      return 'u';
+    case 'boolean':
+      return v ? 'T' : 'F';
+    case 'number':
+      return `n${v}`;
+    case 'bigint':
+      return `b${v}`;
+    case 'string':
+      return JSON.stringify(v);
+    case 'object': {
+      if (v === null) return 'z';
+      if (ArrayBuffer.isView(v)) {
+        const bytes = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+        return `${Buffer.isBuffer(v) ? 'Buffer' : v.constructor.name}<${bytes.toString('hex')}>`;
+      }
+      if (Array.isArray(v)) return `[${v.map(canonicalKey).join(',')}]`;
+      const o = v as Record<string, unknown>;
+      return `{${Object.keys(o)
+        .map((k) => `${JSON.stringify(k)}:${canonicalKey(o[k])}`)
+        .join(',')}}`;
+    }
+    default:
+      return `?${String(v)}`;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+
+/** Value words a shape's events carry: 2 for 8-byte mmio, 1 for other mmio, 0 otherwise. */
+function wordsOf(shape: TraceEvent): number {
+  return shape.kind === 'mmio' ? (shape.len === 8 ? 2 : 1) : 0;
+}
+
+// Split a u64 bigint into two u32 words without BigInt arithmetic.
+const split64 = new BigUint64Array(1);
+const split32 = new Uint32Array(split64.buffer);
+const LO = HOST_BIG_ENDIAN ? 1 : 0;
+const HI = 1 - LO;
+
+/**
+ * Accumulates events for one chunk record. The writer owns one and calls
+ * encode() + reset() when it is full. Memory: 2 bytes of index and up to 8
+ * bytes of values per event slot, plus the chunk's distinct shapes.
+ */
+export class ChunkBuilder {
+  /** Index of the chunk's first event in the trace. */
+  first = 0;
+  /** Events added since the last reset. */
+  count = 0;
+  /** Rough size of the distinct shapes held (canonical key length), for the byte limit. */
+  shapeBytes = 0;
+  readonly capacity: number;
+  private readonly shapes: TraceEvent[] = [];
+  /** Shape ids by canonicalKey(shape): the authority on deduplication. */
+  private readonly shapeIds = new Map<string, number>();
+  /** Shape ids of mmio events by addr, then packed fields (see add). */
+  private readonly mmioIds = new Map<number, Map<number, number>>();
+  /** Shape ids of irq_line events by irq, then packed fields (see add). */
+  private readonly irqIds = new Map<number, Map<number, number>>();
+  private readonly index: Uint16Array;
+  private readonly values: Uint32Array;
+  private words = 0;
+
+  constructor(capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_CHUNK_EVENTS) {
+      throw new RangeError(`devrr: chunk size ${capacity} is not an integer in 1..${MAX_CHUNK_EVENTS}`);
+    }
+    this.capacity = capacity;
+    this.index = new Uint16Array(capacity);
+    this.values = new Uint32Array(capacity * 2);
+  }
+
+  get full(): boolean {
+    return this.count >= this.capacity;
+  }
+
+  /** Start an empty chunk whose first event is trace event `first`. */
+  reset(first: number): void {
+    this.first = first;
+    this.count = 0;
+    this.words = 0;
+    this.shapeBytes = 0;
+    this.shapes.length = 0;
+    this.shapeIds.clear();
+    this.mmioIds.clear();
+    this.irqIds.clear();
+  }
+
+  /**
+   * Add one event. Throws TypeError, before changing anything, when the event
+   * does not match events.ts (the chunk stays as it was).
+   */
+  add(ev: TraceEvent): void {
+    if (this.full) throw new RangeError('devrr: chunk is full');
+    // Fast path for the two hot kinds: a numeric two-level key (address or
+    // IRQ, then the other fields packed into one safe integer). The range
+    // checks make the packing injective, and an entry is only made after
+    // checkEvent passed, so a hit means "same fields as a checked event".
+    let fast: Map<number, number> | undefined;
+    let inner = -1;
+    if (ev.kind === 'mmio') {
+      const { vm, vcpu, errno, len } = ev;
+      const lenCode = len === 4 ? 2 : len === 8 ? 3 : len === 2 ? 1 : len === 1 ? 0 : -1;
+      if (
+        ev.note === undefined &&
+        lenCode >= 0 &&
+        (vm & 0xff) === vm &&
+        (vcpu & 0xfff) === vcpu &&
+        (errno & 0xfff) === errno &&
+        typeof ev.write === 'boolean' &&
+        typeof ev.exit === 'boolean' &&
+        typeof ev.value === 'bigint' &&
+        isCount(ev.addr)
+      ) {
+        inner = ((((vm << 12) | vcpu) * 4096 + errno) * 4 + lenCode) * 4 + (ev.write ? 2 : 0) + (ev.exit ? 1 : 0);
+        fast = this.mmioIds.get(ev.addr);
+        if (fast === undefined) this.mmioIds.set(ev.addr, (fast = new Map()));
+      }
+    } else if (ev.kind === 'irq_line') {
+      const { vm, irq, level, errno } = ev;
+      if (
+        ev.note === undefined &&
+        (vm & 0xff) === vm &&
+        (errno & 0xfff) === errno &&
+        level >>> 0 === level &&
+        typeof irq === 'number' &&
+        irq >>> 0 === irq
+      ) {
+        inner = ((vm << 12) | errno) * 0x100000000 + level;
+        fast = this.irqIds.get(irq);
+        if (fast === undefined) this.irqIds.set(irq, (fast = new Map()));
+      }
+    }
+    let id = fast === undefined ? undefined : fast.get(inner);
+    if (id === undefined) {
+      const bad = checkEvent(ev);
+      if (bad !== undefined) throw new TypeError(`devrr: cannot record event ${this.first + this.count}: ${bad}`);
+      const shape = shapeOf(ev);
+      const key = canonicalKey(shape);
+      id = this.shapeIds.get(key);
+      if (id === undefined) {
+        id = this.shapes.length;
+        this.shapes.push(clonePlain(shape));
+        this.shapeIds.set(key, id);
+        this.shapeBytes += key.length;
+      }
+      fast?.set(inner, id);
+    }
+    if (ev.kind === 'mmio') {
+      const value = ev.value;
+      const len = ev.len;
+      if (len === 8) {
+        if (value < 0n || value > 0xffffffffffffffffn) throw new TypeError(`devrr: cannot record event ${this.first + this.count}: (mmio) value ${value} does not fit in len 8`);
+        split64[0] = value;
+        this.values[this.words++] = split32[LO]!;
+        this.values[this.words++] = split32[HI]!;
+      } else {
+        if (value < 0n || value >= (len === 4 ? 0x100000000n : len === 2 ? 0x10000n : 0x100n)) {
+          throw new TypeError(`devrr: cannot record event ${this.first + this.count}: (mmio) value ${value} does not fit in len ${len}`);
+        }
+        this.values[this.words++] = Number(value);
+      }
+    }
+    this.index[this.count++] = id;
+  }
+
+  /** The chunk record payload (a msgpack map {f, n, s, i, v}). */
+  encode(): Buffer {
+    const n = this.count;
+    let i: Buffer;
+    if (this.shapes.length <= 256) {
+      i = Buffer.allocUnsafe(n);
+      for (let e = 0; e < n; e++) i[e] = this.index[e]!;
+    } else {
+      const copy = this.index.slice(0, n);
+      if (HOST_BIG_ENDIAN) byteSwapInPlace(copy);
+      i = Buffer.from(copy.buffer, 0, n * 2);
+    }
+    let v: Buffer;
+    if (HOST_BIG_ENDIAN) {
+      const copy = this.values.slice(0, this.words);
+      byteSwapInPlace(copy);
+      v = Buffer.from(copy.buffer, 0, this.words * 4);
+    } else {
+      v = Buffer.from(this.values.buffer, 0, this.words * 4);
+    }
+    // Bins must be Buffers: msgpackr writes Buffer as bin, other Uint8Arrays as ext 't'.
+    return encodeValue({ f: this.first, n, s: this.shapes, i, v }, false);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+/**
+ * One decoded chunk, laid out for a replay loop with no per-event allocation:
+ *
+ * ```ts
+ * for (let e = 0; e < c.count; e++) {
+ *   const shape = c.shapes[c.index[e]!]!;
+ *   if (shape.kind === 'mmio') { const lo = c.values[c.valueStart[e]!]!; ... }
+ * }
+ * ```
+ *
+ * Shapes are shared by every event that uses them: frozen (shallowly), never
+ * mutate them. Arrays are aligned, host-endian and owned by this object.
+ */
+export interface DecodedChunk {
+  /** Trace index of event 0 of this chunk. */
+  readonly first: number;
+  /** Events in the chunk (1..65536). */
+  readonly count: number;
+  /** Distinct events of the chunk; mmio shapes hold value 0n. */
+  readonly shapes: readonly TraceEvent[];
+  /** Shape index of each event (Uint16Array when there are more than 256 shapes). */
+  readonly index: Uint8Array | Uint16Array;
+  /** Value words: mmio low 32 bits, then high 32 bits when len is 8. */
+  readonly values: Uint32Array;
+  /** values[valueStart[e]] is event e's first word (meaningful only for mmio events). */
+  readonly valueStart: Uint32Array;
+  /**
+   * Words each shape's events own (0, 1 or 2): the cheaper alternative to
+   * valueStart for a loop that walks events in order with a running cursor.
+   */
+  readonly shapeWords: Uint8Array;
+  /** Rebuild full event `i` (0-based within the chunk) as a new object. */
+  event(i: number): TraceEvent;
+}
+
+class Chunk implements DecodedChunk {
+  constructor(
+    readonly first: number,
+    readonly count: number,
+    readonly shapes: readonly TraceEvent[],
+    readonly index: Uint8Array | Uint16Array,
+    readonly values: Uint32Array,
+    readonly valueStart: Uint32Array,
+    readonly shapeWords: Uint8Array,
+  ) {}
+
+  event(i: number): TraceEvent {
+    if (!Number.isInteger(i) || i < 0 || i >= this.count) {
+      throw new RangeError(`devrr: event ${i} is outside chunk of ${this.count} events`);
+    }
+    const shape = this.shapes[this.index[i]!]!;
+    if (shape.kind !== 'mmio') return { ...shape };
+    const w = this.valueStart[i]!;
+    let value = BigInt(this.values[w]!);
+    if (shape.len === 8) value |= BigInt(this.values[w + 1]!) << 32n;
+    return { ...shape, value };
+  }
+}
+
+function freezeShape(shape: TraceEvent): TraceEvent {
+  const o = shape as unknown as Record<string, unknown>;
+  for (const k of ['target', 'args']) if (typeof o[k] === 'object' && o[k] !== null) Object.freeze(o[k]);
+  return Object.freeze(shape);
+}
+
+/**
+ * Decode and fully validate a chunk record payload. `file` and `offset` (the
+ * record's byte offset) only label errors: every problem is a TraceError
+ * with code `malformed`.
+ */
+export function decodeChunk(payload: Uint8Array, file: string, offset: number): DecodedChunk {
+  const fail = (what: string): TraceError => new TraceError('malformed', file, offset, `event chunk: ${what}`);
+  let raw: unknown;
+  try {
+    raw = decodeValue(payload, false);
+  } catch (e) {
+    throw new TraceError('malformed', file, offset, `event chunk: payload is not valid msgpack (${describeThrown(e)})`);
+  }
+  if (!isPlainObject(raw)) throw fail('payload is not a map');
+  const f = own(raw, 'f');
+  const n = own(raw, 'n');
+  const s = own(raw, 's');
+  const i = own(raw, 'i');
+  const v = own(raw, 'v');
+  if (!isCount(f)) throw fail('f (first event) is not a non-negative integer');
+  if (!isCount(n) || n < 1 || n > MAX_CHUNK_EVENTS) throw fail(`n (event count) is not an integer in 1..${MAX_CHUNK_EVENTS}`);
+  if (!Number.isSafeInteger(f + n)) throw fail('f + n is too large');
+  if (!Array.isArray(s) || s.length < 1 || s.length > n) throw fail(`s (shapes) is not an array of 1..${n} shapes`);
+  const nShapes = s.length;
+  const width = nShapes <= 256 ? 1 : 2;
+  if (!(i instanceof Uint8Array) || i.length !== n * width) {
+    throw fail(`i (shape index) is not a bin of ${n * width} bytes (${n} events, ${width}-byte entries for ${nShapes} shapes)`);
+  }
+  if (!(v instanceof Uint8Array) || v.length % 4 !== 0) throw fail('v (values) is not a bin of whole u32 words');
+
+  const shapeWords = new Uint8Array(nShapes);
+  const limit = new Uint32Array(nShapes);
+  for (let k = 0; k < nShapes; k++) {
+    const bad = checkShape(s[k]);
+    if (bad !== undefined) throw fail(`shape ${k} ${bad}`);
+    const shape = freezeShape(s[k] as TraceEvent);
+    s[k] = shape;
+    shapeWords[k] = wordsOf(shape);
+    limit[k] = shape.kind === 'mmio' ? (shape.len === 1 ? 0xff : shape.len === 2 ? 0xffff : 0xffffffff) : 0;
+  }
+
+  // Copy the columns once into aligned, host-endian typed arrays.
+  let index: Uint8Array | Uint16Array;
+  if (width === 1) {
+    index = new Uint8Array(n);
+    index.set(i);
+  } else {
+    index = new Uint16Array(n);
+    new Uint8Array(index.buffer).set(i);
+    if (HOST_BIG_ENDIAN) byteSwapInPlace(index);
+  }
+  const nWords = v.length / 4;
+  const values = new Uint32Array(nWords);
+  new Uint8Array(values.buffer).set(v);
+  if (HOST_BIG_ENDIAN) byteSwapInPlace(values);
+
+  const valueStart = new Uint32Array(n);
+  let w = 0;
+  for (let e = 0; e < n; e++) {
+    const k = index[e]!;
+    if (k >= nShapes) throw fail(`event ${e} refers to shape ${k} but the chunk has ${nShapes} shapes`);
+    valueStart[e] = w;
+    const words = shapeWords[k]!;
+    if (words !== 0) {
+      if (w + words > nWords) throw fail(`value column too short: ${nWords} words, event ${e} needs word ${w + words - 1}`);
+      if (values[w]! > limit[k]!) throw fail(`event ${e}: value 0x${values[w]!.toString(16)} does not fit mmio len ${(s[k] as { len: number }).len}`);
+      w += words;
+    }
+  }
+  if (w !== nWords) throw fail(`value column has ${nWords} words but the events use ${w}`);
+  return new Chunk(f, n, s as TraceEvent[], index, values, valueStart, shapeWords);
+}

@@ -92,6 +92,12 @@ export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport
           const recorded = chunk.event(j);
           return { events: i, checkpoints: checked, divergence: resultDivergence(src, i, recorded, { ...recorded, value: BigInt(f) } as MmioEvent) };
         }
+      } else if (shape.kind === 'irq_line' && session.vms[shape.vm]) {
+        // KVM_IRQ_LINE needs no event object: call and compare the errno.
+        const e = session.vms[shape.vm]!.irqLine(shape.irq, shape.level);
+        if (e === shape.errno) continue;
+        const recorded = chunk.event(j);
+        return { events: i, checkpoints: checked, divergence: resultDivergence(src, i, recorded, { ...recorded, errno: e } as TraceEvent) };
       }
       const recorded = chunk.event(j);
       const replayed = session.execute(recorded);

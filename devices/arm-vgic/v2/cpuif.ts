@@ -64,33 +64,33 @@ function groupOf(b: IrqBank, n: number): number {
  * registers). Returns the INTID or -1. Priority mask and running priority are
  * not applied here.
  */
-export function highestPending(vm: VmCtx, s: VgicState, vcpu: number, onlyGroup = -1): number {
+export function highestPending(s: VgicState, vcpu: number, onlyGroup = -1): number {
   if (!s.enabled) return -1;
   const cpu = s.cpus[vcpu]!;
-  let best = -1;
-  let bestPrio = 0x100;
-  const consider = (b: IrqBank, w: number, cand: number) => {
-    for (let m = cand; m; m &= m - 1) {
-      const n = w * 32 + lowestBit(m);
-      const g = groupOf(b, n);
-      if (onlyGroup >= 0 && g !== onlyGroup) continue;
-      if (!(cpu.ctlr & (g ? CTLR.EnableGrp1 : CTLR.EnableGrp0))) continue;
-      if (n >= VGIC.NR_PRIVATE_IRQS && spiTargetIndex(b, n) !== vcpu) continue;
-      const p = b.priority[n]!;
-      if (p < bestPrio) {
-        bestPrio = p;
-        best = n;
-      }
-    }
-  };
   const priv = cpu.priv;
-  consider(priv, 0, pendingWord(priv, 0) & priv.enabled[0]! & ~priv.active[0]!);
+  let best = NONE;
+  best = considerWord(cpu, priv, 0, pendingWord(priv, 0) & priv.enabled[0]! & ~priv.active[0]!, vcpu, onlyGroup, best);
   const spi = s.spi;
   for (let w = 1; w < spi.enabled.length; w++) {
     const cand = pendingWord(spi, w) & spi.enabled[w]! & ~spi.active[w]!;
-    if (cand) consider(spi, w, cand);
+    if (cand) best = considerWord(cpu, spi, w, cand, vcpu, onlyGroup, best);
   }
-  void vm;
+  return best === NONE ? -1 : best & 0x7ff;
+}
+
+/** A candidate packed as priority * 2048 + INTID, so "better" is "smaller"; NONE beats nothing. */
+const NONE = 0x100 * 2048;
+
+function considerWord(cpu: VgicCpu, b: IrqBank, w: number, cand: number, vcpu: number, onlyGroup: number, best: number): number {
+  for (let m = cand; m; m &= m - 1) {
+    const n = w * 32 + lowestBit(m);
+    const g = groupOf(b, n);
+    if (onlyGroup >= 0 && g !== onlyGroup) continue;
+    if (!(cpu.ctlr & (g ? CTLR.EnableGrp1 : CTLR.EnableGrp0))) continue;
+    if (n >= VGIC.NR_PRIVATE_IRQS && spiTargetIndex(b, n) !== vcpu) continue;
+    const packed = b.priority[n]! * 2048 + n;
+    if (packed < best) best = packed;
+  }
   return best;
 }
 
@@ -104,7 +104,7 @@ export function highestPending(vm: VmCtx, s: VgicState, vcpu: number, onlyGroup 
  */
 export function acknowledge(vm: VmCtx, s: VgicState, vcpu: number, aliased: boolean): number {
   const cpu = s.cpus[vcpu]!;
-  const n = highestPending(vm, s, vcpu, aliased ? 1 : -1);
+  const n = highestPending(s, vcpu, aliased ? 1 : -1);
   if (n < 0) return VGIC.SPURIOUS;
   const b = bankOf(s, vcpu, n);
   const prio = b.priority[n]!;
@@ -155,7 +155,7 @@ export function endOfInterrupt(s: VgicState, vcpu: number, val: number): void {
 
 /** GICC_HPPIR / GICC_AHPPIR: the highest pending interrupt, not acknowledged (1022 for group 1 without AckCtl). */
 function highestPendingId(vm: VmCtx, s: VgicState, vcpu: number, aliased: boolean): number {
-  const n = highestPending(vm, s, vcpu, aliased ? 1 : -1);
+  const n = highestPending(s, vcpu, aliased ? 1 : -1);
   if (n < 0) return VGIC.SPURIOUS;
   const cpu = s.cpus[vcpu]!;
   const b = bankOf(s, vcpu, n);

@@ -492,7 +492,8 @@ export class ChunkBuilder {
       v = Buffer.from(this.values.buffer, 0, this.words * 4);
     }
     // Bins must be Buffers: msgpackr writes Buffer as bin, other Uint8Arrays as ext 't'.
-    return encodeValue({ f: this.first, n, s: this.shapes, i, v }, false);
+    // The default swap only touches multi-byte typed arrays inside notes (i and v are bytes).
+    return encodeValue({ f: this.first, n, s: this.shapes, i, v });
   }
 }
 
@@ -573,7 +574,7 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number): 
   const fail = (what: string): TraceError => new TraceError('malformed', file, offset, `event chunk: ${what}`);
   let raw: unknown;
   try {
-    raw = decodeValue(payload, false);
+    raw = decodeValue(payload);
   } catch (e) {
     throw new TraceError('malformed', file, offset, `event chunk: payload is not valid msgpack (${describeThrown(e)})`);
   }

@@ -442,7 +442,7 @@ export function parseHeaderMap(raw: unknown, file: string, offset: number): Trac
   const outModels: Record<string, number> = {};
   for (const name of Object.keys(models)) {
     const version = models[name];
-    if (!isCount(version)) throw bad(`model ${JSON.stringify(name)} version is not a non-negative integer`);
+    if (!isCount(version)) throw bad(`models: version of ${JSON.stringify(name)} is not a non-negative integer`);
     outModels[name] = version;
   }
   const checkpointEvery = own(raw, 'checkpointEvery');

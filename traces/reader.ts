@@ -26,7 +26,6 @@ import {
   MAX_CHUNK_EVENTS,
   MAX_HEADER_BYTES,
   MAX_RECORD_PAYLOAD,
-  RECORD_CRC_BYTES,
   RECORD_HEADER_BYTES,
   RECORD_OVERHEAD,
   RecordType,
@@ -270,12 +269,18 @@ export class TraceReader {
 
   /**
    * Every event in [from, to), with its trace index, decoding one chunk at a
-   * time. Each yielded event is a new object. Throws like readChunk.
+   * time (only the current chunk is held). Each yielded event is a new
+   * object. Throws RangeError at once for a bad range; reading throws like
+   * readChunk.
    */
-  *events(from = 0, to = this.eventCount): Generator<IndexedEvent, void, undefined> {
+  events(from = 0, to = this.eventCount): Generator<IndexedEvent, void, undefined> {
     if (!isCount(from) || !isCount(to) || from > to || to > this.eventCount) {
       throw new RangeError(`devrr: event range [${from}, ${to}) is not within [0, ${this.eventCount}]`);
     }
+    return this.iterate(from, to);
+  }
+
+  private *iterate(from: number, to: number): Generator<IndexedEvent, void, undefined> {
     if (from === to) return;
     for (let k = this.chunkIndexOf(from); k < this.chunks.length && this.chunks[k]!.first < to; k++) {
       const c = this.readChunk(k);

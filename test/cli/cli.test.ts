@@ -6,7 +6,7 @@ import { tempDir } from '../tmp.js';
 import { devrr } from './run.js';
 
 const dir = tempDir();
-const EX = 'traces/examples/vgic-v2-bringup.json';
+const EX = 'traces/examples/vgic-v2-bringup/scenario.json';
 
 test('devrr --version and --help (the real binary)', () => {
   const v = execFileSync('node', ['bin/devrr.js', '--version'], { encoding: 'utf8' });

@@ -135,7 +135,8 @@ describe('events round-trip', () => {
     expect(slice.map(({ i: _i, ...ev }) => ev)).toStrictEqual(events.slice(1990, 3010));
     expect([...r.events(4999)].map((e) => e.i)).toEqual([4999]);
     expect([...r.events(5000)]).toEqual([]);
-    expect(() => [...r.events(0, 5001)]).toThrow(RangeError);
+    expect(() => r.events(0, 5001)).toThrow(RangeError);
+    expect(() => r.events(-1)).toThrow(RangeError);
     r.close();
   });
 
@@ -252,13 +253,16 @@ describe('a 100k-event MMIO/IRQ recording', () => {
     expect(r.readCheckpoint(2).state).toStrictEqual(cps[60_000]);
     expect(r.checkpointBefore(59_999)).toBe(1);
     let n = 0;
+    let misnumbered = 0;
     for (const ev of r.events()) {
-      expect(ev.i).toBe(n);
-      const { i: _i, ...plain } = ev;
-      if (n % 997 === 0) expect(plain).toStrictEqual(events[n]);
+      if (ev.i !== n) misnumbered++;
+      if (n % 997 === 0) {
+        const { i: _i, ...plain } = ev;
+        expect(plain).toStrictEqual(events[n]);
+      }
       n++;
     }
-    expect(n).toBe(100_000);
+    expect([n, misnumbered]).toEqual([100_000, 0]);
     expect(decodeAll(r)).toMatchObject({ events: 100_000, chunks: r.chunks.length, valued: events.filter((e) => e.kind === 'mmio').length });
     r.close();
   });
@@ -373,6 +377,6 @@ describe('golden bytes (tripwire)', () => {
   it('has not changed: a change here is a format change (bump FORMAT_VERSION, update FORMAT.md)', () => {
     const path = write('golden', [...EVERY_KIND, ...mmioIrqStream(600, 3)], { chunkSize: 256 }, { 10: { regs: new Uint32Array([1, 2, 3]), ctlr: 1n } });
     const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
-    expect(hash).toBe('GOLDEN');
+    expect(hash).toBe('d9660cddbf581da7ebd1804965faa6e9659c7ab6429e5a72afa59cc2ab6da473');
   });
 });

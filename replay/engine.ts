@@ -115,8 +115,8 @@ export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport
   return { events: to, checkpoints: checked, divergence: null };
 }
 
-const FAST_SKIP = -1;
-const FAST_OK = -2;
+export const FAST_SKIP = -1;
+export const FAST_OK = -2;
 
 /**
  * The MMIO fast path: a 1/2/4-byte access by a vcpu that has already run,
@@ -125,7 +125,7 @@ const FAST_OK = -2;
  * general path runs it), FAST_OK when it ran and matched, or, when it ran and
  * a read returned something else, the value it returned.
  */
-function fastMmio(session: Session, shape: MmioEvent, lo: number): number {
+export function fastMmio(session: Session, shape: MmioEvent, lo: number): number {
   if (shape.len === 8 || shape.errno !== 0 || shape.exit) return FAST_SKIP;
   const vm = session.vms[shape.vm];
   if (!vm || vm.state.dead) return FAST_SKIP;

@@ -8,6 +8,7 @@
  * Vm snapshot, digest, diff and restore any device without per-device code.
  */
 import type { BitField } from './regtable.js';
+import type { DeviceView } from './view.js';
 import type { Arch, Errno } from './uapi.js';
 import type { VmState } from './vm-state.js';
 
@@ -106,6 +107,8 @@ export interface DeviceModel<S = unknown> {
   irqLine?(vm: VmCtx, s: S, irq: number, level: number): Errno;
   /** Register name of a guest access ("GICD_ISENABLER1"), or why it is RAZ/WI. */
   describeMmio?(s: S, frame: number, offset: number, len: number): string;
+  /** The named view of its state (diff, watchpoints, explain, TUI); raw state is shown without one. */
+  readonly view?: DeviceView<S>;
   /** Named bit fields of the register at a frame offset, for decoding values. */
   registerFields?(frame: number, offset: number): readonly BitField[] | undefined;
 }

@@ -13,6 +13,7 @@ import { setNrIrqs, TIMER_PPIS, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreat
 import { nrIrqs, type VgicState } from '../state.js';
 import { V2_CPU_REGS, V2_GICC } from './cpuif.js';
 import { V2_DIST } from './dist.js';
+import { vgicView } from '../view.js';
 
 /** Frame kinds on the MMIO bus. */
 export const FRAME = { DIST: 0, CPU: 1 } as const;
@@ -173,6 +174,7 @@ export const vgicV2: DeviceModel<VgicState> = {
     const row = t.lookup(off, len, nrIrqs(s));
     return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
   },
+  view: vgicView,
   registerFields(frame, off) {
     return (frame === FRAME.DIST ? V2_DIST : V2_GICC).find(off)?.fields;
   },

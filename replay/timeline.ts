@@ -1,0 +1,331 @@
+/**
+ * Time travel over a trace. The timeline keeps a position p in [0, length]:
+ * the models' state after events [0, p). "The current event" is p - 1, the
+ * one that just ran. Checkpoints (state snapshots of the replay itself)
+ * every K events are taken the first time the replay passes them, so
+ * seek(n) restores the nearest checkpoint at or before n and replays at most
+ * K events; stepping back is a seek.
+ *
+ * Breakpoints stop on events (kind, device, group/attr, register by name,
+ * IRQ number, errno); watchpoints stop where a state field's value changes.
+ */
+import { findGroup } from '../devices/core/device.js';
+import { formatPath, parsePath, type PathStep } from '../devices/core/view.js';
+import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
+import { DEVICE_MODELS } from '../devices/registry.js';
+import { Session, type SessionState } from '../recorder/execute.js';
+import type { TraceEvent } from '../traces/events.js';
+import { mmioNames } from './decode.js';
+import { type ChunkView, FAST_SKIP, fastMmio, type TraceSource } from './engine.js';
+
+/** What an event breakpoint matches; every given field must match. */
+export interface EventMatch {
+  readonly kind?: TraceEvent['kind'];
+  readonly vm?: number;
+  /** Device handle of an attribute event, or of the device an MMIO access hits. */
+  readonly device?: number;
+  readonly group?: number;
+  readonly attr?: bigint;
+  /** Register by spec name; "GICD_ISENABLER" matches GICD_ISENABLER0, 1, ... */
+  readonly reg?: string;
+  /** IRQ number: KVM_IRQ_LINE of that INTID, or GICC_IAR/EOIR/DIR values naming it. */
+  readonly irq?: number;
+  /** An errno number, or 'any' for any failed call. */
+  readonly errno?: number | 'any';
+}
+
+export type Breakpoint =
+  | { readonly kind: 'event'; readonly match: EventMatch; readonly label?: string }
+  | { readonly kind: 'watch'; readonly path: string; readonly label?: string };
+
+export interface Hit {
+  /** The event that matched, or that changed the watched field. */
+  readonly event: number;
+  readonly breakpoint: Breakpoint;
+  /** For a watchpoint: the value before and after the event. */
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface TimelineOptions {
+  /** Distance between the timeline's own checkpoints (default 16384 events). */
+  readonly checkpointEvery?: number;
+}
+
+/** A few decoded chunks kept around: stepping back and forth re-reads the same ones. */
+class ChunkCache {
+  private readonly cache = new Map<number, ChunkView>();
+  constructor(private readonly src: TraceSource, private readonly size = 8) {}
+
+  get(k: number): ChunkView {
+    let c = this.cache.get(k);
+    if (c) {
+      this.cache.delete(k);
+      this.cache.set(k, c);
+      return c;
+    }
+    c = this.src.readChunk(k);
+    this.cache.set(k, c);
+    if (this.cache.size > this.size) this.cache.delete(this.cache.keys().next().value!);
+    return c;
+  }
+}
+
+export class Timeline {
+  readonly length: number;
+  readonly checkpointEvery: number;
+  private readonly chunks: ChunkCache;
+  /** checkpoints[k] = state after events [0, k*K); filled as the replay first passes them. */
+  private readonly checkpoints: SessionState[] = [];
+  private session = new Session();
+  private pos = 0;
+
+  constructor(readonly src: TraceSource, opts: TimelineOptions = {}) {
+    this.length = src.eventCount;
+    this.checkpointEvery = opts.checkpointEvery ?? 16384;
+    this.chunks = new ChunkCache(src);
+    this.checkpoints.push(this.session.snapshot());
+  }
+
+  get position(): number {
+    return this.pos;
+  }
+
+  /** Checkpoints built so far (each covers K events). */
+  get checkpointCount(): number {
+    return this.checkpoints.length;
+  }
+
+  /** The session at the current position (do not mutate; copy with snapshot()). */
+  get current(): Session {
+    return this.session;
+  }
+
+  /** Moves to position n (clamped to [0, length]). */
+  seek(n: number): void {
+    const target = Math.max(0, Math.min(this.length, Math.floor(n)));
+    if (target === this.pos) return;
+    const K = this.checkpointEvery;
+    const nearest = Math.min(Math.floor(target / K), this.checkpoints.length - 1);
+    // Going forward within reach of the current position is cheaper than a restore.
+    if (!(target > this.pos && this.pos >= nearest * K)) {
+      this.session.restore(this.checkpoints[nearest]!);
+      this.pos = nearest * K;
+    }
+    this.advance(target);
+  }
+
+  /** Steps by `delta` events (negative: back). */
+  step(delta: number): void {
+    this.seek(this.pos + delta);
+  }
+
+  /** Applies events [pos, target), taking checkpoints as it first passes them. */
+  private advance(target: number): void {
+    const K = this.checkpointEvery;
+    while (this.pos < target) {
+      const k = this.chunkIndex(this.pos);
+      const chunk = this.chunks.get(k);
+      // The value-column cursor of event pos within its chunk.
+      let vi = valueCursor(chunk, this.pos - chunk.first);
+      const end = Math.min(target, chunk.first + chunk.count);
+      for (let i = this.pos; i < end; i++) {
+        if (i % K === 0 && i / K === this.checkpoints.length) this.checkpoints.push(this.session.snapshot());
+        const j = i - chunk.first;
+        const shape = chunk.shapes[chunk.index[j]!]!;
+        let done = false;
+        if (shape.kind === 'mmio') {
+          const lo = chunk.values[vi]!;
+          vi += shape.len === 8 ? 2 : 1;
+          done = fastMmio(this.session, shape, lo) !== FAST_SKIP;
+        } else if (shape.kind === 'irq_line' && this.session.vms[shape.vm]) {
+          this.session.vms[shape.vm]!.irqLine(shape.irq, shape.level);
+          done = true;
+        }
+        if (!done) this.session.execute(chunk.event(j));
+        this.pos = i + 1;
+      }
+    }
+  }
+
+  private chunkIndex(i: number): number {
+    const cs = this.src.chunks;
+    let lo = 0;
+    let hi = cs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (cs[mid]!.first <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Event i, decoded. */
+  event(i: number): TraceEvent {
+    const chunk = this.chunks.get(this.chunkIndex(i));
+    return chunk.event(i - chunk.first);
+  }
+
+  /** The named view of the state at the current position. */
+  view(): Record<string, unknown> {
+    return sessionView(this.session.vms.map((v) => v.state), DEVICE_MODELS);
+  }
+
+  /** One field of the view at the current position ("gic.cpu[1].pmr"). */
+  get(path: string | readonly PathStep[]): unknown {
+    const steps = typeof path === 'string' ? parsePath(path) : path;
+    if (!steps) throw new Error(`not a state path: ${String(path)}`);
+    return resolveSessionPath(this.session.vms.map((v) => v.state), DEVICE_MODELS, steps);
+  }
+
+  /** State snapshot at the current position. */
+  snapshot(): SessionState {
+    return this.session.snapshot();
+  }
+
+  /**
+   * Runs forward from the current position until a breakpoint hits (the
+   * position is then just after the hit event) or the end (null).
+   */
+  runForward(bps: readonly Breakpoint[]): Hit | null {
+    return this.runForwardUntil(bps, this.length);
+  }
+
+  /**
+   * Runs backward: the latest hit strictly before the current event (the
+   * position then is just after it), or null (position 0). Each checkpoint
+   * interval is replayed at most once.
+   */
+  runBackward(bps: readonly Breakpoint[]): Hit | null {
+    const K = this.checkpointEvery;
+    const limit = this.pos - 1; // hits must be at events < the current event
+    let intervalStart = Math.floor(Math.max(limit - 1, 0) / K) * K;
+    while (intervalStart >= 0) {
+      const intervalEnd = Math.min(limit, intervalStart + K);
+      let last: Hit | null = null;
+      this.seek(intervalStart);
+      while (this.pos < intervalEnd) {
+        const h = this.runForwardUntil(bps, intervalEnd);
+        if (!h) break;
+        last = h;
+      }
+      if (last) {
+        this.seek(last.event + 1);
+        return last;
+      }
+      if (intervalStart === 0) break;
+      intervalStart -= K;
+    }
+    this.seek(0);
+    return null;
+  }
+
+  /** runForward bounded to events < end. */
+  private runForwardUntil(bps: readonly Breakpoint[], end: number): Hit | null {
+    const prepared = prepare(bps);
+    const before = prepared.watches.map((w) => this.get(w.steps));
+    while (this.pos < end) {
+      const i = this.pos;
+      const ev = this.event(i);
+      const evHit = prepared.events.find((b) => matches(b.match, ev, this.session));
+      this.seek(i + 1);
+      if (evHit) return { event: i, breakpoint: evHit.bp };
+      for (let w = 0; w < prepared.watches.length; w++) {
+        const after = this.get(prepared.watches[w]!.steps);
+        if (!sameValue(after, before[w])) return { event: i, breakpoint: prepared.watches[w]!.bp, before: before[w], after };
+        before[w] = after;
+      }
+    }
+    return null;
+  }
+}
+
+/** The value-column index of event j of a chunk (sum of the MMIO words before it). */
+function valueCursor(chunk: ChunkView, j: number): number {
+  const start = (chunk as ChunkView & { valueStart?: Uint32Array }).valueStart;
+  if (start) return start[j]!;
+  let vi = 0;
+  for (let e = 0; e < j; e++) {
+    const s = chunk.shapes[chunk.index[e]!]!;
+    if (s.kind === 'mmio') vi += s.len === 8 ? 2 : 1;
+  }
+  return vi;
+}
+
+function prepare(bps: readonly Breakpoint[]) {
+  const events: { match: EventMatch; bp: Breakpoint }[] = [];
+  const watches: { steps: PathStep[]; bp: Breakpoint }[] = [];
+  for (const bp of bps) {
+    if (bp.kind === 'event') events.push({ match: bp.match, bp });
+    else {
+      const steps = parsePath(bp.path);
+      if (!steps) throw new Error(`not a state path: ${bp.path}`);
+      watches.push({ steps, bp });
+    }
+  }
+  return { events, watches };
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'object' && typeof b === 'object' && a && b) return JSON.stringify(a, big) === JSON.stringify(b, big);
+  return false;
+}
+
+const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v);
+
+/** Does event `ev` (about to run in `session`) match? */
+export function matches(m: EventMatch, ev: TraceEvent, session: Session): boolean {
+  if (m.kind !== undefined && ev.kind !== m.kind) return false;
+  if (m.vm !== undefined && ev.vm !== m.vm) return false;
+  if (m.errno !== undefined) {
+    const e = 'errno' in ev ? ev.errno : 0;
+    if (m.errno === 'any' ? e === 0 : e !== m.errno) return false;
+  }
+  if (m.group !== undefined || m.attr !== undefined) {
+    if (!('group' in ev)) return false;
+    if (m.group !== undefined && ev.group !== m.group) return false;
+    if (m.attr !== undefined && ev.attr !== m.attr) return false;
+  }
+  if (m.device !== undefined) {
+    if ('target' in ev) {
+      if (ev.target.kind !== 'device' || ev.target.handle !== m.device) return false;
+    } else if (ev.kind === 'mmio') {
+      const f = session.vms[ev.vm]?.frameAt(ev.addr, ev.len);
+      if (!f || f.handle !== m.device) return false;
+    } else return false;
+  }
+  if (m.reg !== undefined) {
+    if (ev.kind !== 'mmio') return false;
+    const reg = mmioNames(ev, session).reg;
+    if (!(reg === m.reg || (reg.startsWith(m.reg) && /^\d/.test(reg.slice(m.reg.length))))) return false;
+  }
+  if (m.irq !== undefined) {
+    if (ev.kind === 'irq_line') {
+      if ((ev.irq & 0xffff) !== m.irq) return false;
+    } else if (ev.kind === 'mmio') {
+      const reg = mmioNames(ev, session).reg;
+      if (!/^GICC_(A?IAR|A?EOIR|DIR)$/.test(reg) || (Number(ev.value) & 0x3ff) !== m.irq) return false;
+    } else return false;
+  }
+  return true;
+}
+
+/** "group 1 attr 0x..." style decoding helper for breakpoint labels. */
+export function describeMatch(m: EventMatch, session?: Session): string {
+  const parts: string[] = [];
+  if (m.kind) parts.push(m.kind);
+  if (m.device !== undefined) {
+    const vm = session?.vms[m.vm ?? 0];
+    const name = vm?.state.devices[m.device] ? vm.modelOf(m.device).inodeName : `dev ${m.device}`;
+    parts.push(name);
+    if (m.group !== undefined && vm?.state.devices[m.device]) parts.push(findGroup(vm.modelOf(m.device), m.group)?.name ?? `group ${m.group}`);
+  } else if (m.group !== undefined) parts.push(`group ${m.group}`);
+  if (m.attr !== undefined) parts.push(`attr 0x${m.attr.toString(16)}`);
+  if (m.reg) parts.push(m.reg);
+  if (m.irq !== undefined) parts.push(`irq ${m.irq}`);
+  if (m.errno !== undefined) parts.push(m.errno === 'any' ? 'any errno' : `errno ${m.errno}`);
+  return parts.join(' ') || 'any event';
+}
+
+export { formatPath };

@@ -77,7 +77,10 @@ export function newVgicCpu(model: number, vcpuId: number): VgicCpu {
   const priv = newBank(32);
   priv.enabled[0] = 0xffff; // SGIs 0-15
   priv.edge[0] = 0xffff;
-  if (model === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2) priv.targets.fill((1 << vcpuId) & 0xff);
+  // vgic_allocate_private_irqs_locked: irq->targets = BIT(vcpu_id), a 64-bit
+  // unsigned long kept in the u8 targets, so ids 8 and up read 0. (JS `1 << id`
+  // wraps the shift at 32 and would give id 32 the byte 0x01.)
+  if (model === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2) priv.targets.fill(vcpuId < 8 ? 1 << vcpuId : 0);
   else priv.group[0] = 0xffffffff;
   return { priv, sgiSource: new Uint8Array(16), activeSource: new Uint8Array(16), ctlr: 0, pmr: 0, bpr: 0, abpr: 0, apr: 0 };
 }

@@ -1,0 +1,217 @@
+/**
+ * Conformance: the declarative register tables (devices/core/regtable.ts).
+ * Every RegTable exported anywhere under devices/ is found by importing the
+ * modules, so a new table is checked without touching this file. The v2
+ * tables are also compared with the kernel's own region arrays
+ * (vgic_v2_dist_registers[] and vgic_v2_cpu_registers[] in
+ * arch/arm64/kvm/vgic/vgic-mmio-v2.c) and the GICv2 CPU interface map
+ * (reference 4.2).
+ */
+import { readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { ACC32, ACC8, RegTable, type RegRow } from '../../devices/core/regtable.js';
+
+const DEVICES = fileURLToPath(new URL('../../devices/', import.meta.url));
+
+/** Every `.ts` module under devices/, recursively. */
+function modulesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return modulesUnder(p);
+    return e.isFile() && e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+/** name of the export ("arm-vgic/v2/dist.ts V2_DIST") -> table */
+const TABLES = new Map<string, RegTable<unknown>>();
+
+beforeAll(async () => {
+  for (const file of modulesUnder(DEVICES)) {
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(mod)) {
+      if (value instanceof RegTable) TABLES.set(`${relative(DEVICES, file)} ${name}`, value as RegTable<unknown>);
+    }
+  }
+});
+
+function table(exportName: string): RegTable<unknown> {
+  const hit = [...TABLES].find(([k]) => k.endsWith(` ${exportName}`));
+  if (!hit) throw new Error(`no RegTable exported as ${exportName} under devices/ (found: ${[...TABLES.keys()].join(', ')})`);
+  return hit[1];
+}
+
+describe('every RegTable exported under devices/', () => {
+  test('the three GICv2 tables are found: V2_DIST, V2_GICC, V2_CPU_REGS', () => {
+    const names = [...TABLES.keys()].map((k) => k.split(' ')[1]).sort();
+    expect(names).toEqual(expect.arrayContaining(['V2_CPU_REGS', 'V2_DIST', 'V2_GICC']));
+  });
+
+  test('checkInvariants() is empty for each: sorted, no overlap, unique names, inside the frame, per-IRQ length = bitsPerIrq * 128, a width, word aligned', () => {
+    expect(TABLES.size).toBeGreaterThanOrEqual(3);
+    for (const [name, t] of TABLES) expect({ name, problems: t.checkInvariants() }).toEqual({ name, problems: [] });
+  });
+
+  test('every row name is a GICv2 register name: GICD_* or GICC_* (IHI 0048B names)', () => {
+    for (const [name, t] of TABLES) {
+      const bad = t.rows.map((r) => r.name).filter((n) => !/^GIC[DC]_[A-Z0-9]+$/.test(n));
+      expect({ name, bad }).toEqual({ name, bad: [] });
+    }
+  });
+
+  test('each table is one kind: distributor rows are all GICD_, CPU interface rows all GICC_', () => {
+    expect(new Set(table('V2_DIST').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICD_']));
+    expect(new Set(table('V2_GICC').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICC_']));
+    expect(new Set(table('V2_CPU_REGS').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICC_']));
+  });
+});
+
+// ---------------------------------------------------------------------------
+/** A kernel region: REGISTER_DESC_WITH_LENGTH / _WITH_BITS_PER_IRQ (len = bpi * 1024 / 8). */
+interface KRegion {
+  readonly name: string;
+  readonly offset: number;
+  readonly len: number;
+  readonly bpi: number;
+  readonly access: number;
+}
+const bpiRegion = (name: string, offset: number, bpi: number, access: number): KRegion => ({ name, offset, len: (bpi * 1024) / 8, bpi, access });
+const lenRegion = (name: string, offset: number, len: number, access: number): KRegion => ({ name, offset, len, bpi: 0, access });
+
+/** vgic_v2_dist_registers[] (vgic-mmio-v2.c). GIC_DIST_CTRL's 12 bytes cover CTLR, TYPER and IIDR. */
+const KERNEL_V2_DIST: KRegion[] = [
+  lenRegion('GICD_CTLR/TYPER/IIDR', 0x000, 12, ACC32),
+  bpiRegion('GICD_IGROUPR', 0x080, 1, ACC32),
+  bpiRegion('GICD_ISENABLER', 0x100, 1, ACC32),
+  bpiRegion('GICD_ICENABLER', 0x180, 1, ACC32),
+  bpiRegion('GICD_ISPENDR', 0x200, 1, ACC32),
+  bpiRegion('GICD_ICPENDR', 0x280, 1, ACC32),
+  bpiRegion('GICD_ISACTIVER', 0x300, 1, ACC32),
+  bpiRegion('GICD_ICACTIVER', 0x380, 1, ACC32),
+  bpiRegion('GICD_IPRIORITYR', 0x400, 8, ACC32 | ACC8),
+  bpiRegion('GICD_ITARGETSR', 0x800, 8, ACC32 | ACC8),
+  bpiRegion('GICD_ICFGR', 0xc00, 2, ACC32),
+  lenRegion('GICD_SGIR', 0xf00, 4, ACC32),
+  lenRegion('GICD_CPENDSGIR', 0xf10, 16, ACC32 | ACC8),
+  lenRegion('GICD_SPENDSGIR', 0xf20, 16, ACC32 | ACC8),
+];
+
+/** vgic_v2_cpu_registers[] (vgic-mmio-v2.c): what CPU_REGS reaches. */
+const KERNEL_V2_CPU: KRegion[] = [
+  lenRegion('GICC_CTLR', 0x00, 4, ACC32),
+  lenRegion('GICC_PMR', 0x04, 4, ACC32),
+  lenRegion('GICC_BPR', 0x08, 4, ACC32),
+  lenRegion('GICC_ABPR', 0x1c, 4, ACC32),
+  lenRegion('GICC_APR', 0xd0, 16, ACC32),
+  lenRegion('GICC_IIDR', 0xfc, 4, ACC32),
+];
+
+/** The GICv2 (virtual) CPU interface map the guest sees (IHI 0048B 4.3; reference 4.2). */
+const GICV2_CPU_INTERFACE: KRegion[] = [
+  lenRegion('GICC_CTLR', 0x00, 4, ACC32),
+  lenRegion('GICC_PMR', 0x04, 4, ACC32),
+  lenRegion('GICC_BPR', 0x08, 4, ACC32),
+  lenRegion('GICC_IAR', 0x0c, 4, ACC32),
+  lenRegion('GICC_EOIR', 0x10, 4, ACC32),
+  lenRegion('GICC_RPR', 0x14, 4, ACC32),
+  lenRegion('GICC_HPPIR', 0x18, 4, ACC32),
+  lenRegion('GICC_ABPR', 0x1c, 4, ACC32),
+  lenRegion('GICC_AIAR', 0x20, 4, ACC32),
+  lenRegion('GICC_AEOIR', 0x24, 4, ACC32),
+  lenRegion('GICC_AHPPIR', 0x28, 4, ACC32),
+  lenRegion('GICC_APR', 0xd0, 16, ACC32),
+  lenRegion('GICC_NSAPR', 0xe0, 16, ACC32),
+  lenRegion('GICC_IIDR', 0xfc, 4, ACC32),
+  lenRegion('GICC_DIR', 0x1000, 4, ACC32),
+];
+
+/**
+ * Word by word over the frame: a word the reference covers must be found
+ * with the same access widths and bits per IRQ, a word it does not cover
+ * must find nothing. Returns the differences.
+ */
+function compareWithReference(t: RegTable<unknown>, ref: KRegion[]): string[] {
+  const diffs: string[] = [];
+  for (let off = 0; off < t.frameSize; off += 4) {
+    const k = ref.find((r) => off >= r.offset && off < r.offset + r.len);
+    const row = t.find(off);
+    const at = `0x${off.toString(16)}`;
+    if (!k) {
+      if (row) diffs.push(`${at}: ${row.name} has no kernel region`);
+      continue;
+    }
+    if (!row) diffs.push(`${at}: ${k.name} missing`);
+    else if (row.widths !== k.access || row.bitsPerIrq !== k.bpi) diffs.push(`${at}: ${row.name} widths ${row.widths}/bpi ${row.bitsPerIrq}, kernel ${k.access}/${k.bpi}`);
+  }
+  return diffs;
+}
+
+describe('the v2 tables match the kernel region arrays word for word', () => {
+  test('V2_DIST covers exactly vgic_v2_dist_registers[] with the same access widths and bits per IRQ (vgic-mmio-v2.c)', () => {
+    expect(table('V2_DIST').frameSize).toBe(0x1000);
+    expect(compareWithReference(table('V2_DIST'), KERNEL_V2_DIST)).toEqual([]);
+  });
+
+  test('V2_CPU_REGS covers exactly vgic_v2_cpu_registers[] (vgic-mmio-v2.c): no IAR, EOIR, RPR, HPPIR or DIR for userspace', () => {
+    expect(compareWithReference(table('V2_CPU_REGS'), KERNEL_V2_CPU)).toEqual([]);
+  });
+
+  test('V2_GICC covers the GICv2 CPU interface map, GICC_DIR at 0x1000 in an 8 KiB frame (IHI 0048B; reference 4.2)', () => {
+    expect(table('V2_GICC').frameSize).toBe(0x2000);
+    expect(compareWithReference(table('V2_GICC'), GICV2_CPU_INTERFACE)).toEqual([]);
+  });
+
+  test('the comparison can fail: a table missing GICD_SGIR and with a byte-accessible ICFGR is reported', () => {
+    const rows = table('V2_DIST').rows.filter((r) => r.name !== 'GICD_SGIR').map((r) => (r.name === 'GICD_ICFGR' ? { ...r, widths: ACC8 | ACC32 } : r));
+    const broken = new RegTable('broken dist', 0x1000, rows);
+    const diffs = compareWithReference(broken, KERNEL_V2_DIST);
+    expect(diffs).toContain('0xf00: GICD_SGIR missing');
+    expect(diffs).toContain('0xc00: GICD_ICFGR widths 5/bpi 2, kernel 4/2');
+  });
+});
+
+// ---------------------------------------------------------------------------
+/** A row with no behaviour, for building tables that are wrong on purpose. */
+function row(name: string, offset: number, len: number, bitsPerIrq: RegRow<null>['bitsPerIrq'] = 0, widths = ACC32): RegRow<null> {
+  return { name, offset, len, bitsPerIrq, widths, read: () => 0, write: () => {} };
+}
+const broken = (rows: RegRow<null>[]) => new RegTable<null>('t', 0x1000, rows);
+
+describe('checkInvariants() reports each kind of broken table', () => {
+  test('an overlap', () => {
+    expect(broken([row('GICD_A', 0x0, 8), row('GICD_B', 0x4, 4)]).checkInvariants()).toEqual(['t: GICD_B at 0x4 overlaps the previous row']);
+  });
+
+  test('a duplicate name given out of order: the rows are sorted first and the duplicate still found', () => {
+    const t = broken([row('GICD_A', 0x100, 4), row('GICD_C', 0x0, 4), row('GICD_A', 0x8, 4)]);
+    expect(t.rows.map((r) => r.offset)).toEqual([0x0, 0x8, 0x100]);
+    expect(t.checkInvariants()).toEqual(['t: duplicate name GICD_A']);
+  });
+
+  test('a per-IRQ row whose length is not bitsPerIrq * 1024 / 8', () => {
+    expect(broken([row('GICD_X', 0x100, 0x40, 1)]).checkInvariants()).toEqual(['t: GICD_X length 64 != bitsPerIrq*128']);
+    expect(broken([row('GICD_P', 0x400, 0x400, 8), row('GICD_Q', 0xc00, 0x80, 2)]).checkInvariants()).toEqual(['t: GICD_Q length 128 != bitsPerIrq*128']);
+  });
+
+  test('a row past the frame, one with no access width, one not word aligned', () => {
+    expect(broken([row('GICD_Y', 0xffc, 8)]).checkInvariants()).toEqual(['t: GICD_Y runs past the frame']);
+    expect(broken([row('GICD_Z', 0x0, 4, 0, 0)]).checkInvariants()).toEqual(['t: GICD_Z allows no access width']);
+    expect(broken([row('GICD_W', 0x2, 4)]).checkInvariants()).toEqual(['t: GICD_W is not word aligned']);
+  });
+
+  test('all problems at once are all reported', () => {
+    const t = broken([row('GICD_A', 0x100, 4), row('GICD_A', 0x0, 8), row('GICD_B', 0x4, 4), row('GICD_X', 0x200, 0x40, 1), row('GICD_Z', 0x300, 4, 0, 0), row('GICD_Y', 0xffc, 8)]);
+    const problems = t.checkInvariants();
+    expect(problems).toHaveLength(5);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        't: GICD_B at 0x4 overlaps the previous row',
+        't: duplicate name GICD_A',
+        't: GICD_X length 64 != bitsPerIrq*128',
+        't: GICD_Z allows no access width',
+        't: GICD_Y runs past the frame',
+      ]),
+    );
+  });
+});

@@ -220,6 +220,41 @@ export class Timeline {
     return null;
   }
 
+  /**
+   * The last event before `end` that changed each path's value (absent: not
+   * changed since the start). Walks back one checkpoint interval at a time,
+   * replaying each interval once and comparing values after every event, and
+   * stops as soon as every path is accounted for. Leaves the position anywhere.
+   */
+  lastChanges(paths: readonly string[], end: number): Map<string, number> {
+    const found = new Map<string, number>();
+    const steps = new Map<string, PathStep[]>();
+    for (const p of paths) {
+      const st = parsePath(p);
+      if (st) steps.set(p, st);
+    }
+    const all = [...steps.keys()];
+    const K = this.checkpointEvery;
+    let start = Math.floor(Math.max(end - 1, 0) / K) * K;
+    while (found.size < all.length) {
+      const open = all.filter((p) => !found.has(p));
+      const stop = Math.min(end, start + K);
+      this.seek(start);
+      let before = open.map((p) => changeKey(this.get(steps.get(p)!)));
+      const inInterval = new Map<string, number>();
+      for (let i = start; i < stop; i++) {
+        this.seek(i + 1);
+        const after = open.map((p) => changeKey(this.get(steps.get(p)!)));
+        for (let k = 0; k < after.length; k++) if (after[k] !== before[k]) inInterval.set(open[k]!, i);
+        before = after;
+      }
+      for (const [p, i] of inInterval) found.set(p, i);
+      if (start === 0) break;
+      start -= K;
+    }
+    return found;
+  }
+
   /** runForward bounded to events < end. */
   private runForwardUntil(bps: readonly Breakpoint[], end: number): Hit | null {
     const prepared = prepare(bps);
@@ -238,6 +273,11 @@ export class Timeline {
     }
     return null;
   }
+}
+
+/** Serialises a view value for change detection. */
+function changeKey(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? 'undefined';
 }
 
 /** The value-column index of event j of a chunk (sum of the MMIO words before it). */

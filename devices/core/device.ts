@@ -9,8 +9,9 @@
  */
 import type { BitField } from './regtable.js';
 import type { DeviceView } from './view.js';
-import type { Arch, Errno } from './uapi.js';
 import type { VmState } from './vm-state.js';
+import type { Arch, Errno } from './uapi.js';
+
 
 /** The user buffer of a DEVICE_ATTR call, as the kernel sees it through attr.addr. */
 export interface UserBuf {
@@ -109,8 +110,49 @@ export interface DeviceModel<S = unknown> {
   describeMmio?(s: S, frame: number, offset: number, len: number): string;
   /** The named view of its state (diff, watchpoints, explain, TUI); raw state is shown without one. */
   readonly view?: DeviceView<S>;
+  /** Its save list and restore order (devrr migrate-check). */
+  readonly migration?: Migration<S>;
+  /** Every condition for delivering interrupt `irq`, per vcpu (devrr explain). `root` is the view root ("gic"). */
+  explainIrq?(vm: VmState, s: S, irq: number, root: string): IrqCondition[];
   /** Named bit fields of the register at a frame offset, for decoding values. */
   registerFields?(frame: number, offset: number): readonly BitField[] | undefined;
+}
+
+/** One attribute of a device's save list. */
+export interface SavedAttr {
+  readonly group: number;
+  readonly attr: bigint;
+  /** What it is, e.g. "GICD_ISENABLER (vcpu 1)". */
+  readonly name: string;
+}
+
+/**
+ * How a VMM migrates a device through GET/SET_DEVICE_ATTR: the attributes it
+ * reads, the writes it makes into a fresh device (in order, each with the
+ * reason for its place), and the state the ABI does not carry by design.
+ */
+export interface Migration<S> {
+  saveList(vm: VmState, s: S): SavedAttr[];
+  /**
+   * The writes into the fresh device, and the interrupt lines the VMM's
+   * device models re-assert afterwards. `lines` holds the level the VMM last
+   * drove on each line (KVM_IRQ_LINE's irq value -> level): VMMs know that,
+   * the device ABI may not carry it.
+   */
+  restore(saved: readonly (SavedAttr & { value: bigint })[], lines: ReadonlyMap<number, number>): { writes: (SavedAttr & { value: bigint; why: string })[]; redrive: number[] };
+  readonly notCarried: readonly { readonly pattern: RegExp; readonly why: string }[];
+}
+
+/** One condition on the way from a pending interrupt to the guest (devrr explain). */
+export interface IrqCondition {
+  /** vcpu index it concerns, -1 for the whole device. */
+  readonly vcpu: number;
+  readonly name: string;
+  readonly ok: boolean;
+  /** The values it depends on, as text. */
+  readonly value: string;
+  /** View paths of those values (for finding the event that last changed them). */
+  readonly paths: readonly string[];
 }
 
 /** Find a group row by id. Group tables are short; a scan is clearest. */

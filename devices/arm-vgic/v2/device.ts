@@ -14,6 +14,8 @@ import { nrIrqs, type VgicState } from '../state.js';
 import { V2_CPU_REGS, V2_GICC } from './cpuif.js';
 import { V2_DIST } from './dist.js';
 import { vgicView } from '../view.js';
+import { explainVgicIrq } from '../explain.js';
+import { vgicV2Migration } from './migration.js';
 
 /** Frame kinds on the MMIO bus. */
 export const FRAME = { DIST: 0, CPU: 1 } as const;
@@ -175,6 +177,8 @@ export const vgicV2: DeviceModel<VgicState> = {
     return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
   },
   view: vgicView,
+  explainIrq: explainVgicIrq,
+  migration: vgicV2Migration,
   registerFields(frame, off) {
     return (frame === FRAME.DIST ? V2_DIST : V2_GICC).find(off)?.fields;
   },

@@ -1,0 +1,254 @@
+/**
+ * `devrr bisect`: the first event at which device state diverges.
+ *
+ * Against the models (one trace): the trace's recorded checkpoints carry
+ * state digests. A binary search over them finds the first checkpoint the
+ * replay no longer reproduces; each probe replays one segment starting from
+ * the last checkpoint known good (whose recorded state therefore *is* the
+ * replayed state), so the probes add up to about one replay of the trace.
+ * Inside the divergent interval the replay steps event by event: the first
+ * event whose recorded result differs is the answer; if every result
+ * matches, the answer is the earliest event of the interval that wrote a
+ * field which ends up differing at the checkpoint.
+ *
+ * Against another trace (two runs of one workload): the two traces'
+ * recorded digests at common checkpoints are compared without replaying,
+ * then both traces are replayed in lockstep through the divergent interval
+ * and compared after every event (state, and the recorded events themselves).
+ */
+import { diffState, digestState, type FieldDiff } from '../devices/core/state.js';
+import { sameResult, Session, type SessionState } from '../recorder/execute.js';
+import type { TraceEvent } from '../traces/events.js';
+import { viewOf } from './diff.js';
+import { type ChunkView, FAST_OK, FAST_SKIP, fastMmio, type TraceSource } from './engine.js';
+import { Timeline } from './timeline.js';
+
+export interface Writer {
+  readonly path: string;
+  /** The last event (at or before the divergence) that changed this field, or null. */
+  readonly event: number | null;
+}
+
+export interface BisectFinding {
+  /** The first divergent event. */
+  readonly event: number;
+  /** result: a recorded result differs; state: state differs with matching results; input: the two traces' events differ. */
+  readonly reason: 'result' | 'state' | 'input';
+  readonly recorded?: TraceEvent;
+  readonly replayed?: TraceEvent;
+  /** With --against: the other trace's event at the same index. */
+  readonly other?: TraceEvent;
+  /** Named-field differences (recorded vs replayed, or trace A vs trace B). */
+  readonly fields: readonly FieldDiff[];
+  /** The earlier event that last wrote each differing field. */
+  readonly lastWriters: readonly Writer[];
+  /** The checkpoint interval (events) the search narrowed to. */
+  readonly interval: readonly [number, number];
+}
+
+export interface BisectResult {
+  readonly first_divergence: BisectFinding | null;
+  /** Segment replays performed by the search (about log2 of the checkpoints, plus the refinement). */
+  readonly probes: number;
+  readonly events: number;
+}
+
+/** Applies events [from, to) of `src` to `session`; stops at the first result mismatch and returns its index, else -1. */
+function applyRange(src: TraceSource, session: Session, from: number, to: number, chunks: ChunkCursor): number {
+  for (let i = from; i < to; ) {
+    const chunk = chunks.at(i);
+    const end = Math.min(to, chunk.first + chunk.count);
+    let vi = chunks.valueCursor(chunk, i - chunk.first);
+    for (; i < end; i++) {
+      const j = i - chunk.first;
+      const shape = chunk.shapes[chunk.index[j]!]!;
+      if (shape.kind === 'mmio') {
+        const lo = chunk.values[vi]!;
+        vi += shape.len === 8 ? 2 : 1;
+        const f = fastMmio(session, shape, lo);
+        if (f === FAST_OK) continue;
+        if (f !== FAST_SKIP) return i;
+      } else if (shape.kind === 'irq_line' && session.vms[shape.vm]) {
+        if (session.vms[shape.vm]!.irqLine(shape.irq, shape.level) !== shape.errno) return i;
+        continue;
+      }
+      const rec = chunk.event(j);
+      if (!sameResult(rec, session.execute(rec))) return i;
+    }
+  }
+  void src;
+  return -1;
+}
+
+/** Decoded-chunk access by event index, with the value-column cursor. */
+class ChunkCursor {
+  private k = -1;
+  private chunk: ChunkView | undefined;
+  constructor(private readonly src: TraceSource) {}
+
+  at(i: number): ChunkView {
+    if (this.chunk && i >= this.chunk.first && i < this.chunk.first + this.chunk.count) return this.chunk;
+    const cs = this.src.chunks;
+    let lo = 0;
+    let hi = cs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (cs[mid]!.first <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    this.k = lo;
+    this.chunk = this.src.readChunk(lo);
+    return this.chunk;
+  }
+
+  valueCursor(chunk: ChunkView, j: number): number {
+    const start = (chunk as ChunkView & { valueStart?: Uint32Array }).valueStart;
+    if (start) return start[j]!;
+    let vi = 0;
+    for (let e = 0; e < j; e++) {
+      const s = chunk.shapes[chunk.index[e]!]!;
+      if (s.kind === 'mmio') vi += s.len === 8 ? 2 : 1;
+    }
+    return vi;
+  }
+
+  event(i: number): TraceEvent {
+    const c = this.at(i);
+    return c.event(i - c.first);
+  }
+}
+
+/** Bisect one trace against the current models. */
+export function bisectTrace(src: TraceSource): BisectResult {
+  const cps = src.checkpoints;
+  const chunks = new ChunkCursor(src);
+  let probes = 0;
+  const anchor = (k: number): Session => {
+    const s = new Session();
+    if (k >= 0) s.restore(src.readCheckpoint(k).state as SessionState);
+    return s;
+  };
+  const eventOf = (k: number) => (k < 0 ? 0 : cps[k]!.event);
+  // Q(k): does replaying from the last good anchor reproduce checkpoint k (results and digest)?
+  let lo = -1;
+  let hi = cps.length;
+  let mismatch = -1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    const s = anchor(lo);
+    probes++;
+    const m = applyRange(src, s, eventOf(lo), cps[mid]!.event, chunks);
+    if (m < 0 && digestState(s.snapshot()) === cps[mid]!.digest) lo = mid;
+    else {
+      hi = mid;
+      if (m >= 0) mismatch = m;
+    }
+  }
+  // Refine inside (eventOf(lo), end of interval].
+  const end = hi < cps.length ? cps[hi]!.event : src.eventCount;
+  const s = anchor(lo);
+  probes++;
+  const start = eventOf(lo);
+  const first = mismatch >= 0 && mismatch >= start && mismatch < end ? applyRange(src, s, start, mismatch + 1, chunks) : applyRange(src, s, start, end, chunks);
+  if (first >= 0) {
+    const before = anchor(lo);
+    applyRange(src, before, start, first, chunks);
+    const beforeState = before.snapshot();
+    const recorded = chunks.event(first);
+    const replayed = before.execute(recorded);
+    const fields = diffState(viewOf(beforeState), viewOf(before.snapshot()));
+    return {
+      first_divergence: { event: first, reason: 'result', recorded, replayed, fields, lastWriters: lastWriters(src, fields.map((f) => f.path), first), interval: [start, end] },
+      probes,
+      events: src.eventCount,
+    };
+  }
+  if (hi >= cps.length) return { first_divergence: null, probes, events: src.eventCount };
+  // Results all matched but the digest at checkpoint hi differs: a state-only divergence.
+  const recordedState = src.readCheckpoint(hi).state as SessionState;
+  const fields = diffState(viewOf(recordedState), viewOf(s.snapshot()));
+  const writers = lastWriters(src, fields.map((f) => f.path), end);
+  const inside = writers.map((w) => w.event).filter((e): e is number => e !== null && e >= start);
+  const event = inside.length ? Math.min(...inside) : end - 1;
+  return {
+    first_divergence: { event, reason: 'state', recorded: chunks.event(event), fields, lastWriters: writers, interval: [start, end] },
+    probes,
+    events: src.eventCount,
+  };
+}
+
+/** The last event before `end` that changed each path in the replay of `src`. */
+function lastWriters(src: TraceSource, paths: readonly string[], end: number): Writer[] {
+  const uniq = [...new Set(paths)].slice(0, 64);
+  const found = new Timeline(src).lastChanges(uniq, end);
+  return uniq.map((path) => ({ path, event: found.get(path) ?? null }));
+}
+
+function key(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? 'undefined';
+}
+
+/** Bisect two traces of the same workload against each other. */
+export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
+  const ca = new ChunkCursor(a);
+  const cb = new ChunkCursor(b);
+  const n = Math.min(a.eventCount, b.eventCount);
+  // Checkpoints both traces have, at the same event index.
+  const byEvent = new Map(b.checkpoints.map((c, k) => [c.event, k] as const));
+  const common = a.checkpoints.map((c, k) => ({ event: c.event, ka: k, kb: byEvent.get(c.event) })).filter((c): c is { event: number; ka: number; kb: number } => c.kb !== undefined && c.event <= n);
+  let lo = -1;
+  let hi = common.length;
+  let probes = 0;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >>> 1;
+    probes++;
+    if (a.checkpoints[common[mid]!.ka]!.digest === b.checkpoints[common[mid]!.kb]!.digest) lo = mid;
+    else hi = mid;
+  }
+  const start = lo < 0 ? 0 : common[lo]!.event;
+  const end = hi < common.length ? common[hi]!.event : n;
+  const sa = new Session();
+  const sb = new Session();
+  if (lo >= 0) {
+    sa.restore(a.readCheckpoint(common[lo]!.ka).state as SessionState);
+    sb.restore(b.readCheckpoint(common[lo]!.kb).state as SessionState);
+  }
+  probes++;
+  for (let i = start; i < end; i++) {
+    const ea = ca.event(i);
+    const eb = cb.event(i);
+    const sameInput = key(ea) === key(eb);
+    sa.execute(ea);
+    sb.execute(eb);
+    const stA = sa.snapshot();
+    const stB = sb.snapshot();
+    if (!sameInput || digestState(stA) !== digestState(stB)) {
+      const fields = diffState(viewOf(stA), viewOf(stB));
+      const paths = fields.map((f) => f.path);
+      return {
+        first_divergence: {
+          event: i,
+          reason: fields.length ? 'state' : 'input',
+          recorded: ea,
+          other: eb,
+          fields,
+          lastWriters: lastWriters(a, paths, i),
+          interval: [start, end],
+        },
+        probes,
+        events: n,
+      };
+    }
+  }
+  if (hi < common.length) {
+    // Replays agree but the recorded checkpoints do not: the recordings' models differed.
+    const fa = a.readCheckpoint(common[hi]!.ka).state as SessionState;
+    const fb = b.readCheckpoint(common[hi]!.kb).state as SessionState;
+    const fields = diffState(viewOf(fa), viewOf(fb));
+    return { first_divergence: { event: end, reason: 'state', fields, lastWriters: [], interval: [start, end] }, probes, events: n };
+  }
+  if (a.eventCount !== b.eventCount) {
+    return { first_divergence: { event: n, reason: 'input', fields: [], lastWriters: [], interval: [start, n], ...(n < a.eventCount && { recorded: ca.event(n) }), ...(n < b.eventCount && { other: cb.event(n) }) }, probes, events: n };
+  }
+  return { first_divergence: null, probes, events: n };
+}

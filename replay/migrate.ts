@@ -1,0 +1,197 @@
+/**
+ * `devrr migrate-check`: does device state survive a save/restore through
+ * the device attributes, the way a VMM migrates a VM?
+ *
+ * At each chosen point of a trace the source VM is saved exactly as a VMM
+ * would (each device's save list, read with GET_DEVICE_ATTR), a fresh VM is
+ * built (same vcpus, same devices) and restored in the device's restore
+ * order with SET_DEVICE_ATTR; the interrupt lines the trace left high are
+ * re-driven, as device models do after a migration. Then the named views of
+ * source and destination are compared (minus what the ABI does not carry by
+ * design), and the rest of the trace is replayed on both: the first event
+ * whose result differs is reported with the fields that differ.
+ *
+ * A trace that holds a recorded migration (a second VM made by create_vm and
+ * restored with set_attr calls) is checked as recorded: the source's state at
+ * its last save read against the destination's after its last restore write.
+ */
+import { findGroup } from '../devices/core/device.js';
+import { diffState, type FieldDiff } from '../devices/core/state.js';
+import type { Vm } from '../devices/core/vm.js';
+import { vmView } from '../devices/core/vm-view.js';
+import { createVm, DEVICE_MODELS } from '../devices/registry.js';
+import { errnoName } from '../devices/core/uapi.js';
+import { sameResult, Session } from '../recorder/execute.js';
+import type { TraceEvent } from '../traces/events.js';
+import type { TraceSource } from './engine.js';
+import { Timeline } from './timeline.js';
+
+export interface MigrationFailure {
+  /** The migration point (state after events [0, event)), or the recorded restore's last event. */
+  readonly event: number;
+  /** State that did not cross (source -> destination), by view path. */
+  readonly fields: readonly FieldDiff[];
+  readonly kind: 'restore' | 'behaviour' | 'recorded';
+  /** Attribute calls of the save or restore that failed. */
+  readonly errors?: readonly string[];
+  /** For a behaviour failure: the first later event whose result differs on the destination. */
+  readonly divergence?: { readonly event: number; readonly source: TraceEvent; readonly destination: TraceEvent };
+}
+
+export interface MigrateCheckResult {
+  readonly checks: number;
+  readonly points: readonly number[];
+  readonly failures: readonly MigrationFailure[];
+  /** What was left out of the comparison, and why (the devices' notCarried lists). */
+  readonly notCompared: readonly string[];
+}
+
+/** Builds a destination VM from `source` through the device attributes. */
+export function migrateVm(source: Vm, lines: ReadonlyMap<number, number>): { dest: Vm; errors: string[] } {
+  const errors: string[] = [];
+  const redrive: number[] = [];
+  // Reading attributes can have side effects (VGIC v2 initialises lazily): read from a copy.
+  const src = createVm(source.state.arch, source.state.ipaBits);
+  src.restore(source.state);
+  const dest = createVm(source.state.arch, source.state.ipaBits);
+  for (const v of source.state.vcpus) {
+    const e = dest.createVcpu(v.id);
+    if (e) errors.push(`KVM_CREATE_VCPU ${v.id}: ${errnoName(e)}`);
+  }
+  src.state.devices.forEach((d, handle) => {
+    const model = DEVICE_MODELS.get(d.type)!;
+    const created = dest.createDevice(d.type, 0);
+    if (created.errno) return void errors.push(`KVM_CREATE_DEVICE ${model.typeName}: ${errnoName(created.errno)}`);
+    if (!model.migration) return void errors.push(`${model.typeName} declares no save list: its state is not migrated`);
+    const saved = model.migration.saveList(src.state, d.state).map((a) => {
+      const r = src.getAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: 0n });
+      if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
+      return { ...a, value: r.value ?? 0n };
+    });
+    const plan = model.migration.restore(saved, lines);
+    for (const w of plan.writes) {
+      const e = dest.setAttr({ kind: 'device', handle: created.handle }, w.group, w.attr, { nullPtr: false, value: w.value });
+      if (e) errors.push(`restore ${w.name} (${findGroup(model, w.group)?.name ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
+    }
+    redrive.push(...plan.redrive);
+  });
+  // The VMM's device models re-assert the lines they hold high.
+  for (const irq of redrive) {
+    const e = dest.irqLine(irq, 1);
+    if (e) errors.push(`re-drive line 0x${irq.toString(16)}: KVM_IRQ_LINE ${errnoName(e)}`);
+  }
+  return { dest, errors };
+}
+
+/** Paths the devices of `vm` declare as not carried by their migration ABI. */
+function notCarried(vm: Vm): { pattern: RegExp; why: string }[] {
+  const out: { pattern: RegExp; why: string }[] = [{ pattern: /^vcpus\[\d+\]\.ran$/, why: 'destination vcpus have not run yet' }];
+  for (const d of vm.state.devices) for (const n of DEVICE_MODELS.get(d.type)?.migration?.notCarried ?? []) out.push(n);
+  return out;
+}
+
+function compare(a: Vm, b: Vm): FieldDiff[] {
+  const skip = notCarried(a);
+  return diffState(vmView(a.state, DEVICE_MODELS), vmView(b.state, DEVICE_MODELS)).filter((f) => !skip.some((s) => s.pattern.test(f.path)));
+}
+
+/** Lines left high by KVM_IRQ_LINE events of VM 0 up to `at`. */
+function highLinesUpTo(tl: Timeline, at: number): Map<number, number> {
+  const lines = new Map<number, number>();
+  for (let i = 0; i < at; i++) {
+    const ev = tl.event(i);
+    if (ev.kind === 'irq_line' && ev.vm === 0 && ev.errno === 0) lines.set(ev.irq, ev.level);
+  }
+  return lines;
+}
+
+/**
+ * Checks migration at every `every` events (default: 8 points spread over the
+ * trace) where VM 0 is running (some vcpu has run), and any recorded migration.
+ */
+export function migrateCheck(src: TraceSource, every?: number): MigrateCheckResult {
+  const n = src.eventCount;
+  const step = every && every > 0 ? every : Math.max(1, Math.ceil(n / 8));
+  const points: number[] = [];
+  for (let p = step; p < n; p += step) points.push(p);
+  const failures: MigrationFailure[] = [];
+  const tl = new Timeline(src);
+  const checked: number[] = [];
+  let skipped = new Set<string>();
+  for (const p of points) {
+    tl.seek(p);
+    const session = tl.current;
+    if (!session.vms[0]) continue;
+    const source = session.vms[0];
+    // A VMM migrates a running VM: points before any vcpu ran are not migration points.
+    if (!source.anyVcpuRan()) continue;
+    checked.push(p);
+    const { dest, errors } = migrateVm(source, highLinesUpTo(tl, p));
+    for (const s of notCarried(source)) skipped.add(`${s.pattern.source}: ${s.why}`);
+    const fields = compare(source, dest);
+    if (errors.length || fields.length) {
+      failures.push({ event: p, fields, kind: 'restore', ...(errors.length && { errors }) });
+      continue;
+    }
+    const divergence = replayBoth(tl, p, dest);
+    if (divergence) failures.push({ event: p, kind: 'behaviour', fields: divergence.fields, divergence: divergence.at });
+  }
+  const recorded = checkRecordedMigration(src);
+  if (recorded) failures.push(recorded);
+  skipped = new Set([...skipped].sort());
+  return { checks: checked.length + (recordedMigration(src) ? 1 : 0), points: checked, failures, notCompared: [...skipped] };
+}
+
+/**
+ * Replays events [p, end) on the source (continuing the timeline) and on a
+ * session whose VM 0 is the destination; returns the first event whose
+ * results differ, with the fields that differ just after it.
+ */
+function replayBoth(tl: Timeline, p: number, dest: Vm): { at: { event: number; source: TraceEvent; destination: TraceEvent }; fields: FieldDiff[] } | null {
+  const s = new Session();
+  s.restore(tl.snapshot());
+  const d = new Session();
+  d.restore(tl.snapshot());
+  d.vms[0]!.restore(dest.state);
+  for (let i = p; i < tl.length; i++) {
+    const ev = tl.event(i);
+    const rs = s.execute(ev);
+    const rd = d.execute(ev);
+    if (!sameResult(rs, rd)) return { at: { event: i, source: rs, destination: rd }, fields: compare(s.vms[0]!, d.vms[0]!) };
+  }
+  return null;
+}
+
+/** The recorded migration in a trace, if any: [last save read on VM 0, last restore write on the destination]. */
+function recordedMigration(src: TraceSource): { save: number; restore: number; dest: number } | null {
+  let save = -1;
+  let restore = -1;
+  let dest = -1;
+  const tl = new Timeline(src);
+  for (let i = 0; i < src.eventCount; i++) {
+    const ev = tl.event(i);
+    if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
+    if (dest > 0 && ev.kind === 'get_attr' && ev.vm === 0 && ev.target.kind === 'device' && restore < 0) save = i;
+    if (dest > 0 && ev.kind === 'set_attr' && ev.vm === dest && ev.target.kind === 'device') restore = i;
+  }
+  return dest > 0 && save >= 0 && restore > save ? { save, restore, dest } : null;
+}
+
+/**
+ * A recorded migration: the source VM's state just after its last save
+ * read against the destination's just after its last restore write, both
+ * as the trace left them.
+ */
+function checkRecordedMigration(src: TraceSource): MigrationFailure | null {
+  const m = recordedMigration(src);
+  if (!m) return null;
+  const tl = new Timeline(src);
+  tl.seek(m.save + 1);
+  const source = tl.current.vms[0]!;
+  const sourceState = createVm(source.state.arch, source.state.ipaBits);
+  sourceState.restore(source.state);
+  tl.seek(m.restore + 1);
+  const dest = tl.current.vms[m.dest]!;
+  const fields = compare(sourceState, dest);
+  return fields.length ? { event: m.restore, kind: 'recorded', fields } : null;
+}

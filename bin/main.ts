@@ -14,8 +14,12 @@ import { infoCommand } from './commands/info.js';
 import { recordCommand } from './commands/record.js';
 import { replayCommand } from './commands/replay.js';
 import { startCommand } from './commands/start.js';
+import { diffCommand } from './commands/diff.js';
+import { bisectCommand } from './commands/bisect.js';
+import { migrateCheckCommand } from './commands/migrate-check.js';
+import { explainCommand } from './commands/explain.js';
 
-export const COMMANDS: readonly Command[] = [recordCommand, replayCommand, dumpCommand, infoCommand, benchCommand, startCommand];
+export const COMMANDS: readonly Command[] = [recordCommand, replayCommand, dumpCommand, infoCommand, diffCommand, bisectCommand, migrateCheckCommand, explainCommand, benchCommand, startCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -228,7 +228,7 @@ export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
       return {
         first_divergence: {
           event: i,
-          reason: fields.length ? 'state' : 'input',
+          reason: sameInput ? 'state' : 'input',
           recorded: ea,
           other: eb,
           fields,

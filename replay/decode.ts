@@ -10,6 +10,7 @@ import { findGroup } from '../devices/core/device.js';
 import { decodeFields } from '../devices/core/regtable.js';
 import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import type { Session } from '../recorder/execute.js';
+import { createVm } from '../devices/registry.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
@@ -57,8 +58,17 @@ export function describeIrq(irq: number, arch = 'arm64'): string {
 
 /** Register name and decoded bit fields of a guest access, if a device claims it. */
 export function mmioNames(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { reg: string; fields: string } {
-  const vm = session?.vms[ev.vm];
-  const f = vm?.frameAt(ev.addr, ev.len);
+  let vm = session?.vms[ev.vm];
+  let f = vm?.frameAt(ev.addr, ev.len);
+  if (vm && !f && !ev.exit) {
+    // The vcpu's first access is its first run, which maps the device frames:
+    // decode against a copy that has run.
+    const copy = createVm(vm.state.arch, vm.state.ipaBits);
+    copy.restore(vm.state);
+    copy.runVcpu(ev.vcpu);
+    vm = copy;
+    f = copy.frameAt(ev.addr, ev.len);
+  }
   if (!vm || !f) return { reg: ev.exit ? 'unclaimed (exit to VMM)' : '?', fields: '' };
   const st = vm.state.devices[f.handle]!.state;
   const reg = f.model.describeMmio?.(st, f.frame.kind, f.offset, ev.len) ?? `${f.frame.name}+${hex(f.offset)}`;

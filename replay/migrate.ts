@@ -162,17 +162,25 @@ function replayBoth(tl: Timeline, p: number, dest: Vm): { at: { event: number; s
   return null;
 }
 
-/** The recorded migration in a trace, if any: [last save read on VM 0, last restore write on the destination]. */
+/**
+ * The recorded migration in a trace, if any: a VM made by create_vm whose
+ * devices receive set_attr writes (the restore); the save is the last
+ * get_attr on a device of VM 0 before the first of those writes.
+ */
 function recordedMigration(src: TraceSource): { save: number; restore: number; dest: number } | null {
   let save = -1;
+  let firstRestore = -1;
   let restore = -1;
   let dest = -1;
   const tl = new Timeline(src);
   for (let i = 0; i < src.eventCount; i++) {
     const ev = tl.event(i);
     if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
-    if (dest > 0 && ev.kind === 'get_attr' && ev.vm === 0 && ev.target.kind === 'device' && restore < 0) save = i;
-    if (dest > 0 && ev.kind === 'set_attr' && ev.vm === dest && ev.target.kind === 'device') restore = i;
+    if (ev.kind === 'get_attr' && ev.vm === 0 && ev.target.kind === 'device' && firstRestore < 0) save = i;
+    if (dest > 0 && ev.kind === 'set_attr' && ev.vm === dest && ev.target.kind === 'device') {
+      if (firstRestore < 0) firstRestore = i;
+      restore = i;
+    }
   }
   return dest > 0 && save >= 0 && restore > save ? { save, restore, dest } : null;
 }

@@ -10,14 +10,14 @@ import { TraceReader } from '../../traces/reader.js';
 import { type Command, UsageError } from '../cli.js';
 
 /** The example `npm start` runs. */
-export const DEFAULT_EXAMPLE = fileURLToPath(new URL('../../traces/examples/vgic-v2-bringup/scenario.json', import.meta.url));
+export const DEFAULT_EXAMPLE = fileURLToPath(new URL('../../traces/examples/vgic-v2-bringup/vgic-v2-bringup.json', import.meta.url));
 
 export const startCommand: Command = {
   name: 'start',
   summary: 'record a bundled example scenario, replay it and print the report',
   usage: 'devrr start [SCENARIO.json]',
   help: `The first thing to run: records SCENARIO.json (default: the bundled
-2-vcpu GICv2 bring-up, traces/examples/vgic-v2-bringup/scenario.json) into a
+2-vcpu GICv2 bring-up, traces/examples/vgic-v2-bringup/vgic-v2-bringup.json) into a
 temporary trace, replays it against fresh models and prints the replay
 report with the first events decoded.`,
   options: {},

@@ -1,12 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, truncateSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { tempDir } from '../tmp.js';
 import { devrr } from './run.js';
 
 const dir = tempDir();
-const EX = 'traces/examples/vgic-v2-bringup/scenario.json';
+const EX = 'traces/examples/vgic-v2-bringup/vgic-v2-bringup.json';
 
 test('devrr --version and --help (the real binary)', () => {
   const v = execFileSync('node', ['bin/devrr.js', '--version'], { encoding: 'utf8' });
@@ -133,4 +133,55 @@ test('bench --json reports every figure as a number (tiny run)', async () => {
   const j = JSON.parse(r.out);
   for (const k of ['replay_events_per_s', 'record_events_per_s', 'decode_events_per_s', 'jsonl_replay_events_per_s', 'bytes_per_event']) expect(typeof j[k]).toBe('number');
   expect(j.diverged).toBe(0);
+});
+
+describe('the debugger commands follow the CLI contract', () => {
+  const E = 'traces/examples';
+  test('bisect --against: exit 1 and first_divergence.event in --json', async () => {
+    const r = await devrr('bisect', `${E}/two-runs-one-event/run-b.devrr`, '--against', `${E}/two-runs-one-event/run-a.devrr`, '--json');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.out);
+    expect(j.first_divergence.event).toBe(171);
+    expect(j.first_divergence.fields).toEqual([{ path: 'gic.dist.irq[33].priority', a: 248, b: 160 }]);
+    const same = await devrr('bisect', `${E}/two-runs-one-event/run-a.devrr`, '--json');
+    expect(same.code).toBe(0);
+    expect(JSON.parse(same.out).first_divergence).toBeNull();
+  });
+
+  test('migrate-check: exit 1 with failures[].event and fields on the bad VMM, exit 0 on the good one', async () => {
+    const bad = await devrr('migrate-check', `${E}/migration-missing-cpu-regs/migration-bad.devrr`, '--json');
+    expect(bad.code).toBe(1);
+    const j = JSON.parse(bad.out);
+    expect(j.checks).toBeGreaterThan(1);
+    expect(j.failures).toEqual([expect.objectContaining({ event: 130, fields: expect.arrayContaining([{ path: 'gic.cpu[0].pmr', a: 240, b: 0 }]) })]);
+    const text = await devrr('migrate-check', `${E}/migration-missing-cpu-regs/migration-bad.devrr`);
+    expect(text.out).toContain('gic.cpu[0].pmr: 0xf0 -> 0');
+    expect((await devrr('migrate-check', `${E}/migration-missing-cpu-regs/migration-good.devrr`)).code).toBe(0);
+  });
+
+  test('explain: the blocking condition and the event that caused it', async () => {
+    const r = await devrr('explain', `${E}/sgi-never-arrives/sgi-never-arrives.devrr`, '--irq', '3');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/BLOCKS\s+enabled \(GICD_ISENABLER\): false\n\s+last changed by event 18: mmio vcpu 1 write GICD_ICENABLER0/);
+    const j = JSON.parse((await devrr('explain', `${E}/sgi-never-arrives/sgi-never-arrives.devrr`, '--irq', '3', '--json')).out);
+    expect(j.deliverable_to).toEqual([]);
+    expect(j.blocking.find((c: { vcpu: number }) => c.vcpu === 1).changed_by[0].event).toBe(18);
+    expect((await devrr('explain', `${E}/sgi-never-arrives/sgi-never-arrives.devrr`)).code).toBe(2);
+  });
+
+  test('diff: TRACE@N against TRACE@M, exit 1 when they differ, with a unified diff', async () => {
+    const t = `${E}/vgic-v2-eoi-out-of-order/vgic-v2-eoi-out-of-order.devrr`;
+    const r = await devrr('diff', `${t}@20`, `${t}@25`);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('-gic.dist.irq[33].active = true');
+    expect(r.out).toContain('+gic.dist.irq[33].active = false');
+    const j = JSON.parse((await devrr('diff', `${t}@20`, `${t}@25`, '--json')).out);
+    expect(j.fields).toContainEqual({ path: 'gic.cpu[0].rpr', a: 64, b: 160 });
+    expect((await devrr('diff', `${t}@20`, `${t}@20`)).code).toBe(0);
+    // One argument: the recorded checkpoint against the replayed models.
+    const info = JSON.parse((await devrr('info', t, '--json')).out);
+    const cp = info.checkpoints.at(-1).event;
+    expect((await devrr('diff', `${t}@${cp}`)).code).toBe(0);
+    expect((await devrr('diff', `${t}@3`)).code).toBe(2);
+  });
 });

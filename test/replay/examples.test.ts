@@ -9,19 +9,17 @@ import { tempDir } from '../tmp.js';
 
 const ROOT = 'traces/examples';
 const dir = tempDir();
-const examples = readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const folders = readdirSync(ROOT, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+/** Every NAME.json in an example folder is a scenario whose recorded trace is NAME.devrr beside it. */
+const scenarios = folders.flatMap((f) => readdirSync(join(ROOT, f)).filter((n) => n.endsWith('.json')).map((n) => join(ROOT, f, n)));
 
-test('there are at least three bundled examples', () => {
-  expect(examples.length).toBeGreaterThanOrEqual(3);
+test('there are at least three bundled examples, each with a README', () => {
+  expect(folders.length).toBeGreaterThanOrEqual(3);
+  for (const f of folders) expect(readFileSync(join(ROOT, f, 'README.md'), 'utf8')).toMatch(/^# /);
 });
 
-describe.each(examples)('example %s', (name) => {
-  const scenario = join(ROOT, name, 'scenario.json');
-  const committed = join(ROOT, name, `${name}.devrr`);
-
-  test('its README exists', () => {
-    expect(readFileSync(join(ROOT, name, 'README.md'), 'utf8')).toMatch(/^# /);
-  });
+describe.each(scenarios)('%s', (scenario) => {
+  const committed = scenario.replace(/\.json$/, '.devrr');
 
   test('the committed trace replays with no divergence', () => {
     const t = TraceReader.open(committed);
@@ -33,7 +31,7 @@ describe.each(examples)('example %s', (name) => {
   });
 
   test('recording the scenario again gives the committed trace byte for byte (else: npm run examples)', () => {
-    const out = join(dir, `${name}.devrr`);
+    const out = join(dir, scenario.replace(/[/\\]/g, '_') + '.devrr');
     const r = recordToFile(parseScenario(readFileSync(scenario, 'utf8'), scenario), out);
     expect(r.misses).toEqual([]);
     expect(Buffer.compare(readFileSync(out), readFileSync(committed))).toBe(0);

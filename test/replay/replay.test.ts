@@ -13,7 +13,7 @@ const dir = tempDir();
 const EXAMPLES = ['vgic-v2-bringup', 'vgic-v2-level-spi-storm', 'vgic-v2-eoi-out-of-order'];
 
 function record(name: string, every = 8): string {
-  const file = `traces/examples/${name}/scenario.json`;
+  const file = `traces/examples/${name}/${name}.json`;
   const out = join(dir, `${name}-${every}.devrr`);
   const r = recordToFile(parseScenario(readFileSync(file, 'utf8'), file), out, every);
   expect(r.misses).toEqual([]);

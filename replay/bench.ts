@@ -8,7 +8,7 @@
  * distributor registers (enables, priorities) in between: the MMIO/IRQ mix
  * that dominates real traces.
  */
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestState } from '../devices/core/state.js';
@@ -18,7 +18,9 @@ import type { TraceEvent } from '../traces/events.js';
 import { eventFromJsonLine, eventToJsonLine } from '../traces/jsonl.js';
 import { TraceReader } from '../traces/reader.js';
 import { TraceWriter } from '../traces/writer.js';
+import { bisectTrace } from './bisect.js';
 import { replay } from './engine.js';
+import { Timeline } from './timeline.js';
 
 const DIST = 0x8000000;
 const CPU = 0x8010000;
@@ -90,16 +92,106 @@ export interface BenchResult {
   replay_speedup_vs_jsonl: number;
   bytes_per_event: number;
   jsonl_bytes_per_event: number;
+  /** Peak resident memory of the process, measured before the JSON-lines baseline loads. */
   peak_rss_mb: number;
   diverged: number;
+  timeline_events: number;
+  /** The first pass over the trace, which also builds the timeline's checkpoints. */
+  timeline_first_pass_ms: number;
+  seek_ms_median: number;
+  seek_ms_worst: number;
+  bisect_ms: number;
+  bisect_probes: number;
+  /** 1 when bisect named exactly the planted divergent event. */
+  bisect_found_planted: number;
+}
+
+/** The lines of a text file, read in 16 MiB blocks (bounded memory). */
+function* readLines(path: string): Generator<string> {
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(16 << 20);
+  let rest = '';
+  try {
+    for (;;) {
+      const got = readSync(fd, buf, 0, buf.length, null);
+      if (got === 0) break;
+      const text = rest + buf.toString('utf8', 0, got);
+      const lines = text.split('\n');
+      rest = lines.pop()!;
+      yield* lines;
+    }
+    if (rest) yield rest;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function rate(n: number, ms: number): number {
   return Math.round(n / (ms / 1000));
 }
 
-/** Runs the suite on `events` events; `log` gets progress lines. */
-export function runBench(events: number, log: (line: string) => void = () => {}): BenchResult {
+/** A small deterministic PRNG (mulberry32): the same seek positions on every run. */
+function prng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const ms = (x: number) => +x.toFixed(2);
+
+/** Time travel on a long trace: first pass, random seeks, bisect to a planted divergence. */
+function benchTimeTravel(dir: string, events: number, log: (line: string) => void) {
+  const path = join(dir, 'timeline.devrr');
+  log(`writing a ${events}-event trace with a planted divergence...`);
+  const planted = writeWorkloadTrace(path, events, { checkpointEvery: 1 << 16, plantAt: Math.floor(events * 0.73) });
+  const reader = TraceReader.open(path);
+  try {
+    log('timeline: first pass...');
+    const tl = new Timeline(reader);
+    let t0 = performance.now();
+    tl.seek(events);
+    const firstPass = performance.now() - t0;
+    log('timeline: random seeks...');
+    const rnd = prng(7);
+    const seeks: number[] = [];
+    for (let k = 0; k < 200; k++) {
+      const p = Math.floor(rnd() * (events + 1));
+      t0 = performance.now();
+      tl.seek(p);
+      seeks.push(performance.now() - t0);
+    }
+    log('bisect...');
+    t0 = performance.now();
+    const b = bisectTrace(reader);
+    const bisectMs = performance.now() - t0;
+    return {
+      timeline_events: events,
+      timeline_first_pass_ms: ms(firstPass),
+      seek_ms_median: ms(median(seeks)),
+      seek_ms_worst: ms(Math.max(...seeks)),
+      bisect_ms: ms(bisectMs),
+      bisect_probes: b.probes,
+      bisect_found_planted: b.first_divergence?.event === planted ? 1 : 0,
+    };
+  } finally {
+    reader.close();
+  }
+}
+
+/**
+ * Runs the suite: record/replay/decode on `events` events beside the
+ * JSON-lines baseline, and time travel on `timelineEvents` events.
+ * `log` gets progress lines.
+ */
+export function runBench(events: number, log: (line: string) => void = () => {}, timelineEvents = 10_000_000): BenchResult {
   const dir = mkdtempSync(join(tmpdir(), 'devrr-bench-'));
   try {
     const trace = join(dir, 'bench.devrr');
@@ -156,18 +248,17 @@ export function runBench(events: number, log: (line: string) => void = () => {})
     const decodeMs = performance.now() - t0;
     reader.close();
 
+    const travel = benchTimeTravel(dir, timelineEvents, log);
+    const peakRss = Math.round(process.resourceUsage().maxRSS / 1024);
+
     log('replaying the JSON-lines baseline...');
     t0 = performance.now();
     const base = new Session();
     let diverged = rep.divergence ? 1 : 0;
-    const text = readFileSync(jsonl, 'utf8');
-    let start = 0;
     let n = 0;
-    while (start < text.length) {
-      const end = text.indexOf('\n', start);
-      const ev = eventFromJsonLine(text.slice(start, end));
+    for (const line of readLines(jsonl)) {
+      const ev = eventFromJsonLine(line);
       if (!sameResult(ev, base.execute(ev))) diverged++;
-      start = end + 1;
       n++;
     }
     const jsonlMs = performance.now() - t0;
@@ -182,18 +273,45 @@ export function runBench(events: number, log: (line: string) => void = () => {})
       replay_speedup_vs_jsonl: +(jsonlMs / replayMs).toFixed(2),
       bytes_per_event: +(bytes / events).toFixed(2),
       jsonl_bytes_per_event: +(statSync(jsonl).size / events).toFixed(2),
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      peak_rss_mb: peakRss,
       diverged,
+      ...travel,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** A scenario-free way to get a trace of the bench workload (tests, examples). */
-export function writeWorkloadTrace(path: string, events: number): void {
+/**
+ * A trace of the bench workload, without a scenario (tests, benchmarks).
+ * `checkpointEvery` writes state checkpoints; `plantAt` records event
+ * `plantAt` (a GICC_IAR read or the next one after it) with a wrong result,
+ * as if the models had changed since the recording: a divergence to find.
+ * Returns the index of the planted event, or -1.
+ */
+export function writeWorkloadTrace(path: string, events: number, opts: { checkpointEvery?: number; plantAt?: number } = {}): number {
+  const every = opts.checkpointEvery ?? 0;
   const session = new Session();
-  const w = TraceWriter.create(path, traceHeader({ arch: 'arm64', ipaBits: 40 }, 0));
-  for (const req of workload(events)) w.append(session.execute(req));
+  const w = TraceWriter.create(path, traceHeader({ arch: 'arm64', ipaBits: 40 }, every));
+  let i = 0;
+  let planted = -1;
+  for (const req of workload(events)) {
+    if (every > 0 && i > 0 && i % every === 0) {
+      const st = session.snapshot();
+      w.checkpoint(i, st, digestState(st));
+    }
+    let ev = session.execute(req);
+    if (opts.plantAt !== undefined && planted < 0 && i >= opts.plantAt && ev.kind === 'mmio' && !ev.write && ev.addr === CPU + 0xc) {
+      ev = { ...ev, value: ev.value ^ 0x3n };
+      planted = i;
+    }
+    w.append(ev);
+    i++;
+  }
+  if (every > 0) {
+    const st = session.snapshot();
+    w.checkpoint(i, st, digestState(st));
+  }
   w.close();
+  return planted;
 }

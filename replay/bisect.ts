@@ -20,7 +20,8 @@ import { diffState, digestState, type FieldDiff } from '../devices/core/state.js
 import { sameResult, Session, type SessionState } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
 import { viewOf } from './diff.js';
-import { type ChunkView, FAST_OK, FAST_SKIP, fastMmio, type TraceSource } from './engine.js';
+import type { ChunkView, TraceSource } from './engine.js';
+import { FAST_OK, FAST_SKIP, fastMmio } from './fast.js';
 import { Timeline } from './timeline.js';
 
 export interface Writer {
@@ -158,7 +159,7 @@ export function bisectTrace(src: TraceSource): BisectResult {
     const replayed = before.execute(recorded);
     const fields = diffState(viewOf(beforeState), viewOf(before.snapshot()));
     return {
-      first_divergence: { event: first, reason: 'result', recorded, replayed, fields, lastWriters: lastWriters(src, fields.map((f) => f.path), first), interval: [start, end] },
+      first_divergence: { event: first, reason: 'result', recorded, replayed, fields, lastWriters: lastWriters(src, fields.map((f) => f.path), first, lo), interval: [start, end] },
       probes,
       events: src.eventCount,
     };
@@ -167,7 +168,7 @@ export function bisectTrace(src: TraceSource): BisectResult {
   // Results all matched but the digest at checkpoint hi differs: a state-only divergence.
   const recordedState = src.readCheckpoint(hi).state as SessionState;
   const fields = diffState(viewOf(recordedState), viewOf(s.snapshot()));
-  const writers = lastWriters(src, fields.map((f) => f.path), end);
+  const writers = lastWriters(src, fields.map((f) => f.path), end, lo);
   const inside = writers.map((w) => w.event).filter((e): e is number => e !== null && e >= start);
   const event = inside.length ? Math.min(...inside) : end - 1;
   return {
@@ -177,10 +178,23 @@ export function bisectTrace(src: TraceSource): BisectResult {
   };
 }
 
-/** The last event before `end` that changed each path in the replay of `src`. */
-function lastWriters(src: TraceSource, paths: readonly string[], end: number): Writer[] {
+/**
+ * The last event before `end` that changed each path in the replay of `src`.
+ * `goodUpTo`: the recorded checkpoints [0, goodUpTo] are known to equal the
+ * replay, so the search may start from them instead of from event 0.
+ */
+function lastWriters(src: TraceSource, paths: readonly string[], end: number, goodUpTo = -1): Writer[] {
   const uniq = [...new Set(paths)].slice(0, 64);
-  const found = new Timeline(src).lastChanges(uniq, end);
+  const cache = new Map<number, SessionState>();
+  const anchor = (target: number) => {
+    let best = -1;
+    for (let k = 0; k <= goodUpTo && src.checkpoints[k]!.event <= target; k++) best = k;
+    if (best < 0) return undefined;
+    let state = cache.get(best);
+    if (!state) cache.set(best, (state = src.readCheckpoint(best).state as SessionState));
+    return { event: src.checkpoints[best]!.event, state };
+  };
+  const found = new Timeline(src, { anchor }).lastChanges(uniq, end);
   return uniq.map((path) => ({ path, event: found.get(path) ?? null }));
 }
 
@@ -232,7 +246,7 @@ export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
           recorded: ea,
           other: eb,
           fields,
-          lastWriters: lastWriters(a, paths, i),
+          lastWriters: lastWriters(a, paths, i, lo >= 0 ? common[lo]!.ka : -1),
           interval: [start, end],
         },
         probes,

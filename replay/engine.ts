@@ -12,6 +12,8 @@
 import { diffState, digestState, type FieldDiff } from '../devices/core/state.js';
 import { sameResult, Session, type SessionState } from '../recorder/execute.js';
 import type { MmioEvent, TraceEvent } from '../traces/events.js';
+import { Timeline } from './timeline.js';
+import { FAST_OK, FAST_SKIP, fastMmio } from './fast.js';
 
 /** What the engine needs of a trace (TraceReader provides it). */
 export interface TraceSource {
@@ -115,38 +117,11 @@ export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport
   return { events: to, checkpoints: checked, divergence: null };
 }
 
-export const FAST_SKIP = -1;
-export const FAST_OK = -2;
-
-/**
- * The MMIO fast path: a 1/2/4-byte access by a vcpu that has already run,
- * on a live VM, recorded without error and claimed by a device. Returns
- * FAST_SKIP when the event is not eligible (nothing was executed: the
- * general path runs it), FAST_OK when it ran and matched, or, when it ran and
- * a read returned something else, the value it returned.
- */
-export function fastMmio(session: Session, shape: MmioEvent, lo: number): number {
-  if (shape.len === 8 || shape.errno !== 0 || shape.exit) return FAST_SKIP;
-  const vm = session.vms[shape.vm];
-  if (!vm || vm.state.dead) return FAST_SKIP;
-  const idx = vm.vcpuIndexById(shape.vcpu);
-  if (idx < 0 || !vm.state.vcpus[idx]!.ran) return FAST_SKIP;
-  const v = vm.mmioFast(idx, shape.write, shape.addr, shape.len, lo);
-  if (v < 0) return FAST_SKIP; // no device claims it: nothing ran
-  return shape.write || v === lo ? FAST_OK : v;
-}
-
-/** The replayed state just before event `i`, by replaying [0, i) again. */
+/** The replayed state just before event `i`, by replaying [0, i) again (on the fast paths). */
 export function stateBefore(src: TraceSource, i: number): SessionState {
-  const session = new Session();
-  for (let k = 0; k < src.chunks.length; k++) {
-    const meta = src.chunks[k]!;
-    if (meta.first >= i) break;
-    const chunk = src.readChunk(k);
-    const end = Math.min(chunk.count, i - chunk.first);
-    for (let j = 0; j < end; j++) session.execute(chunk.event(j));
-  }
-  return session.snapshot();
+  const tl = new Timeline(src, { checkpointEvery: 1 << 30 });
+  tl.seek(i);
+  return tl.snapshot();
 }
 
 function resultDivergence(src: TraceSource, i: number, recorded: TraceEvent, replayed: TraceEvent): Divergence {

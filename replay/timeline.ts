@@ -16,7 +16,8 @@ import { DEVICE_MODELS } from '../devices/registry.js';
 import { Session, type SessionState } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
 import { mmioNames } from './decode.js';
-import { type ChunkView, FAST_SKIP, fastMmio, type TraceSource } from './engine.js';
+import type { ChunkView, TraceSource } from './engine.js';
+import { FAST_SKIP, fastMmio } from './fast.js';
 
 /** What an event breakpoint matches; every given field must match. */
 export interface EventMatch {
@@ -50,6 +51,13 @@ export interface Hit {
 export interface TimelineOptions {
   /** Distance between the timeline's own checkpoints (default 16384 events). */
   readonly checkpointEvery?: number;
+  /**
+   * States known to equal the replay at some event (a trace's recorded
+   * checkpoints that a bisect has verified): the best one at or before a
+   * target, if any. Seeks start from it when it is closer than the
+   * timeline's own checkpoints, which saves a first pass.
+   */
+  readonly anchor?: (target: number) => { readonly event: number; readonly state: SessionState } | undefined;
 }
 
 /** A few decoded chunks kept around: stepping back and forth re-reads the same ones. */
@@ -80,7 +88,10 @@ export class Timeline {
   private session = new Session();
   private pos = 0;
 
+  private readonly anchor: TimelineOptions['anchor'];
+
   constructor(readonly src: TraceSource, opts: TimelineOptions = {}) {
+    this.anchor = opts.anchor;
     this.length = src.eventCount;
     this.checkpointEvery = opts.checkpointEvery ?? 16384;
     this.chunks = new ChunkCache(src);
@@ -107,10 +118,13 @@ export class Timeline {
     if (target === this.pos) return;
     const K = this.checkpointEvery;
     const nearest = Math.min(Math.floor(target / K), this.checkpoints.length - 1);
+    let from = nearest * K;
+    const a = this.anchor?.(target);
+    if (a && a.event > from && a.event <= target) from = a.event;
     // Going forward within reach of the current position is cheaper than a restore.
-    if (!(target > this.pos && this.pos >= nearest * K)) {
-      this.session.restore(this.checkpoints[nearest]!);
-      this.pos = nearest * K;
+    if (!(target > this.pos && this.pos >= from)) {
+      this.session.restore(from === nearest * K ? this.checkpoints[nearest]! : a!.state);
+      this.pos = from;
     }
     this.advance(target);
   }

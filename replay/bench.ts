@@ -131,7 +131,7 @@ function rate(n: number, ms: number): number {
 }
 
 /** A small deterministic PRNG (mulberry32): the same seek positions on every run. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   return () => {
     seed = (seed + 0x6d2b79f5) | 0;
     let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);

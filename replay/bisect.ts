@@ -59,7 +59,7 @@ function applyRange(src: TraceSource, session: Session, from: number, to: number
   for (let i = from; i < to; ) {
     const chunk = chunks.at(i);
     const end = Math.min(to, chunk.first + chunk.count);
-    let vi = chunks.valueCursor(chunk, i - chunk.first);
+    let vi = chunk.valueStart[i - chunk.first]!;
     for (; i < end; i++) {
       const j = i - chunk.first;
       const shape = chunk.shapes[chunk.index[j]!]!;
@@ -100,17 +100,6 @@ class ChunkCursor {
     this.k = lo;
     this.chunk = this.src.readChunk(lo);
     return this.chunk;
-  }
-
-  valueCursor(chunk: ChunkView, j: number): number {
-    const start = (chunk as ChunkView & { valueStart?: Uint32Array }).valueStart;
-    if (start) return start[j]!;
-    let vi = 0;
-    for (let e = 0; e < j; e++) {
-      const s = chunk.shapes[chunk.index[e]!]!;
-      if (s.kind === 'mmio') vi += s.len === 8 ? 2 : 1;
-    }
-    return vi;
   }
 
   event(i: number): TraceEvent {

@@ -31,6 +31,8 @@ export interface ChunkView {
   readonly shapes: readonly TraceEvent[];
   readonly index: Uint8Array | Uint16Array;
   readonly values: Uint32Array;
+  /** Index into `values` of each event's first word (MMIO events only carry values). */
+  readonly valueStart: Uint32Array;
   event(i: number): TraceEvent;
 }
 

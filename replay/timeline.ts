@@ -141,7 +141,7 @@ export class Timeline {
       const k = this.chunkIndex(this.pos);
       const chunk = this.chunks.get(k);
       // The value-column cursor of event pos within its chunk.
-      let vi = valueCursor(chunk, this.pos - chunk.first);
+      let vi = chunk.valueStart[this.pos - chunk.first]!;
       const end = Math.min(target, chunk.first + chunk.count);
       for (let i = this.pos; i < end; i++) {
         if (i % K === 0 && i / K === this.checkpoints.length) this.checkpoints.push(this.session.snapshot());
@@ -292,18 +292,6 @@ export class Timeline {
 /** Serialises a view value for change detection. */
 function changeKey(v: unknown): string {
   return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x)) ?? 'undefined';
-}
-
-/** The value-column index of event j of a chunk (sum of the MMIO words before it). */
-function valueCursor(chunk: ChunkView, j: number): number {
-  const start = (chunk as ChunkView & { valueStart?: Uint32Array }).valueStart;
-  if (start) return start[j]!;
-  let vi = 0;
-  for (let e = 0; e < j; e++) {
-    const s = chunk.shapes[chunk.index[e]!]!;
-    if (s.kind === 'mmio') vi += s.len === 8 ? 2 : 1;
-  }
-  return vi;
 }
 
 function prepare(bps: readonly Breakpoint[]) {

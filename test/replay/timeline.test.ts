@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { digestState } from '../../devices/core/state.js';
-import { writeWorkloadTrace } from '../../replay/bench.js';
+import { prng, writeWorkloadTrace } from '../../replay/bench.js';
 import { stateBefore } from '../../replay/engine.js';
 import { Timeline } from '../../replay/timeline.js';
 import { TraceReader } from '../../traces/reader.js';
@@ -16,16 +16,6 @@ beforeAll(() => {
   writeWorkloadTrace(path, N);
   reader = TraceReader.open(path);
 });
-
-/** A small deterministic PRNG (mulberry32), so failures reproduce. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('seek and step back give the state a replay from the start gives (property)', () => {
   test('random positions, forward and backward', () => {

@@ -34,9 +34,9 @@ export class Session {
         return { ...ev, errno: vm.setAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev)) };
       case 'get_attr': {
         const r = vm.getAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev));
-        const out: AttrEvent = { ...ev, errno: r.errno };
-        delete (out as { outValue?: bigint }).outValue;
-        delete (out as { outData?: Uint8Array }).outData;
+        // The recorded outputs (if any) are replaced by what the models return now.
+        const { outValue: _v, outData: _d, ...request } = ev;
+        const out: AttrEvent = { ...request, errno: r.errno };
         if (r.errno === 0 && r.value !== undefined) return { ...out, outValue: truncateToPayload(vm, ev, r.value) };
         if (r.errno === 0 && r.data !== undefined) return { ...out, outData: r.data };
         return out;

@@ -80,8 +80,14 @@ function result(errno: number): string {
   return errno ? ` -> ${errnoName(errno)}` : '';
 }
 
-/** One line describing an event, in the kernel's names. */
+/** One line describing an event, in the kernel's names, with its scenario note after a "#". */
 export function describeEvent(ev: TraceEvent, session?: Session): string {
+  const text = describeCall(ev, session);
+  if (ev.note === undefined) return text;
+  return `${text}  # ${typeof ev.note === 'string' ? ev.note : JSON.stringify(ev.note)}`;
+}
+
+function describeCall(ev: TraceEvent, session?: Session): string {
   const vmTag = ev.vm ? `[vm ${ev.vm}] ` : '';
   switch (ev.kind) {
     case 'create_vm':
@@ -137,6 +143,6 @@ export function eventToJson(ev: TraceEvent, i: number, session?: Session): Recor
     if (n.fields) o.fields = n.fields;
   } else if (ev.kind === 'irq_line') o.irq_name = describeIrq(ev.irq, session?.vms[ev.vm]?.state.arch);
   else if (ev.kind === 'create_device') o.type_name = nameOf(NAMES.type, ev.type) ?? null;
-  o.text = describeEvent(ev, session);
+  o.text = describeCall(ev, session);
   return o;
 }

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScenario } from '../../recorder/scenario.js';
 import { recordToFile } from '../../recorder/trace-file.js';
+import { Session } from '../../recorder/execute.js';
+import { describeEvent } from '../../replay/decode.js';
 import { replay } from '../../replay/engine.js';
+import type { TraceEvent } from '../../traces/events.js';
 import { formatReport } from '../../replay/report.js';
 import { TraceReader } from '../../traces/reader.js';
 import { type Command, UsageError } from '../cli.js';
@@ -33,6 +36,15 @@ report with the first events decoded.`,
       for (const m of rec.misses) io.out(`  ${m.message}`);
       const t = TraceReader.open(trace);
       try {
+        io.out('');
+        io.out('The trace, decoded (devrr dump):');
+        const session = new Session();
+        for (const ev of t.events()) {
+          const { i, ...plain } = ev;
+          io.out(`${String(i).padStart(5)}  ${describeEvent(plain as TraceEvent, session)}`);
+          session.execute(plain as TraceEvent);
+        }
+        io.out('');
         const r = replay(t);
         io.out(formatReport(r, t, 'the recorded trace'));
         io.out('');

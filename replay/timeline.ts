@@ -49,7 +49,7 @@ export interface Hit {
 }
 
 export interface TimelineOptions {
-  /** Distance between the timeline's own checkpoints (default 16384 events). */
+  /** Distance between the timeline's own checkpoints (default 8192 events). */
   readonly checkpointEvery?: number;
   /**
    * States known to equal the replay at some event (a trace's recorded
@@ -93,7 +93,7 @@ export class Timeline {
   constructor(readonly src: TraceSource, opts: TimelineOptions = {}) {
     this.anchor = opts.anchor;
     this.length = src.eventCount;
-    this.checkpointEvery = opts.checkpointEvery ?? 16384;
+    this.checkpointEvery = opts.checkpointEvery ?? 8192;
     this.chunks = new ChunkCache(src);
     this.checkpoints.push(this.session.snapshot());
   }
@@ -200,9 +200,11 @@ export class Timeline {
   /**
    * Runs forward from the current position until a breakpoint hits (the
    * position is then just after the hit event) or the end (null).
+   * `until` bounds the run to events before it (the position is then
+   * `until`), so a caller can run in slices and stay responsive.
    */
-  runForward(bps: readonly Breakpoint[]): Hit | null {
-    return this.runForwardUntil(bps, this.length);
+  runForward(bps: readonly Breakpoint[], until: number = this.length): Hit | null {
+    return this.runForwardUntil(bps, Math.min(Math.max(until, 0), this.length));
   }
 
   /**

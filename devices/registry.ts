@@ -2,12 +2,19 @@
  * Every device model devrr has, by KVM_DEV_TYPE value. A new family adds one
  * line here and nothing in recorder/, replay/ or tui/.
  */
+import type { DeviceModel } from './core/device.js';
 import type { DeviceRegistry } from './core/vm.js';
 import { Vm } from './core/vm.js';
 import type { Arch } from './core/uapi.js';
 import { vgicV2 } from './arm-vgic/v2/device.js';
+import { vgicV3 } from './arm-vgic/v3/device.js';
+import { vgicIts } from './arm-vgic/its/device.js';
 
-export const DEVICE_MODELS: DeviceRegistry = new Map([[vgicV2.type, vgicV2]]);
+export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
+  [vgicV2.type, vgicV2],
+  [vgicV3.type, vgicV3],
+  [vgicIts.type, vgicIts],
+]);
 
 /** The default IPA size per architecture when a scenario names none. */
 export const DEFAULT_IPA_BITS: Record<Arch, number> = { arm64: 40, x86_64: 52, ppc64: 52, s390x: 52 };

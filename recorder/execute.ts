@@ -61,6 +61,20 @@ export class Session {
       case 'hcall':
         // No modelled device serves hypercalls yet: H_FUNCTION-like "not handled".
         return { ...ev, errno: ERRNO.ENOTTY, ret: 0n };
+      case 'sysreg': {
+        const r = vm.sysreg(ev.vcpu, ev.write, ev.reg, ev.value);
+        return { ...ev, errno: r.errno, value: ev.write ? ev.value : r.value };
+      }
+      case 'mem_write':
+        return { ...ev, errno: vm.memWrite(ev.addr, ev.data) };
+      case 'mem_read': {
+        const r = vm.memRead(ev.addr, ev.len);
+        return { ...ev, errno: r.errno, data: r.data };
+      }
+      case 'signal_msi': {
+        const r = vm.signalMsi({ address: ev.address, data: ev.data, flags: ev.flags, devid: ev.devid });
+        return { ...ev, errno: r.errno, ret: r.ret };
+      }
       default:
         return assertNever(ev, 'event');
     }
@@ -123,6 +137,12 @@ export function sameResult(a: TraceEvent, b: TraceEvent): boolean {
       return a.errno === o.errno && a.exit === o.exit && a.value === o.value;
     }
     case 'hcall':
+      return a.errno === (b as typeof a).errno && a.ret === (b as typeof a).ret;
+    case 'sysreg':
+      return a.errno === (b as typeof a).errno && a.value === (b as typeof a).value;
+    case 'mem_read':
+      return a.errno === (b as typeof a).errno && bytesEqual(a.data, (b as typeof a).data);
+    case 'signal_msi':
       return a.errno === (b as typeof a).errno && a.ret === (b as typeof a).ret;
     default:
       return a.errno === (b as { errno: number }).errno;

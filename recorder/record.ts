@@ -152,6 +152,39 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         checkValue(ev.ret, step.expectValue, undefined);
         break;
       }
+      case 'sysreg': {
+        const v = step.value !== undefined ? BigInt.asUintN(64, val(step.value)) : 0n;
+        const ev = emit({ kind: 'sysreg', vm, vcpu: step.vcpu, write: step.write, reg: step.reg, value: v, errno: 0, ...note });
+        if (ev.kind !== 'sysreg') break;
+        checkErrno(ev.errno);
+        if (!step.write) {
+          checkValue(ev.value, step.expectValue, step.expectMask);
+          if (step.saveAs) saved.set(step.saveAs, ev.value);
+        }
+        break;
+      }
+      case 'mem_write': {
+        const ev = emit({ kind: 'mem_write', vm, addr: step.addr, data: step.data, errno: 0, ...note });
+        checkErrno((ev as { errno: number }).errno);
+        break;
+      }
+      case 'mem_read': {
+        const ev = emit({ kind: 'mem_read', vm, addr: step.addr, len: step.len, data: new Uint8Array(0), errno: 0, ...note });
+        if (ev.kind !== 'mem_read') break;
+        checkErrno(ev.errno);
+        if (step.expectData && ev.errno === 0 && Buffer.compare(Buffer.from(ev.data), Buffer.from(step.expectData)) !== 0) {
+          miss(`expected data ${Buffer.from(step.expectData).toString('hex')}, got ${Buffer.from(ev.data).toString('hex')}`);
+        }
+        break;
+      }
+      case 'signal_msi': {
+        const address = BigInt.asUintN(64, val(step.address));
+        const ev = emit({ kind: 'signal_msi', vm, address, data: step.data, flags: step.flags, devid: step.devid, ret: 0, errno: 0, ...note });
+        if (ev.kind !== 'signal_msi') break;
+        checkErrno(ev.errno);
+        if (ev.errno === 0) checkValue(BigInt(ev.ret), step.expectValue, undefined);
+        break;
+      }
       case 'enable_cap': {
         const args = step.args.map((a) => ('dev' in a ? BigInt(devHandles[vm]!.get(a.dev) ?? -1) : val(a)));
         const ev = emit({ kind: 'enable_cap', vm, vcpu: step.vcpu, cap: step.cap, args: args.map((a) => BigInt.asUintN(64, a)), errno: 0, ...note });

@@ -67,7 +67,20 @@ export type Step =
   | (StepBase & { readonly op: 'irq_line'; readonly irq: number; readonly level: number })
   | (StepBase & { readonly op: 'hcall'; readonly vcpu: number; readonly nr: number; readonly args: readonly Value[]; readonly expectValue?: Value })
   | (StepBase & { readonly op: 'enable_cap'; readonly vcpu: number; readonly cap: number; readonly args: readonly (Value | { readonly dev: string })[] })
-  | (StepBase & { readonly op: 'create_vm'; readonly as: string; readonly arch: Arch; readonly ipaBits: number });
+  | (StepBase & { readonly op: 'create_vm'; readonly as: string; readonly arch: Arch; readonly ipaBits: number })
+  | (StepBase & {
+      readonly op: 'sysreg';
+      readonly vcpu: number;
+      readonly write: boolean;
+      readonly reg: number;
+      readonly value?: Value;
+      readonly expectValue?: Value;
+      readonly expectMask?: bigint;
+      readonly saveAs?: string;
+    })
+  | (StepBase & { readonly op: 'mem_write'; readonly addr: number; readonly data: Uint8Array })
+  | (StepBase & { readonly op: 'mem_read'; readonly addr: number; readonly len: number; readonly expectData?: Uint8Array })
+  | (StepBase & { readonly op: 'signal_msi'; readonly address: Value; readonly data: number; readonly devid: number; readonly flags: number; readonly expectValue?: Value });
 
 export interface Scenario {
   readonly file: string;
@@ -93,7 +106,15 @@ const OP_FIELDS: Record<string, readonly string[]> = {
   hcall: ['vcpu', 'name', 'nr', 'args', 'expect_value', 'expect'],
   enable_cap: ['vcpu', 'cap', 'args', 'expect'],
   create_vm: ['as', 'arch', 'ipa_bits'],
+  // Guest and VMM events devices add (documented beside the op table in README.md).
+  sysreg: ['vcpu', 'dir', 'reg', 'value', 'expect_value', 'expect_mask', 'save_as', 'expect'],
+  mem_write: ['addr', 'data', 'expect'],
+  mem_read: ['addr', 'len', 'expect_data', 'expect'],
+  signal_msi: ['address', 'data', 'devid', 'flags', 'expect', 'expect_value'],
 };
+
+/** The longest guest RAM read a mem_read step may ask for. */
+const MAX_MEM_READ = 1 << 20;
 
 export const SCENARIO_OPS = Object.keys(OP_FIELDS);
 
@@ -215,6 +236,50 @@ export function parseScenario(text: string, file: string): Scenario {
       case 'enable_cap': {
         const args = raw.args === undefined ? [] : p.list('args').map((a, i) => (typeof a === 'string' && devNames[vm]!.has(a) ? { dev: a } : p.valueAt(raw.args as unknown[], i, 'args')));
         steps.push({ ...base, op, vcpu: raw.vcpu === undefined ? -1 : p.int('vcpu'), cap: p.named('cap', NAMES.cap), args });
+        break;
+      }
+      case 'sysreg': {
+        const dir = raw.dir;
+        if (dir !== 'read' && dir !== 'write') throw err('dir', 'must be "read" or "write"');
+        if (dir === 'write' && raw.value === undefined) throw err('value', 'missing: a write needs the value written');
+        if (dir === 'write' && (raw.expect_value !== undefined || raw.save_as !== undefined)) throw err(raw.save_as !== undefined ? 'save_as' : 'expect_value', 'only a read returns a value');
+        const reg = p.named('reg', NAMES.sysreg);
+        if (reg > 0xffff) throw err('reg', 'a system register encoding is 16 bits: Op0[15:14] Op1[13:11] CRn[10:7] CRm[6:3] Op2[2:0]');
+        const saveAs = p.optName('save_as');
+        steps.push({
+          ...base,
+          op,
+          vcpu: p.int('vcpu'),
+          write: dir === 'write',
+          reg,
+          ...(raw.value !== undefined && { value: p.value('value') }),
+          ...(raw.expect_value !== undefined && { expectValue: p.value('expect_value') }),
+          ...(raw.expect_mask !== undefined && { expectMask: p.big('expect_mask') }),
+          ...(saveAs && { saveAs }),
+        });
+        if (saveAs) saved.add(saveAs);
+        break;
+      }
+      case 'mem_write': {
+        const data = p.hex('data');
+        if (data.length === 0) throw err('data', 'must hold at least one byte');
+        steps.push({ ...base, op, addr: p.addr('addr'), data });
+        break;
+      }
+      case 'mem_read': {
+        const expectData = raw.expect_data !== undefined ? p.hex('expect_data') : undefined;
+        const len = raw.len !== undefined ? p.int('len') : expectData?.length;
+        if (len === undefined) throw err('len', 'missing: give len or expect_data');
+        if (len < 1 || len > MAX_MEM_READ) throw err('len', `must be 1 to ${MAX_MEM_READ}`);
+        if (expectData && expectData.length !== len) throw err('expect_data', `holds ${expectData.length} bytes but len is ${len}`);
+        steps.push({ ...base, op, addr: p.addr('addr'), len, ...(expectData && { expectData }) });
+        break;
+      }
+      case 'signal_msi': {
+        const devid = raw.devid === undefined ? 0 : p.u32('devid');
+        // With a device id and no flags, the flag that says the id is valid (the ITS needs it).
+        const flags = raw.flags !== undefined ? p.named('flags', NAMES.msiFlags) : raw.devid !== undefined ? 1 : 0;
+        steps.push({ ...base, op, address: p.value('address'), data: p.u32('data'), devid, flags, ...(raw.expect_value !== undefined && { expectValue: p.value('expect_value') }) });
         break;
       }
       case 'create_vm': {

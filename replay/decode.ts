@@ -38,6 +38,13 @@ export function attrNames(ev: Extract<TraceEvent, { group: number }>, session?: 
   return { group, attr };
 }
 
+/** The device's decoding of an attribute payload (a REDIST_REGION word, a register's bit fields), or ''. */
+export function attrValueNames(ev: Extract<TraceEvent, { group: number }>, value: bigint, session?: Session): string {
+  const v = session?.vms[ev.vm];
+  if (ev.target.kind !== 'device' || !v?.state.devices[ev.target.handle]) return '';
+  return findGroup(v.modelOf(ev.target.handle), ev.group)?.describeValue?.(ev.attr, value) ?? '';
+}
+
 /** arm64 KVM_IRQ_LINE decoding: "SPI 42", "PPI 27 vcpu 1", "CPU IRQ vcpu 0". */
 export function describeIrq(irq: number, arch = 'arm64'): string {
   if (arch !== 'arm64') return `GSI ${irq}`;
@@ -102,7 +109,9 @@ function describeCall(ev: TraceEvent, session?: Session): string {
       const n = attrNames(ev, session);
       const input = ev.nullPtr ? ' addr=NULL' : ev.value !== undefined ? ` value=${hex(ev.value)}` : ev.data ? ` data=${Buffer.from(ev.data).toString('hex')}` : '';
       const out = ev.kind === 'get_attr' && ev.errno === 0 ? ` -> ${ev.outValue !== undefined ? hex(ev.outValue) : ev.outData ? Buffer.from(ev.outData).toString('hex') : '0'}` : result(ev.errno);
-      return `${vmTag}${ev.kind} ${targetName(ev.target, session, ev.vm)} ${n.group} ${n.attr}${input}${out}`;
+      const shown = ev.kind === 'get_attr' && ev.errno === 0 ? ev.outValue : ev.kind === 'set_attr' ? ev.value : undefined;
+      const fields = shown !== undefined ? attrValueNames(ev, shown, session) : '';
+      return `${vmTag}${ev.kind} ${targetName(ev.target, session, ev.vm)} ${n.group} ${n.attr}${input}${out}${fields ? ` [${fields}]` : ''}`;
     }
     case 'arm_set_device_addr':
       return `${vmTag}arm_set_device_addr id=${hex(ev.id)} addr=${hex(ev.addr)}${result(ev.errno)}`;
@@ -120,7 +129,37 @@ function describeCall(ev: TraceEvent, session?: Session): string {
       return `${vmTag}enable_cap ${nameOf(NAMES.cap, ev.cap) ?? `cap ${ev.cap}`}${ev.vcpu >= 0 ? ` vcpu ${ev.vcpu}` : ''} args=[${ev.args.map(hex).join(', ')}]${result(ev.errno)}`;
     case 'hcall':
       return `${vmTag}hcall vcpu ${ev.vcpu} nr=${hex(ev.nr)} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${result(ev.errno)}`;
+    case 'sysreg':
+      return `${vmTag}sysreg vcpu ${ev.vcpu} ${ev.write ? 'write' : 'read '} ${sysregName(ev, session)} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${result(ev.errno)}`;
+    case 'mem_write': {
+      const what = memWriteNames(ev, session);
+      return `${vmTag}mem_write @${hex(ev.addr)} ${Buffer.from(ev.data).toString('hex')}${what ? ` [${what}]` : ''}${result(ev.errno)}`;
+    }
+    case 'mem_read':
+      return `${vmTag}mem_read @${hex(ev.addr)}/${ev.len} -> ${ev.errno ? result(ev.errno).slice(4) : Buffer.from(ev.data).toString('hex')}`;
+    case 'signal_msi':
+      return `${vmTag}signal_msi address=${hex(ev.address)} devid=${hex(ev.devid)} eventid=${ev.data}${ev.flags !== 1 ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ` -> ${ev.ret}${ev.ret ? ' (delivered)' : ' (blocked)'}`}`;
   }
+}
+
+/** A guest system register's spec name ("ICC_IAR1_EL1"), from the irqchip that serves it, else the uapi table. */
+export function sysregName(ev: Extract<TraceEvent, { kind: 'sysreg' }>, session?: Session): string {
+  const vm = session?.vms[ev.vm];
+  const ic = vm?.state.irqchip ?? -1;
+  const fromModel = vm && ic >= 0 ? vm.modelOf(ic).describeSysreg?.(ev.reg) : undefined;
+  return fromModel ?? nameOf(NAMES.sysreg, ev.reg) ?? `sysreg ${hex(ev.reg)}`;
+}
+
+/** What a guest RAM write means to the VM's devices (ITS commands queued, table entries), or ''. */
+export function memWriteNames(ev: Extract<TraceEvent, { kind: 'mem_write' }>, session?: Session): string {
+  const vm = session?.vms[ev.vm];
+  if (!vm) return '';
+  const parts: string[] = [];
+  vm.state.devices.forEach((d, h) => {
+    const t = vm.modelOf(h).describeMemWrite?.(vm.state, d.state, ev.addr, ev.data);
+    if (t) parts.push(t);
+  });
+  return parts.join('; ');
 }
 
 /** An event as JSON-safe plain data (bigints as hex strings), with decoded names beside the numbers. */
@@ -142,7 +181,11 @@ export function eventToJson(ev: TraceEvent, i: number, session?: Session): Recor
     o.reg = n.reg;
     if (n.fields) o.fields = n.fields;
   } else if (ev.kind === 'irq_line') o.irq_name = describeIrq(ev.irq, session?.vms[ev.vm]?.state.arch);
-  else if (ev.kind === 'create_device') o.type_name = nameOf(NAMES.type, ev.type) ?? null;
+  else if (ev.kind === 'sysreg') o.reg_name = sysregName(ev, session);
+  else if (ev.kind === 'mem_write') {
+    const what = memWriteNames(ev, session);
+    if (what) o.decoded = what;
+  } else if (ev.kind === 'create_device') o.type_name = nameOf(NAMES.type, ev.type) ?? null;
   o.text = describeCall(ev, session);
   return o;
 }

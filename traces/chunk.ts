@@ -138,6 +138,33 @@ export const EVENT_FIELDS: Readonly<Record<EventKind, readonly FieldSpec[]>> = {
     { name: 'ret', type: 'big' },
     { name: 'errno', type: 'errno' },
   ],
+  // Format 1.1 kinds.
+  sysreg: [
+    { name: 'vcpu', type: 'u32' },
+    { name: 'write', type: 'bool' },
+    { name: 'reg', type: 'u32' },
+    { name: 'value', type: 'big' },
+    { name: 'errno', type: 'errno' },
+  ],
+  mem_write: [
+    { name: 'addr', type: 'addr' },
+    { name: 'data', type: 'bytes' },
+    { name: 'errno', type: 'errno' },
+  ],
+  mem_read: [
+    { name: 'addr', type: 'addr' },
+    { name: 'len', type: 'u32' },
+    { name: 'data', type: 'bytes' },
+    { name: 'errno', type: 'errno' },
+  ],
+  signal_msi: [
+    { name: 'address', type: 'big' },
+    { name: 'data', type: 'u32' },
+    { name: 'flags', type: 'u32' },
+    { name: 'devid', type: 'u32' },
+    { name: 'ret', type: 'u32' },
+    { name: 'errno', type: 'errno' },
+  ],
 };
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);

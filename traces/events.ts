@@ -114,6 +114,47 @@ export interface HcallEvent extends Base {
   readonly errno: number;
 }
 
+/** A guest system-register access (arm64 ICC_*_EL1) inside KVM_RUN of `vcpu`. Format 1.1. */
+export interface SysregEvent extends Base {
+  readonly kind: 'sysreg';
+  readonly vcpu: number;
+  readonly write: boolean;
+  /** Op0[15:14] Op1[13:11] CRn[10:7] CRm[6:3] Op2[2:0]. */
+  readonly reg: number;
+  /** Written value, or the value a read returned. */
+  readonly value: bigint;
+  /** KVM_RUN's errno when this access was the vcpu's first run and it failed. */
+  readonly errno: number;
+}
+
+/** The VMM wrote guest RAM: only the bytes written travel. Format 1.1. */
+export interface MemWriteEvent extends Base {
+  readonly kind: 'mem_write';
+  readonly addr: number;
+  readonly data: Uint8Array;
+  readonly errno: number;
+}
+
+/** The VMM read guest RAM: `data` is what it read (empty on error). Format 1.1. */
+export interface MemReadEvent extends Base {
+  readonly kind: 'mem_read';
+  readonly addr: number;
+  readonly len: number;
+  readonly data: Uint8Array;
+  readonly errno: number;
+}
+
+/** KVM_SIGNAL_MSI on the VM fd: `ret` is the ioctl's result (1 delivered, 0 blocked) when errno is 0. Format 1.1. */
+export interface SignalMsiEvent extends Base {
+  readonly kind: 'signal_msi';
+  readonly address: bigint;
+  readonly data: number;
+  readonly flags: number;
+  readonly devid: number;
+  readonly ret: number;
+  readonly errno: number;
+}
+
 export type TraceEvent =
   | CreateVmEvent
   | CreateVcpuEvent
@@ -124,7 +165,11 @@ export type TraceEvent =
   | MmioEvent
   | IrqLineEvent
   | EnableCapEvent
-  | HcallEvent;
+  | HcallEvent
+  | SysregEvent
+  | MemWriteEvent
+  | MemReadEvent
+  | SignalMsiEvent;
 
 export type EventKind = TraceEvent['kind'];
 
@@ -141,6 +186,10 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'irq_line',
   'enable_cap',
   'hcall',
+  'sysreg',
+  'mem_write',
+  'mem_read',
+  'signal_msi',
 ];
 
 export function assertNever(x: never, what = 'value'): never {

@@ -17,18 +17,23 @@ import { TraceError } from './errors.js';
 /** A format version: [major, minor]. */
 export type FormatVersion = readonly [major: number, minor: number];
 
-/** The format version this code writes. Independent of the devrr app version. */
-export const FORMAT_VERSION: FormatVersion = [1, 0];
+/**
+ * The format version this code writes. Independent of the devrr app version.
+ * 1.1 added the event kinds sysreg, mem_write, mem_read and signal_msi.
+ */
+export const FORMAT_VERSION: FormatVersion = [1, 1];
 
 /**
  * The oldest reader version that can read what this code writes. A minor
  * format change that old readers can safely ignore (a new optional header
- * key, a new optional record type >= 128) keeps this at [1, 0].
+ * key, a new optional record type >= 128) keeps it where it was; 1.1's new
+ * event kinds are not skippable (a 1.0 reader refuses a shape of unknown
+ * kind), so it is [1, 1].
  */
-export const REQUIRED_READER: FormatVersion = [1, 0];
+export const REQUIRED_READER: FormatVersion = [1, 1];
 
 /** The newest format this code can read. Files requiring a newer reader are refused. */
-export const READER_VERSION: FormatVersion = [1, 0];
+export const READER_VERSION: FormatVersion = [1, 1];
 
 /** First 8 bytes of every trace file. */
 export const MAGIC = Buffer.from('DEVRRTRC', 'latin1');

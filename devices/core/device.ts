@@ -44,6 +44,16 @@ export interface VmCtx {
   deviceState<T>(handle: number): T;
   /** Device states changed address layout: the MMIO bus must be rebuilt. */
   invalidateBus(): void;
+  /** The device frame claiming guest physical address `addr` (kvm_io_bus_get_dev), if any. */
+  frameOwner(addr: number): { readonly handle: number; readonly kind: number } | undefined;
+}
+
+/** struct kvm_msi as KVM_SIGNAL_MSI passes it (address_hi:address_lo, data, flags, devid). */
+export interface MsiRequest {
+  readonly address: bigint;
+  readonly data: number;
+  readonly flags: number;
+  readonly devid: number;
 }
 
 /** One attribute group, a row of the device's group table. */
@@ -58,6 +68,8 @@ export interface AttrGroup<S> {
   set?(vm: VmCtx, s: S, attr: bigint, buf: UserBuf): Errno;
   /** Human decoding of attr within this group, e.g. "vcpu 1 GICD_ISENABLER1". */
   describe(attr: bigint): string;
+  /** Human decoding of a payload value of `attr` (bit fields, a packed word), when there is more to say than the number. */
+  describeValue?(attr: bigint, value: bigint): string | undefined;
 }
 
 /** A guest-physical range a device claims. Offsets passed to mmio are relative to base. */
@@ -106,6 +118,21 @@ export interface DeviceModel<S = unknown> {
   legacySetAddr?(vm: VmCtx, s: S, id: bigint, addr: bigint): Errno;
   /** KVM_IRQ_LINE for an in-kernel irqchip. */
   irqLine?(vm: VmCtx, s: S, irq: number, level: number): Errno;
+  /**
+   * KVM_SIGNAL_MSI for an in-kernel irqchip, after the generic checks
+   * (kvm_send_userspace_msi): the ioctl's errno, or its non-negative result.
+   */
+  signalMsi?(vm: VmCtx, s: S, msi: MsiRequest): { errno: Errno; ret: number };
+  /**
+   * A guest system-register access that this irqchip serves (arm64 ICC_*_EL1),
+   * `reg` encoded as Op0[15:14] Op1[13:11] CRn[10:7] CRm[6:3] Op2[2:0].
+   * Returns what a read reads (ignored for a write).
+   */
+  sysreg?(vm: VmCtx, s: S, vcpuIndex: number, reg: number, write: boolean, value: bigint): bigint;
+  /** Spec name of a system register this irqchip serves ("ICC_IAR1_EL1"). */
+  describeSysreg?(reg: number): string | undefined;
+  /** What a write of guest RAM means to this device, if anything (ITS commands queued, table entries). */
+  describeMemWrite?(vm: VmState, s: S, addr: number, data: Uint8Array): string | undefined;
   /** Register name of a guest access ("GICD_ISENABLER1"), or why it is RAZ/WI. */
   describeMmio?(s: S, frame: number, offset: number, len: number): string;
   /** The named view of its state (diff, watchpoints, explain, TUI); raw state is shown without one. */

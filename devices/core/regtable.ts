@@ -55,6 +55,8 @@ export interface RegRow<C> {
   /** ACC8 | ACC32 ... : the widths a guest access may use. */
   readonly widths: number;
   readonly fields?: readonly BitField[];
+  /** Bytes per register of an array row, for naming (GITS_BASER<n> is 8); 4 unless given, 8 for 64 bits per IRQ. */
+  readonly stride?: 4 | 8;
   /** Guest read: (ctx, vcpu index, offset within the frame, access length). */
   read(c: C, vcpu: number, off: number, len: number): number;
   /** Guest write. */
@@ -63,6 +65,15 @@ export interface RegRow<C> {
   uread?(c: C, vcpu: number, off: number): number;
   /** Userspace write; returns an errno (0 = done); defaults to `write`. */
   uwrite?(c: C, vcpu: number, off: number, val: number): number;
+  /**
+   * 64-bit registers (ACC64 rows): an 8-byte access as one operation, the
+   * way update_64bit_reg/extract_bytes see it. Rows without them are read
+   * and written as two 32-bit halves.
+   */
+  read64?(c: C, vcpu: number, off: number): bigint;
+  write64?(c: C, vcpu: number, off: number, val: bigint): void;
+  /** Userspace 64-bit write (ITS_REGS); returns an errno; defaults to `write64`. */
+  uwrite64?(c: C, vcpu: number, off: number, val: bigint): number;
 }
 
 /** The INTID covered by byte offset `off` of a per-IRQ row (VGIC_ADDR_TO_INTID). */
@@ -116,9 +127,10 @@ export class RegTable<C> {
   nameAt(off: number): string {
     const row = this.find(off);
     if (!row) return `+0x${off.toString(16)}`;
-    if (row.len <= 4) return row.name;
-    const idx = Math.floor((off - row.offset) / 4);
-    const sub = off - row.offset - idx * 4;
+    const stride = row.stride ?? (row.bitsPerIrq === 64 ? 8 : 4);
+    if (row.len <= stride) return stride === 8 && off - row.offset >= 4 ? `${row.name}+4` : row.name;
+    const idx = Math.floor((off - row.offset) / stride);
+    const sub = off - row.offset - idx * stride;
     return `${row.name}${idx}${sub ? `+${sub}` : ''}`;
   }
 

@@ -204,6 +204,93 @@ export const VGIC = {
 /** All ones: what an unset VGIC base address reads as (VGIC_ADDR_UNDEF). */
 export const VGIC_ADDR_UNDEF = 0xffffffffffffffffn;
 
+/** struct kvm_msi flags: the devid field is valid (required by the GICv3 ITS). */
+export const KVM_MSI_VALID_DEVID = 1;
+
+/** KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION word (arch/arm64/include/uapi/asm/kvm.h). */
+export const KVM_VGIC_V3_RDIST_INDEX_MASK = 0xfffn;
+export const KVM_VGIC_V3_RDIST_FLAGS_SHIFT = 12n;
+export const KVM_VGIC_V3_RDIST_FLAGS_MASK = 0xfn << 12n;
+export const KVM_VGIC_V3_RDIST_BASE_MASK = ((1n << 52n) - 1n) & ~0xffffn;
+export const KVM_VGIC_V3_RDIST_COUNT_SHIFT = 52n;
+export const KVM_VGIC_V3_RDIST_COUNT_MASK = 0xfffn << 52n;
+
+/** KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO attr fields. */
+export const KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_SHIFT = 10n;
+export const KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_MASK = 0x3fffffn << 10n;
+export const KVM_DEV_ARM_VGIC_LINE_LEVEL_INTID_MASK = 0x3ffn;
+export const VGIC_LEVEL_INFO_LINE_LEVEL = 0;
+
+/** KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS attr: the instruction encoding in bits 15:0. */
+export const KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK = 0xffffn;
+
+/** Encodes a system register as the VGIC attr does: Op0[15:14] Op1[13:11] CRn[10:7] CRm[6:3] Op2[2:0]. */
+export function sysregEncoding(op0: number, op1: number, crn: number, crm: number, op2: number): number {
+  return (op0 << 14) | (op1 << 11) | (crn << 7) | (crm << 3) | op2;
+}
+
+/**
+ * The GICv3 CPU interface system registers (IHI 0069, 12.2), by their spec
+ * names, with their encodings. The ones KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS
+ * reaches are those of gic_v3_icc_reg_descs[] (vgic-sys-reg-v3.c); the
+ * others (IAR, EOIR, HPPIR, DIR, RPR, SGI*R) exist only for the guest.
+ */
+export const ICC_SYSREG = {
+  ICC_PMR_EL1: sysregEncoding(3, 0, 4, 6, 0),
+  ICC_IAR0_EL1: sysregEncoding(3, 0, 12, 8, 0),
+  ICC_EOIR0_EL1: sysregEncoding(3, 0, 12, 8, 1),
+  ICC_HPPIR0_EL1: sysregEncoding(3, 0, 12, 8, 2),
+  ICC_BPR0_EL1: sysregEncoding(3, 0, 12, 8, 3),
+  ICC_AP0R0_EL1: sysregEncoding(3, 0, 12, 8, 4),
+  ICC_AP0R1_EL1: sysregEncoding(3, 0, 12, 8, 5),
+  ICC_AP0R2_EL1: sysregEncoding(3, 0, 12, 8, 6),
+  ICC_AP0R3_EL1: sysregEncoding(3, 0, 12, 8, 7),
+  ICC_AP1R0_EL1: sysregEncoding(3, 0, 12, 9, 0),
+  ICC_AP1R1_EL1: sysregEncoding(3, 0, 12, 9, 1),
+  ICC_AP1R2_EL1: sysregEncoding(3, 0, 12, 9, 2),
+  ICC_AP1R3_EL1: sysregEncoding(3, 0, 12, 9, 3),
+  ICC_DIR_EL1: sysregEncoding(3, 0, 12, 11, 1),
+  ICC_RPR_EL1: sysregEncoding(3, 0, 12, 11, 3),
+  ICC_SGI1R_EL1: sysregEncoding(3, 0, 12, 11, 5),
+  ICC_ASGI1R_EL1: sysregEncoding(3, 0, 12, 11, 6),
+  ICC_SGI0R_EL1: sysregEncoding(3, 0, 12, 11, 7),
+  ICC_IAR1_EL1: sysregEncoding(3, 0, 12, 12, 0),
+  ICC_EOIR1_EL1: sysregEncoding(3, 0, 12, 12, 1),
+  ICC_HPPIR1_EL1: sysregEncoding(3, 0, 12, 12, 2),
+  ICC_BPR1_EL1: sysregEncoding(3, 0, 12, 12, 3),
+  ICC_CTLR_EL1: sysregEncoding(3, 0, 12, 12, 4),
+  ICC_SRE_EL1: sysregEncoding(3, 0, 12, 12, 5),
+  ICC_IGRPEN0_EL1: sysregEncoding(3, 0, 12, 12, 6),
+  ICC_IGRPEN1_EL1: sysregEncoding(3, 0, 12, 12, 7),
+} as const;
+
+/** GITS_BASER / GICR_*BASER cacheability and shareability field values (include/linux/irqchip/arm-gic-v3.h). */
+export const GIC_BASER = {
+  CACHE_nCnB: 0n,
+  CACHE_SameAsInner: 0n,
+  CACHE_nC: 1n,
+  CACHE_RaWb: 3n,
+  NonShareable: 0n,
+  InnerShareable: 1n,
+  OuterShareable: 2n,
+} as const;
+
+/** ITS command numbers (GITS_CMD_*, IHI 0069 5.3). */
+export const GITS_CMD = {
+  MOVI: 0x01,
+  INT: 0x03,
+  CLEAR: 0x04,
+  SYNC: 0x05,
+  MAPD: 0x08,
+  MAPC: 0x09,
+  MAPTI: 0x0a,
+  MAPI: 0x0b,
+  INV: 0x0c,
+  INVALL: 0x0d,
+  MOVALL: 0x0e,
+  DISCARD: 0x0f,
+} as const;
+
 /**
  * Flat name tables used to parse scenarios and decode traces. uapi names are
  * unique across the headers, so one table per kind is enough; a new device
@@ -215,6 +302,10 @@ export const NAMES = {
   flags: { KVM_CREATE_DEVICE_TEST } as Record<string, number>,
   group: { ...VGIC_GRP } as Record<string, number>,
   attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL } as Record<string, number>,
+  /** Guest system registers the `sysreg` scenario op names (arm64 ICC_*_EL1). */
+  sysreg: ICC_SYSREG as Record<string, number>,
+  /** KVM_SIGNAL_MSI flags. */
+  msiFlags: { KVM_MSI_VALID_DEVID } as Record<string, number>,
 } as const;
 
 /** Inverse lookup: the first name with this value in a table, if any. */

@@ -2,6 +2,7 @@
  * The Vm's whole state as plain data. Snapshot is structuredClone of this
  * object, digest and diff walk it, restore puts a copy back: no per-device code.
  */
+import type { GuestMem } from './guest-mem.js';
 import type { Arch } from './uapi.js';
 
 export interface VcpuState {
@@ -29,4 +30,9 @@ export interface VmState {
   irqchip: number;
   /** kvm_vm_dead: every later ioctl on this VM returns EIO. */
   dead: boolean;
+  /**
+   * Guest RAM (guest-mem.ts), present once something wrote a non-zero byte:
+   * absent, the state (and its digest) is what it was before guest memory existed.
+   */
+  mem?: GuestMem;
 }

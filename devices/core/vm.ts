@@ -6,11 +6,12 @@
  * Every method returns an errno (0 = success) as the ioctl would; none throws
  * for a misuse.
  */
-import type { AttrOutcome, DeviceModel, MmioFrame, UserBuf, VmCtx } from './device.js';
+import type { AttrOutcome, DeviceModel, MmioFrame, MsiRequest, UserBuf, VmCtx } from './device.js';
+import { readGuest, writeGuest } from './guest-mem.js';
 import { findGroup } from './device.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
-import { type Arch, ERRNO, type Errno, KVM_CREATE_DEVICE_TEST, DEV_TYPE } from './uapi.js';
+import { type Arch, ERRNO, type Errno, KVM_CREATE_DEVICE_TEST, DEV_TYPE, KVM_MSI_VALID_DEVID } from './uapi.js';
 
 /** Per-architecture generic limits (KVM_MAX_VCPU_IDS and the default kvm->max_vcpus). */
 export const ARCH_LIMITS: Record<Arch, { maxVcpuIds: number; defaultMaxVcpus: number }> = {
@@ -84,6 +85,11 @@ export class Vm implements VmCtx {
 
   invalidateBus(): void {
     this.bus = null;
+  }
+
+  frameOwner(addr: number): { handle: number; kind: number } | undefined {
+    const b = this.findBus(addr, 1);
+    return b && { handle: b.handle, kind: b.frame.kind };
   }
 
   modelOf(handle: number): DeviceModel<any> {
@@ -279,6 +285,55 @@ export class Vm implements VmCtx {
   /** Whether some device claims an access of `len` bytes at `addr` (no side effects). */
   mmioClaimed(addr: number, len: number): boolean {
     return this.findBus(addr, len) !== undefined;
+  }
+
+  /**
+   * A guest system-register access inside KVM_RUN of vcpu `id` (arm64
+   * ICC_*_EL1), served by the in-kernel irqchip. Like an MMIO access, the
+   * first one is the vcpu's first run. With no irqchip that serves it the
+   * access is RAZ/WI (on hardware the guest would take an UNDEF).
+   */
+  sysreg(id: number, write: boolean, reg: number, value: bigint): { errno: Errno; value: bigint } {
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return { errno: ERRNO.EBADF, value: 0n };
+    if (!this.state.vcpus[index]!.ran) {
+      const e = this.runVcpu(id);
+      if (e) return { errno: e, value: 0n };
+    }
+    if (this.state.dead) return { errno: ERRNO.EIO, value: 0n };
+    const ic = this.state.irqchip;
+    const m = ic >= 0 ? this.modelOf(ic) : undefined;
+    if (!m?.sysreg) return { errno: 0, value: write ? value : 0n };
+    const r = m.sysreg(this, this.state.devices[ic]!.state, index, reg, write, BigInt.asUintN(64, value));
+    return { errno: 0, value: write ? value : BigInt.asUintN(64, r) };
+  }
+
+  /**
+   * KVM_SIGNAL_MSI (kvm_send_userspace_msi): EINVAL without an in-kernel
+   * irqchip or with a flag other than KVM_MSI_VALID_DEVID; then the
+   * irqchip's kvm_set_msi (arm64 without an ITS: ENODEV). `ret` is the
+   * ioctl's non-negative result (1 delivered, 0 blocked by the guest).
+   */
+  signalMsi(msi: MsiRequest): { errno: Errno; ret: number } {
+    if (this.state.dead) return { errno: ERRNO.EIO, ret: 0 };
+    const ic = this.state.irqchip;
+    if (ic < 0 || (msi.flags & ~KVM_MSI_VALID_DEVID) !== 0) return { errno: ERRNO.EINVAL, ret: 0 };
+    const m = this.modelOf(ic);
+    if (!m.signalMsi) return { errno: this.state.arch === 'arm64' ? ERRNO.ENODEV : ERRNO.EINVAL, ret: 0 };
+    return m.signalMsi(this, this.state.devices[ic]!.state, msi);
+  }
+
+  /** The VMM writes guest RAM (through its own mapping): EFAULT beyond the IPA space. */
+  memWrite(addr: number, data: Uint8Array): Errno {
+    if (this.state.dead) return ERRNO.EIO;
+    return writeGuest(this.state, addr, data) ? 0 : ERRNO.EFAULT;
+  }
+
+  /** The VMM reads guest RAM: EFAULT beyond the IPA space. */
+  memRead(addr: number, len: number): { errno: Errno; data: Uint8Array } {
+    if (this.state.dead) return { errno: ERRNO.EIO, data: new Uint8Array(0) };
+    const data = new Uint8Array(len);
+    return readGuest(this.state, addr, data) ? { errno: 0, data } : { errno: ERRNO.EFAULT, data: new Uint8Array(0) };
   }
 
   /** The device frame an address falls in, for decoding: handle, model, frame and offset. */

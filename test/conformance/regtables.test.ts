@@ -11,7 +11,7 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ACC32, ACC8, RegTable, type RegRow } from '../../devices/core/regtable.js';
+import { ACC32, ACC64, ACC8, RegTable, type RegRow } from '../../devices/core/regtable.js';
 
 const DEVICES = fileURLToPath(new URL('../../devices/', import.meta.url));
 
@@ -53,17 +53,32 @@ describe('every RegTable exported under devices/', () => {
     for (const [name, t] of TABLES) expect({ name, problems: t.checkInvariants() }).toEqual({ name, problems: [] });
   });
 
-  test('every row name is a GICv2 register name: GICD_* or GICC_* (IHI 0048B names)', () => {
+  test('every row name is a GIC register name: GICD_*, GICC_* (IHI 0048B), GICR_* or GITS_* (IHI 0069)', () => {
     for (const [name, t] of TABLES) {
-      const bad = t.rows.map((r) => r.name).filter((n) => !/^GIC[DC]_[A-Z0-9]+$/.test(n));
+      const bad = t.rows.map((r) => r.name).filter((n) => !/^GIC[DCR]_[A-Z0-9]+$|^GITS_[A-Z0-9]+$/.test(n));
       expect({ name, bad }).toEqual({ name, bad: [] });
     }
   });
 
-  test('each table is one kind: distributor rows are all GICD_, CPU interface rows all GICC_', () => {
+  test('the GICv3 and ITS tables are found too: V3_DIST, V3_REDIST, ITS_REGS', () => {
+    const names = [...TABLES.keys()].map((k) => k.split(' ')[1]).sort();
+    expect(names).toEqual(expect.arrayContaining(['ITS_REGS', 'V3_DIST', 'V3_REDIST']));
+  });
+
+  test('each table is one kind: distributor rows are all GICD_, CPU interface rows all GICC_, redistributor rows GICR_, ITS rows GITS_', () => {
     expect(new Set(table('V2_DIST').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICD_']));
     expect(new Set(table('V2_GICC').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICC_']));
     expect(new Set(table('V2_CPU_REGS').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICC_']));
+    expect(new Set(table('V3_DIST').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICD_']));
+    expect(new Set(table('V3_REDIST').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GICR_']));
+    expect(new Set(table('ITS_REGS').rows.map((r) => r.name.slice(0, 5)))).toEqual(new Set(['GITS_']));
+  });
+
+  test('rows accessible with 64 bits have whole-register handlers (read64, write64): an 8-byte access is one operation, as update_64bit_reg sees it', () => {
+    for (const [name, t] of TABLES) {
+      const bad = t.rows.filter((r) => r.widths & ACC64 && !(r.read64 && r.write64)).map((r) => r.name);
+      expect({ name, bad }).toEqual({ name, bad: [] });
+    }
   });
 });
 
@@ -126,6 +141,63 @@ const GICV2_CPU_INTERFACE: KRegion[] = [
   lenRegion('GICC_DIR', 0x1000, 4, ACC32),
 ];
 
+/** vgic_v3_dist_registers[] (vgic-mmio-v3.c). The SHARED per-IRQ rows are two kernel regions (INTIDs 0-31 RAZ/WI, then the SPIs) with the same widths. */
+const KERNEL_V3_DIST: KRegion[] = [
+  lenRegion('GICD_CTLR/TYPER/IIDR/TYPER2', 0x0, 16, ACC32),
+  lenRegion('GICD_STATUSR', 0x10, 4, ACC32),
+  bpiRegion('GICD_IGROUPR', 0x080, 1, ACC32),
+  bpiRegion('GICD_ISENABLER', 0x100, 1, ACC32),
+  bpiRegion('GICD_ICENABLER', 0x180, 1, ACC32),
+  bpiRegion('GICD_ISPENDR', 0x200, 1, ACC32),
+  bpiRegion('GICD_ICPENDR', 0x280, 1, ACC32),
+  bpiRegion('GICD_ISACTIVER', 0x300, 1, ACC32),
+  bpiRegion('GICD_ICACTIVER', 0x380, 1, ACC32),
+  bpiRegion('GICD_IPRIORITYR', 0x400, 8, ACC32 | ACC8),
+  bpiRegion('GICD_ITARGETSR', 0x800, 8, ACC32 | ACC8),
+  bpiRegion('GICD_ICFGR', 0xc00, 2, ACC32),
+  bpiRegion('GICD_IGRPMODR', 0xd00, 1, ACC32),
+  bpiRegion('GICD_IROUTER', 0x6000, 64, ACC64 | ACC32),
+  lenRegion('GICD_IDREGS', 0xffd0, 48, ACC32),
+];
+
+/** vgic_v3_rd_registers[] (vgic-mmio-v3.c): RD_base, then SGI_base at SZ_64K. */
+const KERNEL_V3_RD: KRegion[] = [
+  lenRegion('GICR_CTLR', 0x0, 4, ACC32),
+  lenRegion('GICR_IIDR', 0x4, 4, ACC32),
+  lenRegion('GICR_TYPER', 0x8, 8, ACC64 | ACC32),
+  lenRegion('GICR_STATUSR', 0x10, 4, ACC32),
+  lenRegion('GICR_WAKER', 0x14, 4, ACC32),
+  lenRegion('GICR_PROPBASER', 0x70, 8, ACC64 | ACC32),
+  lenRegion('GICR_PENDBASER', 0x78, 8, ACC64 | ACC32),
+  lenRegion('GICR_INVLPIR', 0xa0, 8, ACC64 | ACC32),
+  lenRegion('GICR_INVALLR', 0xb0, 8, ACC64 | ACC32),
+  lenRegion('GICR_SYNCR', 0xc0, 4, ACC32),
+  lenRegion('GICR_IDREGS', 0xffd0, 48, ACC32),
+  lenRegion('GICR_IGROUPR0', 0x10080, 4, ACC32),
+  lenRegion('GICR_ISENABLER0', 0x10100, 4, ACC32),
+  lenRegion('GICR_ICENABLER0', 0x10180, 4, ACC32),
+  lenRegion('GICR_ISPENDR0', 0x10200, 4, ACC32),
+  lenRegion('GICR_ICPENDR0', 0x10280, 4, ACC32),
+  lenRegion('GICR_ISACTIVER0', 0x10300, 4, ACC32),
+  lenRegion('GICR_ICACTIVER0', 0x10380, 4, ACC32),
+  lenRegion('GICR_IPRIORITYR0', 0x10400, 32, ACC32 | ACC8),
+  lenRegion('GICR_ICFGR0', 0x10c00, 8, ACC32),
+  lenRegion('GICR_IGRPMODR0', 0x10d00, 4, ACC32),
+  lenRegion('GICR_NSACR', 0x10e00, 4, ACC32),
+];
+
+/** its_registers[] (vgic-its.c). */
+const KERNEL_ITS: KRegion[] = [
+  lenRegion('GITS_CTLR', 0x0, 4, ACC32),
+  lenRegion('GITS_IIDR', 0x4, 4, ACC32),
+  lenRegion('GITS_TYPER', 0x8, 8, ACC64 | ACC32),
+  lenRegion('GITS_CBASER', 0x80, 8, ACC64 | ACC32),
+  lenRegion('GITS_CWRITER', 0x88, 8, ACC64 | ACC32),
+  lenRegion('GITS_CREADR', 0x90, 8, ACC64 | ACC32),
+  lenRegion('GITS_BASER', 0x100, 0x40, ACC64 | ACC32),
+  lenRegion('GITS_IDREGS', 0xffd0, 0x30, ACC32),
+];
+
 /**
  * Word by word over the frame: a word the reference covers must be found
  * with the same access widths and bits per IRQ, a word it does not cover
@@ -160,6 +232,30 @@ describe('the v2 tables match the kernel region arrays word for word', () => {
   test('V2_GICC covers the GICv2 CPU interface map, GICC_DIR at 0x1000 in an 8 KiB frame (IHI 0048B; reference 4.2)', () => {
     expect(table('V2_GICC').frameSize).toBe(0x2000);
     expect(compareWithReference(table('V2_GICC'), GICV2_CPU_INTERFACE)).toEqual([]);
+  });
+
+  test('V3_DIST covers exactly vgic_v3_dist_registers[] in a 64 KiB frame (vgic-mmio-v3.c)', () => {
+    expect(table('V3_DIST').frameSize).toBe(0x10000);
+    expect(compareWithReference(table('V3_DIST'), KERNEL_V3_DIST)).toEqual([]);
+  });
+
+  test('V3_REDIST covers exactly vgic_v3_rd_registers[]: RD_base and SGI_base, 128 KiB (vgic-mmio-v3.c)', () => {
+    expect(table('V3_REDIST').frameSize).toBe(0x20000);
+    expect(compareWithReference(table('V3_REDIST'), KERNEL_V3_RD)).toEqual([]);
+  });
+
+  test('ITS_REGS covers exactly its_registers[]; nothing in the translation frame (vgic-its.c)', () => {
+    expect(table('ITS_REGS').frameSize).toBe(0x20000);
+    expect(compareWithReference(table('ITS_REGS'), KERNEL_ITS)).toEqual([]);
+  });
+
+  test('register names count 64-bit registers as one: GITS_BASER1, GICD_IROUTER40 (+4 for its upper word), GICR_TYPER; 32-bit arrays by word: GICR_ICFGR1', () => {
+    expect(table('ITS_REGS').nameAt(0x108)).toBe('GITS_BASER1');
+    expect(table('V3_DIST').nameAt(0x6000 + 8 * 40)).toBe('GICD_IROUTER40');
+    expect(table('V3_DIST').nameAt(0x6000 + 8 * 40 + 4)).toBe('GICD_IROUTER40+4');
+    expect(table('V3_REDIST').nameAt(0xc)).toBe('GICR_TYPER+4');
+    expect(table('V3_REDIST').nameAt(0x10c04)).toBe('GICR_ICFGR1');
+    expect(table('V2_DIST').nameAt(0x104)).toBe('GICD_ISENABLER1');
   });
 
   test('the comparison can fail: a table missing GICD_SGIR and with a byte-accessible ICFGR is reported', () => {

@@ -266,8 +266,8 @@ describe('not a trace, or not one we can read', () => {
   });
 
   it('a file needing a newer minor reader is refused', () => {
-    const err = expectTraceError(() => TraceReader.open(headerFile('v1.1', { ...base, formatVersion: [1, 1], requiredReader: [1, 1] })), 'unsupported-version', 12);
-    expect(err.what).toContain('needs a reader for format 1.1');
+    const err = expectTraceError(() => TraceReader.open(headerFile('v1.2', { ...base, formatVersion: [1, 2], requiredReader: [1, 2] })), 'unsupported-version', 12);
+    expect(err.what).toContain('needs a reader for format 1.2');
   });
 
   it('a newer minor version that old readers may read opens (unknown header keys ignored)', () => {

@@ -105,6 +105,14 @@ const EVERY_KIND: TraceEvent[] = [
   { kind: 'enable_cap', vm: 0, vcpu: -1, cap: 123, args: [0n, BIG, 1n << 63n], errno: 0 },
   { kind: 'hcall', vm: 0, vcpu: 0, nr: 0x84000000, args: [1n, 2n], ret: -1n, errno: 0 },
   { kind: 'hcall', vm: 0, vcpu: 0, nr: 0, args: [], ret: -(1n << 63n), errno: 0, note: 'min i64' },
+  // Format 1.1 kinds.
+  { kind: 'sysreg', vm: 0, vcpu: 1, write: false, reg: 0xc660, value: 8192n, errno: 0 },
+  { kind: 'sysreg', vm: 0, vcpu: 0, write: true, reg: 0xc65d, value: (1n << 40n) | 3n, errno: 5, note: 'ICC_SGI1R_EL1' },
+  { kind: 'mem_write', vm: 0, addr: 0x40220000, data: new Uint8Array([8, 0, 0, 0, 16, 0, 0, 0]), errno: 0 },
+  { kind: 'mem_read', vm: 0, addr: 2 ** 40, len: 4, data: new Uint8Array(0), errno: 14 },
+  { kind: 'mem_read', vm: 0, addr: 0x40110400, len: 2, data: new Uint8Array([1, 0]), errno: 0 },
+  { kind: 'signal_msi', vm: 0, address: 0x8090040n, data: 3, flags: 1, devid: 0x10, ret: 1, errno: 0 },
+  { kind: 'signal_msi', vm: 0, address: BIG, data: 0xffffffff, flags: 2, devid: 0, ret: 0, errno: 22 },
 ];
 
 describe('events round-trip', () => {
@@ -377,6 +385,7 @@ describe('golden bytes (tripwire)', () => {
   it('has not changed: a change here is a format change (bump FORMAT_VERSION, update FORMAT.md)', () => {
     const path = write('golden', [...EVERY_KIND, ...mmioIrqStream(600, 3)], { chunkSize: 256 }, { 10: { regs: new Uint32Array([1, 2, 3]), ctlr: 1n } });
     const hash = createHash('sha256').update(readFileSync(path)).digest('hex');
-    expect(hash).toBe('d9660cddbf581da7ebd1804965faa6e9659c7ab6429e5a72afa59cc2ab6da473');
+    // Format 1.1 (sysreg, mem_write, mem_read, signal_msi kinds; version fields [1, 1]).
+    expect(hash).toBe('a101fb4c7919611bc7aa47d0b33370107956990ea61669446f82cd442aae0339');
   });
 });

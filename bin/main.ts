@@ -18,8 +18,9 @@ import { diffCommand } from './commands/diff.js';
 import { bisectCommand } from './commands/bisect.js';
 import { migrateCheckCommand } from './commands/migrate-check.js';
 import { explainCommand } from './commands/explain.js';
+import { tuiCommand } from './commands/tui.js';
 
-export const COMMANDS: readonly Command[] = [recordCommand, replayCommand, dumpCommand, infoCommand, diffCommand, bisectCommand, migrateCheckCommand, explainCommand, benchCommand, startCommand];
+export const COMMANDS: readonly Command[] = [recordCommand, replayCommand, dumpCommand, infoCommand, diffCommand, bisectCommand, migrateCheckCommand, explainCommand, tuiCommand, benchCommand, startCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -114,6 +114,15 @@ export function migrateCheck(src: TraceSource, every?: number): MigrateCheckResu
   const step = every && every > 0 ? every : Math.max(1, Math.ceil(n / 8));
   const points: number[] = [];
   for (let p = step; p < n; p += step) points.push(p);
+  return migrateCheckPoints(src, points);
+}
+
+/**
+ * Checks migration at the given points (state after events [0, p), in
+ * increasing order; points where no vcpu of VM 0 has run are skipped), and
+ * any recorded migration. The TUI's "migrate-check from here" is one point.
+ */
+export function migrateCheckPoints(src: TraceSource, points: readonly number[]): MigrateCheckResult {
   const failures: MigrationFailure[] = [];
   const tl = new Timeline(src);
   const checked: number[] = [];

@@ -10,7 +10,8 @@ import { replay } from '../../replay/engine.js';
 import type { TraceEvent } from '../../traces/events.js';
 import { formatReport } from '../../replay/report.js';
 import { TraceReader } from '../../traces/reader.js';
-import { type Command, UsageError } from '../cli.js';
+import { type Command, stdio, UsageError } from '../cli.js';
+import { tuiCommand } from './tui.js';
 
 /** The example `npm start` runs. */
 export const DEFAULT_EXAMPLE = fileURLToPath(new URL('../../traces/examples/vgic-v2-bringup/vgic-v2-bringup.json', import.meta.url));
@@ -22,10 +23,17 @@ export const startCommand: Command = {
   help: `The first thing to run: records SCENARIO.json (default: the bundled
 2-vcpu GICv2 bring-up, traces/examples/vgic-v2-bringup/vgic-v2-bringup.json) into a
 temporary trace, replays it against fresh models and prints the replay
-report with the first events decoded.`,
-  options: {},
-  run({ positionals }, io) {
+report with the first events decoded.
+
+On a terminal, with no SCENARIO.json, it opens the terminal UI on the
+bundled example instead (devrr tui); --report prints the report there too.
+
+Options:
+  --report   print the report even on a terminal`,
+  options: { report: { type: 'boolean' } },
+  run({ values, positionals }, io) {
     if (positionals.length > 1) throw new UsageError('devrr start: give at most one SCENARIO.json');
+    if (!values.report && !positionals.length && io === stdio && process.stdout.isTTY && process.stdin.isTTY) return tuiCommand.run({ values: {}, positionals: [] }, io);
     const file = positionals[0] ?? DEFAULT_EXAMPLE;
     const sc = parseScenario(readFileSync(file, 'utf8'), file);
     const dir = mkdtempSync(join(tmpdir(), 'devrr-start-'));

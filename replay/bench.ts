@@ -191,7 +191,13 @@ function benchTimeTravel(dir: string, events: number, log: (line: string) => voi
  * JSON-lines baseline, and time travel on `timelineEvents` events.
  * `log` gets progress lines.
  */
-export function runBench(events: number, log: (line: string) => void = () => {}, timelineEvents = 10_000_000): BenchResult {
+export async function runBench(
+  events: number,
+  log: (line: string) => void = () => {},
+  timelineEvents = 10_000_000,
+  /** More figures measured on the time-travel trace (the CLI adds the TUI's key latency). */
+  onTimelineTrace?: (path: string) => Promise<Record<string, number>>,
+): Promise<BenchResult & Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'devrr-bench-'));
   try {
     const trace = join(dir, 'bench.devrr');
@@ -249,6 +255,7 @@ export function runBench(events: number, log: (line: string) => void = () => {},
     reader.close();
 
     const travel = benchTimeTravel(dir, timelineEvents, log);
+    const extra = onTimelineTrace ? await onTimelineTrace(join(dir, 'timeline.devrr')) : {};
     const peakRss = Math.round(process.resourceUsage().maxRSS / 1024);
 
     log('replaying the JSON-lines baseline...');
@@ -276,6 +283,7 @@ export function runBench(events: number, log: (line: string) => void = () => {},
       peak_rss_mb: peakRss,
       diverged,
       ...travel,
+      ...extra,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

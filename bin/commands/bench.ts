@@ -1,4 +1,5 @@
 import { runBench } from '../../replay/bench.js';
+import { benchKeys } from '../../tui/bench.js';
 import { type Command, intOption, toJson, UsageError } from '../cli.js';
 
 export const benchCommand: Command = {
@@ -10,7 +11,8 @@ trace, then measures in the same run: record events/s, replay events/s,
 decode-only events/s, bytes/event, and the baseline: replaying the same events
 from JSON lines. Then time travel on a trace of M events (default 10,000,000)
 with a planted divergence: the timeline's first pass, 200 random seeks
-(median and worst), bisect to the planted event, and peak memory. Figures
+(median and worst), bisect to the planted event, the TUI's key-to-frame
+latency for step, step back and goto on that trace, and peak memory. Figures
 carry their unit in their name.
 
 Options:
@@ -18,13 +20,17 @@ Options:
   --events N            record/replay workload size (default 5000000)
   --timeline-events M   time-travel trace size (default 10000000)`,
   options: { json: { type: 'boolean' }, events: { type: 'string' }, 'timeline-events': { type: 'string' } },
-  run({ values, positionals }, io) {
+  async run({ values, positionals }, io) {
     if (positionals.length) throw new UsageError('devrr bench: takes no arguments (see devrr bench --help)');
     const n = intOption('bench', values, 'events', 5_000_000)!;
     if (n < 100) throw new UsageError('devrr bench: --events must be at least 100');
     const m = intOption('bench', values, 'timeline-events', 10_000_000)!;
     if (m < 1000) throw new UsageError('devrr bench: --timeline-events must be at least 1000');
-    const r = runBench(n, values.json ? () => {} : (l) => io.err(l), m);
+    const log = values.json ? () => {} : (l: string) => io.err(l);
+    const r = await runBench(n, log, m, async (path) => {
+      log('TUI: key-to-frame latency...');
+      return { ...(await benchKeys(path)) };
+    });
     if (values.json) io.out(toJson(r));
     else for (const [k, v] of Object.entries(r)) io.out(`${k.padEnd(28)} ${v}`);
     return r.diverged || !r.bisect_found_planted ? 1 : 0;

@@ -131,7 +131,7 @@ test('bench --json reports every figure as a number (tiny run)', async () => {
   const r = await devrr('bench', '--json', '--events', '20000', '--timeline-events', '30000');
   expect(r.code).toBe(0);
   const j = JSON.parse(r.out);
-  for (const k of ['replay_events_per_s', 'record_events_per_s', 'decode_events_per_s', 'jsonl_replay_events_per_s', 'bytes_per_event', 'seek_ms_median', 'seek_ms_worst', 'bisect_ms', 'peak_rss_mb']) expect(typeof j[k]).toBe('number');
+  for (const k of ['replay_events_per_s', 'record_events_per_s', 'decode_events_per_s', 'jsonl_replay_events_per_s', 'bytes_per_event', 'seek_ms_median', 'seek_ms_worst', 'bisect_ms', 'peak_rss_mb', 'step_key_ms_median', 'step_back_key_ms_median', 'goto_key_ms_median']) expect(typeof j[k]).toBe('number');
   expect(j.bisect_found_planted).toBe(1);
   expect(j.diverged).toBe(0);
 });

@@ -51,7 +51,8 @@ export class Vm implements VmCtx {
   state: VmState;
   private bus: BusEntry[] | null = null;
   /** vcpu id -> index, rebuilt when vcpus are added or state restored. */
-  private vcpuIndex = new Map<number, number>();
+  /** vcpu id -> index + 1 (0: no such vcpu); ids are below the arch's KVM_MAX_VCPU_IDS. Derived from state. */
+  private vcpuIndex: Int32Array;
 
   constructor(
     readonly registry: DeviceRegistry,
@@ -67,12 +68,13 @@ export class Vm implements VmCtx {
       irqchip: -1,
       dead: false,
     };
+    this.vcpuIndex = new Int32Array(ARCH_LIMITS[arch].maxVcpuIds);
   }
 
   // ---- VmCtx --------------------------------------------------------------
 
   vcpuIndexById(id: number): number {
-    return this.vcpuIndex.get(id) ?? -1;
+    return id >= 0 && id < this.vcpuIndex.length ? this.vcpuIndex[id]! - 1 : -1;
   }
 
   anyVcpuRan(): boolean {
@@ -106,7 +108,8 @@ export class Vm implements VmCtx {
 
   restore(state: VmState): void {
     this.state = cloneState(state);
-    this.vcpuIndex = new Map(this.state.vcpus.map((v, i) => [v.id, i]));
+    this.vcpuIndex = new Int32Array(ARCH_LIMITS[this.state.arch].maxVcpuIds);
+    this.state.vcpus.forEach((v, i) => (this.vcpuIndex[v.id] = i + 1));
     this.bus = null;
   }
 
@@ -129,10 +132,10 @@ export class Vm implements VmCtx {
       if (e) return e;
     }
     if (this.state.arch === 'arm64' && id >= this.state.maxVcpus) return ERRNO.EINVAL;
-    if (this.vcpuIndex.has(id)) return ERRNO.EEXIST;
+    if (this.vcpuIndex[id]) return ERRNO.EEXIST;
     const index = this.state.vcpus.length;
     this.state.vcpus.push({ id, ran: false });
-    this.vcpuIndex.set(id, index);
+    this.vcpuIndex[id] = index + 1;
     this.state.devices.forEach((d, h) => this.modelOf(h).vcpuCreated?.(this, d.state, index));
     this.bus = null;
     return 0;

@@ -5,8 +5,8 @@
  * (kvm_vgic_inject_irq). Sources: arch/arm64/kvm/vgic/vgic-init.c,
  * vgic-kvm-device.c, vgic.c, arch/arm64/kvm/arm.c.
  */
-import type { UserBuf, VmCtx } from '../core/device.js';
-import { DEV_TYPE, ERRNO, type Errno, VGIC, VGIC_ADDR_UNDEF } from '../core/uapi.js';
+import type { AttrGroup, UserBuf, VmCtx } from '../core/device.js';
+import { DEV_TYPE, ERRNO, type Errno, VGIC, VGIC_ADDR_UNDEF, VGIC_GRP } from '../core/uapi.js';
 import { newBank, setBit } from './irq.js';
 import { newVgicCpu, newVgicState, type VgicState } from './state.js';
 
@@ -70,6 +70,22 @@ export function setNrIrqs(s: VgicState, buf: UserBuf): Errno {
   if (s.ready || s.nrSpis) return ERRNO.EBUSY;
   s.nrSpis = val - VGIC.NR_PRIVATE_IRQS;
   return 0;
+}
+
+/**
+ * KVM_DEV_ARM_VGIC_GRP_NR_IRQS, the same for v2 and v3 (vgic_set/get_common_attr):
+ * GET reports nr_spis + 32, so 32 until NR_IRQS is set or init picks the default.
+ */
+export function nrIrqsGroup<S extends VgicState>(): AttrGroup<S> {
+  return {
+    id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
+    name: 'KVM_DEV_ARM_VGIC_GRP_NR_IRQS',
+    payload: 4,
+    has: () => 0,
+    get: (_vm, s) => ({ errno: 0, value: BigInt(s.nrSpis + 32) }),
+    set: (_vm, s, _attr, buf) => setNrIrqs(s, buf),
+    describe: () => 'nr_irqs',
+  };
 }
 
 /**

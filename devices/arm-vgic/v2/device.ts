@@ -9,7 +9,7 @@ import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, UserBuf, VmCtx } f
 import type { RegTable } from '../../core/regtable.js';
 import { DEV_TYPE, ERRNO, type Errno, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP, nameOf, VGIC_ADDR_TYPE } from '../../core/uapi.js';
 import { getVgicAddr, hasVgicAddr, legacySetVgicAddr, setVgicAddr } from '../addr.js';
-import { setNrIrqs, TIMER_PPIS, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreated, vgicVcpuPrecreate } from '../common.js';
+import { nrIrqsGroup, TIMER_PPIS, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreated, vgicVcpuPrecreate } from '../common.js';
 import { nrIrqs, type VgicState } from '../state.js';
 import { V2_CPU_REGS, V2_GICC } from './cpuif.js';
 import { V2_DIST } from './dist.js';
@@ -84,16 +84,7 @@ const GROUPS: readonly AttrGroup<VgicState>[] = [
   },
   regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', V2_DIST),
   regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CPU_REGS, 'KVM_DEV_ARM_VGIC_GRP_CPU_REGS', V2_CPU_REGS),
-  {
-    id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
-    name: 'KVM_DEV_ARM_VGIC_GRP_NR_IRQS',
-    payload: 4,
-    has: () => 0,
-    // GET reports nr_spis + 32: 32 until NR_IRQS is set or init picks the default.
-    get: (_vm, s) => ({ errno: 0, value: BigInt(s.nrSpis + 32) }),
-    set: (_vm, s, _attr, buf) => setNrIrqs(s, buf),
-    describe: () => 'nr_irqs',
-  },
+  nrIrqsGroup<VgicState>(),
   {
     id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CTRL,
     name: 'KVM_DEV_ARM_VGIC_GRP_CTRL',

@@ -28,7 +28,7 @@ import {
   VGIC_CTRL,
   VGIC_GRP,
 } from '../../core/uapi.js';
-import { setNrIrqs, TIMER_PPIS, vgicCreate, vgicInit, vgicIrqLine } from '../common.js';
+import { nrIrqsGroup, TIMER_PPIS, vgicCreate, vgicInit, vgicIrqLine } from '../common.js';
 import { triggerMsi } from '../its/cmd.js';
 import type { ItsState } from '../its/state.js';
 import { nrIrqs } from '../state.js';
@@ -213,15 +213,7 @@ const GROUPS: readonly AttrGroup<Vgic3State>[] = [
     8,
     (attr, v) => (Number(attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK) === ICC_SYSREG.ICC_CTLR_EL1 ? fieldsText(ICC_CTLR_FIELDS, v) : undefined),
   ),
-  {
-    id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_NR_IRQS,
-    name: 'KVM_DEV_ARM_VGIC_GRP_NR_IRQS',
-    payload: 4,
-    has: () => 0,
-    get: (_vm, s) => ({ errno: 0, value: BigInt(s.nrSpis + 32) }),
-    set: (_vm, s, _attr, buf) => setNrIrqs(s, buf),
-    describe: () => 'nr_irqs',
-  },
+  nrIrqsGroup<Vgic3State>(),
   {
     id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CTRL,
     name: 'KVM_DEV_ARM_VGIC_GRP_CTRL',

@@ -20,7 +20,7 @@ import { diffState, digestState, type FieldDiff } from '../devices/core/state.js
 import { sameResult, Session, type SessionState } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
 import { viewOf } from './diff.js';
-import type { ChunkView, TraceSource } from './engine.js';
+import { chunkIndexOf, type ChunkView, type TraceSource } from './engine.js';
 import { FAST_OK, FAST_SKIP, fastMmio } from './fast.js';
 import { Timeline } from './timeline.js';
 
@@ -83,22 +83,12 @@ function applyRange(src: TraceSource, session: Session, from: number, to: number
 
 /** Decoded-chunk access by event index, with the value-column cursor. */
 class ChunkCursor {
-  private k = -1;
   private chunk: ChunkView | undefined;
   constructor(private readonly src: TraceSource) {}
 
   at(i: number): ChunkView {
     if (this.chunk && i >= this.chunk.first && i < this.chunk.first + this.chunk.count) return this.chunk;
-    const cs = this.src.chunks;
-    let lo = 0;
-    let hi = cs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (cs[mid]!.first <= i) lo = mid;
-      else hi = mid - 1;
-    }
-    this.k = lo;
-    this.chunk = this.src.readChunk(lo);
+    this.chunk = this.src.readChunk(chunkIndexOf(this.src.chunks, i));
     return this.chunk;
   }
 

@@ -36,6 +36,18 @@ export interface ChunkView {
   event(i: number): TraceEvent;
 }
 
+/** Index of the chunk holding event i (the last chunk whose first event is <= i). */
+export function chunkIndexOf(chunks: TraceSource['chunks'], i: number): number {
+  let lo = 0;
+  let hi = chunks.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (chunks[mid]!.first <= i) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 export interface Divergence {
   /** Index of the first event whose replay differs (for a digest, the checkpoint's event). */
   readonly event: number;

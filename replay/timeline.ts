@@ -16,7 +16,7 @@ import { DEVICE_MODELS } from '../devices/registry.js';
 import { Session, type SessionState } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
 import { mmioNames } from './decode.js';
-import type { ChunkView, TraceSource } from './engine.js';
+import { chunkIndexOf, type ChunkView, type TraceSource } from './engine.js';
 import { FAST_SKIP, fastMmio } from './fast.js';
 
 /** What an event breakpoint matches; every given field must match. */
@@ -163,15 +163,7 @@ export class Timeline {
   }
 
   private chunkIndex(i: number): number {
-    const cs = this.src.chunks;
-    let lo = 0;
-    let hi = cs.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (cs[mid]!.first <= i) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
+    return chunkIndexOf(this.src.chunks, i);
   }
 
   /** Event i, decoded. */

@@ -80,26 +80,32 @@ export interface ReplayOptions {
 export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport {
   const to = Math.min(opts.to ?? src.eventCount, src.eventCount);
   const session = new Session();
+  const cps = src.checkpoints;
   let cpNext = 0;
+  let nextCpEvent = cps.length ? cps[0]!.event : Infinity;
   let checked = 0;
   for (let k = 0; k < src.chunks.length; k++) {
     const meta = src.chunks[k]!;
     if (meta.first >= to) break;
     const chunk = src.readChunk(k);
+    const { shapes, index, values } = chunk;
     const end = Math.min(chunk.count, to - chunk.first);
     let vi = 0; // cursor into the value column
     for (let j = 0; j < end; j++) {
       const i = chunk.first + j;
-      while (cpNext < src.checkpoints.length && src.checkpoints[cpNext]!.event <= i) {
-        const cp = src.checkpoints[cpNext++]!;
-        if (cp.event < i) continue;
-        checked++;
-        const replayedDigest = digestState(session.snapshot());
-        if (replayedDigest !== cp.digest) return { events: i, checkpoints: checked, divergence: digestDivergence(src, cpNext - 1, session, chunk.event(j), replayedDigest) };
+      if (i >= nextCpEvent) {
+        while (cpNext < cps.length && cps[cpNext]!.event <= i) {
+          const cp = cps[cpNext++]!;
+          if (cp.event < i) continue;
+          checked++;
+          const replayedDigest = digestState(session.snapshot());
+          if (replayedDigest !== cp.digest) return { events: i, checkpoints: checked, divergence: digestDivergence(src, cpNext - 1, session, chunk.event(j), replayedDigest) };
+        }
+        nextCpEvent = cpNext < cps.length ? cps[cpNext]!.event : Infinity;
       }
-      const shape = chunk.shapes[chunk.index[j]!]!;
+      const shape = shapes[index[j]!]!;
       if (shape.kind === 'mmio') {
-        const lo = chunk.values[vi]!;
+        const lo = values[vi]!;
         const words = shape.len === 8 ? 2 : 1;
         vi += words;
         const f = fastMmio(session, shape, lo);

@@ -92,7 +92,7 @@ export interface BenchResult {
   replay_speedup_vs_jsonl: number;
   bytes_per_event: number;
   jsonl_bytes_per_event: number;
-  /** Peak resident memory of the process, measured before the JSON-lines baseline loads. */
+  /** Peak resident memory of the process through record, replay and time travel (before the TUI and the JSON-lines baseline). */
   peak_rss_mb: number;
   diverged: number;
   timeline_events: number;
@@ -236,7 +236,10 @@ export async function runBench(
     if (buf.length) writeSync(fd, buf.join('\n') + '\n');
     closeSync(fd);
 
+    // Both sides get the same untimed warm-up (the JIT's first pass) before they are timed.
+    const warm = Math.min(events, 500_000);
     log('replaying the trace...');
+    replay(reader, { to: warm });
     t0 = performance.now();
     const rep = replay(reader);
     const replayMs = performance.now() - t0;
@@ -255,10 +258,17 @@ export async function runBench(
     reader.close();
 
     const travel = benchTimeTravel(dir, timelineEvents, log);
-    const extra = onTimelineTrace ? await onTimelineTrace(join(dir, 'timeline.devrr')) : {};
     const peakRss = Math.round(process.resourceUsage().maxRSS / 1024);
+    const extra = onTimelineTrace ? await onTimelineTrace(join(dir, 'timeline.devrr')) : {};
 
     log('replaying the JSON-lines baseline...');
+    const warmSession = new Session();
+    let warmed = 0;
+    for (const line of readLines(jsonl)) {
+      const ev = eventFromJsonLine(line);
+      sameResult(ev, warmSession.execute(ev));
+      if (++warmed >= warm) break;
+    }
     t0 = performance.now();
     const base = new Session();
     let diverged = rep.divergence ? 1 : 0;

@@ -114,6 +114,26 @@ export function vgicLazyInit(vm: VmCtx, s: VgicState): Errno {
   return vgicInit(vm, s);
 }
 
+/**
+ * kvm_vgic_map_resources() at a vcpu's first KVM_RUN: the model's checks
+ * (`check`, which also initialises where v2 does) run once; a failure marks
+ * the VM dead (v6.17: kvm_vm_dead; older kernels tore the VGIC down). Then
+ * the arch timer of that vcpu takes ownership of its PPIs (kvm_timer_enable).
+ */
+export function vgicFirstRun(vm: VmCtx, s: VgicState, vcpu: number, check: () => Errno): Errno {
+  if (!s.ready) {
+    const e = check();
+    if (e) {
+      vm.state.dead = true;
+      return e;
+    }
+    s.ready = true;
+    vm.invalidateBus();
+  }
+  for (const ppi of TIMER_PPIS) s.cpus[vcpu]!.priv.owned[0] = s.cpus[vcpu]!.priv.owned[0]! | (1 << ppi);
+  return 0;
+}
+
 /** The arch timer's PPIs, owned by the timer once a vcpu runs (kvm_timer_enable -> kvm_vgic_set_owner). */
 export const TIMER_PPIS = [27, 30] as const; // virtual and physical EL1 timers
 

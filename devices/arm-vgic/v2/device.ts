@@ -9,7 +9,7 @@ import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, UserBuf, VmCtx } f
 import type { RegTable } from '../../core/regtable.js';
 import { DEV_TYPE, ERRNO, type Errno, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP, nameOf, VGIC_ADDR_TYPE } from '../../core/uapi.js';
 import { getVgicAddr, hasVgicAddr, legacySetVgicAddr, setVgicAddr } from '../addr.js';
-import { nrIrqsGroup, TIMER_PPIS, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreated, vgicVcpuPrecreate } from '../common.js';
+import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreated, vgicVcpuPrecreate } from '../common.js';
 import { nrIrqs, type VgicState } from '../state.js';
 import { V2_CPU_REGS, V2_GICC } from './cpuif.js';
 import { V2_DIST } from './dist.js';
@@ -106,20 +106,11 @@ const GROUPS: readonly AttrGroup<VgicState>[] = [
  * of that vcpu takes ownership of its PPIs (kvm_timer_enable).
  */
 function firstRun(vm: VmCtx, s: VgicState, vcpu: number): Errno {
-  if (!s.ready) {
-    let e: Errno = 0;
-    if (s.distBase === VGIC_ADDR_UNDEF || s.cpuBase === VGIC_ADDR_UNDEF) e = ERRNO.ENXIO;
-    else if (!framesApart(s.distBase, s.cpuBase)) e = ERRNO.EINVAL;
-    else e = vgicInit(vm, s);
-    if (e) {
-      vm.state.dead = true;
-      return e;
-    }
-    s.ready = true;
-    vm.invalidateBus();
-  }
-  for (const ppi of TIMER_PPIS) s.cpus[vcpu]!.priv.owned[0] = s.cpus[vcpu]!.priv.owned[0]! | (1 << ppi);
-  return 0;
+  return vgicFirstRun(vm, s, vcpu, () => {
+    if (s.distBase === VGIC_ADDR_UNDEF || s.cpuBase === VGIC_ADDR_UNDEF) return ERRNO.ENXIO;
+    if (!framesApart(s.distBase, s.cpuBase)) return ERRNO.EINVAL;
+    return vgicInit(vm, s);
+  });
 }
 
 /** vgic_v2_check_base(): neither frame wraps and they do not overlap. */

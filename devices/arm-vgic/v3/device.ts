@@ -28,7 +28,7 @@ import {
   VGIC_CTRL,
   VGIC_GRP,
 } from '../../core/uapi.js';
-import { nrIrqsGroup, TIMER_PPIS, vgicCreate, vgicInit, vgicIrqLine } from '../common.js';
+import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine } from '../common.js';
 import { triggerMsi } from '../its/cmd.js';
 import type { ItsState } from '../its/state.js';
 import { nrIrqs } from '../state.js';
@@ -265,20 +265,11 @@ const GROUPS: readonly AttrGroup<Vgic3State>[] = [
  * kvm_vm_dead). Then the vcpu's arch timer owns its PPIs.
  */
 function firstRun(vm: VmCtx, s: Vgic3State, vcpu: number): Errno {
-  if (!s.ready) {
-    let e: Errno = 0;
-    if (s.cpus.some((c) => c.rdBase === VGIC_ADDR_UNDEF) || s.distBase === VGIC_ADDR_UNDEF) e = ERRNO.ENXIO;
-    else if (!checkBase(vm, s)) e = ERRNO.EINVAL;
-    else if (!s.initialized) e = ERRNO.EBUSY;
-    if (e) {
-      vm.state.dead = true;
-      return e;
-    }
-    s.ready = true;
-    vm.invalidateBus();
-  }
-  for (const ppi of TIMER_PPIS) s.cpus[vcpu]!.priv.owned[0] = s.cpus[vcpu]!.priv.owned[0]! | (1 << ppi);
-  return 0;
+  return vgicFirstRun(vm, s, vcpu, () => {
+    if (s.cpus.some((c) => c.rdBase === VGIC_ADDR_UNDEF) || s.distBase === VGIC_ADDR_UNDEF) return ERRNO.ENXIO;
+    if (!checkBase(vm, s)) return ERRNO.EINVAL;
+    return s.initialized ? 0 : ERRNO.EBUSY;
+  });
 }
 
 /**

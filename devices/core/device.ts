@@ -151,6 +151,11 @@ export interface SavedAttr {
   readonly attr: bigint;
   /** What it is, e.g. "GICD_ISENABLER (vcpu 1)". */
   readonly name: string;
+  /**
+   * The word the VMM puts in the user buffer before GET_DEVICE_ATTR, for
+   * attributes that read it (VGIC v3 REDIST_REGION takes the index). Default 0.
+   */
+  readonly input?: bigint;
 }
 
 /**
@@ -159,6 +164,13 @@ export interface SavedAttr {
  * reason for its place), and the state the ABI does not carry by design.
  */
 export interface Migration<S> {
+  /**
+   * SET_DEVICE_ATTR calls (payload-less CTRL actions) the VMM makes on the
+   * stopped source before reading any save list, e.g. the ITS's SAVE_TABLES
+   * and the VGIC v3's SAVE_PENDING_TABLES, which flush state to guest RAM
+   * (guest RAM is copied to the destination after them). Default: none.
+   */
+  readonly saveActions?: readonly SavedAttr[];
   saveList(vm: VmState, s: S): SavedAttr[];
   /**
    * The writes into the fresh device, and the interrupt lines the VMM's
@@ -168,6 +180,12 @@ export interface Migration<S> {
    */
   restore(saved: readonly (SavedAttr & { value: bigint })[], lines: ReadonlyMap<number, number>): { writes: (SavedAttr & { value: bigint; why: string })[]; redrive: number[] };
   readonly notCarried: readonly { readonly pattern: RegExp; readonly why: string }[];
+  /**
+   * Guest RAM the device owns, whose bytes a restore may legitimately change
+   * (GICv3: a set LPI pending bit is consumed when the LPI is re-created):
+   * guest reads there are not compared after a migration. Default: none.
+   */
+  readonly ownedMemory?: { readonly why: string; ranges(vm: VmState, s: S): { addr: number; len: number }[] };
 }
 
 /** One condition on the way from a pending interrupt to the guest (devrr explain). */

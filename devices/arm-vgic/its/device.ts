@@ -15,6 +15,7 @@ import { freeLists, GITS_PIDR4, type ItsCtx, ITS_REGS } from './regs.js';
 import { cbaserAddress, cmdQueueSize, type ItsState, newItsState, GITS_BASER } from './state.js';
 import { restoreTables, saveTables } from './tables.js';
 import { itsView } from './view.js';
+import { itsMigration } from './migration.js';
 
 const ITS_ADDR = BigInt(VGIC_ADDR_TYPE.KVM_VGIC_ITS_ADDR_TYPE);
 
@@ -189,4 +190,5 @@ export const vgicIts: DeviceModel<ItsState> = {
     return out.length ? `ITS command queue +0x${(Math.max(addr, base) - base).toString(16)}: ${out.join(', ')}` : undefined;
   },
   view: itsView,
+  migration: itsMigration,
 };

@@ -40,6 +40,7 @@ import { V3_REDIST } from './redist.js';
 import { INITIAL_PROPBASER, newV3Cpu, newVgic3State, V3_HOST, V3_SRE, vcpuByAff, type Vgic3State } from './state.js';
 import { explainVgic3Irq } from './explain.js';
 import { vgic3View } from './view.js';
+import { vgicV3Migration } from './migration.js';
 
 /** Frame kinds on the MMIO bus: the distributor, then REDIST + vcpu index for each redistributor. */
 export const FRAME = { DIST: 0, REDIST: 1 } as const;
@@ -376,6 +377,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
     return t.lookup(off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
   },
   view: vgic3View,
+  migration: vgicV3Migration,
   explainIrq: explainVgic3Irq,
   registerFields(frame, off) {
     return (frame === FRAME.DIST ? V3_DIST : V3_REDIST).find(off)?.fields;

@@ -4,5 +4,13 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// A reader that stops early (`devrr dump t.devrr | head`) closes the pipe:
+// stop quietly, as Unix tools do, instead of dying with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 const { main } = await import('./main.ts');
 process.exitCode = await main(process.argv.slice(2));

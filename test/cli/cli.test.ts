@@ -186,3 +186,9 @@ describe('the debugger commands follow the CLI contract', () => {
     expect((await devrr('diff', `${t}@3`)).code).toBe(2);
   });
 });
+
+test('a reader that closes the pipe early (devrr dump | head) ends devrr quietly', () => {
+  const r = spawnSync('sh', ['-c', 'node bin/devrr.js dump traces/examples/two-runs-one-event/run-a.devrr | head -1'], { encoding: 'utf8' });
+  expect(r.stdout.trim()).toMatch(/^0\s+create_vm arm64/);
+  expect(r.stderr).not.toMatch(/EPIPE|at /);
+});

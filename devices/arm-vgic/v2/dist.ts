@@ -264,41 +264,35 @@ export const V2_DIST = new RegTable<VmCtx>('GICv2 distributor', 0x1000, [
     read: () => 0,
     write: (vm, vcpu, _off, _len, val) => sendSgis(vm, vgicOf(vm), vcpu, val),
   },
-  {
-    name: 'GICD_CPENDSGIR',
-    offset: 0xf10,
-    len: 16,
-    bitsPerIrq: 0,
-    widths: ACC8 | ACC32,
-    read: (vm, vcpu, off, len) => readSgiPend(vgicOf(vm), vcpu, off, len),
-    // vgic_mmio_write_sgipendc: clear sources; no source left clears the latch.
-    write(vm, vcpu, off, len, val) {
-      const c = vgicOf(vm).cpus[vcpu]!;
-      for (let i = 0; i < len; i++) {
-        const n = (off & 0xf) + i;
-        c.sgiSource[n] = c.sgiSource[n]! & ~((val >>> (8 * i)) & 0xff);
-        if (!c.sgiSource[n]) c.priv.latch[0] = c.priv.latch[0]! & ~(1 << n);
-      }
-    },
-  },
-  {
-    name: 'GICD_SPENDSGIR',
-    offset: 0xf20,
-    len: 16,
-    bitsPerIrq: 0,
-    widths: ACC8 | ACC32,
-    read: (vm, vcpu, off, len) => readSgiPend(vgicOf(vm), vcpu, off, len),
-    // vgic_mmio_write_sgipends: add sources; any source makes the SGI pending.
-    write(vm, vcpu, off, len, val) {
-      const c = vgicOf(vm).cpus[vcpu]!;
-      for (let i = 0; i < len; i++) {
-        const n = (off & 0xf) + i;
-        c.sgiSource[n] = c.sgiSource[n]! | ((val >>> (8 * i)) & 0xff);
-        if (c.sgiSource[n]) c.priv.latch[0] = c.priv.latch[0]! | (1 << n);
-      }
-    },
-  },
+  sgiPendRow('GICD_CPENDSGIR', 0xf10, false),
+  sgiPendRow('GICD_SPENDSGIR', 0xf20, true),
 ]);
+
+/**
+ * GICD_[CS]PENDSGIR: one source byte per SGI of the accessing vcpu.
+ * vgic_mmio_write_sgipends adds sources (any source makes the SGI pending);
+ * vgic_mmio_write_sgipendc clears them (no source left clears the latch).
+ */
+function sgiPendRow(name: string, offset: number, set: boolean): Row {
+  return {
+    name,
+    offset,
+    len: 16,
+    bitsPerIrq: 0,
+    widths: ACC8 | ACC32,
+    read: (vm, vcpu, off, len) => readSgiPend(vgicOf(vm), vcpu, off, len),
+    write(vm, vcpu, off, len, val) {
+      const c = vgicOf(vm).cpus[vcpu]!;
+      for (let i = 0; i < len; i++) {
+        const n = (off & 0xf) + i;
+        const bits = (val >>> (8 * i)) & 0xff;
+        c.sgiSource[n] = set ? c.sgiSource[n]! | bits : c.sgiSource[n]! & ~bits;
+        if (set && c.sgiSource[n]) c.priv.latch[0] = c.priv.latch[0]! | (1 << n);
+        if (!set && !c.sgiSource[n]) c.priv.latch[0] = c.priv.latch[0]! & ~(1 << n);
+      }
+    },
+  };
+}
 
 /** vgic_mmio_read_sgipend: one source byte per SGI, for the accessing vcpu. */
 function readSgiPend(s: VgicState, vcpu: number, off: number, len: number): number {

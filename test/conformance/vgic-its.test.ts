@@ -9,7 +9,7 @@
  * shared/reference/kvm-device-api.md section 3.4.
  */
 import { describe, test } from 'vitest';
-import { createDevice, createVcpu, expectFlipMisses, expectHolds, getAttr, GRP, hasAttr, hex, last, mmioRead, mmioWrite, scenario, setAttr, type Step } from './builders.js';
+import { createDevice, createVcpu, expectFlipMisses, expectHolds, getAttr, GRP, hasAttr, hex, IRQ_TYPE, irqLine, irqWord, last, mmioRead, mmioWrite, scenario, setAttr, type Step } from './builders.js';
 import { ADDR3, CMD, gicrBase, GRP3, ITS, itsBringup, itsCtrl, itsGet, itsSet, le64, MAP, memRead, memWrite, msi, queue, sysregRead, V3, v3Bringup } from './builders-v3.js';
 
 const TRANSLATER = MAP.ITS + 0x10040;
@@ -186,6 +186,35 @@ describe('KVM_SIGNAL_MSI (kvm_send_userspace_msi, kvm_set_msi, vgic_its_inject_m
     const { steps, at } = lpiSetup(2);
     const q = queue(at, CMD.MAPTI(DEV, 3, 8192, 1));
     expectHolds(scenario([...steps, ...q.steps, mmioWrite(1, gicrBase(1), 0), msi(TRANSLATER, DEV, 3, undefined, 'EBUSY'), mmioWrite(1, gicrBase(1), 1), msi(TRANSLATER, DEV, 3, 1)]));
+  });
+});
+
+// ---------------------------------------------------------------------------
+describe('KVM_IRQ_LINE naming an LPI (arm.c kvm_vm_ioctl_irq_line KVM_ARM_IRQ_TYPE_SPI, vgic.c kvm_vgic_inject_irq -> vgic_get_irq)', () => {
+  const lpiLine = (n: number, level: number, exp: 0 | string = 0) => irqLine(irqWord(IRQ_TYPE.SPI, 0, n), level, exp);
+
+  test('an SPI-type line with an LPI number injects that LPI when an ITS maps it (edge: 1 latches it pending, 0 changes nothing); one nothing maps is EINVAL (vgic_get_irq -> vgic_get_lpi, vgic_validate_injection)', () => {
+    const { steps, at } = lpiSetup(2);
+    const q = queue(at, CMD.MAPTI(DEV, 1, 8192, 1));
+    const doc = scenario([
+      ...steps,
+      lpiLine(8192, 1, 'EINVAL'),
+      ...q.steps,
+      lpiLine(8193, 1, 'EINVAL'),
+      lpiLine(8192, 0),
+      sysregRead(1, 'ICC_HPPIR1_EL1', 1023),
+      lpiLine(8192, 1),
+      lpiLine(8192, 0),
+      sysregRead(1, 'ICC_HPPIR1_EL1', 8192),
+      sysregRead(1, 'ICC_IAR1_EL1', 8192),
+      sysregRead(0, 'ICC_IAR1_EL1', 1023),
+    ]);
+    expectHolds(doc);
+    expectFlipMisses(doc, last(doc) - 4, { expect: 'EINVAL' }, `step ${last(doc) - 4} irq_line: expected EINVAL, got 0`);
+  });
+
+  test('the checks before the lookup stand: a number below 32 is EINVAL, a v3 VGIC not yet initialised is EBUSY, and numbers between the SPIs and 8192 name nothing (EINVAL) (kvm_vm_ioctl_irq_line, vgic_lazy_init, vgic_get_irq)', () => {
+    expectHolds(scenario([...v3Bringup(1, { init: false }), lpiLine(31, 1, 'EINVAL'), lpiLine(8192, 1, 'EBUSY'), setAttr(GRP.CTRL, 'KVM_DEV_ARM_VGIC_CTRL_INIT', undefined), lpiLine(1020, 1, 'EINVAL'), lpiLine(8191, 1, 'EINVAL'), lpiLine(8192, 1, 'EINVAL'), lpiLine(0xffff, 1, 'EINVAL')]));
   });
 });
 

@@ -55,7 +55,7 @@ export interface MigrateCheckResult {
   readonly recorded: { readonly save: number; readonly restore: number } | null;
   readonly failures: readonly MigrationFailure[];
   /** What was left out of the comparison, and why (the devices' notCarried lists, their owned guest RAM). */
-  readonly notCarried: readonly NotCompared[];
+  readonly notComparedRules: readonly NotCompared[];
   /** The same, one line of words each: "fields: what — why". */
   readonly notCompared: readonly string[];
 }
@@ -245,7 +245,7 @@ export function migrateCheckPoints(src: TraceSource, points: readonly number[]):
     points: checked,
     recorded: recorded && { save: recorded.save, restore: recorded.restore },
     failures,
-    notCarried: keys.map((k) => skipped.get(k)!),
+    notComparedRules: keys.map((k) => skipped.get(k)!),
     notCompared: keys,
   };
 }

@@ -56,7 +56,7 @@ Exit status: 0 every check passed; 1 some state did not survive; 2 bad input.`,
             ...f,
             ...(f.divergence && { divergence: { event: f.divergence.event, source: desc.json(f.divergence.event, f.divergence.source), destination: desc.json(f.divergence.event, f.divergence.destination) } }),
           })),
-          not_compared: r.notCarried,
+          not_compared: r.notComparedRules,
         }));
       } else {
         io.out(`${r.checks} migration check(s)${checkedWhere(r)}: ${r.failures.length ? `${r.failures.length} failed` : 'all passed'}`);

@@ -58,7 +58,7 @@ test('a GICv2 VMM whose source never wrote GICD_IIDR migrates correctly: every c
   expect(r.points.length).toBeGreaterThan(10);
   expect(r.checks).toBe(r.points.length + 1);
   expect(r.failures).toEqual([]);
-  const gate = r.notCarried.find((n) => n.fields.includes('gic.groups_user_writable'));
+  const gate = r.notComparedRules.find((n) => n.fields.includes('gic.groups_user_writable'));
   expect(gate?.why).toMatch(/not state the guest can see/);
 });
 

@@ -15,7 +15,7 @@
  * restored with set_attr calls) is checked as recorded: the source's state at
  * its last save read against the destination's after its last restore write.
  */
-import { findGroup } from '../devices/core/device.js';
+import { findGroup, type NotCarried } from '../devices/core/device.js';
 import { cloneState, diffState, type FieldDiff } from '../devices/core/state.js';
 import type { Vm } from '../devices/core/vm.js';
 import { vmView } from '../devices/core/vm-view.js';
@@ -38,11 +38,25 @@ export interface MigrationFailure {
   readonly divergence?: { readonly event: number; readonly source: TraceEvent; readonly destination: TraceEvent };
 }
 
+/** State left out of the comparison: a device's NotCarried rule, or guest RAM a device owns. */
+export interface NotCompared {
+  /** View paths (`*`: any one index or key); empty for guest RAM. */
+  readonly fields: readonly string[];
+  readonly what: string;
+  readonly why: string;
+}
+
 export interface MigrateCheckResult {
+  /** Round trips checked: one per point, plus one for a recorded migration. */
   readonly checks: number;
+  /** The points checked (state after events [0, p)). */
   readonly points: readonly number[];
+  /** The recorded migration checked, if the trace holds one: its last save read and its last restore write. */
+  readonly recorded: { readonly save: number; readonly restore: number } | null;
   readonly failures: readonly MigrationFailure[];
-  /** What was left out of the comparison, and why (the devices' notCarried lists). */
+  /** What was left out of the comparison, and why (the devices' notCarried lists, their owned guest RAM). */
+  readonly notComparedRules: readonly NotCompared[];
+  /** The same, one line of words each: "fields: what — why". */
   readonly notCompared: readonly string[];
 }
 
@@ -123,16 +137,49 @@ export function migrateVm(source: Vm, lines: ReadonlyMap<number, number>): { des
   return { dest, errors };
 }
 
-/** Paths the devices of `vm` declare as not carried by their migration ABI. */
-function notCarried(vm: Vm): { pattern: RegExp; why: string }[] {
-  const out: { pattern: RegExp; why: string }[] = [{ pattern: /^vcpus\[\d+\]\.ran$/, why: 'destination vcpus have not run yet' }];
-  for (const d of vm.state.devices) for (const n of DEVICE_MODELS.get(d.type)?.migration?.notCarried ?? []) out.push(n);
+/** What the generic VM state has that no migration carries. */
+const VM_NOT_CARRIED: readonly NotCarried[] = [{ fields: ['vcpus[*].ran'], what: 'whether each vcpu has entered KVM_RUN', why: 'the destination\'s vcpus have not run yet' }];
+
+/** A NotCarried view path as a pattern: `*` stands for one index or key. */
+function fieldPattern(field: string): RegExp {
+  const parts = field.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('[^.\\[\\]]+')}$`);
+}
+
+const patterns = new Map<string, RegExp>();
+/** Whether a NotCarried field ("gic.cpu[*].irq[*].owned") covers a view path ("gic.cpu[1].irq[27].owned"). */
+export function fieldCovers(field: string, path: string): boolean {
+  let re = patterns.get(field);
+  if (!re) patterns.set(field, (re = fieldPattern(field)));
+  return re.test(path);
+}
+
+/** The state the devices of `vm` declare as not carried by their migration ABI, with the VM's own. */
+function notCarried(vm: Vm): NotCarried[] {
+  const out = [...VM_NOT_CARRIED];
+  for (const d of vm.state.devices) for (const n of DEVICE_MODELS.get(d.type)?.migration?.notCarried ?? []) if (!out.includes(n)) out.push(n);
   return out;
 }
 
 function compare(a: Vm, b: Vm): FieldDiff[] {
-  const skip = notCarried(a);
-  return diffState(vmView(a.state, DEVICE_MODELS), vmView(b.state, DEVICE_MODELS)).filter((f) => !skip.some((s) => s.pattern.test(f.path)));
+  const skip = notCarried(a).flatMap((n) => n.fields);
+  return diffState(vmView(a.state, DEVICE_MODELS), vmView(b.state, DEVICE_MODELS)).filter((f) => !skip.some((s) => fieldCovers(s, f.path)));
+}
+
+/** What the check leaves out for the devices of `vm`, in words: their notCarried rules and the guest RAM they own. */
+function notComparedOf(vm: Vm): NotCompared[] {
+  const out: NotCompared[] = notCarried(vm).map((n) => ({ fields: n.fields, what: n.what, why: n.why }));
+  for (const d of vm.state.devices) {
+    const model = DEVICE_MODELS.get(d.type);
+    const owned = model?.migration?.ownedMemory;
+    if (owned) out.push({ fields: [], what: `guest reads of the RAM the ${model.typeName} owns, after the migration`, why: owned.why });
+  }
+  return out;
+}
+
+/** One line of words: "fields: what — why". */
+export function describeNotCompared(n: NotCompared): string {
+  return `${n.fields.length ? `${n.fields.join(', ')}: ` : ''}${n.what} — ${n.why}`;
 }
 
 /** Lines left high by KVM_IRQ_LINE events of VM 0 up to `at`. */
@@ -166,7 +213,7 @@ export function migrateCheckPoints(src: TraceSource, points: readonly number[]):
   const failures: MigrationFailure[] = [];
   const tl = new Timeline(src);
   const checked: number[] = [];
-  let skipped = new Set<string>();
+  const skipped = new Map<string, NotCompared>();
   for (const p of points) {
     tl.seek(p);
     const session = tl.current;
@@ -176,11 +223,7 @@ export function migrateCheckPoints(src: TraceSource, points: readonly number[]):
     if (!source.anyVcpuRan()) continue;
     checked.push(p);
     const { dest, errors } = migrateVm(source, highLinesUpTo(tl, p));
-    for (const s of notCarried(source)) skipped.add(`${s.pattern.source}: ${s.why}`);
-    for (const d of source.state.devices) {
-      const owned = DEVICE_MODELS.get(d.type)?.migration?.ownedMemory;
-      if (owned) skipped.add(`guest RAM reads: ${owned.why}`);
-    }
+    for (const n of notComparedOf(source)) skipped.set(describeNotCompared(n), n);
     const fields = compare(source, dest);
     if (errors.length || fields.length) {
       failures.push({ event: p, fields, kind: 'restore', ...(errors.length && { errors }) });
@@ -189,10 +232,22 @@ export function migrateCheckPoints(src: TraceSource, points: readonly number[]):
     const divergence = replayBoth(tl, p, dest);
     if (divergence) failures.push({ event: p, kind: 'behaviour', fields: divergence.fields, divergence: divergence.at });
   }
-  const recorded = checkRecordedMigration(src);
-  if (recorded) failures.push(recorded);
-  skipped = new Set([...skipped].sort());
-  return { checks: checked.length + (recordedMigration(src) ? 1 : 0), points: checked, failures, notCompared: [...skipped] };
+  const recorded = recordedMigration(src);
+  if (recorded) {
+    const failure = checkRecordedMigration(src, recorded);
+    if (failure) failures.push(failure);
+    for (const n of notComparedOf(recordedSource(src, recorded))) skipped.set(describeNotCompared(n), n);
+  }
+  // In the order first met: the VM's own, then each device's in creation order.
+  const keys = [...skipped.keys()];
+  return {
+    checks: checked.length + (recorded ? 1 : 0),
+    points: checked,
+    recorded: recorded && { save: recorded.save, restore: recorded.restore },
+    failures,
+    notComparedRules: keys.map((k) => skipped.get(k)!),
+    notCompared: keys,
+  };
 }
 
 /**
@@ -249,19 +304,24 @@ function recordedMigration(src: TraceSource): { save: number; restore: number; d
   return dest > 0 && save >= 0 && restore > save ? { save, restore, dest } : null;
 }
 
+/** The source VM of a recorded migration, as it was just after its last save read. */
+function recordedSource(src: TraceSource, m: { save: number }): Vm {
+  const tl = new Timeline(src);
+  tl.seek(m.save + 1);
+  const source = tl.current.vms[0]!;
+  const copy = createVm(source.state.arch, source.state.ipaBits);
+  copy.restore(source.state);
+  return copy;
+}
+
 /**
  * A recorded migration: the source VM's state just after its last save
  * read against the destination's just after its last restore write, both
  * as the trace left them.
  */
-function checkRecordedMigration(src: TraceSource): MigrationFailure | null {
-  const m = recordedMigration(src);
-  if (!m) return null;
+function checkRecordedMigration(src: TraceSource, m: { save: number; restore: number; dest: number }): MigrationFailure | null {
+  const sourceState = recordedSource(src, m);
   const tl = new Timeline(src);
-  tl.seek(m.save + 1);
-  const source = tl.current.vms[0]!;
-  const sourceState = createVm(source.state.arch, source.state.ipaBits);
-  sourceState.restore(source.state);
   tl.seek(m.restore + 1);
   const dest = tl.current.vms[m.dest]!;
   const fields = compare(sourceState, dest);

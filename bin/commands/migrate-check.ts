@@ -1,8 +1,16 @@
 import { EventDescriber } from '../../replay/describe-at.js';
-import { migrateCheck } from '../../replay/migrate.js';
+import { migrateCheck, type MigrateCheckResult } from '../../replay/migrate.js';
 import { formatField } from '../../replay/report.js';
 import { type Command, intOption, toJson, UsageError } from '../cli.js';
 import { openTrace, traceWarnings } from '../open-trace.js';
+
+/** Where the checks ran, one item per check: " at events 17, 34 and on the recorded migration (...)". */
+function checkedWhere(r: MigrateCheckResult): string {
+  const items: string[] = [];
+  if (r.points.length) items.push(`at event${r.points.length > 1 ? 's' : ''} ${r.points.join(', ')}`);
+  if (r.recorded) items.push(`on the recorded migration (source saved by event ${r.recorded.save}, destination restored by event ${r.recorded.restore})`);
+  return items.length ? ` ${items.join(' and ')}` : ' (none: no vcpu ever ran)';
+}
 
 export const migrateCheckCommand: Command = {
   name: 'migrate-check',
@@ -19,7 +27,14 @@ destination's after its last restore.
 
 Options:
   --every K   check every K events (default: 8 points spread over the trace)
-  --json      {"checks": N, "failures": [{"event": I, "fields": [...]}, ...]}
+  --json      {"checks": N, "points": [...], "recorded": {"save": S, "restore": R} | null,
+               "failures": [{"event": I, "fields": [...]}, ...],
+               "not_compared": [{"fields": [...], "what": "...", "why": "..."}, ...]}
+
+"checks" counts the points listed plus the recorded migration, if any.
+"not_compared" is the state left out of the comparison, each with its reason:
+what the device ABIs do not carry by design (a line held high on GICv2, a
+gate on what userspace may write), which a correct migration may lose.
 
 Exit status: 0 every check passed; 1 some state did not survive; 2 bad input.`,
   options: { every: { type: 'string' }, json: { type: 'boolean' } },
@@ -36,14 +51,15 @@ Exit status: 0 every check passed; 1 some state did not survive; 2 bad input.`,
         io.out(toJson({
           checks: r.checks,
           points: r.points,
+          recorded: r.recorded,
           failures: r.failures.map((f) => ({
             ...f,
             ...(f.divergence && { divergence: { event: f.divergence.event, source: desc.json(f.divergence.event, f.divergence.source), destination: desc.json(f.divergence.event, f.divergence.destination) } }),
           })),
-          not_compared: r.notCompared,
+          not_compared: r.notComparedRules,
         }));
       } else {
-        io.out(`${r.checks} migration check(s) at events ${r.points.join(', ') || '(none: no vcpu ever ran)'}: ${r.failures.length ? `${r.failures.length} failed` : 'all passed'}`);
+        io.out(`${r.checks} migration check(s)${checkedWhere(r)}: ${r.failures.length ? `${r.failures.length} failed` : 'all passed'}`);
         for (const f of r.failures) {
           io.out(`FAIL at event ${f.event} (${f.kind === 'recorded' ? 'the recorded migration' : f.kind === 'restore' ? 'state after restore' : 'behaviour after restore'}):`);
           for (const e of f.errors ?? []) io.out(`  error: ${e}`);
@@ -54,7 +70,10 @@ Exit status: 0 every check passed; 1 some state did not survive; 2 bad input.`,
           if (f.fields.length) io.out(`  state that did not cross (source -> destination):`);
           for (const x of f.fields.slice(0, 30)) io.out(`    ${formatField(x)}`);
         }
-        if (r.notCompared.length) io.out(`not compared (not carried by the device ABIs by design): ${r.notCompared.length} rule(s); --json lists them`);
+        if (r.notCompared.length) {
+          io.out('not compared (the device ABIs do not carry it, by design):');
+          for (const n of r.notCompared) io.out(`  - ${n}`);
+        }
       }
       return r.failures.length ? 1 : 0;
     } finally {

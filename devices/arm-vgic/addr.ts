@@ -34,12 +34,24 @@ const ADDR_SLOTS: ReadonlyMap<number, AddrSlot> = new Map([
 ]);
 
 /**
+ * kvm_vgic_addr()'s first step, for v2 and v3 alike: a SET, or a GET of
+ * KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION (whose user word carries the region
+ * index), reads the user word before the type is looked at, so a NULL
+ * pointer is EFAULT whatever the type and the GIC model.
+ */
+export function addrUserWordFault(attr: bigint, buf: UserBuf, write: boolean): Errno {
+  const readsWord = write || attr === BigInt(VGIC_ADDR_TYPE.KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION);
+  return readsWord && buf.nullPtr ? ERRNO.EFAULT : 0;
+}
+
+/**
  * kvm_vgic_addr() for the fixed-size address types. The user value is read
  * first (EFAULT); an unknown type or one of the other GIC model is ENODEV,
  * which vgic_set/get_common_attr turn into ENXIO.
  */
 export function setVgicAddr(vm: VmCtx, s: VgicState, attr: bigint, buf: UserBuf): Errno {
-  if (buf.nullPtr) return ERRNO.EFAULT;
+  const fault = addrUserWordFault(attr, buf, true);
+  if (fault) return fault;
   const slot = attr < 0x100000000n ? ADDR_SLOTS.get(Number(attr)) : undefined;
   if (!slot || slot.model !== s.model) return ERRNO.ENXIO;
   const addr = BigInt.asUintN(64, buf.value);
@@ -51,7 +63,10 @@ export function setVgicAddr(vm: VmCtx, s: VgicState, attr: bigint, buf: UserBuf)
   return e;
 }
 
-export function getVgicAddr(s: VgicState, attr: bigint): AttrOutcome {
+/** kvm_vgic_addr() read: the base, or VGIC_ADDR_UNDEF; a NULL pointer faults at put_user (the Vm's generic check). */
+export function getVgicAddr(s: VgicState, attr: bigint, buf: UserBuf): AttrOutcome {
+  const fault = addrUserWordFault(attr, buf, false);
+  if (fault) return { errno: fault };
   const slot = attr < 0x100000000n ? ADDR_SLOTS.get(Number(attr)) : undefined;
   if (!slot || slot.model !== s.model) return { errno: ERRNO.ENXIO };
   return { errno: 0, value: s[slot.key] };

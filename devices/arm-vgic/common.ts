@@ -137,13 +137,19 @@ export function vgicFirstRun(vm: VmCtx, s: VgicState, vcpu: number, check: () =>
 /** The arch timer's PPIs, owned by the timer once a vcpu runs (kvm_timer_enable -> kvm_vgic_set_owner). */
 export const TIMER_PPIS = [27, 30] as const; // virtual and physical EL1 timers
 
+/** What KVM_IRQ_LINE needs of an LPI (v3: the struct vgic_irq an ITS mapping created). */
+export interface InjectableLpi {
+  pending: boolean;
+}
+
 /**
  * arm64 KVM_IRQ_LINE with a VGIC (kvm_vm_ioctl_irq_line, then
  * kvm_vgic_inject_irq). The checks and their order are the kernel's; an
  * injection that changes nothing (same level, an edge IRQ at level 0, an IRQ
- * owned by the timer) silently returns 0.
+ * owned by the timer) silently returns 0. `lpiOf` finds a mapped LPI
+ * (vgic_get_lpi); without it (GICv2) no LPI exists.
  */
-export function vgicIrqLine(vm: VmCtx, s: VgicState, irq: number, levelIn: number): Errno {
+export function vgicIrqLine(vm: VmCtx, s: VgicState, irq: number, levelIn: number, lpiOf?: (intid: number) => InjectableLpi | undefined): Errno {
   const type = (irq >>> 24) & 0xf;
   const vcpuId = ((irq >>> 16) & 0xff) + ((irq >>> 28) & 0xf) * 256;
   const num = irq & 0xffff;
@@ -162,13 +168,20 @@ export function vgicIrqLine(vm: VmCtx, s: VgicState, irq: number, levelIn: numbe
       return 0;
     }
     case 1: {
-      // KVM_ARM_IRQ_TYPE_SPI
+      // KVM_ARM_IRQ_TYPE_SPI: only the private range is refused here; vgic_get_irq decides the rest.
       if (num < VGIC.NR_PRIVATE_IRQS) return ERRNO.EINVAL;
       const e = vgicLazyInit(vm, s);
       if (e) return e;
-      // vgic_get_irq() finds no IRQ beyond nr_irqs (nor any LPI here): EINVAL.
-      if (num >= s.spi.count) return ERRNO.EINVAL;
-      injectIrq(s.spi, num, level);
+      // vgic_get_irq(): an SPI below nr_irqs ...
+      if (num < s.spi.count) {
+        injectIrq(s.spi, num, level);
+        return 0;
+      }
+      // ... else, from VGIC_MIN_LPI on, the LPI an ITS mapped (vgic_get_lpi); else no IRQ: EINVAL.
+      const lpi = num >= VGIC.MIN_LPI ? lpiOf?.(num) : undefined;
+      if (!lpi) return ERRNO.EINVAL;
+      // LPIs are edge with no owner (vgic_add_lpi): vgic_validate_injection lets a raise latch it, a lower does nothing.
+      if (level) lpi.pending = true;
       return 0;
     }
     default:

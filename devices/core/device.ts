@@ -145,6 +145,16 @@ export interface DeviceModel<S = unknown> {
   registerFields?(frame: number, offset: number): readonly BitField[] | undefined;
 }
 
+/** State a device's migration ABI does not carry, by design. */
+export interface NotCarried {
+  /** View paths it covers; `*` stands for any one index or key: "gic.cpu[*].irq[*].line_level". */
+  readonly fields: readonly string[];
+  /** What that state is, in words. */
+  readonly what: string;
+  /** Why no save list carries it, and why a correct migration may lose or rebuild it. */
+  readonly why: string;
+}
+
 /** One attribute of a device's save list. */
 export interface SavedAttr {
   readonly group: number;
@@ -179,7 +189,12 @@ export interface Migration<S> {
    * the device ABI may not carry it.
    */
   restore(saved: readonly (SavedAttr & { value: bigint })[], lines: ReadonlyMap<number, number>): { writes: (SavedAttr & { value: bigint; why: string })[]; redrive: number[] };
-  readonly notCarried: readonly { readonly pattern: RegExp; readonly why: string }[];
+  /**
+   * The fields of the device's view that its save/restore does not carry by
+   * design (not guest-visible, or rebuilt by the destination itself), each
+   * with its reason; migrate-check compares everything else.
+   */
+  readonly notCarried: readonly NotCarried[];
   /**
    * Guest RAM the device owns, whose bytes a restore may legitimately change
    * (GICv3: a set LPI pending bit is consumed when the LPI is re-created):

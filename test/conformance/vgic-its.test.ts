@@ -9,7 +9,7 @@
  * shared/reference/kvm-device-api.md section 3.4.
  */
 import { describe, test } from 'vitest';
-import { createDevice, createVcpu, expectFlipMisses, expectHolds, getAttr, GRP, hasAttr, hex, last, mmioRead, mmioWrite, scenario, setAttr, type Step } from './builders.js';
+import { createDevice, createVcpu, expectFlipMisses, expectHolds, getAttr, GRP, hasAttr, hex, IRQ_TYPE, irqLine, irqWord, last, mmioRead, mmioWrite, scenario, setAttr, type Step } from './builders.js';
 import { ADDR3, CMD, gicrBase, GRP3, ITS, itsBringup, itsCtrl, itsGet, itsSet, le64, MAP, memRead, memWrite, msi, queue, sysregRead, V3, v3Bringup } from './builders-v3.js';
 
 const TRANSLATER = MAP.ITS + 0x10040;
@@ -190,6 +190,35 @@ describe('KVM_SIGNAL_MSI (kvm_send_userspace_msi, kvm_set_msi, vgic_its_inject_m
 });
 
 // ---------------------------------------------------------------------------
+describe('KVM_IRQ_LINE naming an LPI (arm.c kvm_vm_ioctl_irq_line KVM_ARM_IRQ_TYPE_SPI, vgic.c kvm_vgic_inject_irq -> vgic_get_irq)', () => {
+  const lpiLine = (n: number, level: number, exp: 0 | string = 0) => irqLine(irqWord(IRQ_TYPE.SPI, 0, n), level, exp);
+
+  test('an SPI-type line with an LPI number injects that LPI when an ITS maps it (edge: 1 latches it pending, 0 changes nothing); one nothing maps is EINVAL (vgic_get_irq -> vgic_get_lpi, vgic_validate_injection)', () => {
+    const { steps, at } = lpiSetup(2);
+    const q = queue(at, CMD.MAPTI(DEV, 1, 8192, 1));
+    const doc = scenario([
+      ...steps,
+      lpiLine(8192, 1, 'EINVAL'),
+      ...q.steps,
+      lpiLine(8193, 1, 'EINVAL'),
+      lpiLine(8192, 0),
+      sysregRead(1, 'ICC_HPPIR1_EL1', 1023),
+      lpiLine(8192, 1),
+      lpiLine(8192, 0),
+      sysregRead(1, 'ICC_HPPIR1_EL1', 8192),
+      sysregRead(1, 'ICC_IAR1_EL1', 8192),
+      sysregRead(0, 'ICC_IAR1_EL1', 1023),
+    ]);
+    expectHolds(doc);
+    expectFlipMisses(doc, last(doc) - 4, { expect: 'EINVAL' }, `step ${last(doc) - 4} irq_line: expected EINVAL, got 0`);
+  });
+
+  test('the checks before the lookup stand: a number below 32 is EINVAL, a v3 VGIC not yet initialised is EBUSY, and numbers between the SPIs and 8192 name nothing (EINVAL) (kvm_vm_ioctl_irq_line, vgic_lazy_init, vgic_get_irq)', () => {
+    expectHolds(scenario([...v3Bringup(1, { init: false }), lpiLine(31, 1, 'EINVAL'), lpiLine(8192, 1, 'EBUSY'), setAttr(GRP.CTRL, 'KVM_DEV_ARM_VGIC_CTRL_INIT', undefined), lpiLine(1020, 1, 'EINVAL'), lpiLine(8191, 1, 'EINVAL'), lpiLine(8192, 1, 'EINVAL'), lpiLine(0xffff, 1, 'EINVAL')]));
+  });
+});
+
+// ---------------------------------------------------------------------------
 describe('the command queue and the commands (vgic_its_process_commands, vgic_its_cmd_handle_*)', () => {
   test('commands run when CWRITER moves: CREADR follows, GITS_CTLR reads Quiescent; an offset beyond the queue is ignored', () => {
     const { steps } = lpiSetup(2);
@@ -224,6 +253,16 @@ describe('the command queue and the commands (vgic_its_process_commands, vgic_it
     const { steps, at } = lpiSetup(2);
     const q = queue(at, CMD.MAPTI(DEV + 1, 1, 8192, 1), CMD.MAPTI(DEV, 16, 8192, 1), CMD.MAPTI(DEV, 2, 8191, 1), CMD.MAPTI(DEV, 3, 65536, 1), CMD.MAPTI(DEV, 4, 65535, 1));
     const doc = scenario([...steps, ...q.steps, msi(TRANSLATER, DEV + 1, 1, 0), msi(TRANSLATER, DEV, 16, 0), msi(TRANSLATER, DEV, 2, 0), msi(TRANSLATER, DEV, 3, 0), msi(TRANSLATER, DEV, 4, 1)]);
+    expectHolds(doc);
+    expectFlipMisses(doc, last(doc) - 2, { expect_value: 1 }, `step ${last(doc) - 2} signal_msi: expected value 0x1, got 0x0`);
+  });
+
+  test('MAPTI / MAPI refuse an event whose ITT entry lies outside guest RAM (the IPA space here): E_ITS_MAPTI_ID_OOR, nothing is mapped (vgic_its_cmd_handle_mapi -> vgic_its_check_event_id, kvm_is_visible_gfn; vgic-its.c)', () => {
+    const { steps, at } = lpiSetup(2);
+    // Guest RAM ends at 1 << 40. DEV's ITT starts 256 bytes below it: event 31 is its last entry in RAM. DEV + 1's
+    // starts 64 KiB + 256 bytes below: event 8223 (MAPI maps LPI 8223) is the last.
+    const q = queue(at, CMD.MAPD(DEV, 2 ** 40 - 0x100, 16), CMD.MAPD(DEV + 1, 2 ** 40 - 0x10100, 16), CMD.MAPTI(DEV, 31, 8192, 1), CMD.MAPTI(DEV, 32, 8193, 1), CMD.MAPI(DEV + 1, 8223, 1), CMD.MAPI(DEV + 1, 8224, 1));
+    const doc = scenario([...steps, ...q.steps, msi(TRANSLATER, DEV, 31, 1), msi(TRANSLATER, DEV, 32, 0), msi(TRANSLATER, DEV + 1, 8223, 1), msi(TRANSLATER, DEV + 1, 8224, 0)]);
     expectHolds(doc);
     expectFlipMisses(doc, last(doc) - 2, { expect_value: 1 }, `step ${last(doc) - 2} signal_msi: expected value 0x1, got 0x0`);
   });
@@ -440,6 +479,80 @@ describe('SAVE_TABLES / RESTORE_TABLES, table ABI 0 (vgic_its_save_tables_v0, vg
     const ok = scenario(restoreWith([memWrite(MAP.COLLT, le64(V | (1n << 16n) | 1n, 0n))], 0));
     expectHolds(ok);
     expectFlipMisses(ok, last(ok), { expect: 'EINVAL' }, `step ${last(ok)} set_attr KVM_DEV_ARM_VGIC_GRP_CTRL: expected EINVAL, got 0`);
+  });
+
+  test('RESTORE_TABLES: a collection entry whose ID lies beyond the collection table is EINVAL, checked after the EEXIST of a collection that already exists (vgic_its_restore_cte: find_collection, then vgic_its_check_id; vgic-its.c)', () => {
+    // BASER1 holds one 64K page of 8-byte entries: collection IDs 0-8191.
+    const beyond = scenario(restoreWith([memWrite(MAP.COLLT, le64(V | (1n << 16n) | 1n, V | 8192n, 0n))], 'EINVAL'));
+    expectHolds(beyond);
+    expectFlipMisses(beyond, last(beyond), { expect: 0 }, `step ${last(beyond)} set_attr KVM_DEV_ARM_VGIC_GRP_CTRL: expected 0, got EINVAL`);
+    // A collection 9000 mapped while BASER1 had two pages survives the shrink to one page (Valid stays set):
+    // its entry in the table is then EEXIST, not EINVAL.
+    const { steps, at } = lpiSetup(2);
+    const coll2 = hex(V | BigInt(MAP.COLLT) | 1n);
+    const coll1 = hex(V | BigInt(MAP.COLLT));
+    const q = queue(at, CMD.MAPC(9000, 0));
+    expectHolds(
+      scenario([
+        ...steps,
+        mmioWrite(0, MAP.ITS, 0),
+        { op: 'mmio', vcpu: 0, dir: 'write', addr: hex(MAP.ITS + 0x108), len: 8, value: coll2 },
+        mmioWrite(0, MAP.ITS, 1),
+        ...q.steps,
+        mmioWrite(0, MAP.ITS, 0),
+        { op: 'mmio', vcpu: 0, dir: 'write', addr: hex(MAP.ITS + 0x108), len: 8, value: coll1 },
+        memWrite(MAP.COLLT, le64(V | 9000n, 0n)),
+        itsCtrl('KVM_DEV_ARM_ITS_RESTORE_TABLES', 'EEXIST'),
+      ]),
+    );
+  });
+
+  test('a failed RESTORE_TABLES leaves no collection behind: the collection list is freed when the collection table fails (vgic_its_restore_collection_table -> vgic_its_free_collection_list; vgic-its.c)', () => {
+    // Collection 1 is restored, then an entry naming vcpu id 9 fails: collection 1 goes too, so SAVE_TABLES writes an empty table.
+    const doc = scenario([...restoreWith([memWrite(MAP.COLLT, le64(V | (1n << 16n) | 1n, V | (9n << 16n) | 2n, 0n))], 'EINVAL'), itsCtrl('KVM_DEV_ARM_ITS_SAVE_TABLES'), memRead(MAP.COLLT, le64(0n))]);
+    expectHolds(doc);
+    expectFlipMisses(doc, last(doc), { expect_data: le64(V | (1n << 16n) | 1n) }, `step ${last(doc)} mem_read: expected data ${le64(V | (1n << 16n) | 1n)}, got ${le64(0n)}`);
+  });
+
+  test('a failed RESTORE_TABLES leaves no device behind: the devices restored before the failing one are freed, and so are the collections (vgic_its_restore_device_tables -> vgic_its_free_device_list, vgic_its_restore_tables_v0 -> vgic_its_free_collection_list; vgic-its.c)', () => {
+    // Device DEV restores with event 1 -> LPI 8192 in collection 1; device DEV + 1 then fails (pINTID 100 < 8192).
+    const tables = [
+      memWrite(MAP.COLLT, le64(V | (1n << 16n) | 1n, 0n)),
+      memWrite(MAP.DEVT + DEV * 8, le64(V | (1n << 49n) | (BigInt(itt(DEV)) >> 8n << 5n) | 3n, V | (BigInt(itt(DEV + 1)) >> 8n << 5n) | 3n)),
+      memWrite(itt(DEV) + 8, le64((8192n << 16n) | 1n)),
+      memWrite(itt(DEV + 1), le64((100n << 16n) | 1n)),
+    ];
+    const doc = scenario([
+      ...restoreWith(tables, 'EINVAL'),
+      memWrite(MAP.PROP, 'a1'),
+      { op: 'mmio', vcpu: 0, dir: 'write', addr: hex(MAP.DIST), len: 4, value: '0x12' },
+      { op: 'mmio', vcpu: 1, dir: 'write', addr: hex(gicrBase(0) + 0x70), len: 8, value: hex(BigInt(MAP.PROP) | 0xfn) },
+      { op: 'mmio', vcpu: 1, dir: 'write', addr: hex(gicrBase(1) + 0x78), len: 8, value: hex(MAP.PEND + 0x10000) },
+      mmioWrite(1, gicrBase(1), 1),
+      itsSet(0x80, hex(V | BigInt(MAP.CMDQ)), 0),
+      itsSet(0x0, 1, 0),
+      msi(TRANSLATER, DEV, 1, 0),
+      itsCtrl('KVM_DEV_ARM_ITS_SAVE_TABLES'),
+      memRead(MAP.COLLT, le64(0n)),
+    ]);
+    expectHolds(doc);
+    expectFlipMisses(doc, last(doc) - 2, { expect_value: 1 }, `step ${last(doc) - 2} signal_msi: expected value 0x1, got 0x0`);
+  });
+
+  test('RESTORE_TABLES: a valid device table entry whose device ID is beyond 16 bits is EINVAL (vgic_its_restore_dte -> vgic_its_check_id VITS_TYPER_DEVBITS; vgic-its.c)', () => {
+    // A flat device table of 9 pages has room for IDs up to 0x11fff; the scan steps over invalid entries one by one.
+    const doc = scenario([
+      ...v3Bringup(2),
+      its(),
+      itsAddr(MAP.ITS),
+      memWrite(MAP.COLLT, le64(V | (1n << 16n) | 1n, 0n)),
+      memWrite(0x40400000 + 0x10000 * 8, le64(V | (BigInt(itt(0)) >> 8n << 5n) | 3n)),
+      itsSet(0x100, hex(V | BigInt(0x40400000) | 8n), 0),
+      itsSet(0x108, hex(V | BigInt(MAP.COLLT)), 0),
+      itsCtrl('KVM_DEV_ARM_ITS_RESTORE_TABLES', 'EINVAL'),
+    ]);
+    expectHolds(doc);
+    expectFlipMisses(doc, last(doc), { expect: 0 }, `step ${last(doc)} set_attr KVM_DEV_ARM_VGIC_GRP_CTRL: expected 0, got EINVAL`);
   });
 
   test('a two-level device table: MAPD finds the entry through a valid level-1 entry (or refuses the ID), SAVE/RESTORE walk it (vgic_its_check_id, handle_l1_dte)', () => {

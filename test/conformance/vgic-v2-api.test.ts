@@ -360,6 +360,17 @@ describe('GRP_ADDR (vgic-kvm-device.c kvm_vgic_addr, vgic_check_iorange; referen
       ]),
     );
   });
+
+  test('GET of KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION reads the user word before the type check: a NULL pointer is EFAULT on a v2 VGIC too, a valid one ENXIO (kvm_vgic_addr: get_user when write || REDIST_REGION, then vgic_check_type)', () => {
+    const doc = scenario([
+      ...gic1(),
+      getAttr(GRP.ADDR, 'KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION', 'EFAULT', undefined, { null_pointer: true }),
+      getAttr(GRP.ADDR, 'KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION', 'ENXIO'),
+      getAttr(GRP.ADDR, 'KVM_VGIC_V3_ADDR_TYPE_REDIST', 'ENXIO', undefined, { null_pointer: true }),
+    ]);
+    expectHolds(doc);
+    expectFlipMisses(doc, 2, { expect: 'ENXIO' }, 'step 2 get_attr KVM_DEV_ARM_VGIC_GRP_ADDR: expected ENXIO, got EFAULT');
+  });
 });
 
 // ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@
  * that could make a cached translation stale, so the results agree).
  */
 import type { VmCtx } from '../../core/device.js';
-import { readGuest, writeGuestU64 } from '../../core/guest-mem.js';
+import { inGuestRam, readGuest, writeGuestU64 } from '../../core/guest-mem.js';
 import { DEV_TYPE, ERRNO, GITS_CMD, VGIC } from '../../core/uapi.js';
 import { addLpi, findLpi, maxLpis, putLpi, updateLpiConfig } from '../v3/lpi.js';
 import type { Vgic3State } from '../v3/state.js';
@@ -102,6 +102,25 @@ export function checkId(vm: VmCtx, baser: bigint, id: number): number | undefine
   return addr + esz <= 2 ** vm.state.ipaBits ? addr : undefined;
 }
 
+/**
+ * kvm_is_visible_gfn for the page holding `gpa`: devrr has no memslots, guest
+ * RAM is the whole IPA space (guest-mem.ts), so a frame is visible when it
+ * lies below 1 << ipa_bits.
+ */
+function visibleGpa(vm: VmCtx, gpa: number): boolean {
+  return inGuestRam(vm.state, gpa, 1);
+}
+
+/**
+ * vgic_its_check_event_id: the event ID fits the device's ITT
+ * (num_eventid_bits) and its ITT entry (itt_addr + event_id * ite_esz) is in
+ * a visible guest frame.
+ */
+export function checkEventId(vm: VmCtx, dev: ItsDevice, eventId: number): boolean {
+  if (eventId >= 2 ** dev.eventBits) return false;
+  return visibleGpa(vm, dev.ittAddr + eventId * ITS_ESZ);
+}
+
 /** its_free_ite: drops the ITE and its reference on the LPI. */
 export function freeIte(s3: Vgic3State | undefined, dev: ItsDevice, ite: ItsIte): void {
   dev.ites.splice(dev.ites.indexOf(ite), 1);
@@ -121,6 +140,16 @@ export function freeCollection(its: ItsState, id: number): void {
   if (!c) return;
   for (const d of its.devices) for (const e of d.ites) if (e.collection === id) e.collection = -1;
   its.collections.splice(its.collections.indexOf(c), 1);
+}
+
+/** vgic_its_free_device_list: every device of the ITS goes (with its ITEs). */
+export function freeDeviceList(vm: VmCtx, its: ItsState): void {
+  while (its.devices.length) freeDevice(vm, its, its.devices[0]!);
+}
+
+/** vgic_its_free_collection_list: every collection of the ITS goes. */
+export function freeCollectionList(its: ItsState): void {
+  while (its.collections.length) freeCollection(its, its.collections[0]!.id);
 }
 
 /** vgic_its_alloc_collection: the ID must fit the collection table; starts unmapped. */
@@ -211,7 +240,9 @@ function mapc(vm: VmCtx, its: ItsState, c: Cmd): number {
 
 /**
  * MAPTI / MAPI: maps an event to an LPI (MAPI: the event ID) in a
- * collection, creating the collection unmapped if needed. An existing
+ * collection, creating the collection unmapped if needed. The device must
+ * be mapped, then the event's ITT entry must be inside the ITT and in guest
+ * RAM (E_ITS_MAPTI_ID_OOR), then the LPI in range. An existing
  * mapping is left as it is (UNPREDICTABLE). The LPI is created with its
  * config and pending state read from guest RAM; if that fails nothing is made.
  */
@@ -219,7 +250,7 @@ function mapti(vm: VmCtx, its: ItsState, c: Cmd): number {
   const dev = findDevice(its, f.deviceId(c));
   if (!dev) return E_ITS.MAPTI_UNMAPPED_DEVICE;
   const eventId = f.id(c);
-  if (eventId >= 2 ** dev.eventBits) return E_ITS.MAPTI_ID_OOR;
+  if (!checkEventId(vm, dev, eventId)) return E_ITS.MAPTI_ID_OOR;
   const s3 = vgic3Of(vm);
   const lpi = f.command(c) === GITS_CMD.MAPTI ? f.physicalId(c) : eventId;
   if (lpi < VGIC.MIN_LPI || !s3 || lpi >= maxLpis(s3.propbaser)) return E_ITS.MAPTI_PHYSICALID_OOR;

@@ -8,7 +8,7 @@ import type { VmCtx } from '../../core/device.js';
 import { ACC32, ACC64, field, RegTable, type RegRow } from '../../core/regtable.js';
 import { ERRNO, VGIC } from '../../core/uapi.js';
 import { extract64, sanitiseItsBaser, sanitiseItsCbaser, update64 } from '../v3/baser.js';
-import { freeCollection, freeDevice, processCommands, VITS_DEVBITS, VITS_IDBITS } from './cmd.js';
+import { freeCollectionList, freeDeviceList, processCommands, VITS_DEVBITS, VITS_IDBITS } from './cmd.js';
 import { cmdQueueSize, GITS_BASER, type ItsState, ITS_ESZ } from './state.js';
 
 /** What an ITS register handler works on. */
@@ -33,8 +33,8 @@ export function gitsIidr(its: ItsState): number {
 
 /** vgic_its_free_device_list / vgic_its_free_collection_list. */
 export function freeLists(vm: VmCtx, its: ItsState, devices: boolean, collections: boolean): void {
-  if (devices) while (its.devices.length) freeDevice(vm, its, its.devices[0]!);
-  if (collections) while (its.collections.length) freeCollection(its, its.collections[0]!.id);
+  if (devices) freeDeviceList(vm, its);
+  if (collections) freeCollectionList(its);
 }
 
 /** A 64-bit ITS register: 32-bit halves or one 64-bit access. */

@@ -16,13 +16,14 @@
  * Restoring walks the collection table, then the device table (following
  * Next from entry to entry) and each device's ITT, creating the same
  * collections, devices, ITEs and LPIs; each LPI takes its pending state from
- * its target's pending table, which must therefore be restored first.
+ * its target's pending table, which must therefore be restored first. A
+ * restore that fails leaves the ITS with no devices and no collections.
  */
 import type { VmCtx } from '../../core/device.js';
 import { readGuestU64, writeGuestU64 } from '../../core/guest-mem.js';
 import { ERRNO, type Errno, VGIC } from '../../core/uapi.js';
 import { addLpi } from '../v3/lpi.js';
-import { checkId, freeDevice, vgic3Of } from './cmd.js';
+import { checkEventId, checkId, freeCollectionList, freeDevice, freeDeviceList, vgic3Of } from './cmd.js';
 import { baserAddress, baserTableSize, COLLECTION_NOT_MAPPED, GITS_BASER, type ItsDevice, type ItsState, ITS_ESZ } from './state.js';
 
 /** VITS_DTE_MAX_DEVID_OFFSET / VITS_ITE_MAX_EVENTID_OFFSET: the Next fields saturate. */
@@ -92,7 +93,7 @@ function scan(vm: VmCtx, base: number, size: number, startId: number, fn: (id: n
   return 1;
 }
 
-/** vgic_its_restore_ite: an ITE with pINTID 0 is skipped; a bad pINTID, Next or ICID is EINVAL. */
+/** vgic_its_restore_ite: an ITE with pINTID 0 is skipped; a bad pINTID, Next, ICID or event ID is EINVAL. */
 function restoreIte(vm: VmCtx, its: ItsState, dev: ItsDevice, eventId: number, val: bigint): number {
   const s3 = vgic3Of(vm);
   const collId = Number(val & 0xffffn);
@@ -103,6 +104,8 @@ function restoreIte(vm: VmCtx, its: ItsState, dev: ItsDevice, eventId: number, v
   if (eventId + offset >= 2 ** dev.eventBits) return -ERRNO.EINVAL;
   const col = its.collections.find((c) => c.id === collId);
   if (!col) return -ERRNO.EINVAL;
+  // vgic_its_check_event_id: cannot fail here (the entry was just read from guest RAM, the Next check bounds the ID), kept for the kernel's order.
+  if (!checkEventId(vm, dev, eventId)) return -ERRNO.EINVAL;
   if (!s3) return -ERRNO.ENODEV;
   const target = col.target !== COLLECTION_NOT_MAPPED ? vm.vcpuIndexById(col.target) : -1;
   dev.ites.push({ eventId, intid: lpiId, collection: collId });
@@ -114,10 +117,15 @@ function restoreIte(vm: VmCtx, its: ItsState, dev: ItsDevice, eventId: number, v
   return offset;
 }
 
-/** vgic_its_restore_dte: a valid entry makes a device and restores its ITT (a failure frees the device). */
+/**
+ * vgic_its_restore_dte: a valid entry whose device ID has no entry in the
+ * device table (vgic_its_check_id: beyond 16 bits, say) is EINVAL; else it
+ * makes a device and restores its ITT (a failure frees the device).
+ */
 function restoreDte(vm: VmCtx, its: ItsState, id: number, entry: bigint): number {
   if (!(entry >> 63n)) return 1;
   const offset = Number((entry >> 49n) & 0x3fffn);
+  if (checkId(vm, its.baserDevice, id) === undefined) return -ERRNO.EINVAL;
   const dev: ItsDevice = { id, ittAddr: Number((entry >> 5n) & ((1n << 44n) - 1n)) * 256, eventBits: Number(entry & 0x1fn) + 1, ites: [] };
   its.devices.push(dev);
   const r = scan(vm, dev.ittAddr, 2 ** dev.eventBits * ITS_ESZ, 0, (ev, val) => restoreIte(vm, its, dev, ev, val));
@@ -129,30 +137,53 @@ function restoreDte(vm: VmCtx, its: ItsState, id: number, entry: bigint): number
 }
 
 /**
- * vgic_its_restore_collection_table then vgic_its_restore_device_tables.
- * A collection entry naming a vcpu id that does not exist is EINVAL, a
- * collection ID seen twice is EEXIST, one beyond the collection table is
- * skipped; errors stop the restore where they happen (what was restored so
- * far stays).
+ * vgic_its_restore_cte, one collection table entry: 0 for an invalid entry
+ * (the end of the table), 1 for a restored collection, or a negative errno.
+ * In the kernel's order: a target that names no vcpu id (and is not
+ * COLLECTION_NOT_MAPPED) EINVAL, a collection ID that exists EEXIST, an ID
+ * with no entry in the collection table (vgic_its_check_id) EINVAL.
  */
-export function restoreTables(vm: VmCtx, its: ItsState): Errno {
-  if (its.baserColl & GITS_BASER.VALID) {
-    let gpa = baserAddress(its.baserColl);
-    const max = baserTableSize(its.baserColl);
-    for (let read = 0; read < max; read += ITS_ESZ, gpa += ITS_ESZ) {
-      const val = readGuestU64(vm.state, gpa);
-      if (val === undefined) return ERRNO.EFAULT;
-      if (!(val >> 63n)) break;
-      const target = Number((val >> 16n) & 0xffffffffn);
-      const id = Number(val & 0xffffn);
-      if (target !== COLLECTION_NOT_MAPPED && vm.vcpuIndexById(target) < 0) return ERRNO.EINVAL;
-      if (its.collections.some((c) => c.id === id)) return ERRNO.EEXIST;
-      // vgic_its_alloc_collection's E_ITS_MAPC_COLLECTION_OOR is a positive
-      // value, which the restore loop takes for success: the entry is skipped.
-      if (checkId(vm, its.baserColl, id) === undefined) continue;
-      its.collections.push({ id, target });
+function restoreCte(vm: VmCtx, its: ItsState, gpa: number): number {
+  const val = readGuestU64(vm.state, gpa);
+  if (val === undefined) return -ERRNO.EFAULT;
+  if (!(val >> 63n)) return 0;
+  const target = Number((val >> 16n) & 0xffffffffn);
+  const id = Number(val & 0xffffn);
+  if (target !== COLLECTION_NOT_MAPPED && vm.vcpuIndexById(target) < 0) return -ERRNO.EINVAL;
+  if (its.collections.some((c) => c.id === id)) return -ERRNO.EEXIST;
+  if (checkId(vm, its.baserColl, id) === undefined) return -ERRNO.EINVAL;
+  its.collections.push({ id, target });
+  return 1;
+}
+
+/**
+ * vgic_its_restore_collection_table: entries in order until an invalid one
+ * or the end of the table. On an error the whole collection list is freed
+ * (vgic_its_free_collection_list), the collections that existed before the
+ * restore included.
+ */
+function restoreCollectionTable(vm: VmCtx, its: ItsState): Errno {
+  if (!(its.baserColl & GITS_BASER.VALID)) return 0;
+  const base = baserAddress(its.baserColl);
+  const max = baserTableSize(its.baserColl);
+  for (let read = 0; read < max; read += ITS_ESZ) {
+    const r = restoreCte(vm, its, base + read);
+    if (r === 0) break;
+    if (r < 0) {
+      freeCollectionList(its);
+      return -r;
     }
   }
+  return 0;
+}
+
+/**
+ * vgic_its_restore_device_tables: the flat table, or each valid level-1
+ * entry's 64 KiB level-2 table, scanned from device ID 0. On an error the
+ * whole device list is freed (vgic_its_free_device_list), the devices made
+ * before the failing one and those that existed before the restore included.
+ */
+function restoreDeviceTables(vm: VmCtx, its: ItsState): Errno {
   const baser = its.baserDevice;
   if (!(baser & GITS_BASER.VALID)) return 0;
   const l1 = baserAddress(baser);
@@ -167,5 +198,20 @@ export function restoreTables(vm: VmCtx, its: ItsState): Errno {
   } else {
     r = scan(vm, l1, size, 0, (id, e) => restoreDte(vm, its, id, e));
   }
-  return r >= 0 ? 0 : -r;
+  if (r >= 0) return 0;
+  freeDeviceList(vm, its);
+  return -r;
+}
+
+/**
+ * vgic_its_restore_tables_v0: the collection table, then the device tables.
+ * A failure leaves nothing restored: when the device tables fail, the
+ * collection list is freed as well.
+ */
+export function restoreTables(vm: VmCtx, its: ItsState): Errno {
+  const e = restoreCollectionTable(vm, its);
+  if (e) return e;
+  const d = restoreDeviceTables(vm, its);
+  if (d) freeCollectionList(its);
+  return d;
 }

@@ -78,7 +78,7 @@ const GROUPS: readonly AttrGroup<VgicState>[] = [
     name: 'KVM_DEV_ARM_VGIC_GRP_ADDR',
     payload: 8,
     has: (_vm, s, attr) => hasVgicAddr(s, attr),
-    get: (_vm, s, attr) => getVgicAddr(s, attr),
+    get: (_vm, s, attr, buf) => getVgicAddr(s, attr, buf),
     set: (vm, s, attr, buf) => setVgicAddr(vm, s, attr, buf),
     describe: (attr) => (attr < 16n ? nameOf(VGIC_ADDR_TYPE, Number(attr)) : undefined) ?? `type ${attr}`,
   },

@@ -136,9 +136,30 @@ export const vgicV2Migration: Migration<VgicState> = {
   restore,
   // State the v2 ABI does not carry, with why (the check compares everything else).
   notCarried: [
-    { pattern: /\.line_level$/, why: 'GICv2 has no LEVEL_INFO group: device models re-drive their lines after restore' },
-    { pattern: /\.latch$/, why: 'pending state crosses as a pending latch (ISPENDR), whether it came from the latch or the line' },
-    { pattern: /\.ready$/, why: 'the destination maps its frames at its own first KVM_RUN' },
-    { pattern: /\.owned$/, why: 'the arch timer takes its PPIs at the destination vcpu\'s first run' },
+    {
+      fields: ['gic.dist.irq[*].line_level', 'gic.cpu[*].irq[*].line_level'],
+      what: 'the level of each interrupt\'s input line',
+      why: 'GICv2 has no LEVEL_INFO group: the VMM\'s device models re-drive the lines they hold high after the restore',
+    },
+    {
+      fields: ['gic.dist.irq[*].latch', 'gic.cpu[*].irq[*].latch'],
+      what: 'each interrupt\'s pending latch, apart from its line',
+      why: 'pending state crosses as a pending latch (GICD_ISPENDR) whether it came from the latch or the line; the pending state itself is compared',
+    },
+    {
+      fields: ['gic.ready'],
+      what: 'whether the VGIC frames are mapped (kvm_vgic_map_resources has run)',
+      why: 'the destination maps them at its own first KVM_RUN',
+    },
+    {
+      fields: ['gic.cpu[*].irq[*].owned'],
+      what: 'whether the arch timer owns a PPI',
+      why: 'the timer takes its PPIs at the destination vcpu\'s first KVM_RUN (kvm_timer_enable)',
+    },
+    {
+      fields: ['gic.groups_user_writable'],
+      what: 'whether userspace may write GICD_IGROUPR (v2_groups_user_writable, set by a userspace GICD_IIDR write)',
+      why: 'a gate on what the VMM may write, not state the guest can see, and no save list carries it: the restore writes GICD_IIDR first (so that the group restore is accepted), which sets it on the destination whether or not the source\'s VMM ever wrote GICD_IIDR',
+    },
   ],
 };

@@ -24,6 +24,7 @@ import {
   VGIC_ADDR_TYPE,
   VGIC_ADDR_UNDEF,
 } from '../../core/uapi.js';
+import { addrUserWordFault } from '../addr.js';
 import { checkIorange } from '../common.js';
 import type { RdRegion, Vgic3State } from './state.js';
 
@@ -144,7 +145,8 @@ function setRedistBase(vm: VmCtx, s: Vgic3State, index: number, base: bigint, co
  * first (EFAULT); v2 types and unknown ones are ENODEV, reported as ENXIO.
  */
 export function setV3Addr(vm: VmCtx, s: Vgic3State, attr: bigint, buf: UserBuf): Errno {
-  if (buf.nullPtr) return ERRNO.EFAULT;
+  const fault = addrUserWordFault(attr, buf, true);
+  if (fault) return fault;
   const addr = BigInt.asUintN(64, buf.value);
   switch (attr) {
     case BigInt(VGIC_ADDR_TYPE.KVM_VGIC_V3_ADDR_TYPE_DIST): {
@@ -174,17 +176,18 @@ export function setV3Addr(vm: VmCtx, s: Vgic3State, attr: bigint, buf: UserBuf):
 /**
  * kvm_vgic_addr(read) for v3: DIST reads its base or all ones; REDIST the
  * first region's base (whichever API made it) or all ones; REDIST_REGION
- * reads the index from the user word first (EFAULT) and answers ENOENT for
- * a missing region, else index | base | count << 52.
+ * takes the index from the user word (read first, see addrUserWordFault)
+ * and answers ENOENT for a missing region, else index | base | count << 52.
  */
 export function getV3Addr(s: Vgic3State, attr: bigint, buf: UserBuf): AttrOutcome {
+  const fault = addrUserWordFault(attr, buf, false);
+  if (fault) return { errno: fault };
   switch (attr) {
     case BigInt(VGIC_ADDR_TYPE.KVM_VGIC_V3_ADDR_TYPE_DIST):
       return { errno: 0, value: s.distBase };
     case BigInt(VGIC_ADDR_TYPE.KVM_VGIC_V3_ADDR_TYPE_REDIST):
       return { errno: 0, value: s.regions[0]?.base ?? VGIC_ADDR_UNDEF };
     case BigInt(VGIC_ADDR_TYPE.KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION): {
-      if (buf.nullPtr) return { errno: ERRNO.EFAULT };
       const index = Number(BigInt.asUintN(64, buf.value) & KVM_VGIC_V3_RDIST_INDEX_MASK) & 0xff;
       const r = s.regions.find((x) => x.index === index);
       if (!r) return { errno: ERRNO.ENOENT };

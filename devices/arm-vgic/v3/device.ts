@@ -35,7 +35,7 @@ import { nrIrqs } from '../state.js';
 import { checkBase, describeRegionWord, getV3Addr, hasV3Addr, redistPrecheck, registerRedist, setV3Addr } from './addr.js';
 import { hasIts, V3_DIST } from './dist.js';
 import { guestSysreg, ICC_USER_REGS, iccName } from './icc.js';
-import { maxLpis, propbaseAddress, savePendingTables } from './lpi.js';
+import { findLpi, maxLpis, propbaseAddress, savePendingTables } from './lpi.js';
 import { V3_REDIST } from './redist.js';
 import { INITIAL_PROPBASER, newV3Cpu, newVgic3State, V3_HOST, V3_SRE, vcpuByAff, type Vgic3State } from './state.js';
 import { explainVgic3Irq } from './explain.js';
@@ -355,7 +355,8 @@ export const vgicV3: DeviceModel<Vgic3State> = {
     }
     return row.read64(vm, target, off);
   },
-  irqLine: vgicIrqLine,
+  // KVM_IRQ_LINE of SPI type reaches the LPIs too (vgic_get_irq).
+  irqLine: (vm, s, irq, level) => vgicIrqLine(vm, s, irq, level, (intid) => findLpi(s, intid)),
   signalMsi,
   sysreg: (vm, _s, vcpu, reg, write, value) => guestSysreg(vm, vcpu, reg, write, value),
   describeSysreg: iccName,

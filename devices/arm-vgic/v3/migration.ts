@@ -177,13 +177,24 @@ export const vgicV3Migration: Migration<Vgic3State> = {
   saveActions: [{ group: G.KVM_DEV_ARM_VGIC_GRP_CTRL, attr: BigInt(VGIC_CTRL.KVM_DEV_ARM_VGIC_SAVE_PENDING_TABLES), name: 'SAVE_PENDING_TABLES' }],
   saveList,
   restore,
-  // State the v3 ABI does not carry, with why (the check compares everything else).
+  // State the v3 ABI does not carry, with why (the check compares everything else). v3 has no
+  // userspace gate like v2's groups_user_writable: a userspace GICD_IIDR write only keeps the
+  // implementation revision (vgic_mmio_uaccess_write_v3_misc), which GICD_IIDR itself carries.
   notCarried: [
-    { pattern: /^gic\.ready$/, why: 'the destination maps its frames at its own first KVM_RUN' },
-    { pattern: /\.owned$/, why: 'the arch timer takes its PPIs at the destination vcpu\'s first run' },
     {
-      pattern: /^gic\.lpi\.\d+\.(enabled|priority)$/,
-      why: 'an LPI\'s configuration is re-read from the property table in guest RAM when the ITS restore re-creates it: a cached configuration the guest changed in RAM without INV/INVALL does not cross',
+      fields: ['gic.ready'],
+      what: 'whether the VGIC frames are mapped (kvm_vgic_map_resources has run)',
+      why: 'the destination maps them at its own first KVM_RUN',
+    },
+    {
+      fields: ['gic.cpu[*].irq[*].owned'],
+      what: 'whether the arch timer owns a PPI',
+      why: 'the timer takes its PPIs at the destination vcpu\'s first KVM_RUN (kvm_timer_enable)',
+    },
+    {
+      fields: ['gic.lpi.*.enabled', 'gic.lpi.*.priority'],
+      what: 'each LPI\'s cached configuration (enable bit and priority)',
+      why: 'the ITS restore re-creates each LPI and re-reads its configuration from the property table in guest RAM: a configuration the guest changed in RAM without INV/INVALL does not cross',
     },
   ],
   ownedMemory: {

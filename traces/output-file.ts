@@ -3,8 +3,9 @@
  * it writes a byte (FORMAT.md, "Writer behaviour"):
  *
  * - Only a regular file is ever replaced. A symlink is written through: the
- *   trace replaces the regular file it names (the symlink stays). A FIFO, a
- *   device, a socket, a directory or a dangling symlink is refused.
+ *   trace replaces the regular file it names, or creates it (the symlink
+ *   stays). A FIFO, a device, a socket or a directory is refused, whether
+ *   named directly or through symlinks.
  * - One writer per path: `<path>.lock`, created atomically (link(2) of a
  *   file already holding "pid host"), refuses a second writer while its
  *   holder lives; a lock whose process is gone is taken over, with a note.
@@ -12,9 +13,9 @@
  *   only copy of that recording: it is kept under a new name
  *   (`<name>.crashed-N.devrr`, never overwriting a file), with a note.
  */
-import { closeSync, linkSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, readFileSync, readlinkSync, renameSync, type Stats, statSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { TraceError, describeThrown } from './errors.js';
 
@@ -57,25 +58,32 @@ function lstatOrNull(path: string): Stats | null {
 
 const REFUSE = 'devrr replaces only a regular file (or writes through a symlink to one), so it left it alone';
 
+/** Symlinks followed at most (Linux's MAXSYMLINKS). */
+const MAX_SYMLINK_HOPS = 40;
+
 /**
- * The file the trace will replace: `path` itself, or for a symlink the
- * regular file it finally names. Throws OutputFileError, touching nothing,
- * when that is not a regular file (or absent) or its directory is missing.
+ * The file the trace will replace: `path` itself, or for a symlink the name
+ * its chain of symlinks ends at (created there if absent, as a shell's `>`
+ * does). Throws OutputFileError, touching nothing, when that is not a
+ * regular file or absent, or its directory is missing.
  */
 export function resolveOutput(path: string): string {
-  const st = lstatOrNull(path);
   let target = path;
-  if (st?.isSymbolicLink()) {
+  let st = lstatOrNull(target);
+  for (let hops = 0; st?.isSymbolicLink(); hops++) {
+    if (hops === MAX_SYMLINK_HOPS) throw new OutputFileError(path, `refusing to write the trace here: it is a symlink loop; ${REFUSE}`);
+    let to: string;
     try {
-      target = realpathSync(path);
+      to = readlinkSync(target);
     } catch (e) {
-      const why = code(e) === 'ENOENT' ? 'a symlink to a file that does not exist' : code(e) === 'ELOOP' ? 'a symlink loop' : `a symlink that cannot be followed (${describeThrown(e)})`;
-      throw new OutputFileError(path, `refusing to write the trace here: it is ${why}; ${REFUSE}`, { cause: e });
+      throw new OutputFileError(path, `cannot follow the symlink ${target}: ${describeThrown(e)}`, { cause: e });
     }
-    const tst = lstatOrNull(target);
-    if (tst && !tst.isFile()) throw new OutputFileError(path, `refusing to write the trace here: it is a symlink to ${fileKind(tst)} (${target}); ${REFUSE}`);
-  } else if (st && !st.isFile()) {
-    throw new OutputFileError(path, `refusing to write the trace here: it is ${fileKind(st)}; ${REFUSE}`);
+    target = resolve(dirname(target), to);
+    st = lstatOrNull(target);
+  }
+  if (st && !st.isFile()) {
+    const what = target === path ? fileKind(st) : `a symlink to ${fileKind(st)} (${target})`;
+    throw new OutputFileError(path, `refusing to write the trace here: it is ${what}; ${REFUSE}`);
   }
   const dir = dirname(target);
   let dst: Stats;
@@ -178,7 +186,7 @@ export class OutputLock {
           if (code(e) === 'ENOENT') continue; // released meanwhile: try again
           throw new OutputFileError(path, `cannot read the lock file ${lock}: ${code(e) ?? describeThrown(e)}`, { cause: e });
         }
-        if (holder === null) throw new OutputFileError(path, `${lock} exists but does not hold a devrr lock ("PID HOST"); remove it if no devrr is writing ${target}`);
+        if (holder === null) throw new OutputFileError(lock, `exists but does not hold a devrr lock ("PID HOST"); remove it if no devrr is writing ${target}`);
         if (!stale(lock, holder)) throw held(path, lock, holder);
         // Stale: move it aside under a name of our own, then check that what
         // moved is still the dead holder's (another process may have taken

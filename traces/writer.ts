@@ -105,9 +105,9 @@ export class TraceWriter {
 
   /**
    * Create `<path>.incomplete` and write the header. Before that, with
-   * nothing touched on failure: resolves a symlink `path` to the regular
-   * file it names; refuses a `path` that is a FIFO, device, socket,
-   * directory or dangling symlink; takes `<path>.lock` (refusing while
+   * nothing touched on failure: follows a symlink `path` to the file it
+   * names (which may not exist yet); refuses a `path` that is, or names, a
+   * FIFO, device, socket or directory; takes `<path>.lock` (refusing while
    * another live process holds it, taking over a dead one's); and keeps an
    * earlier `<path>.incomplete` as `crashed-N` (see `notes`).
    * Throws TypeError for a bad header or options, TraceError `io` when the

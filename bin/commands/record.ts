@@ -23,9 +23,10 @@ Options:
 The output: the trace is written to TRACE.incomplete and renamed to TRACE
 when it is whole, so TRACE is replaced only by a finished trace, and only
 if TRACE is a regular file or absent. A symlink is written through: the
-regular file it names is replaced, the symlink stays. A FIFO, character or
-block device (e.g. /dev/null), socket, directory or dangling symlink is
-refused (exit 2, nothing touched): devrr does not stream traces.
+file it names is replaced (or created), the symlink stays. A FIFO,
+character or block device (e.g. /dev/null), socket or directory, named
+directly or through symlinks, is refused (exit 2, nothing touched): devrr
+does not stream traces.
 TRACE.lock keeps a second recorder off TRACE while the first runs (it is
 refused, naming the first one's pid); a lock left by a recorder that died
 is taken over, with a note. A TRACE.incomplete left by an earlier recording

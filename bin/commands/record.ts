@@ -1,11 +1,11 @@
 import { readFileSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { parseScenario } from '../../recorder/scenario.js';
 import { DEFAULT_CHECKPOINT_EVERY, recordToFileInterruptible } from '../../recorder/trace-file.js';
 import { type Command, intOption, UsageError } from '../cli.js';
 
 /** The signals that stop a recording cleanly (the partial trace is kept). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-const SIGNAL_NUMBER: Record<(typeof STOP_SIGNALS)[number], number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export const recordCommand: Command = {
   name: 'record',
@@ -87,7 +87,7 @@ TRACE is refused (see above); 128+N stopped by signal N.`,
       // gone: the default action ends the process, or the caller's own
       // handlers run and we return 128+N.
       process.kill(process.pid, signal);
-      return 128 + SIGNAL_NUMBER[signal];
+      return 128 + constants.signals[signal];
     }
     return r.misses.length ? 1 : 0;
   },

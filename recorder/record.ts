@@ -37,6 +37,20 @@ export interface RecordOptions {
 
 /** Runs the scenario, sending each event to `sink`. */
 export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOptions = {}): RecordResult {
+  const run = recordSteps(sc, sink, opts);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * recordScenario in slices: pauses after every `sliceSteps` steps, yielding
+ * the result so far, so that a caller can let the event loop run between
+ * slices (signal handlers: bin/commands/record.ts) and stop early.
+ */
+export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions = {}, sliceSteps = 1024): Generator<RecordResult, RecordResult> {
+  let sliced = 0;
   const every = opts.checkpointEvery ?? 0;
   const session = new Session();
   const saved = new Map<string, bigint>();
@@ -60,6 +74,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
   const val = (v: Value): bigint => ('n' in v ? v.n : saved.get(v.ref) ?? 0n);
 
   for (const step of sc.steps) {
+    if (++sliced % sliceSteps === 0) yield { events: count, misses };
     const note = step.note !== undefined ? { note: step.note } : {};
     const miss = (message: string) => misses.push({ step: step.index, op: step.op, message: `step ${step.index} ${describeStep(step)}: ${message}` });
     const checkErrno = (errno: number) => {

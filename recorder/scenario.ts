@@ -127,6 +127,14 @@ export const TOP_FIELDS: readonly string[] = ['arch', 'ipa_bits', 'steps', 'note
 export const MAX_STEPS = 1 << 20;
 /** The longest byte string (`data`, `expect_data`) one step may carry, and the longest mem_read. */
 export const MAX_STEP_BYTES = 1 << 20;
+/**
+ * The most distinct 4 KiB guest pages the mem_write steps of one scenario
+ * may write (16 MiB of guest RAM): every checkpoint carries every written
+ * page, so this bounds the trace's checkpoints and the models' memory.
+ */
+export const MAX_WRITTEN_PAGES = 4096;
+/** The most guest RAM bytes the mem_read steps of one scenario may read in all: the trace keeps every byte read. */
+export const MAX_READ_BYTES = 64 << 20;
 /** struct kvm_enable_cap holds args[4]. */
 const MAX_CAP_ARGS = 4;
 /** A PAPR hypercall takes its arguments in r4-r12. */
@@ -169,6 +177,8 @@ export function parseScenario(text: string, file: string): Scenario {
   const devTypes: Map<string, number>[] = [new Map()];
   const saved = new Set<string>();
   const steps: Step[] = [];
+  const writtenPages = new Set<number>();
+  let readBytes = 0;
 
   for (let index = 0; index < rawSteps.length; index++) {
     const raw: unknown = rawSteps[index];
@@ -306,7 +316,10 @@ export function parseScenario(text: string, file: string): Scenario {
       case 'mem_write': {
         const data = p.hex('data');
         if (data.length === 0) throw err('data', 'must hold at least one byte');
-        steps.push({ ...base, op, addr: p.addr('addr'), data });
+        const addr = p.addr('addr');
+        for (let page = Math.floor(addr / 4096); page <= Math.floor((addr + data.length - 1) / 4096); page++) writtenPages.add(page);
+        if (writtenPages.size > MAX_WRITTEN_PAGES) throw err('addr', `writes a ${MAX_WRITTEN_PAGES + 1}th distinct 4 KiB page of guest RAM; one scenario may write at most ${MAX_WRITTEN_PAGES} (${(MAX_WRITTEN_PAGES * 4096) >> 20} MiB)`);
+        steps.push({ ...base, op, addr, data });
         break;
       }
       case 'mem_read': {
@@ -315,6 +328,8 @@ export function parseScenario(text: string, file: string): Scenario {
         if (len === undefined) throw err('len', 'missing: give len or expect_data');
         if (len < 1 || len > MAX_STEP_BYTES) throw err('len', `must be 1 to ${MAX_STEP_BYTES}`);
         if (expectData && expectData.length !== len) throw err('expect_data', `holds ${expectData.length} bytes but len is ${len}`);
+        readBytes += len;
+        if (readBytes > MAX_READ_BYTES) throw err('len', `brings the guest RAM the scenario reads past ${MAX_READ_BYTES >> 20} MiB in all, the most one trace keeps`);
         steps.push({ ...base, op, addr: p.addr('addr'), len, ...(expectData && { expectData }) });
         break;
       }

@@ -178,3 +178,19 @@ describe('sizes are bounded before they are read or built', () => {
     await refused(arm([{ op: 'enable_cap', cap: 0, args: [1, 2, 3, 4, 5] }]), /step 0: field "args": holds 5 elements; at most 4/);
   });
 });
+
+describe('guest RAM a scenario can make the models hold or the trace keep', () => {
+  test('mem_write steps may write at most 4096 distinct pages (each checkpoint carries every written page)', async () => {
+    const steps = Array.from({ length: 4097 }, (_, i) => ({ op: 'mem_write', addr: i * 4096, data: '01' }));
+    await refused(arm(steps), /step 4096: field "addr": writes a 4097th distinct 4 KiB page of guest RAM; one scenario may write at most 4096 \(16 MiB\)/);
+    // Rewriting the same pages is no limit.
+    const same = Array.from({ length: 5000 }, (_, i) => ({ op: 'mem_write', addr: (i % 4096) * 4096, data: '01' }));
+    const r = await record(JSON.stringify(arm(same)));
+    expect(r.code, r.err).toBe(0);
+  });
+
+  test('mem_read steps may read at most 64 MiB in all (the trace keeps every byte read)', async () => {
+    const steps = Array.from({ length: 65 }, () => ({ op: 'mem_read', addr: 0, len: 1 << 20 }));
+    await refused(arm(steps), /step 64: field "len": brings the guest RAM the scenario reads past 64 MiB in all/);
+  });
+});

@@ -118,12 +118,15 @@ export const NO_DEVICE_FD = 0xffffffff;
 
 /**
  * Whether the attribute call's fd exists. A device handle that names no
- * device of this VM (NO_DEVICE_FD) is no open fd: the ioctl syscall fails in
- * fdget with EBADF before KVM sees it (fs/ioctl.c, SYSCALL_DEFINE3(ioctl)),
- * so even a dead VM answers EBADF, not kvm_device_ioctl's EIO.
+ * device of this VM (NO_DEVICE_FD), or a vcpu id no vcpu has, is no open fd:
+ * the ioctl syscall fails in fdget with EBADF before KVM sees it (fs/ioctl.c,
+ * SYSCALL_DEFINE3(ioctl)), so even a dead VM answers EBADF there, not the
+ * EIO of kvm_device_ioctl / kvm_vcpu_ioctl.
  */
 function hasFd(vm: Vm, t: AttrTarget): boolean {
-  return t.kind !== 'device' || vm.state.devices[t.handle] !== undefined;
+  if (t.kind === 'device') return vm.state.devices[t.handle] !== undefined;
+  if (t.kind === 'vcpu') return vm.vcpuIndexById(t.id) >= 0;
+  return true;
 }
 
 /** A get_attr event's request with fresh results: its recorded outputs dropped. */

@@ -71,7 +71,7 @@ describe('crashes that left X.incomplete', () => {
     expect(r.code, r.out + r.err).toBe(0);
   });
 
-  test('a dead VM still answers EBADF for the name of a device that was never made (the fd check comes before kvm_device_ioctl\'s EIO)', async () => {
+  test('a dead VM still answers EBADF for a device or vcpu that was never made (fdget in fs/ioctl.c comes before the EIO of kvm_device_ioctl / kvm_vcpu_ioctl)', async () => {
     const r = await record(
       JSON.stringify(
         arm([
@@ -81,6 +81,8 @@ describe('crashes that left X.incomplete', () => {
           { op: 'create_device', type: 'KVM_DEV_TYPE_ARM_VGIC_V3', as: 'late', expect: 'EIO' },
           { op: 'has_attr', dev: 'gic', group: 'KVM_DEV_ARM_VGIC_GRP_CTRL', attr: 'KVM_DEV_ARM_VGIC_CTRL_INIT', expect: 'EIO' },
           { op: 'has_attr', dev: 'late', group: 'KVM_DEV_ARM_VGIC_GRP_CTRL', attr: 'KVM_DEV_ARM_VGIC_CTRL_INIT', expect: 'EBADF' },
+          { op: 'has_attr', dev: 'vcpu:0', group: 0, attr: 0, expect: 'EIO', note: 'kvm_vcpu_ioctl: the VM is dead' },
+          { op: 'has_attr', dev: 'vcpu:5', group: 0, attr: 0, expect: 'EBADF', note: 'no vcpu 5, no fd' },
         ]),
       ),
     );

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { ERRNO, NAMES } from '../../devices/core/uapi.js';
 import { MAX_SCENARIO_BYTES, MAX_SCENARIO_CONTAINERS, MAX_SCENARIO_DEPTH, MAX_SCENARIO_VALUES } from '../../recorder/scenario-file.js';
+import { runScenario } from '../helpers.js';
 import { COMMON_FIELDS, MAX_READ_BYTES, MAX_STEP_BYTES, MAX_STEPS, MAX_WRITTEN_PAGES, OP_FIELDS, SCENARIO_OPS, TOP_FIELDS } from '../../recorder/scenario.js';
 
 const doc = readFileSync(new URL('../../docs/scenarios.md', import.meta.url), 'utf8');
@@ -56,4 +57,11 @@ test('the README points at docs/ and never at a ../shared tree a clone does not 
   expect(readme).not.toMatch(/shared\/spec|\.\.\/shared/);
   expect(readme).toContain('(docs/scenarios.md)');
   expect(readme).toContain('(docs/cli.md)');
+});
+
+test('the scenarios shown in docs/scenarios.md and the README parse and record with every expectation met', () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const blocks = [...`${doc}\n${readme}`.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => b.includes('"steps"'));
+  expect(blocks.length).toBeGreaterThanOrEqual(2);
+  for (const b of blocks) expect(runScenario(JSON.parse(b)).misses).toEqual([]);
 });

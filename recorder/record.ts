@@ -79,6 +79,12 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
     const checkFailedRead = (errno: number, what: string) => {
       if (!step.expect) miss(`expected ${what}, got ${errnoName(errno)}`);
     };
+    /** A read against `expect_value` (and `expect_mask`): its value when the call succeeded, else the failure. */
+    const checkRead = (errno: number, got: bigint, exp: Value | undefined, mask: bigint | undefined) => {
+      if (exp === undefined) return;
+      if (errno !== 0) checkFailedRead(errno, `value 0x${val(exp).toString(16)}`);
+      else checkValue(got, exp, mask);
+    };
     const checkValue = (got: bigint, exp: Value | undefined, mask: bigint | undefined) => {
       if (exp === undefined) return;
       const want = val(exp);
@@ -124,13 +130,10 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
           ...note,
         });
         checkErrno((ev as { errno: number }).errno);
-        if (ev.kind === 'get_attr' && ev.errno === 0) {
-          const got = ev.outValue ?? 0n;
-          checkValue(got, step.expectValue, step.expectMask);
+        if (ev.kind === 'get_attr') {
+          const got = ev.errno === 0 ? ev.outValue ?? 0n : 0n;
+          checkRead(ev.errno, got, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, got);
-        } else if (step.op === 'get_attr') {
-          if (step.expectValue !== undefined) checkFailedRead((ev as { errno: number }).errno, `value 0x${val(step.expectValue).toString(16)}`);
-          if (step.saveAs) saved.set(step.saveAs, 0n);
         }
         break;
       }
@@ -150,8 +153,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         if (ev.kind !== 'mmio') break;
         checkErrno(ev.errno);
         if (!step.write) {
-          if (ev.errno !== 0 && step.expectValue !== undefined) checkFailedRead(ev.errno, `value 0x${val(step.expectValue).toString(16)}`);
-          else checkValue(ev.value, step.expectValue, step.expectMask);
+          checkRead(ev.errno, ev.value, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, ev.value);
         }
         break;
@@ -165,8 +167,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         const ev = emit({ kind: 'hcall', vm, vcpu: step.vcpu, nr: step.nr, args: step.args.map(val), ret: 0n, errno: 0, ...note });
         if (ev.kind !== 'hcall') break;
         checkErrno(ev.errno);
-        if (ev.errno !== 0 && step.expectValue !== undefined) checkFailedRead(ev.errno, `value 0x${val(step.expectValue).toString(16)}`);
-        else checkValue(ev.ret, step.expectValue, undefined);
+        checkRead(ev.errno, ev.ret, step.expectValue, undefined);
         break;
       }
       case 'sysreg': {
@@ -175,8 +176,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         if (ev.kind !== 'sysreg') break;
         checkErrno(ev.errno);
         if (!step.write) {
-          if (ev.errno !== 0 && step.expectValue !== undefined) checkFailedRead(ev.errno, `value 0x${val(step.expectValue).toString(16)}`);
-          else checkValue(ev.value, step.expectValue, step.expectMask);
+          checkRead(ev.errno, ev.value, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, ev.value);
         }
         break;
@@ -201,8 +201,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         const ev = emit({ kind: 'signal_msi', vm, address, data: step.data, flags: step.flags, devid: step.devid, ret: 0, errno: 0, ...note });
         if (ev.kind !== 'signal_msi') break;
         checkErrno(ev.errno);
-        if (ev.errno !== 0 && step.expectValue !== undefined) checkFailedRead(ev.errno, `value ${val(step.expectValue)}`);
-        else checkValue(BigInt(ev.ret), step.expectValue, undefined);
+        checkRead(ev.errno, BigInt(ev.ret), step.expectValue, undefined);
         break;
       }
       case 'enable_cap': {

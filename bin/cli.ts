@@ -1,7 +1,7 @@
 /**
  * Shared CLI plumbing: option parsing that reports a bad command line as
  * exit status 2 with one clear line, and the error types every command maps
- * to exit statuses (shared/spec/cli.md).
+ * to exit statuses (docs/cli.md).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 

@@ -87,7 +87,7 @@ export async function recordToFileInterruptible(sc: Scenario, path: string, opts
       if (reason !== undefined) {
         w.flush(); // every event recorded is complete: keep them all
         w.abort();
-        return { events: w.eventCount, misses: r.value.misses, path: w.path, notes: w.notes, interrupted: { reason, incompletePath: w.incompletePath } };
+        return { events: w.eventCount, misses: r.value.misses, unexpected: r.value.unexpected, path: w.path, notes: w.notes, interrupted: { reason, incompletePath: w.incompletePath } };
       }
     }
   } catch (e) {

@@ -1,8 +1,13 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { MAX_SCENARIO_BYTES, readScenarioFile } from '../../recorder/scenario-file.js';
 import { parseScenario } from '../../recorder/scenario.js';
 import { DEFAULT_CHECKPOINT_EVERY, recordToFileInterruptible } from '../../recorder/trace-file.js';
 import { type Command, intOption, UsageError } from '../cli.js';
+import { ScenarioError } from '../../recorder/scenario-error.js';
+
+/** Warnings printed one per step for failed calls without "expect"; past this, a count. */
+const MAX_WARNINGS = 10;
 
 /** The signals that stop a recording cleanly (the partial trace is kept). */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -11,9 +16,12 @@ export const recordCommand: Command = {
   name: 'record',
   summary: 'run a scenario against the device models and write the trace',
   usage: 'devrr record SCENARIO.json -o TRACE.devrr [--checkpoint-every K]',
-  help: `Runs every step of SCENARIO.json (see the scenario format in the README)
-against the device models and writes every call, its result and every guest
-event to TRACE. Each step that misses its expectation prints one line.
+  help: `Runs every step of SCENARIO.json (the format: docs/scenarios.md) against
+the device models and writes every call, its result and every guest event to
+TRACE. Each step that misses its expectation prints one line on stdout. Each
+step without "expect" whose call failed prints a warning on stderr (the
+first ${MAX_WARNINGS}, then their count); it does not change the exit status.
+A scenario file may hold at most ${MAX_SCENARIO_BYTES >> 20} MiB.
 
 Options:
   -o, --output TRACE        where to write the trace (required; .devrr)
@@ -54,8 +62,9 @@ TRACE is refused (see above); 128+N stopped by signal N.`,
     const file = positionals[0]!;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readScenarioFile(file);
     } catch (e) {
+      if (e instanceof ScenarioError) throw e;
       throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
     if (sameFile(file, out)) throw new UsageError(`devrr record: -o ${out} is the scenario file itself; refusing to replace it with the trace`);
@@ -71,15 +80,18 @@ TRACE is refused (see above); 128+N stopped by signal N.`,
       for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
     }
     for (const m of r.misses) io.out(m.message);
+    for (const u of r.unexpected.slice(0, MAX_WARNINGS)) io.err(`warning: ${u.message}`);
+    if (r.unexpected.length > MAX_WARNINGS) io.err(`warning: and ${r.unexpected.length - MAX_WARNINGS} more step(s) failed with no "expect"`);
+    const failed = r.unexpected.length ? `; ${r.unexpected.length} step(s) failed with no "expect"` : '';
     const where = r.path === out ? out : `${out} (through the symlink, ${r.path})`;
     if (r.interrupted) {
       io.err(
         `devrr record: stopped by ${r.interrupted.reason} after ${r.events} events; the partial trace is ${r.interrupted.incompletePath} ` +
           `(no footer; devrr info/dump/replay read its ${r.events} events), and ${where} was left as it was` +
-          `${r.misses.length ? `; ${r.misses.length} expectation(s) missed so far` : ''}`,
+          `${r.misses.length ? `; ${r.misses.length} expectation(s) missed so far` : ''}${failed}`,
       );
     } else {
-      io.err(`recorded ${r.events} events to ${where}${r.misses.length ? `; ${r.misses.length} expectation(s) missed` : ''}`);
+      io.err(`recorded ${r.events} events to ${where}${r.misses.length ? `; ${r.misses.length} expectation(s) missed` : ''}${failed}`);
     }
     if (signal !== undefined) {
       // End by the signal itself, so the shell and a parent see 128+N and

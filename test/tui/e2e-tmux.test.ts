@@ -5,7 +5,8 @@
  * frame). Skipped, saying why, where tmux is not installed.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
@@ -23,21 +24,27 @@ function tmux(...args: string[]): { status: number | null; stdout: string } {
 }
 
 /** The screen as text; with `escapes`, with its colours and attributes as SGR sequences. */
-function screen(escapes = false): string {
-  return tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', SESSION).stdout;
+function screen(escapes = false, session = SESSION): string {
+  return tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', session).stdout;
 }
 
 function keys(...k: string[]): void {
   tmux('send-keys', '-t', SESSION, ...k);
 }
 
+/** Waits (at most ~10 s) for a tmux session to end, as it does when its program exits. */
+async function ended(session: string): Promise<boolean> {
+  for (let i = 0; i < 200 && tmux('has-session', '-t', session).status === 0; i++) await pause(50);
+  return tmux('has-session', '-t', session).status !== 0;
+}
+
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the screen until `pred` holds (at most ~15 s), and returns it. */
-async function until(pred: (s: string) => boolean, what: string): Promise<string> {
+async function until(pred: (s: string) => boolean, what: string, session = SESSION): Promise<string> {
   let s = '';
   for (let i = 0; i < 300; i++) {
-    s = screen();
+    s = screen(false, session);
     if (pred(s)) return s;
     await pause(50);
   }
@@ -105,6 +112,26 @@ test.skipIf(!hasTmux)('step, go to an event, watch the state change, bisect to t
 
   // q quits: the program exits and its tmux session ends with it.
   keys('q');
-  for (let i = 0; i < 200 && tmux('has-session', '-t', SESSION).status === 0; i++) await pause(50);
-  expect(tmux('has-session', '-t', SESSION).status).not.toBe(0);
+  expect(await ended(SESSION)).toBe(true);
+});
+
+test.skipIf(!hasTmux)('from a directory outside the checkout, through a link (as npm link makes), devrr tui draws its first frame', async () => {
+  // A foreign project's tsconfig.json (classic JSX) in the working directory must not reach devrr's sources.
+  const dir = mkdtempSync(join(tmpdir(), 'devrr-elsewhere-'));
+  try {
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { jsx: 'react' } }));
+    symlinkSync(BIN, join(dir, 'devrr'));
+    const session = 'elsewhere';
+    // remain-on-exit keeps a crashed program's last screen readable.
+    const cmd = `env -u CI -u NODE_ENV -u NO_COLOR ${process.execPath} ./devrr tui`;
+    expect(tmux('new-session', '-d', '-s', session, '-c', dir, '-x', '100', '-y', '30', cmd, ';', 'set-option', '-t', session, 'remain-on-exit', 'on').status).toBe(0);
+    const s = await until(has('pos 0/264', 'loaded 264 events'), 'the first frame of the bundled example', session);
+    expect(s).toContain('run-b.devrr vs run-a.devrr');
+    expect(s).not.toContain('internal error');
+    tmux('send-keys', '-t', session, 'q');
+    await until((x) => x.includes('Pane is dead'), 'the program ending', session);
+    tmux('kill-session', '-t', session);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

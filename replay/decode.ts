@@ -11,6 +11,7 @@ import { decodeFields } from '../devices/core/regtable.js';
 import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import type { Session } from '../recorder/execute.js';
 import { createVm } from '../devices/registry.js';
+import type { Vm } from '../devices/core/vm.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
@@ -63,20 +64,30 @@ export function describeIrq(irq: number, arch = 'arm64'): string {
   }
 }
 
-/** Register name and decoded bit fields of a guest access, if a device claims it. */
-export function mmioNames(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { reg: string; fields: string } {
+/**
+ * The device frame that claims a guest access, and the VM as the access
+ * finds it (the state just before the event is `session`). The vcpu's first
+ * access is its first run, which maps the device frames: then the frame is
+ * looked up in a copy of the VM that has run.
+ */
+export function claimingFrame(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { vm: Vm; frame: NonNullable<ReturnType<Vm['frameAt']>> } | undefined {
   let vm = session?.vms[ev.vm];
   let f = vm?.frameAt(ev.addr, ev.len);
   if (vm && !f && !ev.exit) {
-    // The vcpu's first access is its first run, which maps the device frames:
-    // decode against a copy that has run.
     const copy = createVm(vm.state.arch, vm.state.ipaBits);
     copy.restore(vm.state);
     copy.runVcpu(ev.vcpu);
     vm = copy;
     f = copy.frameAt(ev.addr, ev.len);
   }
-  if (!vm || !f) return { reg: ev.exit ? 'unclaimed (exit to VMM)' : '?', fields: '' };
+  return vm && f ? { vm, frame: f } : undefined;
+}
+
+/** Register name and decoded bit fields of a guest access, if a device claims it. */
+export function mmioNames(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { reg: string; fields: string } {
+  const c = claimingFrame(ev, session);
+  if (!c) return { reg: ev.exit ? 'unclaimed (exit to VMM)' : '?', fields: '' };
+  const { vm, frame: f } = c;
   const st = vm.state.devices[f.handle]!.state;
   const reg = f.model.describeMmio?.(st, f.frame.kind, f.offset, ev.len) ?? `${f.frame.name}+${hex(f.offset)}`;
   const fl = f.model.registerFields?.(f.frame.kind, f.offset);

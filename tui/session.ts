@@ -18,7 +18,7 @@
 import { basename } from 'node:path';
 import { diffState, type FieldDiff } from '../devices/core/state.js';
 import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../replay/async.js';
-import { eventToJson } from '../replay/decode.js';
+import { claimingFrame, eventToJson } from '../replay/decode.js';
 import { formatField } from '../replay/report.js';
 import { type Breakpoint, type EventMatch, matches, Timeline } from '../replay/timeline.js';
 import { Session } from '../recorder/execute.js';
@@ -963,10 +963,10 @@ function isMove(a: Action): boolean {
   return a.type === 'step' || a.type === 'first' || a.type === 'last' || a.type === 'goto-mark' || a.type === 'divergence';
 }
 
-/** Which device claims an MMIO access, as the session sees it now. */
+/** Which device claims an MMIO access made with the state `session` (a vcpu's first access maps the frames first). */
 function mmioTarget(ev: TraceEvent, session: Session): MmioTarget | undefined {
   if (ev.kind !== 'mmio') return undefined;
-  const f = session.vms[ev.vm]?.frameAt(ev.addr, ev.len);
+  const f = claimingFrame(ev, session)?.frame;
   return f && { handle: f.handle, device: f.model.inodeName, frame: f.frame.name };
 }
 

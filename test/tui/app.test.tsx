@@ -8,7 +8,7 @@ import App from '../../tui/components/App.js';
 import { InlineRunner } from '../../tui/jobs/runner.js';
 import { DebugSession } from '../../tui/session.js';
 import { tempDir } from '../tmp.js';
-import { BRINGUP, KEY, lineWith, MIGRATION_BAD, openApp, RUN_A, RUN_B, SGI } from './helpers.js';
+import { BRINGUP, KEY, lineWith, MIGRATION_BAD, MIGRATION_GOOD, openApp, RUN_A, RUN_B, SGI } from './helpers.js';
 
 const dir = tempDir();
 let open: Awaited<ReturnType<typeof openApp>>[] = [];
@@ -112,6 +112,22 @@ describe('stepping', () => {
     expect(state.match(/\* priority: 0xa0 \(160\) {2}\(was 0\)/g)).toHaveLength(3);
     expect(s).toContain('event 171 changed 4 field(s)');
     expect(s).toContain('gic.dist.irq[33].priority: 0 -> 0xf8');
+  });
+
+  test("a vcpu's first guest access (its first run maps the frames) names the device that claims it: the destination VM's spurious GICC_IAR read", async () => {
+    const t = await app(MIGRATION_BAD, { columns: 120, rows: 40, against: MIGRATION_GOOD });
+    await t.press('g');
+    await t.type('131');
+    await t.press(KEY.enter);
+    let s = t.screen();
+    expect(s).toContain('event 131 · mmio read · vcpu 0 · vm 1');
+    expect(s).toContain('register GICC_IAR @0x801000c/4');
+    expect(s).toContain('device   dev 0 kvm-arm-vgic-v2 (GICC)');
+    expect(s).not.toContain('none claims it');
+    await t.press('n');
+    s = t.screen();
+    expect(s).toContain('event 132 · mmio read · vcpu 0 · vm 1');
+    expect(s).toContain('device   dev 0 kvm-arm-vgic-v2 (GICC)');
   });
 
   test('g takes +N and -N relative to the current event, and refuses what is not an event', async () => {

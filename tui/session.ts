@@ -299,7 +299,7 @@ export class DebugSession implements Debugger {
       case 'divergence':
         if (!this.divergence) return this.say(this.bgJob ? 'the replay check is still running; B bisects' : 'no divergence known: the replay matches; B bisects', 'warn');
         this.goTo(this.divergence.event + 1);
-        return this.say(`divergence (${this.divergence.source}, ${this.divergence.reason}) at event ${this.divergence.event}`, 'bad');
+        return this.say(`divergence at event ${this.divergence.event}: ${whyDiverged(this.divergence.reason)} (found by ${this.divergence.source === 'bisect' ? 'bisect' : 'the replay check'})`, 'bad');
       case 'bisect':
         return this.startBisect();
       case 'migrate':
@@ -581,7 +581,7 @@ export class DebugSession implements Debugger {
       if (r.divergence && !(this.divergence?.source === 'bisect')) {
         this.divergence = { event: r.divergence.event, source: 'replay', reason: r.divergence.reason };
         if (!this.report && r.report) this.report = r.report;
-        this.say(`the replay diverges at event ${r.divergence.event} (${r.divergence.reason}): D jumps there`, 'bad');
+        this.say(`the replay diverges at event ${r.divergence.event}: ${whyDiverged(r.divergence.reason)} (D jumps there)`, 'bad');
       }
     });
   }
@@ -597,7 +597,7 @@ export class DebugSession implements Debugger {
       this.divergence = { event, source: 'bisect', reason: r.reason ?? '' };
       this.whenFree(() => {
         this.goTo(event + 1);
-        this.say(`bisect: first divergence at event ${event} (${r.reason})`, 'bad');
+        this.say(`bisect: first divergence at event ${event}: ${whyDiverged(r.reason ?? '')}`, 'bad');
       });
     });
   }
@@ -947,6 +947,13 @@ export class DebugSession implements Debugger {
     const parent = parentPath(path);
     if (parent) this.selected = parent;
   }
+}
+
+/** Why an event diverges, in a few words, from the reason bisect and replay give. */
+function whyDiverged(reason: string): string {
+  if (reason === 'result') return 'the replayed result differs from the recorded one';
+  if (reason === 'input') return 'the traces record different events';
+  return 'the device state after it differs';
 }
 
 /** What a computed frame depends on besides the session: the version and the pane sizes. */

@@ -311,12 +311,14 @@ describe('long work', () => {
     await t.press('B');
     const s = t.screen();
     expect(s).toContain('pos 172/264');
-    expect(s).toContain('bisect: first divergence at event 171 (input)');
+    expect(s).toContain('bisect: first divergence at event 171: the traces record different events');
+    expect(s).toContain('run-b.devrr (this trace):');
+    expect(s).toContain('gic.dist.irq[33].priority: event 171, the divergent event');
     expect(lineWith(s, '171 v0 W GICD_IPRIORITYR8')).toMatch(/▶◆ ?171/);
     expect(s).toContain('gic.dist.irq[33].priority: 0xf8 -> 0xa0');
     await t.press(KEY.escape, '<', 'D');
     expect(t.screen()).toContain('pos 172/264');
-    expect(t.screen()).toContain('divergence (bisect, input) at event 171');
+    expect(t.screen()).toContain('divergence at event 171: the traces record different events (found by bisect)');
   });
 
   test('B against the models, on a trace they reproduce: no divergence; D says none is known', async () => {
@@ -331,8 +333,8 @@ describe('long work', () => {
     const trace = `${dir}/planted.devrr`;
     const planted = writeWorkloadTrace(trace, 3000, { checkpointEvery: 512, plantAt: 2000 });
     const t = await app(trace, { check: true, columns: 120, rows: 40 });
-    expect(t.screen()).toContain(`the replay diverges at event ${planted} (result): D jumps there`);
-    expect(t.screen()).toContain(`replay diverges at event ${planted} (result)`);
+    expect(t.screen()).toContain(`the replay diverges at event ${planted}: the replayed result differs from the recorded one (D jumps there)`);
+    expect(t.screen()).toContain(`replay diverges at event ${planted}`);
     await t.press('D');
     expect(t.screen()).toContain(`pos ${planted + 1}/3000`);
     expect(lineWith(t.screen(), `${planted} v`)).toMatch(new RegExp(`▶◆ ?${planted}`));
@@ -434,7 +436,7 @@ describe('work that overlaps', () => {
     await session.idle();
     const st = session.frame(sizes).status;
     expect(st.position).toBe(planted + 1);
-    expect(st.message).toBe(`bisect: first divergence at event ${planted} (result)`);
+    expect(st.message).toBe(`bisect: first divergence at event ${planted}: the replayed result differs from the recorded one`);
     session.close();
   });
 

@@ -11,6 +11,18 @@ import type { BisectResult } from './bisect.js';
 import { describeEvent } from './decode.js';
 import { type ReplayReport, stateBefore, type TraceSource } from './engine.js';
 
+/**
+ * A point of a trace in words. Points are positions: position p is the
+ * device state once events 0 to p-1 have run, "after event p-1" (position
+ * 0: "at the start", before event 0). Events are numbered from 0, as
+ * devrr dump lists them. With `events` (the trace's length) the end is
+ * marked as such.
+ */
+export function afterEvents(p: number, events?: number): string {
+  if (p <= 0) return 'at the start, before event 0';
+  return `after event ${p - 1}${events !== undefined && p === events ? ', the last' : ''}`;
+}
+
 function fmt(v: unknown): string {
   if (typeof v === 'number') return v > 9 || v < 0 ? `0x${(v >>> 0).toString(16)}` : String(v);
   if (typeof v === 'bigint') return `0x${v.toString(16)}`;
@@ -56,8 +68,9 @@ export function formatReport(r: ReplayReport, src: TraceSource, file: string, ma
     lines.push(`  diff:     ${wordDiff(rec, rep)}`);
     lines.push(`  device state changed by this event on replay (before -> after):`);
   } else {
-    lines.push(`DIVERGENCE at event ${d.event}: replayed state digest ${d.replayedDigest} != recorded checkpoint ${d.recordedDigest}`);
-    if (d.recorded) lines.push(`  next event: ${describeEvent(d.recorded, session)}`);
+    // A digest is checked at a checkpoint: the state after the event before it.
+    lines.push(`DIVERGENCE ${afterEvents(d.event)}: the replayed device state differs from the checkpoint recorded there (digest ${d.replayedDigest} != ${d.recordedDigest})`);
+    if (d.recorded) lines.push(`  next event, ${d.event}: ${describeEvent(d.recorded, session)}`);
     lines.push(`  fields (recorded checkpoint -> replayed):`);
   }
   if (d.fields.length === 0) lines.push('    (none)');

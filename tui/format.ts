@@ -133,6 +133,15 @@ export function ancestors(path: string): string[] {
   return out;
 }
 
+/**
+ * Where the session is, for the status line: "event 171 (0-263)" (the
+ * current event, the state is after it), or "start (0-263)" before event 0.
+ */
+export function whereText(position: number, length: number): string {
+  if (length === 0) return 'no events';
+  return `${position > 0 ? `event ${position - 1}` : 'start'} (0-${length - 1})`;
+}
+
 /** "1,234,567" */
 export function count(n: number): string {
   return n.toLocaleString('en-US');

@@ -9,7 +9,9 @@
  *
  * Positions: the timeline's position p is the number of events applied;
  * the current event is p - 1, the one that just ran. The state pane shows
- * the state at p, with the fields event p - 1 changed highlighted.
+ * the state at p, with the fields event p - 1 changed highlighted. What the
+ * screen says names events only: the state at p is "after event p - 1"
+ * (replay/report.ts afterEvents), p = 0 "the start".
  *
  * Work per key is bounded by what is on screen: decoded rows are cached per
  * event, views per position, and only the visible rows and open tree
@@ -19,7 +21,7 @@ import { basename } from 'node:path';
 import { diffState, type FieldDiff } from '../devices/core/state.js';
 import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../replay/async.js';
 import { claimingFrame, eventToJson } from '../replay/decode.js';
-import { formatField } from '../replay/report.js';
+import { afterEvents, formatField } from '../replay/report.js';
 import { type Breakpoint, type EventMatch, matches, Timeline } from '../replay/timeline.js';
 import { Session } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
@@ -290,7 +292,7 @@ export class DebugSession implements Debugger {
         this.mark = { pos: this.pos, view: this.viewAt(this.pos) };
         this.diffMode = 'mark';
         this.report = null;
-        return this.say(`marked A at position ${this.pos}; the diff pane shows A -> here (d cycles, a goes back to A)`);
+        return this.say(`marked A ${afterEvents(this.pos)}; the diff pane shows A -> here (d cycles, a goes back to A)`);
       case 'goto-mark':
         if (!this.mark) return this.say('no mark yet: m marks point A', 'warn');
         return this.goTo(this.mark.pos);
@@ -354,7 +356,7 @@ export class DebugSession implements Debugger {
       if (ok) {
         this.pos = to;
         this.say(`at event ${to - 1}`);
-      } else this.say(`seek stopped at ${count(this.tl.position)}: the timeline is built that far`, 'warn');
+      } else this.say(`seek stopped ${afterEvents(this.tl.position)}: the timeline is built that far`, 'warn');
     });
   }
 
@@ -376,7 +378,7 @@ export class DebugSession implements Debugger {
         this.say(direction > 0 ? 'no breakpoint hit: ran to the end of the trace' : 'no breakpoint hit: ran back to the start', 'warn');
       } else {
         if (direction > 0) this.pos = this.tl.position;
-        this.say(direction > 0 ? `run stopped at event ${this.pos - 1}` : 'run stopped; back where it started', 'warn');
+        this.say(direction > 0 ? `run stopped ${afterEvents(this.pos)}` : 'run stopped; back where it started', 'warn');
       }
     });
   }
@@ -604,7 +606,7 @@ export class DebugSession implements Debugger {
 
   private startMigrate(): void {
     const at = this.pos;
-    this.startWorker('fg', `migrate-check at position ${at}`, { kind: 'migrate', path: this.path, at }, (r) => {
+    this.startWorker('fg', `migrate-check ${afterEvents(at)}`, { kind: 'migrate', path: this.path, at }, (r) => {
       if (r.kind !== 'migrate') return;
       this.report = r.report;
       this.diffScroll = 0;
@@ -856,12 +858,12 @@ export class DebugSession implements Debugger {
       lines = [...this.report.lines];
     } else if (this.diffMode === 'mark' && this.mark) {
       const f = diffState(this.mark.view, after);
-      title = `A (position ${this.mark.pos}) -> here (position ${this.pos}): ${f.length} field(s)`;
+      title = `A (${afterEvents(this.mark.pos)}) -> here (${afterEvents(this.pos)}): ${f.length} field(s)`;
       lines = f.length ? f.map((x) => ({ text: formatField(x) })) : [{ text: 'no differences', tone: 'dim' }];
     } else if (this.diffMode === 'against' && this.otl && this.otherView?.pos !== Math.min(this.pos, this.otl.length) && Math.min(this.pos, this.otl.length) > reach(this.otl)) {
       // The other trace's timeline was not built this far (loading stopped): build it in slices first.
       title = `this -> ${basename(this.againstPath!)}`;
-      lines = [{ text: `building ${basename(this.againstPath!)} up to position ${this.pos}…`, tone: 'dim' }];
+      lines = [{ text: `building ${basename(this.againstPath!)} up to event ${this.pos - 1}…`, tone: 'dim' }];
       const otl = this.otl;
       const at = Math.min(this.pos, otl.length);
       setImmediate(() => {
@@ -880,7 +882,7 @@ export class DebugSession implements Debugger {
         this.otherView = { pos: at, view: this.otl.view() };
       }
       const f = diffState(after, this.otherView.view);
-      title = `this -> ${basename(this.againstPath!)} at position ${at}: ${f.length} field(s)`;
+      title = `this -> ${basename(this.againstPath!)}, both ${afterEvents(at)}: ${f.length} field(s)`;
       lines = f.length ? f.map((x) => ({ text: formatField(x) })) : [{ text: 'no differences', tone: 'dim' }];
     } else {
       title = this.pos === 0 ? 'this event: none yet' : `event ${this.pos - 1} changed ${fields.length} field(s)`;
@@ -951,7 +953,7 @@ export class DebugSession implements Debugger {
 
 /** Why an event diverges, in a few words, from the reason bisect and replay give. */
 function whyDiverged(reason: string): string {
-  if (reason === 'result') return 'the replayed result differs from the recorded one';
+  if (reason === 'result') return 'its replayed result differs from the recorded one';
   if (reason === 'input') return 'the traces record different events';
   return 'the device state after it differs';
 }

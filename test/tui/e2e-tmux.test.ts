@@ -65,19 +65,19 @@ test.skipIf(!hasTmux)('step, go to an event, watch the state change, bisect to t
   expect(tmux('new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', cmd).status).toBe(0);
 
   // Loaded: the start of the trace, nothing run yet.
-  let s = await until(has('pos 0/264', 'loaded 264 events'), 'the loaded trace');
+  let s = await until(has('start (0-263)', 'loaded 264 events'), 'the loaded trace');
   expect(s).toContain('events 0-19 of 264 · run-b.devrr vs run-a.devrr');
   expect(s).toContain('the start: no event has run yet');
 
   // One step: event 0 is the current event, decoded.
   keys('n');
-  s = await until(has('pos 1/264'), 'position 1');
+  s = await until(has('event 0 (0-263)'), 'event 0');
   expect(s).toContain('event 0 · create_vm');
   expect(s).toMatch(/▶. +0 create_vm arm64/);
 
   // Go to event 171: the priority write, decoded by register name; the state pane marks what it changed.
   keys('g', '1', '7', '1', 'Enter');
-  s = await until(has('pos 172/264'), 'position 172');
+  s = await until(has('event 171 (0-263)'), 'event 171');
   expect(s).toMatch(/▶ +171 v0 W GICD_IPRIORITYR8 <- 0xa0a0f8a0/);
   expect(s).toContain('event 171 · mmio write · vcpu 0');
   expect(s).toContain('register GICD_IPRIORITYR8 @0x8000420/4');
@@ -89,23 +89,23 @@ test.skipIf(!hasTmux)('step, go to an event, watch the state change, bisect to t
 
   // The next event raises SPI 33: now its pending state is the highlighted change, the priority is not.
   keys('n');
-  s = await until(has('pos 173/264'), 'position 173');
+  s = await until(has('event 172 (0-263)'), 'event 172');
   expect(s).toContain('event 172 · KVM_IRQ_LINE');
   expect(s).toMatch(/\* (pending|line_level): true {2}\(was false\)/);
   expect(s).not.toContain('* priority');
 
   // Bisect against run A from the start: it lands on the divergent event, marked ◆.
   keys('<');
-  await until(has('pos 0/264'), 'the start again');
+  await until(has('start (0-263)'), 'the start again');
   keys('B');
   s = await until(has('bisect: first divergence at event 171'), 'the bisect result');
-  s = await until(has('pos 172/264'), 'the bisect landing at 172');
+  s = await until(has('event 171 (0-263)'), 'the bisect landing on event 171');
   expect(s).toMatch(/▶◆171 v0 W GICD_IPRIORITYR8/);
   expect(s).toContain('gic.dist.irq[33].priority: 0xf8 -> 0xa0');
 
   // At 80x24 everything still fits.
   tmux('resize-window', '-t', SESSION, '-x', '80', '-y', '24');
-  s = await until((x) => x.split('\n').some((l) => l.startsWith('pos 172/264')) && x.includes('events 166-176'), 'the 80x24 layout');
+  s = await until((x) => x.split('\n').some((l) => l.startsWith('event 171 (0-263)')) && x.includes('events 166-176'), 'the 80x24 layout');
   const lines = s.replace(/\n$/, '').split('\n');
   expect(lines.length).toBeLessThanOrEqual(24);
   for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
@@ -125,7 +125,7 @@ test.skipIf(!hasTmux)('from a directory outside the checkout, through a link (as
     // remain-on-exit keeps a crashed program's last screen readable.
     const cmd = `env -u CI -u NODE_ENV -u NO_COLOR ${process.execPath} ./devrr tui`;
     expect(tmux('new-session', '-d', '-s', session, '-c', dir, '-x', '100', '-y', '30', cmd, ';', 'set-option', '-t', session, 'remain-on-exit', 'on').status).toBe(0);
-    const s = await until(has('pos 0/264', 'loaded 264 events'), 'the first frame of the bundled example', session);
+    const s = await until(has('start (0-263)', 'loaded 264 events'), 'the first frame of the bundled example', session);
     expect(s).toContain('run-b.devrr vs run-a.devrr');
     expect(s).not.toContain('internal error');
     tmux('send-keys', '-t', session, 'q');

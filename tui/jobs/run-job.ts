@@ -16,7 +16,7 @@ import { EventDescriber } from '../../replay/describe-at.js';
 import { type ChunkView, replay, type TraceSource } from '../../replay/engine.js';
 import { explain, formatExplanation } from '../../replay/explain.js';
 import { migrateCheckPoints } from '../../replay/migrate.js';
-import { bisectReport, formatField } from '../../replay/report.js';
+import { afterEvents, bisectReport, formatField } from '../../replay/report.js';
 import { searchEvents } from '../../replay/search.js';
 import type { TraceEvent } from '../../traces/events.js';
 import { TraceReader } from '../../traces/reader.js';
@@ -178,10 +178,10 @@ function migrate(src: TraceSource, at: number, setPhase: (p: string) => void): J
   const describer = new EventDescriber(src);
   const lines: TextLine[] = [];
   const here = r.points.includes(at);
-  if (!here) lines.push({ text: `no round trip at position ${at}: no vcpu of VM 0 has run yet, or it is the end of the trace (a VMM migrates a running VM)`, tone: 'dim' });
+  if (!here) lines.push({ text: `no round trip ${afterEvents(at)}: no vcpu of VM 0 has run yet, or it is the end of the trace (a VMM migrates a running VM)`, tone: 'dim' });
   for (const f of r.failures) {
-    const where = f.kind === 'recorded' ? `the recorded migration (restore ends at event ${f.event})` : `position ${f.event}`;
-    lines.push({ text: `${f.kind === 'behaviour' ? 'behaviour differs after' : 'state lost in'} ${where}:`, tone: 'bad' });
+    const where = f.kind === 'recorded' ? `in the recorded migration (its restore ends at event ${f.event})` : `in a save/restore ${afterEvents(f.event)}`;
+    lines.push({ text: `${f.kind === 'behaviour' ? 'behaviour differs after' : 'state lost'} ${where}:`, tone: 'bad' });
     for (const e of f.errors ?? []) lines.push({ text: `  ${e}`, tone: 'bad' });
     lines.push(...fieldLines(f.fields, 20));
     if (f.divergence) {
@@ -190,12 +190,12 @@ function migrate(src: TraceSource, at: number, setPhase: (p: string) => void): J
       lines.push({ text: `    destination: ${describer.text(f.divergence.event, f.divergence.destination)}`, tone: 'bad' });
     }
   }
-  if (here && !r.failures.some((f) => f.event === at)) lines.push({ text: `position ${at}: device state survives the save/restore, and the rest of the trace replays the same on the destination`, tone: 'good' });
+  if (here && !r.failures.some((f) => f.event === at)) lines.push({ text: `${afterEvents(at)}: device state survives the save/restore, and the rest of the trace replays the same on the destination`, tone: 'good' });
   if (r.notCompared.length) {
     lines.push({ text: 'not compared (not carried by the ABI):', tone: 'dim' });
     for (const n of r.notCompared) lines.push({ text: `  ${n}`, tone: 'dim' });
   }
-  const title = `migrate-check at position ${at}: ${r.checks} check(s), ${r.failures.length ? `${r.failures.length} failure(s)` : 'no failures'}`;
+  const title = `migrate-check ${afterEvents(at)}: ${r.checks} check(s), ${r.failures.length ? `${r.failures.length} failure(s)` : 'no failures'}`;
   return { kind: 'migrate', at, checks: r.checks, failures: r.failures.length, report: { title, lines } };
 }
 
@@ -209,7 +209,7 @@ function explainIrq(src: TraceSource, irq: number, at: number, setPhase: (p: str
   }
   setPhase('decoding');
   const describer = new EventDescriber(src);
-  const text = formatExplanation(e, (i) => describer.text(i)).split('\n');
+  const text = formatExplanation(e, (i) => describer.text(i), src.eventCount).split('\n');
   // What blocks it first (the answer), then every condition.
   const who = (vcpu: number) => (vcpu < 0 ? 'device' : `vcpu ${vcpu}`);
   const lines: TextLine[] = e.blocking.map((c) => {

@@ -29,7 +29,7 @@ import { TraceReader } from '../traces/reader.js';
 import { count, type DecodedEvent, detailOf, formatValue, type MmioTarget, rowText, wrapLine } from './format.js';
 import type { Debugger, DiffView, EventDetail, EventRow, Frame, JobStatus, PaneSizes, PromptState, StatusInfo, TextLine, Tone, TreeLine } from './frame.js';
 import type { JobProgress, JobResult, JobSpec, Report } from './jobs/run-job.js';
-import { type JobHandle, type JobRunner, WorkerRunner } from './jobs/runner.js';
+import { InlineRunner, type JobHandle, type JobRunner, WorkerRunner } from './jobs/runner.js';
 import { type Action, actionFor, type Focus } from './keymap.js';
 import type { KeyRecord } from './keys.js';
 import { buildTree, MORE } from './tree.js';
@@ -39,8 +39,14 @@ export interface DebugSessionOptions {
   readonly against?: string;
   /** The timeline's checkpoint interval (default 8192 events: a seek replays at most that many). */
   readonly checkpointEvery?: number;
-  /** Where jobs run (default: worker threads). */
+  /** Where every job runs (default: as `threads` says). */
   readonly runner?: JobRunner;
+  /**
+   * Where jobs too long to run on the TUI's thread run (default: worker
+   * threads kept warm); jobs on traces small enough to take well under
+   * 100 ms (INLINE_EVENTS) run on this thread.
+   */
+  readonly threads?: JobRunner;
   /** Check the trace's replay against the models when started, to place the divergence marker (default true). */
   readonly check?: boolean;
 }
@@ -101,6 +107,16 @@ class Lru<K, V> {
   }
 }
 
+/**
+ * Up to how many events (of both traces) each kind of job runs on the TUI's
+ * own thread with the default runner: about 100 ms of work at most on a
+ * busy machine. Measured per event: the replay check some 5 µs, search
+ * 30-50 µs, migrate-check about 0.3 ms, bisect (stepping two traces and
+ * comparing state digests) 0.5-1 ms, explain about 2 ms. Above, a warm
+ * worker thread runs the job while the screen keeps drawing.
+ */
+export const INLINE_EVENTS: Readonly<Record<JobSpec['kind'], number>> = { check: 20_000, search: 2000, migrate: 300, bisect: 150, explain: 40 };
+
 const bigintJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
 
 /** The interrupt number a path or a decoded event is about, if any. */
@@ -126,6 +142,11 @@ export class DebugSession implements Debugger {
   private readonly tl: Timeline;
   private readonly otl: Timeline | null;
   private readonly runner: JobRunner;
+  /** Jobs on small traces run on this thread (no `runner` option). */
+  private readonly inlineSmall: boolean;
+  /** The runner is the session's own, to close with it. */
+  private readonly ownRunner: boolean;
+  private readonly inline = new InlineRunner();
   private readonly checkOnStart: boolean;
 
   private pos = 0;
@@ -186,7 +207,9 @@ export class DebugSession implements Debugger {
     this.tl = new Timeline(this.reader, tlOpts);
     this.otl = this.other ? new Timeline(this.other, tlOpts) : null;
     this.length = this.reader.eventCount;
-    this.runner = opts.runner ?? new WorkerRunner();
+    this.runner = opts.runner ?? opts.threads ?? new WorkerRunner();
+    this.inlineSmall = !opts.runner;
+    this.ownRunner = !opts.runner && !opts.threads;
     this.checkOnStart = opts.check ?? true;
   }
 
@@ -218,6 +241,7 @@ export class DebugSession implements Debugger {
 
   /** Stops all work and closes the traces. */
   close(): void {
+    if (this.ownRunner) this.runner.close?.();
     this.mainJob?.abort.abort();
     this.fgJob?.handle.cancel();
     this.bgJob?.handle.cancel();
@@ -557,7 +581,7 @@ export class DebugSession implements Debugger {
       label,
       progress: null,
       started: performance.now(),
-      handle: this.runner.start(spec, (p) => {
+      handle: this.runnerFor(spec).start(spec, (p) => {
         job.progress = p;
         this.changed(false, true);
       }),
@@ -575,6 +599,15 @@ export class DebugSession implements Debugger {
       this.changed(true);
     });
     this.track(p);
+  }
+
+  /**
+   * A job on a small trace runs on this thread: sending it to a thread costs
+   * more than it does, and the screen does not miss a frame.
+   */
+  private runnerFor(spec: JobSpec): JobRunner {
+    const events = this.length + (spec.kind === 'bisect' && spec.against ? (this.other?.eventCount ?? 0) : 0);
+    return this.inlineSmall && events <= INLINE_EVENTS[spec.kind] ? this.inline : this.runner;
   }
 
   private startCheck(): void {

@@ -125,7 +125,7 @@ export function irqOf(path: string | null, ev: DecodedEvent | null): number | nu
   if (m) return Number(m[1]);
   if (!ev) return null;
   if (ev.kind === 'irq_line') return Number(ev.irq) & 0xffff;
-  const f = typeof ev.fields === 'string' ? /(?:InterruptID|SGIINTID)=(0x[0-9a-f]+|\d+)/.exec(ev.fields) : null;
+  const f = typeof ev.fields === 'string' ? /\b(?:InterruptID|SGIINTID|INTID)=(0x[0-9a-f]+|\d+)/.exec(ev.fields) : null;
   if (f) {
     const n = Number(f[1]);
     return n < 1020 ? n : null;

@@ -8,7 +8,7 @@ import App from '../../tui/components/App.js';
 import { InlineRunner } from '../../tui/jobs/runner.js';
 import { DebugSession } from '../../tui/session.js';
 import { tempDir } from '../tmp.js';
-import { BRINGUP, KEY, lineWith, MIGRATION_BAD, MIGRATION_GOOD, openApp, RUN_A, RUN_B, SGI } from './helpers.js';
+import { BRINGUP, example, KEY, lineWith, MIGRATION_BAD, MIGRATION_GOOD, openApp, RUN_A, RUN_B, SGI } from './helpers.js';
 
 const dir = tempDir();
 let open: Awaited<ReturnType<typeof openApp>>[] = [];
@@ -128,6 +128,18 @@ describe('stepping', () => {
     s = t.screen();
     expect(s).toContain('event 132 · mmio read · vcpu 0 · vm 1');
     expect(s).toContain('device   dev 0 kvm-arm-vgic-v2 (GICC)');
+  });
+
+  test('an ICC system-register access is decoded like a GICC one: register, value, named fields', async () => {
+    const t = await app(example('vgic-v3-bringup/vgic-v3-bringup.devrr'), { columns: 120, rows: 40 });
+    await t.press('g', ...'39', KEY.enter);
+    const s = t.screen();
+    expect(lineWith(s, '▶')).toMatch(/▶ +39 v3 R ICC_IAR1_EL1 -> 0x1\b/);
+    expect(s).toContain('event 39 · sysreg read · vcpu 3');
+    expect(s).toContain('register ICC_IAR1_EL1 (encoding 0xc660)');
+    expect(s).toContain('fields   INTID=1');
+    await t.press('g', ...'37', KEY.enter);
+    expect(t.screen()).toContain('fields   TargetList=8 Aff1=0 INTID=1 Aff2=0 RS=0 Aff3=0');
   });
 
   test('g takes +N and -N relative to the current event, and refuses what is not an event', async () => {

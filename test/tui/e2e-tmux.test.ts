@@ -115,7 +115,7 @@ test.skipIf(!hasTmux)('step, go to an event, watch the state change, bisect to t
   expect(await ended(SESSION)).toBe(true);
 });
 
-test.skipIf(!hasTmux)('from a directory outside the checkout, through a link (as npm link makes), devrr tui draws its first frame', async () => {
+test.skipIf(!hasTmux)('from a directory outside the checkout, through a link (as npm link makes), devrr tui draws its first frame and bisects in a worker', async () => {
   // A foreign project's tsconfig.json (classic JSX) in the working directory must not reach devrr's sources.
   const dir = mkdtempSync(join(tmpdir(), 'devrr-elsewhere-'));
   try {
@@ -128,6 +128,9 @@ test.skipIf(!hasTmux)('from a directory outside the checkout, through a link (as
     const s = await until(has('start (0-263)', 'loaded 264 events'), 'the first frame of the bundled example', session);
     expect(s).toContain('run-b.devrr vs run-a.devrr');
     expect(s).not.toContain('internal error');
+    // Bisect runs in a worker thread, which loads devrr's sources on its own: from here too.
+    tmux('send-keys', '-t', session, 'B');
+    await until(has('bisect: first divergence at event 171'), 'the bisect result from a worker thread', session);
     tmux('send-keys', '-t', session, 'q');
     await until((x) => x.includes('Pane is dead'), 'the program ending', session);
     tmux('kill-session', '-t', session);

@@ -2,9 +2,13 @@
 // The devrr entry point: runs the TypeScript sources directly through tsx,
 // so a fresh clone works after `npm install` with no build step.
 import { writeSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { register } from 'tsx/esm/api';
 
-register();
+// tsx looks for tsconfig.json from the working directory; devrr runs from
+// anywhere (npm link, npx), so name its own: the JSX transform and the other
+// compiler settings of the sources are the checkout's, whatever the cwd holds.
+register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
 const { main } = await import('./main.ts');
 const { stdioFailureRaised } = await import('./cli.ts');
 // Write errors on stdout/stderr arrive as stream events. A reader that stops

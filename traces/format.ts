@@ -72,12 +72,14 @@ export const MAX_RECORD_PAYLOAD = 512 << 20;
  * count or size taken from a file drives an allocation past them. The
  * scenario parser enforces the same limits, so every recording stays within.
  */
-/** VMs per trace: `create_vm` events (each VM is a full set of device models). */
-export const MAX_VMS = 16;
-/** `create_device` events per VM (KVM_CREATE_DEVICE hands out an fd each; a VMM makes a handful). */
-export const MAX_DEVICE_CREATES_PER_VM = 256;
-/** A `mem_read` event's `len`: the longest guest RAM read one event asks of the models. */
-export const MAX_MEM_READ = 1 << 20;
+export {
+  /** VMs per trace: `create_vm` events. */
+  MAX_VMS,
+  /** `create_device` events per VM. */
+  MAX_DEVICE_CREATES_PER_VM,
+  /** A `mem_read` event's `len`. */
+  MAX_MEM_READ,
+} from '../devices/core/vm-state.js';
 /** A note's msgpack encoding, in bytes. */
 export const MAX_NOTE_BYTES = 64 << 10;
 /**

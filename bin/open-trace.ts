@@ -82,11 +82,14 @@ export function traceWarnings(t: TraceReader, io: Io): boolean {
   const models = modelMismatches(t.header);
   if (models.length) io.err(`note: ${t.path} was recorded with other device model versions: ${models.join(', ')}; replayed results may differ from the recorded ones`);
   if (!t.complete) {
-    const missing =
-      t.footerEvents !== undefined && t.footerEvents >= t.eventCount
-        ? `its footer says the recording holds ${t.footerEvents}, so ${t.footerEvents - t.eventCount} are missing`
-        : `events after byte ${t.recoveredUpTo} were not written, and how many is not known`;
-    io.err(`note: ${t.path} was not closed cleanly (the recorder crashed, was killed or is still running): read its ${t.eventCount} events from complete records; ${missing}`);
+    const n = t.eventCount;
+    const read =
+      t.footerEvents === n
+        ? `read all ${n} events its footer lists (only the end trailer is missing)`
+        : t.footerEvents !== undefined && t.footerEvents > n
+          ? `read ${n} events from its complete records; its footer lists ${t.footerEvents}, so ${t.footerEvents - n} are missing`
+          : `read ${n} events from its complete records; any events after byte ${t.recoveredUpTo} are missing, and how many is not known`;
+    io.err(`note: ${t.path} was not closed cleanly (the recorder crashed, was killed or is still running): ${read}`);
   }
   return false;
 }

@@ -248,3 +248,17 @@ export const S = {
 export const U8 = S.int(0, 0xff);
 export const U32 = S.int(0, 0xffffffff);
 export const U64 = S.big(0n, 0xffffffffffffffffn);
+
+/**
+ * Roughly how many bytes of memory plain-data state takes: its typed arrays'
+ * bytes, plus 64 for each object or array and 16 for each other value. For
+ * memory budgets (the timeline's checkpoints), not for exact accounting.
+ */
+export function stateBytes(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 16;
+  if (ArrayBuffer.isView(v)) return 64 + v.byteLength;
+  let n = 64;
+  if (Array.isArray(v)) for (const x of v) n += stateBytes(x);
+  else for (const k of Object.keys(v)) n += 16 + stateBytes((v as Record<string, unknown>)[k]);
+  return n;
+}

@@ -9,6 +9,10 @@
  * damage is recovered, and `damage` says where and what the damage is.
  *
  * Every problem with the file's bytes is a TraceError naming the byte offset.
+ * Chunks are also checked against the events before them (the event-stream
+ * rules of FORMAT.md: VMs exist before their events, at most 16 of them,
+ * 256 create_device each); verify() reads every record once, against the
+ * footer's index, so a caller can refuse a damaged file before acting on it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { type DecodedChunk, type StreamState, type StreamVm, decodeChunk } from './chunk.js';

@@ -57,6 +57,7 @@ export function signature(text: string): string {
     .replace(/0x[0-9a-f]+/gi, 'N')
     .replace(/\d+/g, 'N')
     .replace(/"[^"]*"/g, '"S"')
+    .replace(/'[^']*'/g, "'S'")
     .slice(0, 240);
 }
 

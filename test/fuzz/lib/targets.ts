@@ -50,6 +50,8 @@ export interface Ctx {
    * trace many times) run on 3 inputs in `heavySpread`, one each (default 3: one of them on every input).
    */
   readonly heavySpread?: number;
+  /** Only the CLI commands, or only the TUI's loader (default: both). */
+  readonly only?: 'cli' | 'tui';
 }
 
 export interface Target<I> {
@@ -252,9 +254,12 @@ function place(ctx: Ctx, bytes: Buffer, seed: TraceSeed, seedKey: number): { pat
 const IRQS = ['3', '27', '33', '42', '8192', '1020', '0'];
 
 /** Runs the commands on a trace file (`seedPath`: a valid trace of the same workload, for the two-trace forms). */
-export async function traceCommands(path: string, seedPath: string, seed: { events: number; checkpoints: readonly number[] }, pick: number, all = false, spread = 3): Promise<RunOutcome[]> {
-  const out: RunOutcome[] = [];
+export async function traceCommands(path: string, seedPath: string, seed: { events: number; checkpoints: readonly number[] }, pick: number, ctx: Ctx): Promise<RunOutcome[]> {
   const bit = (b: number) => (pick >>> b) & 1;
+  if (ctx.only === 'tui') return [await runTuiLoader(path, bit(10) ? seedPath : undefined)];
+  const all = ctx.allCommands === true;
+  const spread = ctx.heavySpread ?? 3;
+  const out: RunOutcome[] = [];
   const pointA = (pick >>> 13) % (seed.events + 2);
   const pointB = (pick >>> 7) % (seed.events + 2);
   out.push(await runCli(['info', path, ...(bit(0) ? ['--json'] : [])]));
@@ -264,10 +269,11 @@ export async function traceCommands(path: string, seedPath: string, seed: { even
   else out.push(await runCli(['diff', `${path}@${pointA}`, bit(5) ? seedPath : `${path}@${pointB}`, ...(bit(6) ? ['--json'] : [])]));
   const bisect = (pick >>> 5) % 3;
   out.push(await runCli(bisect === 0 ? ['bisect', path] : bisect === 1 ? ['bisect', path, '--against', seedPath] : ['bisect', seedPath, '--against', path, ...(bit(6) ? ['--json'] : [])]));
-  const heavy = (pick >>> 8) % Math.max(3, spread);
+  // Without the TUI loader the heavy ones take turns between migrate-check and explain.
+  const heavy = ctx.only === 'cli' ? (pick >>> 8) % 2 : (pick >>> 8) % Math.max(3, spread);
   if (all || heavy === 0) out.push(await runCli(['migrate-check', path, ...(bit(10) ? ['--every', String(1 + ((pick >>> 11) % 20))] : []), ...(bit(12) ? ['--json'] : [])]));
   if (all || heavy === 1) out.push(await runCli(['explain', path, '--irq', IRQS[(pick >>> 11) % IRQS.length]!, ...(bit(10) ? ['--at', String(pointA)] : []), ...(bit(12) ? ['--json'] : [])]));
-  if (all || heavy === 2) out.push(await runTuiLoader(path, bit(10) ? seedPath : undefined));
+  if ((all || heavy === 2) && ctx.only !== 'cli') out.push(await runTuiLoader(path, bit(10) ? seedPath : undefined));
   return out;
 }
 
@@ -280,7 +286,7 @@ function traceTarget(kind: TraceKind, what: string): Target<TraceInput> {
     async run(x, ctx) {
       const seed = traceSeed(x.seed);
       const { path, seedPath } = place(ctx, traceBytes(kind, x), seed, x.seed);
-      return traceCommands(path, seedPath, seed, x.pick, ctx.allCommands, ctx.heavySpread);
+      return traceCommands(path, seedPath, seed, x.pick, ctx);
     },
   };
 }
@@ -412,7 +418,7 @@ const eventsTarget: Target<EventsInput> = {
     // The other trace of the two-trace forms: the example the calls started from.
     const seed = traceSeed(4 * (x.prelude % 4) + 1);
     const { path, seedPath } = place(ctx, t.bytes, seed, 4 * (x.prelude % 4) + 1);
-    const out = await traceCommands(path, seedPath, t, x.pick, ctx.allCommands, ctx.heavySpread);
+    const out = await traceCommands(path, seedPath, t, x.pick, ctx);
     // Recorded against the models and left alone, a trace replays without divergence: the models are deterministic.
     const replayed = out.find((o) => o.cmd === 'replay');
     if (!x.tamper.length && !x.cpOps.length && !t.threw && x.ending === 'rebuild' && replayed && replayed.verdict !== 'crash' && replayed.code !== 0) {

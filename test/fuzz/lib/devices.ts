@@ -51,6 +51,8 @@ export interface DeviceOutcome {
   readonly migrated: boolean;
   /** The restore reported errors, so the fixed point was not checked. */
   readonly restoreErrors: number;
+  /** The session the program ran in, as the calls left it. */
+  readonly session: Session;
 }
 
 /** Checks that an executed event's results are an errno and guest-visible values of the right sizes. */
@@ -116,6 +118,15 @@ export function saveAttrs(vm: Vm): { values: Map<string, bigint>; errors: string
   return { values, errors };
 }
 
+/** The attributes whose value changed between two saves (or that only one of them holds), and the second save's errors. */
+export function fixedPointDiffs(first: { values: Map<string, bigint> }, second: { values: Map<string, bigint>; errors: string[] }): string[] {
+  const diffs: string[] = [];
+  for (const [k, v] of first.values) if (second.values.get(k) !== v) diffs.push(`${k}: 0x${v.toString(16)} -> ${second.values.has(k) ? `0x${second.values.get(k)!.toString(16)}` : 'not saved'}`);
+  for (const k of second.values.keys()) if (!first.values.has(k)) diffs.push(`${k}: saved only after the restore`);
+  diffs.push(...second.errors.map((e) => `second save: ${e}`));
+  return diffs;
+}
+
 /** Runs a program; never throws (a throw from the models is a failure in the outcome). */
 export function runDeviceProgram(p: DeviceProgram, opts: { migrate?: boolean } = {}): DeviceOutcome {
   const failures: string[] = [];
@@ -162,16 +173,12 @@ export function runDeviceProgram(p: DeviceProgram, opts: { migrate?: boolean } =
       if (errors.length || first.errors.length) restoreErrors++;
       else {
         migrated = true;
-        const second = saveAttrs(dest);
-        const diffs: string[] = [];
-        for (const [k, v] of first.values) if (second.values.get(k) !== v) diffs.push(`${k}: 0x${v.toString(16)} -> ${second.values.has(k) ? `0x${second.values.get(k)!.toString(16)}` : 'not saved'}`);
-        for (const k of second.values.keys()) if (!first.values.has(k)) diffs.push(`${k}: saved only after the restore`);
-        if (second.errors.length) diffs.push(...second.errors.map((e) => `second save: ${e}`));
+        const diffs = fixedPointDiffs(first, saveAttrs(dest));
         if (diffs.length) failures.push(`save -> restore -> save is not a fixed point: ${diffs.slice(0, 6).join('; ')}${diffs.length > 6 ? `; ... ${diffs.length - 6} more` : ''}`);
       }
     } catch (e) {
       failures.push(`migration threw ${(e as Error)?.name}: ${(e as Error)?.message} @ ${/\((\/[^)]*\/(devices|replay)\/[^):]+:\d+)/.exec((e as Error)?.stack ?? '')?.[1]?.replace(/^.*\/(devices|replay)\//, '$1/') ?? '?'}`);
     }
   }
-  return { failures, calls, migrated, restoreErrors };
+  return { failures, calls, migrated, restoreErrors, session };
 }

@@ -34,9 +34,9 @@ import type { TraceEvent } from '../../../traces/events.js';
 import { RecordType, decodeValue, encodeValue } from '../../../traces/format.js';
 import { actionArb, type Action, resolve } from './actions.js';
 import { derivedSeeds, exampleScenarios, exampleTraces, type TraceSeed } from './corpus.js';
-import { PRELUDES } from './devices.js';
+import { type DeviceProgram, deviceProgramArb, PRELUDES, runDeviceProgram } from './devices.js';
 import { applyByteOps, applyValueOps, byteOpArb, type ByteOp, type ValueOp, valueOpArb } from './mutate.js';
-import { type RunOutcome, runCli, runTuiLoader } from './oracle.js';
+import { type RunOutcome, runCli, runTuiLoader, signature } from './oracle.js';
 import { buildTrace, defaultHeader, type Ending, eventRecords, type RecordBytes } from './trace-bytes.js';
 import { eventsOf, EXAMPLES } from './corpus.js';
 
@@ -597,6 +597,28 @@ const cliTarget: Target<CliInput> = {
 };
 
 // ---------------------------------------------------------------------------
+// Device models (issue 9 item 13)
+
+const devicesTarget: Target<DeviceProgram> = {
+  name: 'devices',
+  what: 'random device-control calls and guest events on VGIC v2, v3 and the ITS (library API): never a throw, only errnos and guest-visible results; save -> restore -> save is a fixed point',
+  arb: deviceProgramArb(80),
+  file: (x) => ({ ext: 'program.json', bytes: Buffer.from(inputJsonOf(x)) }),
+  async run(x) {
+    const t0 = performance.now();
+    const o = runDeviceProgram(x);
+    const ms = performance.now() - t0;
+    const argv = [`(${o.calls} calls${o.migrated ? ', migrated' : ''})`];
+    if (!o.failures.length) return [{ cmd: 'devices', argv, code: 0, verdict: 'ok', ms }];
+    return o.failures.map((f) => ({ cmd: 'devices', argv, code: null, verdict: 'crash' as const, reason: `devices: ${signature(f.replace(/ \(event .*$/, ''))}`, detail: f, ms }));
+  },
+};
+
+function inputJsonOf(x: unknown): string {
+  return JSON.stringify(x, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v), 1);
+}
+
+// ---------------------------------------------------------------------------
 
 export const TARGETS: readonly Target<any>[] = [
   traceTarget('framing', 'record framing: records dropped, repeated, swapped, retyped, optional records; stale, rebuilt or missing footer; byte edits of the file'),
@@ -607,6 +629,7 @@ export const TARGETS: readonly Target<any>[] = [
   eventsTarget,
   scenarioTarget,
   cliTarget,
+  devicesTarget,
 ];
 
 export function targetNamed(name: string): Target<any> {

@@ -14,8 +14,10 @@
  * each).
  *
  * Targets that currently fail because of bugs issue 9 lists, being fixed in
- * other branches, are `it.skip` with the item named: enable them when the
- * fix is merged.
+ * other branches, are skipped (`skipped` is it.skip) with the item named:
+ * enable them when the fix is merged; DEVRR_FUZZ_OPEN=1 runs them anyway.
+ * The known bugs these inputs happen to miss are held by the regression
+ * corpus (regressions.test.ts), each by the input that found it.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -23,6 +25,9 @@ import { inputJson, inputOf, scratchDir } from './lib/inputs.js';
 import { type Ctx, targetNamed } from './lib/targets.js';
 
 const SEED = 9;
+/** DEVRR_FUZZ_OPEN=1 runs the skipped targets too: to see which fixes have landed. */
+const OPEN = process.env['DEVRR_FUZZ_OPEN'] === '1';
+const skipped = OPEN ? it : it.skip;
 const INPUT_MS = 15_000;
 const dir = scratchDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,63 +51,60 @@ async function fuzz(name: string, n: number, only?: Ctx['only']): Promise<string
 
 describe('fuzz, quick subset: every command on mutated traces (info, replay, dump, diff, bisect, migrate-check, explain)', () => {
   it('framing: records dropped, repeated, swapped, retyped; stale or missing footers; byte edits the CRCs catch', async () => {
-    expect(await fuzz('framing', 40, 'cli')).toEqual([]);
+    expect(await fuzz('framing', 30, 'cli')).toEqual([]);
   });
 
   it('chunk payloads changed under a recomputed CRC (structure and bytes), indexed by a rebuilt footer', async () => {
-    expect(await fuzz('chunk', 40, 'cli')).toEqual([]);
+    expect(await fuzz('chunk', 30, 'cli')).toEqual([]);
   });
 
-  // Issue 9 item 6: checkpoint state of the wrong shape crashes bisect and diff (exit 70).
-  it.skip('checkpoint payloads changed under a recomputed CRC (event, digest, state)', async () => {
-    expect(await fuzz('checkpoint', 30, 'cli')).toEqual([]);
+  it('checkpoint payloads changed under a recomputed CRC (event, digest, state)', async () => {
+    expect(await fuzz('checkpoint', 20, 'cli')).toEqual([]);
   });
 
   it('the footer index changed under a valid CRC and trailer', async () => {
-    expect(await fuzz('footer', 30, 'cli')).toEqual([]);
+    expect(await fuzz('footer', 20, 'cli')).toEqual([]);
   });
 
   it('the header map changed under a valid CRC', async () => {
-    expect(await fuzz('header', 40, 'cli')).toEqual([]);
+    expect(await fuzz('header', 30, 'cli')).toEqual([]);
   });
 
-  // Issue 9 item 6: an event for a VM that was never created crashes replay, dump, diff, bisect,
-  // migrate-check and explain; checkpoint state of the wrong shape crashes diff and bisect.
-  it.skip('well-framed traces of random device calls and guest events, recorded, then tampered with', async () => {
-    expect(await fuzz('events', 30, 'cli')).toEqual([]);
+  it('well-framed traces of random device calls and guest events, recorded, then tampered with', async () => {
+    expect(await fuzz('events', 20, 'cli')).toEqual([]);
   });
 });
 
 describe("fuzz, quick subset: the TUI's loader (DebugSession: open, first frame, load, replay check, End, Home) on mutated traces", () => {
-  // Found by this suite (test/fuzz/corpus/README.md, "tui"): damage the reader finds after the trace
-  // opened (a bad CRC or a malformed payload in a chunk the footer indexes) escapes DebugSession.frame()
-  // as a TraceError; the screen cannot show it. Issue 9 item 7 (report damage the same way) and the TUI.
-  it.skip('framing', async () => {
-    expect(await fuzz('framing', 30, 'tui')).toEqual([]);
+  // Found by this suite (corpus/manifest.ts, chunk-bad-crc-indexed.devrr): damage the reader finds
+  // after the trace opened (a bad CRC or a malformed payload in a chunk the footer indexes) escapes
+  // DebugSession.frame() as a TraceError; the screen cannot show it. Issue 9 item 7 (report damage
+  // the same way) and tui/session.ts.
+  skipped('framing', async () => {
+    expect(await fuzz('framing', 20, 'tui')).toEqual([]);
   });
-  it.skip('chunk payloads', async () => {
-    expect(await fuzz('chunk', 30, 'tui')).toEqual([]);
+  skipped('chunk payloads', async () => {
+    expect(await fuzz('chunk', 20, 'tui')).toEqual([]);
   });
-  it.skip('checkpoint payloads', async () => {
-    expect(await fuzz('checkpoint', 30, 'tui')).toEqual([]);
+  it('checkpoint payloads', async () => {
+    expect(await fuzz('checkpoint', 20, 'tui')).toEqual([]);
   });
-  it.skip('footer', async () => {
-    expect(await fuzz('footer', 30, 'tui')).toEqual([]);
+  it('footer', async () => {
+    expect(await fuzz('footer', 20, 'tui')).toEqual([]);
   });
 
   it('header', async () => {
-    expect(await fuzz('header', 30, 'tui')).toEqual([]);
+    expect(await fuzz('header', 20, 'tui')).toEqual([]);
   });
 
-  // Issue 9 item 6: an event for a VM that was never created throws out of DebugSession.
-  it.skip('random device calls and guest events', async () => {
-    expect(await fuzz('events', 30, 'tui')).toEqual([]);
+  it('random device calls and guest events', async () => {
+    expect(await fuzz('events', 20, 'tui')).toEqual([]);
   });
 });
 
 describe('fuzz, quick subset: scenarios and command lines', () => {
   it('scenario JSON changed in structure and text: record exits 0, 1 or 2 with one line, writes nothing on 2, and what it writes replays cleanly', async () => {
-    expect(await fuzz('scenario', 100, 'cli')).toEqual([]);
+    expect(await fuzz('scenario', 60, 'cli')).toEqual([]);
   });
 
   it('random command lines over every command, option, value and kind of path', async () => {

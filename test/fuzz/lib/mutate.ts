@@ -14,6 +14,9 @@
  */
 import fc from 'fast-check';
 
+/** A position: small ones often (the start of a file, the first keys), any one as often. */
+const pos = fc.oneof(fc.nat(), fc.noBias(fc.nat()));
+
 // ---------------------------------------------------------------------------
 // Bytes
 
@@ -30,13 +33,13 @@ export type ByteOp =
 export const EDGE_U32 = [0, 1, 2, 3, 4, 5, 8, 9, 16, 0x7f, 0x80, 0xff, 0x100, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff, 512 << 20, (512 << 20) + 1, 1 << 20, (1 << 20) + 1, 65536, 65537];
 
 export const byteOpArb: fc.Arbitrary<ByteOp> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('set' as const), at: fc.nat(), byte: fc.oneof(fc.constantFrom(0, 0xff, 0x7f, 0x80, 0xc0, 0xc1, 0xcf, 0xd3, 0xd4, 0xc7, 0xdc, 0xdd, 0xde, 0xdf, 0x90, 0x9f, 0x80, 0x8f), fc.integer({ min: 0, max: 255 })) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('insert' as const), at: fc.nat(), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 9 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 16 }) }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('u32' as const), at: fc.nat(), value: fc.oneof(fc.constantFrom(...EDGE_U32), fc.nat()) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 64 }), times: fc.integer({ min: 1, max: 8 }) }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('flip' as const), at: pos, bit: fc.integer({ min: 0, max: 7 }) }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('set' as const), at: pos, byte: fc.oneof(fc.constantFrom(0, 0xff, 0x7f, 0x80, 0xc0, 0xc1, 0xcf, 0xd3, 0xd4, 0xc7, 0xdc, 0xdd, 0xde, 0xdf, 0x90, 0x9f, 0x80, 0x8f), fc.integer({ min: 0, max: 255 })) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('truncate' as const), at: pos }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('insert' as const), at: pos, bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 9 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('delete' as const), at: pos, len: fc.integer({ min: 1, max: 16 }) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('u32' as const), at: pos, value: fc.oneof(fc.constantFrom(...EDGE_U32), fc.nat()) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('repeat' as const), at: pos, len: fc.integer({ min: 1, max: 64 }), times: fc.integer({ min: 1, max: 8 }) }) },
 );
 
 /** Applies byte operations in order (positions taken modulo the current length). */
@@ -190,15 +193,15 @@ export type ValueOp =
   | { readonly op: 'splice'; readonly node: number; readonly donor: number; readonly from: number };
 
 export const valueOpArb: fc.Arbitrary<ValueOp> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ op: fc.constant('replace' as const), node: fc.nat(), k: fc.nat() }) },
-  { weight: 5, arbitrary: fc.record({ op: fc.constant('nudge' as const), node: fc.nat(), how: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), node: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('add' as const), node: fc.nat(), k: fc.nat(), v: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('grow' as const), node: fc.nat(), times: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 100_000 }) }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('shrink' as const), node: fc.nat(), len: fc.nat({ max: 8 }) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('wrap' as const), node: fc.nat(), depth: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constant(300)) }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant('swap' as const), node: fc.nat(), other: fc.nat() }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('splice' as const), node: fc.nat(), donor: fc.nat(), from: fc.nat() }) },
+  { weight: 6, arbitrary: fc.record({ op: fc.constant('replace' as const), node: pos, k: fc.nat() }) },
+  { weight: 5, arbitrary: fc.record({ op: fc.constant('nudge' as const), node: pos, how: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('delete' as const), node: pos }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('add' as const), node: pos, k: fc.nat(), v: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('grow' as const), node: pos, times: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 1, max: 40 }) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 100_000 }) }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('shrink' as const), node: pos, len: fc.nat({ max: 8 }) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('wrap' as const), node: pos, depth: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constant(300)) }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('swap' as const), node: pos, other: pos }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('splice' as const), node: pos, donor: fc.nat(), from: pos }) },
 );
 
 interface Node {

@@ -27,6 +27,8 @@ export interface RunOutcome {
   readonly reason?: string;
   /** For a crash: the full detail (stderr lines, the exception's stack). */
   readonly detail?: string;
+  /** What the command printed on stderr (the first 50 lines). */
+  readonly stderr?: readonly string[];
   readonly ms: number;
 }
 
@@ -69,7 +71,7 @@ function topFrame(stack: string | undefined): string {
 
 /** Judges one finished command run (exit status and what it printed). */
 export function judge(cmd: string, argv: readonly string[], code: number, io: CountingIo, ms: number): RunOutcome {
-  const base = { cmd, argv, code, ms };
+  const base = { cmd, argv, code, ms, stderr: io.errLines };
   const err = io.errLines;
   const detail = err.join('\n').slice(0, 8000);
   if (code === 70 || err.some((l) => l.includes('internal error'))) {
@@ -119,12 +121,12 @@ const SIZES = { listRows: 10, detailRows: 6, treeRows: 12, diffRows: 8, diffColu
 export async function runTuiLoader(path: string, against?: string): Promise<RunOutcome> {
   const argv = against ? ['tui', path, '--against', against] : ['tui', path];
   const t0 = performance.now();
-  const crash = (what: string, e?: unknown): RunOutcome => ({
+  const crash = (what: string, e?: unknown, where = true): RunOutcome => ({
     cmd: 'tui-loader',
     argv,
     code: null,
     verdict: 'crash',
-    reason: `tui-loader: ${signature(what)}${e ? ` @ ${topFrame((e as Error).stack)}` : ''}`,
+    reason: `tui-loader: ${signature(what)}${e && where ? ` @ ${topFrame((e as Error).stack)}` : ''}`,
     detail: e ? ((e as Error).stack ?? String(e)) : what,
     ms: performance.now() - t0,
   });
@@ -154,7 +156,7 @@ export async function runTuiLoader(path: string, against?: string): Promise<RunO
     unsubscribe();
   } catch (e) {
     // A damaged record found after the trace opened (the index was fine): the screen has no way to show it.
-    if (e instanceof TraceError) return crash(`a TraceError (${e.code}) escaped the session after the trace opened (found while stepping or drawing)`, e);
+    if (e instanceof TraceError) return crash(`a TraceError escaped the session after the trace opened (damage found while stepping or drawing: ${e.code})`, e, false);
     return crash(`threw ${(e as Error)?.name}: ${(e as Error)?.message?.split('\n')[0]}`, e);
   } finally {
     session.close();

@@ -66,11 +66,11 @@ export interface Target<I> {
 // ---------------------------------------------------------------------------
 // Seeds and donors
 
-/** Seed `k`: three in four are the small derived traces (cheap to replay), the rest the committed examples. */
+/** Seed `k`: seven in eight are the small derived traces (cheap to replay), the rest the committed examples. */
 export function traceSeed(k: number): TraceSeed {
   const d = derivedSeeds();
   const e = exampleTraces();
-  return k % 4 !== 0 ? d[(k >>> 2) % d.length]! : e[(k >>> 2) % e.length]!;
+  return k % 8 !== 0 ? d[(k >>> 3) % d.length]! : e[(k >>> 3) % e.length]!;
 }
 
 function allSeeds(): TraceSeed[] {
@@ -195,10 +195,11 @@ export function traceBytes(kind: TraceKind, x: TraceInput): Buffer {
   return applyByteOps(buildTrace(header, records, ending, headerBody), x.raw);
 }
 
-const pickArb = fc.nat();
+/** Uniform bits (fc.nat() favours small numbers, which would pick the same command variants). */
+const pickArb = fc.noBias(fc.nat());
 
 function traceInputArb(kind: TraceKind): fc.Arbitrary<TraceInput> {
-  const seed = fc.nat();
+  const seed = fc.noBias(fc.nat());
   const none = fc.constant([] as never[]);
   const ending = (w: [number, number, number]) =>
     fc.oneof({ weight: w[0], arbitrary: fc.constant('rebuild' as const) }, { weight: w[1], arbitrary: fc.constant('stale' as const) }, { weight: w[2], arbitrary: fc.constant('none' as const) });
@@ -271,7 +272,9 @@ export async function traceCommands(path: string, seedPath: string, seed: { even
   out.push(await runCli(bisect === 0 ? ['bisect', path] : bisect === 1 ? ['bisect', path, '--against', seedPath] : ['bisect', seedPath, '--against', path, ...(bit(6) ? ['--json'] : [])]));
   // Without the TUI loader the heavy ones take turns between migrate-check and explain.
   const heavy = ctx.only === 'cli' ? (pick >>> 8) % 2 : (pick >>> 8) % Math.max(3, spread);
-  if (all || heavy === 0) out.push(await runCli(['migrate-check', path, ...(bit(10) ? ['--every', String(1 + ((pick >>> 11) % 20))] : []), ...(bit(12) ? ['--json'] : [])]));
+  // --every: from one point per event on small traces to the default 8 points (each point replays the rest twice).
+  const every = Math.max(1 + ((pick >>> 11) % 20), Math.ceil(seed.events / 8));
+  if (all || heavy === 0) out.push(await runCli(['migrate-check', path, ...(bit(10) ? ['--every', String(every)] : []), ...(bit(12) ? ['--json'] : [])]));
   if (all || heavy === 1) out.push(await runCli(['explain', path, '--irq', IRQS[(pick >>> 11) % IRQS.length]!, ...(bit(10) ? ['--at', String(pointA)] : []), ...(bit(12) ? ['--json'] : [])]));
   if ((all || heavy === 2) && ctx.only !== 'cli') out.push(await runTuiLoader(path, bit(10) ? seedPath : undefined));
   return out;
@@ -416,8 +419,8 @@ const eventsTarget: Target<EventsInput> = {
   async run(x, ctx) {
     const t = eventsTrace(x);
     // The other trace of the two-trace forms: the example the calls started from.
-    const seed = traceSeed(4 * (x.prelude % 4) + 1);
-    const { path, seedPath } = place(ctx, t.bytes, seed, 4 * (x.prelude % 4) + 1);
+    const seed = traceSeed(8 * (x.prelude % 6) + 1);
+    const { path, seedPath } = place(ctx, t.bytes, seed, 8 * (x.prelude % 6) + 1);
     const out = await traceCommands(path, seedPath, t, x.pick, ctx);
     // Recorded against the models and left alone, a trace replays without divergence: the models are deterministic.
     const replayed = out.find((o) => o.cmd === 'replay');

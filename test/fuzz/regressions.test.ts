@@ -4,7 +4,7 @@
  * oracle of lib/oracle.ts. Entries still marked `open` are skipped, with
  * the issue item that fixes them; so are the inline cases below.
  */
-import { copyFileSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,18 @@ async function everyCommand(path: string): Promise<RunOutcome[]> {
   return out;
 }
 
+/** `devrr record` on a scenario; exit 2 must leave no file; what exits 0/1 must replay with exit 0. */
+async function recordScenario(path: string): Promise<RunOutcome[]> {
+  const out = join(dir, 'recorded.devrr');
+  for (const f of [out, `${out}.incomplete`]) rmSync(f, { force: true });
+  const r = await runCli(['record', path, '-o', out]);
+  const left = [out, `${out}.incomplete`].filter((f) => existsSync(f));
+  if (r.code === 2 && left.length) return [r, { ...r, verdict: 'crash', reason: `record: exit 2 but ${left.join(', ')} was left` }];
+  if (r.verdict === 'crash' || r.code === 2) return [r];
+  const rep = await runCli(['replay', out]);
+  return [r, rep.code === 1 ? { ...rep, verdict: 'crash', reason: 'replay: what record just wrote diverges' } : rep];
+}
+
 const problems = (outs: RunOutcome[], stderrNot?: RegExp): string[] => [
   ...outs.filter((o) => o.verdict === 'crash').map((o) => `${o.argv.join(' ')}: ${o.reason}\n  ${(o.detail ?? '').split('\n').slice(0, 4).join('\n  ')}`),
   ...(stderrNot ? outs.filter((o) => o.stderr?.some((l) => stderrNot.test(l))).map((o) => `${o.argv.join(' ')}: stderr matches ${stderrNot}: ${o.stderr!.join(' | ')}`) : []),
@@ -73,7 +85,8 @@ describe('fuzz regression corpus: every command and the TUI loader on each input
   for (const c of CORPUS) {
     // Entries with `open` fail today: the fix is the named issue item, in another branch.
     (c.open && !OPEN ? it.skip : it)(`${c.file}: ${c.what}${c.open ? ` [open: ${c.open}]` : ''}`, async () => {
-      expect(problems(await everyCommand(join(CORPUS_DIR, c.file)), c.stderrNot)).toEqual([]);
+      const path = join(CORPUS_DIR, c.file);
+      expect(problems(c.file.endsWith('.json') ? await recordScenario(path) : await everyCommand(path), c.stderrNot)).toEqual([]);
     });
   }
 });

@@ -1,5 +1,7 @@
 /**
  * The regression corpus: inputs the fuzz suite found that broke the oracle
+ * (traces: every command and the TUI's loader; scenarios: `devrr record`,
+ * which must write nothing when it exits 2, then replay of what it wrote)
  * (an exception, an exit status outside 0/1/2, more than one line or a
  * stack trace with exit 2), each the smallest found. make.ts rebuilds the
  * trace files; regressions.test.ts runs every command on each and expects
@@ -64,5 +66,20 @@ export const CORPUS: readonly CorpusEntry[] = [
     what: 'a chunk shape whose kind is a bigint: exit 2 as it should, but the message is "unexpected error while decoding: Do not know how to serialize a BigInt" (checkShape and checkEvent JSON.stringify the kind)',
     open: 'traces/chunk.ts (checkShape, checkEvent: describe the kind without JSON.stringify)',
     stderrNot: /unexpected error|serialize a BigInt/,
+  },
+  {
+    file: 'scenario-bad-json.json',
+    what: 'a scenario with a byte that is not JSON between line breaks: record exits 2, but the message (V8\'s JSON.parse message, which quotes the text around the error) is three lines',
+    open: 'issue 9 item 9 (recorder/scenario.ts: one line naming the file and where the JSON breaks)',
+  },
+  {
+    file: 'scenario-failed-device.json',
+    what: 'a step naming a device whose create_device failed (handle -1): record crashed with "field target is not an attribute target" (exit 70) and left the .incomplete file',
+    open: 'issue 9 item 9 (define what a step naming a failed device does: the kernel answers EBADF for fd -1)',
+  },
+  {
+    file: 'scenario-op-tostring.json',
+    what: 'a step with op "toString": record crashed with "allowed.includes is not a function" (exit 70)',
+    open: 'issue 9 item 9',
   },
 ];

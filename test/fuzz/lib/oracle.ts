@@ -82,7 +82,9 @@ export function judge(cmd: string, argv: readonly string[], code: number, io: Co
   if (code !== 0 && code !== 1 && code !== 2) return { ...base, verdict: 'crash', reason: `${cmd}: exit status ${code} is not 0, 1 or 2`, detail };
   const multi = err.find((l) => l.includes('\n'));
   if (multi !== undefined || err.some((l) => STACK_LINE.test(l))) {
-    return { ...base, verdict: 'crash', reason: `${cmd}: exit ${code}: stderr holds a multi-line message or a stack trace: ${signature((multi ?? err[0] ?? '').split('\n')[0]!)}`, detail };
+    // The signature keeps the message's start: what follows (a quoted snippet of the input) varies.
+    const first = (multi ?? err[0] ?? '').split('\n')[0]!.split(/[,"'`]/)[0]!;
+    return { ...base, verdict: 'crash', reason: `${cmd}: exit ${code}: stderr holds a multi-line message or a stack trace: ${signature(first)}`, detail };
   }
   if (code === 2) {
     const lines = err.filter((l) => !NOTE.test(l));

@@ -349,8 +349,27 @@ async function cli(): Promise<number> {
       'all-commands': { type: 'boolean', default: false },
       'heavy-spread': { type: 'string', default: '9' },
       'shrink-ms': { type: 'string', default: '20000' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    console.log(`npm run fuzz -- [options]   (test/fuzz/README.md)
+
+  --runs N            inputs per target (default 100000)
+  --targets A,B       targets to run (default all: ${TARGETS.map((t) => t.name).join(', ')})
+  --target T --only K run input K of target T alone and print every command's outcome
+  --seed S            the run's seed (default 20250901; the quick subset in npm test uses 9)
+  --jobs J            children per target at once (default 1)
+  --batch B           inputs per child process (default 2000)
+  --timeout-ms T      time bound per input (default 20000)
+  --heap-mb M         the children's V8 heap (--max-old-space-size, default 1024)
+  --rss-mb M          resident-memory bound per child, polled every 100 ms (default 2048)
+  --all-commands      migrate-check, explain and the TUI's loader on every trace input
+  --heavy-spread N    else each of them on one trace input in N (default 9)
+  --shrink-ms T       time to shrink each new finding (default 20000; 0: none)
+  --out DIR           where findings go (default $TMPDIR/devrr-fuzz-findings)`);
+    return 0;
+  }
   if (values.child) {
     await child();
     return 0;

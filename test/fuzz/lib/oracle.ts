@@ -97,6 +97,8 @@ export function judge(cmd: string, argv: readonly string[], code: number, io: Co
 
 /** Runs `devrr ARGV` in-process and judges it. An exception escaping main is a crash. */
 export async function runCli(argv: readonly string[]): Promise<RunOutcome> {
+  // DEVRR_FUZZ_VERBOSE=1: say what runs before it runs (to see which command of an input hangs or dies).
+  if (process.env['DEVRR_FUZZ_VERBOSE']) process.stderr.write(`devrr ${argv.map((a) => JSON.stringify(a)).join(' ')}\n`);
   const io = new CountingIo();
   const t0 = performance.now();
   let code: number;
@@ -122,6 +124,7 @@ const SIZES = { listRows: 10, detailRows: 6, treeRows: 12, diffRows: 8, diffColu
  */
 export async function runTuiLoader(path: string, against?: string): Promise<RunOutcome> {
   const argv = against ? ['tui', path, '--against', against] : ['tui', path];
+  if (process.env['DEVRR_FUZZ_VERBOSE']) process.stderr.write(`tui loader: ${argv.join(' ')}\n`);
   const t0 = performance.now();
   const crash = (what: string, e?: unknown, where = true): RunOutcome => ({
     cmd: 'tui-loader',
@@ -140,10 +143,17 @@ export async function runTuiLoader(path: string, against?: string): Promise<RunO
     return crash(`opening threw ${(e as Error)?.name}: ${(e as Error)?.message?.split('\n')[0]}`, e);
   }
   const messages: string[] = [];
+  // The screen draws a frame whenever the session says something changed (from job callbacks too):
+  // what that frame throws is kept here and reported, as the screen would have died of it.
+  let thrownInListener: unknown;
   try {
     const unsubscribe = session.subscribe(() => {
-      const m = session.frame(SIZES).status.message;
-      if (messages[messages.length - 1] !== m) messages.push(m);
+      try {
+        const m = session.frame(SIZES).status.message;
+        if (messages[messages.length - 1] !== m) messages.push(m);
+      } catch (e) {
+        thrownInListener ??= e;
+      }
     });
     session.frame(SIZES);
     session.start();
@@ -156,6 +166,7 @@ export async function runTuiLoader(path: string, against?: string): Promise<RunO
     await session.idle();
     session.frame(SIZES);
     unsubscribe();
+    if (thrownInListener !== undefined) throw thrownInListener;
   } catch (e) {
     // A damaged record found after the trace opened (the index was fine): the screen has no way to show it.
     if (e instanceof TraceError) return crash(`a TraceError escaped the session after the trace opened (damage found while stepping or drawing: ${e.code})`, e, false);

@@ -92,16 +92,24 @@ function donors(kind: 'chunk' | 'checkpoint' | 'footer' | 'header'): unknown[] {
   return d;
 }
 
-/** Encodes a mutated value; when the codec refuses it (a bigint past 64 bits), drops ops from the end until it encodes. */
-function encodeMutated(root: unknown, ops: readonly ValueOp[], pool: readonly unknown[], swap = false): Buffer {
-  for (let n = ops.length; n >= 0; n--) {
+/**
+ * A mutated value and its encoding; when the codec refuses the value (a bigint past 64 bits), ops are
+ * dropped from the end until it encodes. (Nothing here decodes: devrr's decoder has the reader's limits.)
+ */
+function mutated(root: unknown, ops: readonly ValueOp[], pool: readonly unknown[], swap = false): { value: unknown; bytes: Buffer } {
+  for (let n = ops.length; n > 0; n--) {
     try {
-      return encodeValue(applyValueOps(root, ops.slice(0, n), pool), swap);
+      const value = applyValueOps(root, ops.slice(0, n), pool);
+      return { value, bytes: encodeValue(value, swap) };
     } catch {
       // try with fewer ops
     }
   }
-  return encodeValue(root, swap);
+  return { value: root, bytes: encodeValue(root, swap) };
+}
+
+function encodeMutated(root: unknown, ops: readonly ValueOp[], pool: readonly unknown[], swap = false): Buffer {
+  return mutated(root, ops, pool, swap).bytes;
 }
 
 // ---------------------------------------------------------------------------
@@ -183,7 +191,7 @@ export function traceBytes(kind: TraceKind, x: TraceInput): Buffer {
     case 'footer':
       ending = {
         kind: 'rebuild',
-        mutateFooter: (f) => decodeValue(encodeMutated(f, x.ops, donors('footer'))),
+        mutateFooter: (f) => mutated(f, x.ops, donors('footer')).value,
         mutateFooterBytes: (b) => applyByteOps(b, x.bytes),
       };
       break;
@@ -244,10 +252,10 @@ function traceInputArb(kind: TraceKind): fc.Arbitrary<TraceInput> {
 }
 
 /** Writes `bytes` to the input's file and a clean copy of its seed beside it (for --against and diff). */
-function place(ctx: Ctx, bytes: Buffer, seed: TraceSeed, seedKey: number): { path: string; seedPath: string } {
+function place(ctx: Ctx, bytes: Buffer, seed: TraceSeed): { path: string; seedPath: string } {
   const path = join(ctx.dir, 'input.devrr');
   writeFileSync(path, bytes);
-  const seedPath = join(ctx.dir, `seed-${seedKey % 64}.devrr`);
+  const seedPath = join(ctx.dir, `seed-${seed.name.replace(/[^\w.@-]+/g, '_')}.devrr`);
   if (!existsSync(seedPath)) writeFileSync(seedPath, seed.bytes);
   return { path, seedPath };
 }
@@ -288,7 +296,7 @@ function traceTarget(kind: TraceKind, what: string): Target<TraceInput> {
     file: (x) => ({ ext: 'devrr', bytes: traceBytes(kind, x) }),
     async run(x, ctx) {
       const seed = traceSeed(x.seed);
-      const { path, seedPath } = place(ctx, traceBytes(kind, x), seed, x.seed);
+      const { path, seedPath } = place(ctx, traceBytes(kind, x), seed);
       return traceCommands(path, seedPath, seed, x.pick, ctx);
     },
   };
@@ -382,7 +390,7 @@ export function eventsTrace(x: EventsInput): { bytes: Buffer; events: number; ch
     let state = cp.state;
     if (x.cpOps.length) {
       try {
-        state = decodeValue(encodeMutated(state, x.cpOps, donors('checkpoint').map((d) => (d as { state?: unknown }).state)));
+        state = mutated(state, x.cpOps, donors('checkpoint').map((d) => (d as { state?: unknown }).state)).value;
       } catch {
         // unchanged
       }
@@ -420,7 +428,7 @@ const eventsTarget: Target<EventsInput> = {
     const t = eventsTrace(x);
     // The other trace of the two-trace forms: the example the calls started from.
     const seed = traceSeed(8 * (x.prelude % 6) + 1);
-    const { path, seedPath } = place(ctx, t.bytes, seed, 8 * (x.prelude % 6) + 1);
+    const { path, seedPath } = place(ctx, t.bytes, seed);
     const out = await traceCommands(path, seedPath, t, x.pick, ctx);
     // Recorded against the models and left alone, a trace replays without divergence: the models are deterministic.
     const replayed = out.find((o) => o.cmd === 'replay');

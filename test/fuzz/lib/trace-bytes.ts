@@ -5,6 +5,7 @@
  * so that the mutated records are reached through the index and not only
  * by the scan. Only for seeds, which are valid traces: parse() trusts them.
  */
+import { Unpackr } from 'msgpackr';
 import { ChunkBuilder } from '../../../traces/chunk.js';
 import type { TraceEvent } from '../../../traces/events.js';
 import {
@@ -119,10 +120,17 @@ export function buildTrace(header: unknown, records: readonly RecordBytes[], end
   return Buffer.concat(parts);
 }
 
+/**
+ * The harness's own msgpack decoder, for reading back what a mutated payload says (`f`, `n`, `event`,
+ * `digest`): devrr's decodeValue applies the reader's limits, and the bytes the fuzzer builds must not
+ * depend on them.
+ */
+const peeker = new Unpackr({ useRecords: false, mapsAsObjects: true, moreTypes: true, int64AsType: 'bigint' });
+
 /** The payload map of a record, or undefined when it does not decode to a map. */
 function peek(payload: Buffer): Record<string, unknown> | undefined {
   try {
-    const v = decodeValue(payload);
+    const v: unknown = peeker.unpack(payload);
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
   } catch {
     return undefined;

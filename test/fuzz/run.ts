@@ -75,7 +75,13 @@ async function child(): Promise<void> {
       await send({ type: 'begin', k });
       const x = inputOf(t, batch.seed, k);
       const t0 = performance.now();
-      const outcomes = await t.run(x, ctx);
+      let outcomes: RunOutcome[];
+      try {
+        outcomes = await t.run(x, ctx);
+      } catch (e) {
+        // A bug of the harness, not of devrr: reported like a crash so that the batch goes on.
+        outcomes = [{ cmd: '(harness)', argv: [], code: null, verdict: 'crash', reason: `(harness) ${t.name}: ${(e as Error)?.message?.split('\n')[0]}`, detail: (e as Error)?.stack ?? String(e), ms: 0 }];
+      }
       const ms = performance.now() - t0;
       await send({ type: 'end', k, ms, outcomes: outcomes.map((o) => ({ cmd: o.cmd, code: o.code, verdict: o.verdict, ...(o.reason && { reason: o.reason }), ms: o.ms })) });
       for (const o of outcomes) {

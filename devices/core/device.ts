@@ -42,6 +42,8 @@ export interface VmCtx {
   anyVcpuRan(): boolean;
   /** The device state at a handle (for devices that look at their siblings). */
   deviceState<T>(handle: number): T;
+  /** The model of the device at a handle (a VGIC hands an MSI to the ITS whose frame it hits). */
+  modelOf(handle: number): DeviceModel<any>;
   /** Device states changed address layout: the MMIO bus must be rebuilt. */
   invalidateBus(): void;
   /** The device frame claiming guest physical address `addr` (kvm_io_bus_get_dev), if any. */
@@ -121,6 +123,8 @@ export interface DeviceModel<S = unknown> {
   /**
    * KVM_SIGNAL_MSI for an in-kernel irqchip, after the generic checks
    * (kvm_send_userspace_msi): the ioctl's errno, or its non-negative result.
+   * On a device that is not the irqchip but takes MSIs at its frame (the
+   * ITS), the translation the irqchip hands the MSI to.
    */
   signalMsi?(vm: VmCtx, s: S, msi: MsiRequest): { errno: Errno; ret: number };
   /**

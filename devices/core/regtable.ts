@@ -6,6 +6,7 @@
  * the guest and userspace handlers. Lookup, width checks and HAS_DEVICE_ATTR
  * all derive from the same rows.
  */
+import type { VmCtx } from './device.js';
 
 /** Access-width flags, as VGIC_ACCESS_8bit / _32bit / _64bit. */
 export const ACC8 = 1;
@@ -42,10 +43,11 @@ export function decodeFields(value: number, fields: readonly BitField[]): string
 }
 
 /**
- * One register (or per-interrupt register array). `C` is the context the
- * handlers get: the device state plus whatever the family needs.
+ * One register (or per-interrupt register array). Its handlers get the Vm
+ * and the state `S` of the device the access reached, the way every device
+ * hook does: no handler looks its device up again.
  */
-export interface RegRow<C> {
+export interface RegRow<S> {
   readonly name: string;
   readonly offset: number;
   /** Length in bytes; for per-IRQ rows it is bitsPerIrq * 1024 / 8. */
@@ -57,23 +59,23 @@ export interface RegRow<C> {
   readonly fields?: readonly BitField[];
   /** Bytes per register of an array row, for naming (GITS_BASER<n> is 8); 4 unless given, 8 for 64 bits per IRQ. */
   readonly stride?: 4 | 8;
-  /** Guest read: (ctx, vcpu index, offset within the frame, access length). */
-  read(c: C, vcpu: number, off: number, len: number): number;
+  /** Guest read: (vm, device state, vcpu index, offset within the frame, access length). */
+  read(vm: VmCtx, s: S, vcpu: number, off: number, len: number): number;
   /** Guest write. */
-  write(c: C, vcpu: number, off: number, len: number, val: number): void;
+  write(vm: VmCtx, s: S, vcpu: number, off: number, len: number, val: number): void;
   /** Userspace (DEVICE_ATTR) read, 32 bits; defaults to `read`. */
-  uread?(c: C, vcpu: number, off: number): number;
+  uread?(vm: VmCtx, s: S, vcpu: number, off: number): number;
   /** Userspace write; returns an errno (0 = done); defaults to `write`. */
-  uwrite?(c: C, vcpu: number, off: number, val: number): number;
+  uwrite?(vm: VmCtx, s: S, vcpu: number, off: number, val: number): number;
   /**
    * 64-bit registers (ACC64 rows): an 8-byte access as one operation, the
    * way update_64bit_reg/extract_bytes see it. Rows without them are read
    * and written as two 32-bit halves.
    */
-  read64?(c: C, vcpu: number, off: number): bigint;
-  write64?(c: C, vcpu: number, off: number, val: bigint): void;
+  read64?(vm: VmCtx, s: S, vcpu: number, off: number): bigint;
+  write64?(vm: VmCtx, s: S, vcpu: number, off: number, val: bigint): void;
   /** Userspace 64-bit write (ITS_REGS); returns an errno; defaults to `write64`. */
-  uwrite64?(c: C, vcpu: number, off: number, val: bigint): number;
+  uwrite64?(vm: VmCtx, s: S, vcpu: number, off: number, val: bigint): number;
 }
 
 /** The INTID covered by byte offset `off` of a per-IRQ row (VGIC_ADDR_TO_INTID). */
@@ -86,14 +88,14 @@ export function intidAt(row: RegRow<unknown>, off: number): number {
  * 4-byte word of the frame to its row, built once, so a guest access costs
  * one array load instead of a binary search.
  */
-export class RegTable<C> {
-  readonly rows: readonly RegRow<C>[];
+export class RegTable<S> {
+  readonly rows: readonly RegRow<S>[];
   private readonly byWord: Int16Array;
 
   constructor(
     readonly name: string,
     readonly frameSize: number,
-    rows: readonly RegRow<C>[],
+    rows: readonly RegRow<S>[],
   ) {
     this.rows = [...rows].sort((a, b) => a.offset - b.offset);
     this.byWord = new Int16Array(frameSize >>> 2).fill(-1);
@@ -103,7 +105,7 @@ export class RegTable<C> {
   }
 
   /** The row covering byte offset `off`, or undefined (vgic_find_mmio_region). */
-  find(off: number): RegRow<C> | undefined {
+  find(off: number): RegRow<S> | undefined {
     if (off < 0 || off >= this.frameSize) return undefined;
     const i = this.byWord[off >>> 2]!;
     return i < 0 ? undefined : this.rows[i];
@@ -114,7 +116,7 @@ export class RegTable<C> {
    * at `off` is one the row allows (width, natural alignment) and, for
    * per-IRQ rows, its first INTID is below `nrIrqs`.
    */
-  lookup(off: number, len: number, nrIrqs: number): RegRow<C> | undefined {
+  lookup(off: number, len: number, nrIrqs: number): RegRow<S> | undefined {
     const row = this.find(off);
     if (!row) return undefined;
     const flag = len === 1 ? ACC8 : len === 4 ? ACC32 : len === 8 ? ACC64 : 0;

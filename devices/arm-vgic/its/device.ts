@@ -9,23 +9,15 @@ import type { AttrGroup, AttrOutcome, DeviceModel, UserBuf, VmCtx } from '../../
 import { ACC64, type BitField, decodeFields } from '../../core/regtable.js';
 import { DEV_TYPE, ERRNO, type Errno, KVM_VGIC_V3_ITS_SIZE, nameOf, VGIC_ADDR_TYPE, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP } from '../../core/uapi.js';
 import { checkIorange } from '../common.js';
-import { INITIAL_PROPBASER } from '../v3/state.js';
-import { describeCommand, vgic3Of } from './cmd.js';
-import { freeLists, GITS_PIDR4, type ItsCtx, ITS_REGS } from './regs.js';
+import { itsCreated } from '../v3/lpi.js';
+import { describeCommand, triggerMsi } from './cmd.js';
+import { freeLists, GITS_PIDR4, ITS_REGS } from './regs.js';
 import { cbaserAddress, cmdQueueSize, type ItsState, newItsState, GITS_BASER } from './state.js';
 import { restoreTables, saveTables } from './tables.js';
 import { itsView } from './view.js';
 import { itsMigration } from './migration.js';
 
 const ITS_ADDR = BigInt(VGIC_ADDR_TYPE.KVM_VGIC_ITS_ADDR_TYPE);
-
-/** One handler context reused for every guest access, so the replay's MMIO path allocates nothing. */
-const scratch: { vm: VmCtx; its: ItsState } = { vm: undefined as unknown as VmCtx, its: undefined as unknown as ItsState };
-function ctxFor(vm: VmCtx, its: ItsState): ItsCtx {
-  scratch.vm = vm;
-  scratch.its = its;
-  return scratch;
-}
 
 /** A 64-bit register value decoded into its named fields (the low 32 bits carry every field decoded here). */
 function fieldsOf(fields: readonly BitField[] | undefined, value: bigint): string | undefined {
@@ -50,15 +42,14 @@ function regsAccess(vm: VmCtx, its: ItsState, attr: bigint, buf: UserBuf, write:
   const off = Number(attr);
   const row = ITS_REGS.find(off);
   if (!row) return { errno: ERRNO.ENXIO };
-  const c: ItsCtx = { vm, its };
   const wide = (row.widths & ACC64) !== 0;
   if (write) {
     const v = BigInt.asUintN(64, buf.value);
-    if (wide) return { errno: row.uwrite64 ? row.uwrite64(c, 0, off, v) : (row.write64!(c, 0, off, v), 0) };
+    if (wide) return { errno: row.uwrite64 ? row.uwrite64(vm, its, 0, off, v) : (row.write64!(vm, its, 0, off, v), 0) };
     const v32 = Number(BigInt.asUintN(32, v));
-    return { errno: row.uwrite ? row.uwrite(c, 0, off, v32) : (row.write(c, 0, off, 4, v32), 0) };
+    return { errno: row.uwrite ? row.uwrite(vm, its, 0, off, v32) : (row.write(vm, its, 0, off, 4, v32), 0) };
   }
-  return { errno: 0, value: wide ? row.read64!(c, 0, off) : BigInt(row.read(c, 0, off, 4) >>> 0) };
+  return { errno: 0, value: wide ? row.read64!(vm, its, 0, off) : BigInt(row.read(vm, its, 0, off, 4) >>> 0) };
 }
 
 /** vgic_its_reset (KVM_DEV_ARM_ITS_CTRL_RESET): Valid cleared in both BASERs, queue registers zeroed, disabled, lists freed. */
@@ -147,8 +138,7 @@ export const vgicIts: DeviceModel<ItsState> = {
    * PROPBASER to INITIAL_PROPBASER_VALUE.
    */
   create(vm) {
-    const s3 = vgic3Of(vm);
-    if (s3) s3.propbaser = INITIAL_PROPBASER;
+    itsCreated(vm);
     return { errno: 0, state: newItsState() };
   },
   frames: (s) => (s.base === VGIC_ADDR_UNDEF ? [] : [{ base: Number(s.base), size: KVM_VGIC_V3_ITS_SIZE, kind: 0, name: 'GITS' }]),
@@ -156,22 +146,20 @@ export const vgicIts: DeviceModel<ItsState> = {
   mmio(vm, s, _vcpu, _frame, off, len, write, value) {
     const row = ITS_REGS.lookup(off, len, 0);
     if (!row) return 0;
-    const c = ctxFor(vm, s);
     if (write) {
-      row.write(c, 0, off, len, value);
+      row.write(vm, s, 0, off, len, value);
       return 0;
     }
-    return row.read(c, 0, off, len);
+    return row.read(vm, s, 0, off, len);
   },
   mmio64(vm, s, _vcpu, _frame, off, write, value) {
     const row = ITS_REGS.lookup(off, 8, 0);
     if (!row?.read64) return 0n;
-    const c = ctxFor(vm, s);
     if (write) {
-      row.write64!(c, 0, off, value);
+      row.write64!(vm, s, 0, off, value);
       return 0n;
     }
-    return row.read64(c, 0, off);
+    return row.read64(vm, s, 0, off);
   },
   describeMmio(_s, _frame, off, len) {
     return ITS_REGS.lookup(off, len, 0) ? ITS_REGS.nameAt(off) : `GITS+0x${off.toString(16)} (RAZ/WI)`;
@@ -188,6 +176,16 @@ export const vgicIts: DeviceModel<ItsState> = {
       out.push(describeCommand([0, 8, 16, 24].map((k) => dv.getBigUint64(k, true))));
     }
     return out.length ? `ITS command queue +0x${(Math.max(addr, base) - base).toString(16)}: ${out.join(', ')}` : undefined;
+  },
+  /**
+   * vgic_its_inject_msi once the VGIC found this ITS at the MSI's address
+   * (kvm_set_msi, v3/device.ts): vgic_its_trigger_msi's -EBUSY is the
+   * ioctl's errno; an event not mapped is 0 (the guest blocked it); 1 delivered.
+   */
+  signalMsi(vm, s, msi) {
+    const r = triggerMsi(vm, s, msi.devid >>> 0, msi.data >>> 0);
+    if (r < 0) return { errno: -r, ret: 0 };
+    return { errno: 0, ret: r > 0 ? 0 : 1 };
   },
   view: itsView,
   migration: itsMigration,

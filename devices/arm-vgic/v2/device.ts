@@ -13,8 +13,8 @@ import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuC
 import { nrIrqs, type VgicState } from '../state.js';
 import { V2_CPU_REGS, V2_GICC } from './cpuif.js';
 import { V2_DIST } from './dist.js';
-import { vgicView } from '../view.js';
-import { explainVgicIrq } from '../explain.js';
+import { vgicView } from './view.js';
+import { explainVgicIrq } from './explain.js';
 import { vgicV2Migration } from './migration.js';
 
 /** Frame kinds on the MMIO bus. */
@@ -38,7 +38,7 @@ function parseRegAttr(vm: VmCtx, attr: bigint): { vcpu: number; offset: number }
  * and ignores writes (vgic_uaccess_read/write find no region); only
  * HAS_DEVICE_ATTR reports it, with ENXIO.
  */
-function regsGroup(id: number, name: string, table: RegTable<VmCtx>): AttrGroup<VgicState> {
+function regsGroup(id: number, name: string, table: RegTable<VgicState>): AttrGroup<VgicState> {
   const access = (vm: VmCtx, s: VgicState, attr: bigint, buf: UserBuf, write: boolean): AttrOutcome => {
     const p = parseRegAttr(vm, attr);
     if (typeof p === 'number') return { errno: p };
@@ -49,10 +49,10 @@ function regsGroup(id: number, name: string, table: RegTable<VmCtx>): AttrGroup<
     if (!row) return { errno: 0, value: 0n };
     if (write) {
       const val = Number(BigInt.asUintN(32, buf.value));
-      const r = row.uwrite ? row.uwrite(vm, p.vcpu, p.offset, val) : (row.write(vm, p.vcpu, p.offset, 4, val), 0);
+      const r = row.uwrite ? row.uwrite(vm, s, p.vcpu, p.offset, val) : (row.write(vm, s, p.vcpu, p.offset, 4, val), 0);
       return { errno: r };
     }
-    const v = row.uread ? row.uread(vm, p.vcpu, p.offset) : row.read(vm, p.vcpu, p.offset, 4);
+    const v = row.uread ? row.uread(vm, s, p.vcpu, p.offset) : row.read(vm, s, p.vcpu, p.offset, 4);
     return { errno: 0, value: BigInt(v >>> 0) };
   };
   return {
@@ -146,10 +146,10 @@ export const vgicV2: DeviceModel<VgicState> = {
     const row = (frame === FRAME.DIST ? V2_DIST : V2_GICC).lookup(off, len, nrIrqs(s));
     if (!row) return 0;
     if (write) {
-      row.write(vm, vcpu, off, len, value);
+      row.write(vm, s, vcpu, off, len, value);
       return 0;
     }
-    return row.read(vm, vcpu, off, len);
+    return row.read(vm, s, vcpu, off, len);
   },
   irqLine: vgicIrqLine,
   legacySetAddr: (vm, s, id, addr) => legacySetVgicAddr(vm, s, id, addr),

@@ -29,8 +29,6 @@ import {
   VGIC_GRP,
 } from '../../core/uapi.js';
 import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine } from '../common.js';
-import { triggerMsi } from '../its/cmd.js';
-import type { ItsState } from '../its/state.js';
 import { nrIrqs } from '../state.js';
 import { checkBase, describeRegionWord, getV3Addr, hasV3Addr, redistPrecheck, registerRedist, setV3Addr } from './addr.js';
 import { hasIts, V3_DIST } from './dist.js';
@@ -67,14 +65,14 @@ function allowedPreInit(group: number, attr: bigint): boolean {
 }
 
 /** vgic_uaccess: an offset with no register (or a per-IRQ one beyond nr_irqs) reads 0 and ignores writes. */
-function uaccess(vm: VmCtx, s: Vgic3State, table: RegTable<VmCtx>, vcpu: number, off: number, buf: UserBuf, write: boolean): AttrOutcome {
+function uaccess(vm: VmCtx, s: Vgic3State, table: RegTable<Vgic3State>, vcpu: number, off: number, buf: UserBuf, write: boolean): AttrOutcome {
   const row = table.lookup(off, 4, nrIrqs(s));
   if (!row) return { errno: 0, value: 0n };
   if (write) {
     const val = Number(BigInt.asUintN(32, buf.value));
-    return { errno: row.uwrite ? row.uwrite(vm, vcpu, off, val) : (row.write(vm, vcpu, off, 4, val), 0) };
+    return { errno: row.uwrite ? row.uwrite(vm, s, vcpu, off, val) : (row.write(vm, s, vcpu, off, 4, val), 0) };
   }
-  return { errno: 0, value: BigInt((row.uread ? row.uread(vm, vcpu, off) : row.read(vm, vcpu, off, 4)) >>> 0) };
+  return { errno: 0, value: BigInt((row.uread ? row.uread(vm, s, vcpu, off) : row.read(vm, s, vcpu, off, 4)) >>> 0) };
 }
 
 /** vgic_read/write_irq_line_level_info: 32 INTIDs from `intid`; SGIs and INTIDs beyond nr_irqs are RAZ/WI; only level IRQs report a level. */
@@ -284,9 +282,8 @@ function signalMsi(vm: VmCtx, _s: Vgic3State, msi: { address: bigint; data: numb
   if (!(msi.flags & KVM_MSI_VALID_DEVID)) return { errno: ERRNO.EINVAL, ret: 0 };
   const owner = msi.address < 2n ** 53n ? vm.frameOwner(Number(msi.address)) : undefined;
   if (!owner || vm.state.devices[owner.handle]!.type !== DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS) return { errno: ERRNO.EINVAL, ret: 0 };
-  const r = triggerMsi(vm, vm.deviceState<ItsState>(owner.handle), msi.devid >>> 0, msi.data >>> 0);
-  if (r < 0) return { errno: -r, ret: 0 };
-  return { errno: 0, ret: r > 0 ? 0 : 1 };
+  // vgic_its_inject_msi: the ITS model translates (its/device.ts).
+  return vm.modelOf(owner.handle).signalMsi!(vm, vm.deviceState(owner.handle), msi);
 }
 
 
@@ -339,10 +336,10 @@ export const vgicV3: DeviceModel<Vgic3State> = {
     const row = table.lookup(off, len, nrIrqs(s));
     if (!row) return 0;
     if (write) {
-      row.write(vm, target, off, len, value);
+      row.write(vm, s, target, off, len, value);
       return 0;
     }
-    return row.read(vm, target, off, len);
+    return row.read(vm, s, target, off, len);
   },
   mmio64(vm, s, vcpu, frame, off, write, value) {
     const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
@@ -350,15 +347,15 @@ export const vgicV3: DeviceModel<Vgic3State> = {
     const row = table.lookup(off, 8, nrIrqs(s));
     if (!row?.read64) return 0n;
     if (write) {
-      row.write64!(vm, target, off, value);
+      row.write64!(vm, s, target, off, value);
       return 0n;
     }
-    return row.read64(vm, target, off);
+    return row.read64(vm, s, target, off);
   },
   // KVM_IRQ_LINE of SPI type reaches the LPIs too (vgic_get_irq).
   irqLine: (vm, s, irq, level) => vgicIrqLine(vm, s, irq, level, (intid) => findLpi(s, intid)),
   signalMsi,
-  sysreg: (vm, _s, vcpu, reg, write, value) => guestSysreg(vm, vcpu, reg, write, value),
+  sysreg: guestSysreg,
   describeSysreg: iccName,
   /** Bytes written into the LPI property table, decoded ("LPI 8192: enabled, priority 0xa0"). */
   describeMemWrite(_vm, s, addr, data) {

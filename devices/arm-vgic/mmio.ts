@@ -16,6 +16,7 @@ import type { VmCtx } from '../core/device.js';
 import { ACC32, ACC8, type RegRow } from '../core/regtable.js';
 import { DEV_TYPE, VGIC } from '../core/uapi.js';
 import { type IrqBank, lowestBit, pendingWord } from './irq.js';
+import { type BitsPerIrq, type GicRow, perIrq } from './regions.js';
 import type { VgicState } from './state.js';
 
 /** vgic_get_irq() for the per-IRQ registers: the vcpu's own bank below 32, the shared SPI bank above. */
@@ -179,30 +180,35 @@ export function writeConfig(s: VgicState, vcpu: number, n0: number, val: number)
 /** Byte or word accesses: the byte-per-IRQ registers (VGIC_ACCESS_8bit | VGIC_ACCESS_32bit). */
 export const BYTE_WIDTHS = ACC8 | ACC32;
 
-/** A plain register row of `len` bytes (no per-IRQ length). */
-export function fixedRow<S>(name: string, offset: number, len: number, widths: number, read: RegRow<S>['read'], write: RegRow<S>['write'], extra: Partial<RegRow<S>> = {}): RegRow<S> {
-  return { name, offset, len, bitsPerIrq: 0, widths, read, write, ...extra };
+/** A plain register of `size` bytes (REGISTER_DESC_WITH_LENGTH of one register). */
+export function fixedRow<S>(name: string, offset: number, size: number, widths: number, read: RegRow<S>['read'], write: RegRow<S>['write'], extra: Partial<GicRow<S>> = {}): GicRow<S> {
+  return { name, offset, size, widths, read, write, ...extra };
 }
 
-/** A read-as-zero, write-ignored row (vgic_mmio_read_raz, vgic_mmio_write_wi). */
-export function razRow<S>(name: string, offset: number, len = 4, widths = ACC32, bitsPerIrq: RegRow<S>['bitsPerIrq'] = 0): RegRow<S> {
-  return { name, offset, len, bitsPerIrq, widths, read: () => 0, write: () => {} };
+/** A read-as-zero, write-ignored row (vgic_mmio_read_raz, vgic_mmio_write_wi): one word, or the shape given. */
+export function razRow<S>(name: string, offset: number, shape: { size: number; count?: number; bitsPerIrq?: BitsPerIrq } = { size: 4 }, widths = ACC32): GicRow<S> {
+  return { name, offset, ...shape, widths, read: () => 0, write: () => {} };
 }
 
 /**
- * Where a per-IRQ row sits: a whole per-IRQ array (REGISTER_DESC_WITH_BITS_PER_IRQ,
- * `len` omitted), or a fixed register of `len` bytes over INTIDs from 0 (a
- * redistributor's SGI_base words, REGISTER_DESC_WITH_LENGTH). INTIDs below
- * `razBelow` are RAZ/WI, as the v3 distributor's
- * REGISTER_DESC_WITH_BITS_PER_IRQ_SHARED makes INTIDs 0-31.
+ * Where a per-IRQ row sits: a whole per-IRQ array over INTIDs 0-1023
+ * (REGISTER_DESC_WITH_BITS_PER_IRQ, `words` omitted), or `words` 32-bit
+ * registers over INTIDs from 0 (a redistributor's SGI_base frame,
+ * REGISTER_DESC_WITH_LENGTH). INTIDs below `razBelow` are RAZ/WI, as the
+ * v3 distributor's REGISTER_DESC_WITH_BITS_PER_IRQ_SHARED makes INTIDs 0-31.
  */
 export interface IrqRowPlace {
-  readonly len?: number;
+  readonly words?: number;
   readonly razBelow?: number;
 }
 
+/** The row's shape: the per-IRQ array, or so many plain words. */
+function shape(bitsPerIrq: BitsPerIrq, at: IrqRowPlace): { size: number; count?: number; bitsPerIrq?: BitsPerIrq } {
+  return at.words === undefined ? perIrq(bitsPerIrq) : { size: 4, ...(at.words > 1 && { count: at.words }) };
+}
+
 /** A 1-bit-per-IRQ register: 32-bit accesses, one bank word each. */
-export function bitsRow<S extends VgicState>(name: string, offset: number, h: BitsHandlers, at: IrqRowPlace = {}): RegRow<S> {
+export function bitsRow<S extends VgicState>(name: string, offset: number, h: BitsHandlers, at: IrqRowPlace = {}): GicRow<S> {
   const razBelow = at.razBelow ?? 0;
   const n0 = (off: number) => (off - offset) * 8;
   const ur = h.uread ?? h.read;
@@ -210,8 +216,7 @@ export function bitsRow<S extends VgicState>(name: string, offset: number, h: Bi
   return {
     name,
     offset,
-    len: at.len ?? 0x80,
-    bitsPerIrq: at.len === undefined ? 1 : 0,
+    ...shape(1, at),
     widths: ACC32,
     read: (vm, s, vcpu, off) => (n0(off) < razBelow ? 0 : h.read(vm, s, vcpu, n0(off)) >>> 0),
     write(vm, s, vcpu, off, _len, val) {
@@ -226,13 +231,12 @@ export function bitsRow<S extends VgicState>(name: string, offset: number, h: Bi
 }
 
 /** GICx_IPRIORITYR: a byte per INTID, byte or word accesses (vgic_mmio_read/write_priority). */
-export function priorityRow<S extends VgicState>(name: string, offset: number, at: IrqRowPlace = {}): RegRow<S> {
+export function priorityRow<S extends VgicState>(name: string, offset: number, at: IrqRowPlace = {}): GicRow<S> {
   const razBelow = at.razBelow ?? 0;
   return {
     name,
     offset,
-    len: at.len ?? 0x400,
-    bitsPerIrq: at.len === undefined ? 8 : 0,
+    ...shape(8, at),
     widths: BYTE_WIDTHS,
     read: (_vm, s, vcpu, off, len) => (off - offset < razBelow ? 0 : readPriority(s, vcpu, off - offset, len)),
     write(_vm, s, vcpu, off, len, val) {
@@ -242,14 +246,13 @@ export function priorityRow<S extends VgicState>(name: string, offset: number, a
 }
 
 /** GICx_ICFGR: two bits per INTID, 32-bit accesses (vgic_mmio_read/write_config). */
-export function configRow<S extends VgicState>(name: string, offset: number, at: IrqRowPlace = {}): RegRow<S> {
+export function configRow<S extends VgicState>(name: string, offset: number, at: IrqRowPlace = {}): GicRow<S> {
   const razBelow = at.razBelow ?? 0;
   const n0 = (off: number) => (off - offset) * 4;
   return {
     name,
     offset,
-    len: at.len ?? 0x100,
-    bitsPerIrq: at.len === undefined ? 2 : 0,
+    ...shape(2, at),
     widths: ACC32,
     read: (_vm, s, vcpu, off) => (n0(off) < razBelow ? 0 : readConfig(s, vcpu, n0(off))),
     write(_vm, s, vcpu, off, _len, val) {

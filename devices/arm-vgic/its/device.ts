@@ -144,7 +144,7 @@ export const vgicIts: DeviceModel<ItsState> = {
   frames: (s) => (s.base === VGIC_ADDR_UNDEF ? [] : [{ base: Number(s.base), size: KVM_VGIC_V3_ITS_SIZE, kind: 0, name: 'GITS' }]),
   // Guest accesses: a width or alignment the register does not allow, or an offset with no register, is RAZ/WI.
   mmio(vm, s, _vcpu, _frame, off, len, write, value) {
-    const row = ITS_REGS.lookup(off, len, 0);
+    const row = ITS_REGS.lookup(off, len);
     if (!row) return 0;
     if (write) {
       row.write(vm, s, 0, off, len, value);
@@ -153,7 +153,7 @@ export const vgicIts: DeviceModel<ItsState> = {
     return row.read(vm, s, 0, off, len);
   },
   mmio64(vm, s, _vcpu, _frame, off, write, value) {
-    const row = ITS_REGS.lookup(off, 8, 0);
+    const row = ITS_REGS.lookup(off, 8);
     if (!row?.read64) return 0n;
     if (write) {
       row.write64!(vm, s, 0, off, value);
@@ -162,7 +162,7 @@ export const vgicIts: DeviceModel<ItsState> = {
     return row.read64(vm, s, 0, off);
   },
   describeMmio(_s, _frame, off, len) {
-    return ITS_REGS.lookup(off, len, 0) ? ITS_REGS.nameAt(off) : `GITS+0x${off.toString(16)} (RAZ/WI)`;
+    return ITS_REGS.lookup(off, len) ? ITS_REGS.nameAt(off) : `GITS+0x${off.toString(16)} (RAZ/WI)`;
   },
   registerFields: (_frame, off) => ITS_REGS.find(off)?.fields,
   /** Whole commands written into this ITS's command queue, decoded. */

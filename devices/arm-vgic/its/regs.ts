@@ -36,10 +36,9 @@ function reg64(name: string, offset: number, len: number, get: (its: ItsState, o
   return {
     name,
     offset,
-    len,
-    bitsPerIrq: 0,
+    size: 8,
+    ...(len > 8 && { count: len / 8 }),
     widths: ACC64 | ACC32,
-    stride: 8,
     read: (_vm, its, _v, off, size) => extract64(get(its, off & ~7), off, size),
     write: (vm, its, _v, off, size, val) => put(vm, its, off, size, BigInt(val >>> 0)),
     read64: (_vm, its, _v, off) => get(its, off),
@@ -49,7 +48,7 @@ function reg64(name: string, offset: number, len: number, get: (its: ItsState, o
 }
 
 function reg32(name: string, offset: number, read: (its: ItsState) => number, write: (vm: VmCtx, its: ItsState, val: number) => void, extra: Partial<Row> = {}): Row {
-  return { name, offset, len: 4, bitsPerIrq: 0, widths: ACC32, read: (_vm, its) => read(its) >>> 0, write: (vm, its, _v, _o, _l, val) => write(vm, its, val), ...extra };
+  return { name, offset, size: 4, widths: ACC32, read: (_vm, its) => read(its) >>> 0, write: (vm, its, _v, _o, _l, val) => write(vm, its, val), ...extra };
 }
 
 /**

@@ -6,7 +6,7 @@
  * (v6.17), shared/reference/kvm-device-api.md sections 3.1, 3.2, 4.
  */
 import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, UserBuf, VmCtx } from '../../core/device.js';
-import type { RegTable } from '../../core/regtable.js';
+import { findRegion, type GicTable } from '../regions.js';
 import { DEV_TYPE, ERRNO, type Errno, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP, nameOf, VGIC_ADDR_TYPE } from '../../core/uapi.js';
 import { getVgicAddr, hasVgicAddr, legacySetVgicAddr, setVgicAddr } from '../addr.js';
 import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreated, vgicVcpuPrecreate } from '../common.js';
@@ -38,14 +38,14 @@ function parseRegAttr(vm: VmCtx, attr: bigint): { vcpu: number; offset: number }
  * and ignores writes (vgic_uaccess_read/write find no region); only
  * HAS_DEVICE_ATTR reports it, with ENXIO.
  */
-function regsGroup(id: number, name: string, table: RegTable<VgicState>): AttrGroup<VgicState> {
+function regsGroup(id: number, name: string, table: GicTable<VgicState>): AttrGroup<VgicState> {
   const access = (vm: VmCtx, s: VgicState, attr: bigint, buf: UserBuf, write: boolean): AttrOutcome => {
     const p = parseRegAttr(vm, attr);
     if (typeof p === 'number') return { errno: p };
     if (write && buf.nullPtr) return { errno: ERRNO.EFAULT };
     const e = vgicInit(vm, s);
     if (e) return { errno: e };
-    const row = table.lookup(p.offset, 4, nrIrqs(s));
+    const row = findRegion(table, p.offset, 4, nrIrqs(s));
     if (!row) return { errno: 0, value: 0n };
     if (write) {
       const val = Number(BigInt.asUintN(32, buf.value));
@@ -64,7 +64,7 @@ function regsGroup(id: number, name: string, table: RegTable<VgicState>): AttrGr
       const p = parseRegAttr(vm, attr);
       if (typeof p === 'number') return p;
       if (p.offset & 3) return ERRNO.ENXIO;
-      return table.lookup(p.offset, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
+      return findRegion(table, p.offset, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
     },
     get: (vm, s, attr, buf) => access(vm, s, attr, buf, false),
     set: (vm, s, attr, buf) => access(vm, s, attr, buf, true).errno,
@@ -143,7 +143,7 @@ export const vgicV2: DeviceModel<VgicState> = {
   // Guest accesses: a width the register does not allow, a misaligned access,
   // an INTID beyond nr_irqs or an offset with no register is RAZ/WI (vgic-mmio.c dispatch).
   mmio(vm, s, vcpu, frame, off, len, write, value) {
-    const row = (frame === FRAME.DIST ? V2_DIST : V2_GICC).lookup(off, len, nrIrqs(s));
+    const row = findRegion(frame === FRAME.DIST ? V2_DIST : V2_GICC, off, len, nrIrqs(s));
     if (!row) return 0;
     if (write) {
       row.write(vm, s, vcpu, off, len, value);
@@ -155,7 +155,7 @@ export const vgicV2: DeviceModel<VgicState> = {
   legacySetAddr: (vm, s, id, addr) => legacySetVgicAddr(vm, s, id, addr),
   describeMmio(s, frame, off, len) {
     const t = frame === FRAME.DIST ? V2_DIST : V2_GICC;
-    const row = t.lookup(off, len, nrIrqs(s));
+    const row = findRegion(t, off, len, nrIrqs(s));
     return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
   },
   view: vgicView,

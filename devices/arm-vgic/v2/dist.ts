@@ -6,13 +6,14 @@
  * userspace, exactly where the kernel has a uaccess_* handler.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC8, field, RegTable, type RegRow } from '../../core/regtable.js';
+import { ACC32, ACC8, field, RegTable } from '../../core/regtable.js';
 import { VGIC } from '../../core/uapi.js';
 import { BITS, bitsRow, configRow, fixedRow, priorityRow } from '../mmio.js';
+import { type GicRow, perIrq } from '../regions.js';
 import type { VgicState } from '../state.js';
 import { sendSgis } from './sgi.js';
 
-type Row = RegRow<VgicState>;
+type Row = GicRow<VgicState>;
 
 /** vgic_mmio_read_v2_misc: GICD_CTLR, GICD_TYPER, GICD_IIDR. */
 function readMisc(vm: VmCtx, s: VgicState, off: number): number {
@@ -61,7 +62,7 @@ function miscRow(name: string, offset: number, fields: ReturnType<typeof field>[
   );
 }
 
-export const V2_DIST = new RegTable<VgicState>('GICv2 distributor', 0x1000, [
+export const V2_DIST = new RegTable<VgicState, Row>('GICv2 distributor', 0x1000, [
   miscRow('GICD_CTLR', 0x000, [field('EnableGrp', 0)]),
   miscRow('GICD_TYPER', 0x004, [field('ITLinesNumber', 0, 5), field('CPUNumber', 5, 3), field('SecurityExtn', 10), field('LSPI', 11, 5)]),
   miscRow('GICD_IIDR', 0x008, [field('Implementer', 0, 12), field('Revision', 12, 4), field('Variant', 16, 4), field('ProductID', 24, 8)]),
@@ -82,8 +83,7 @@ export const V2_DIST = new RegTable<VgicState>('GICv2 distributor', 0x1000, [
   {
     name: 'GICD_ITARGETSR',
     offset: 0x800,
-    len: 0x400,
-    bitsPerIrq: 8,
+    ...perIrq(8),
     widths: ACC8 | ACC32,
     // vgic_mmio_read_target: a byte per INTID; GICD_ITARGETSR0-7 read the vcpu's own bit.
     read(_vm, s, vcpu, off, len) {
@@ -104,8 +104,7 @@ export const V2_DIST = new RegTable<VgicState>('GICv2 distributor', 0x1000, [
   {
     name: 'GICD_SGIR',
     offset: 0xf00,
-    len: 4,
-    bitsPerIrq: 0,
+    size: 4,
     widths: ACC32,
     fields: [field('SGIINTID', 0, 4), field('NSATT', 15), field('CPUTargetList', 16, 8), field('TargetListFilter', 24, 2)],
     read: () => 0,
@@ -124,8 +123,8 @@ function sgiPendRow(name: string, offset: number, set: boolean): Row {
   return {
     name,
     offset,
-    len: 16,
-    bitsPerIrq: 0,
+    size: 4,
+    count: 4,
     widths: ACC8 | ACC32,
     read: (_vm, s, vcpu, off, len) => readSgiPend(s, vcpu, off, len),
     write(_vm, s, vcpu, off, len, val) {

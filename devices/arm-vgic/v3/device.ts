@@ -8,7 +8,8 @@
  * arch/arm64/kvm/vgic-sys-reg-v3.c, shared/reference/kvm-device-api.md 3.1, 3.3.
  */
 import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, UserBuf, VmCtx } from '../../core/device.js';
-import { type BitField, decodeFields, field, type RegTable } from '../../core/regtable.js';
+import { type BitField, decodeFields, field } from '../../core/regtable.js';
+import { findRegion, type GicTable } from '../regions.js';
 import {
   DEV_TYPE,
   ERRNO,
@@ -65,8 +66,8 @@ function allowedPreInit(group: number, attr: bigint): boolean {
 }
 
 /** vgic_uaccess: an offset with no register (or a per-IRQ one beyond nr_irqs) reads 0 and ignores writes. */
-function uaccess(vm: VmCtx, s: Vgic3State, table: RegTable<Vgic3State>, vcpu: number, off: number, buf: UserBuf, write: boolean): AttrOutcome {
-  const row = table.lookup(off, 4, nrIrqs(s));
+function uaccess(vm: VmCtx, s: Vgic3State, table: GicTable<Vgic3State>, vcpu: number, off: number, buf: UserBuf, write: boolean): AttrOutcome {
+  const row = findRegion(table, off, 4, nrIrqs(s));
   if (!row) return { errno: 0, value: 0n };
   if (write) {
     const val = Number(BigInt.asUintN(32, buf.value));
@@ -136,7 +137,7 @@ function hasRegs(vm: VmCtx, s: Vgic3State, group: number, attr: bigint): Errno {
   const off = Number(attr & 0xffffffffn);
   if (off & 3) return ERRNO.ENXIO;
   const table = group === VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS ? V3_DIST : V3_REDIST;
-  return table.lookup(off, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
+  return findRegion(table, off, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
 }
 
 /** A register value decoded into its named fields. */
@@ -333,7 +334,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   mmio(vm, s, vcpu, frame, off, len, write, value) {
     const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
     const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
-    const row = table.lookup(off, len, nrIrqs(s));
+    const row = findRegion(table, off, len, nrIrqs(s));
     if (!row) return 0;
     if (write) {
       row.write(vm, s, target, off, len, value);
@@ -344,7 +345,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   mmio64(vm, s, vcpu, frame, off, write, value) {
     const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
     const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
-    const row = table.lookup(off, 8, nrIrqs(s));
+    const row = findRegion(table, off, 8, nrIrqs(s));
     if (!row?.read64) return 0n;
     if (write) {
       row.write64!(vm, s, target, off, value);
@@ -372,7 +373,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   describeMmio(s, frame, off, len) {
     const t = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
     const who = frame === FRAME.DIST ? '' : ` (vcpu ${frame - FRAME.REDIST})`;
-    return t.lookup(off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
+    return findRegion(t, off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
   },
   view: vgic3View,
   migration: vgicV3Migration,

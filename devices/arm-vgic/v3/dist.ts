@@ -6,13 +6,14 @@
  * (REGISTER_DESC_WITH_BITS_PER_IRQ_SHARED), the redistributors hold those.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC64, field, RegTable, type RegRow } from '../../core/regtable.js';
+import { ACC32, ACC64, field, RegTable } from '../../core/regtable.js';
+import { type GicRow, perIrq } from '../regions.js';
 import { DEV_TYPE, ERRNO, VGIC } from '../../core/uapi.js';
 import { extract64 } from '../baser.js';
 import { BITS, bitsRow, type BitsHandlers, BYTE_WIDTHS, configRow, fixedRow, irqBank, priorityRow, razRow } from '../mmio.js';
 import { V3_HOST, vcpuByAff, type Vgic3State } from './state.js';
 
-type Row = RegRow<Vgic3State>;
+type Row = GicRow<Vgic3State>;
 
 /** GICD_CTLR bits: EnableGrp1NS (ENABLE_SS_G1), ARE_NS, DS, nASSGIreq. */
 export const GICD_CTLR = { EnableGrp1: 1 << 1, ARE_NS: 1 << 4, DS: 1 << 6, nASSGIreq: 1 << 8 } as const;
@@ -116,8 +117,7 @@ function irouterRow(): Row {
   return {
     name: 'GICD_IROUTER',
     offset: IROUTER,
-    len: 0x2000,
-    bitsPerIrq: 64,
+    ...perIrq(64),
     widths: ACC64 | ACC32,
     fields: [field('Aff0', 0, 8), field('Aff1', 8, 8), field('Aff2', 16, 8), field('Interrupt_Routing_Mode', 31)],
     read: (_vm, s, _vcpu, off, len) => extract64(read64(s, off & ~7), off, len),
@@ -153,7 +153,7 @@ export const V3_PENDING_UACCESS = {
 /** The v3 distributor's per-IRQ rows: INTIDs 0-31 are RAZ/WI, the redistributors hold them. */
 const SPIS = { razBelow: VGIC.NR_PRIVATE_IRQS } as const;
 
-export const V3_DIST = new RegTable<Vgic3State>('GICv3 distributor', 0x10000, [
+export const V3_DIST = new RegTable<Vgic3State, Row>('GICv3 distributor', 0x10000, [
   miscRow('GICD_CTLR', 0x0, [field('EnableGrp0', 0), field('EnableGrp1NS', 1), field('ARE_NS', 4), field('DS', 6), field('nASSGIreq', 8)]),
   miscRow('GICD_TYPER', 0x4, [field('ITLinesNumber', 0, 5), field('LPIS', 17), field('IDbits', 19, 5)]),
   miscRow('GICD_IIDR', 0x8, [field('Implementer', 0, 12), field('Revision', 12, 4), field('Variant', 16, 4), field('ProductID', 24, 8)]),
@@ -169,9 +169,9 @@ export const V3_DIST = new RegTable<Vgic3State>('GICv3 distributor', 0x10000, [
   bitsRow('GICD_ICACTIVER', 0x380, BITS.cactive, SPIS),
   priorityRow('GICD_IPRIORITYR', 0x400, SPIS),
   // With affinity routing enabled GICD_ITARGETSR is RAZ/WI.
-  razRow('GICD_ITARGETSR', 0x800, 0x400, BYTE_WIDTHS, 8),
+  razRow('GICD_ITARGETSR', 0x800, perIrq(8), BYTE_WIDTHS),
   configRow('GICD_ICFGR', 0xc00, SPIS),
-  razRow('GICD_IGRPMODR', 0xd00, 0x80, ACC32, 1),
+  razRow('GICD_IGRPMODR', 0xd00, perIrq(1)),
   irouterRow(),
   ...idRegRows('GICD'),
 ]);

@@ -7,7 +7,8 @@
  * KVM_DEV_ARM_VGIC_GRP_REDIST_REGS.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC64, field, RegTable, type RegRow } from '../../core/regtable.js';
+import { ACC32, ACC64, field, RegTable } from '../../core/regtable.js';
+import type { GicRow } from '../regions.js';
 import { VGIC } from '../../core/uapi.js';
 import { extract64, sanitisePendbaser, sanitisePropbaser, update64 } from '../baser.js';
 import { BITS, bitsRow, configRow, fixedRow, priorityRow, razRow } from '../mmio.js';
@@ -16,7 +17,7 @@ import { hasIts, idRegRows, V3_PENDING_UACCESS } from './dist.js';
 import { findLpi, GICR_PENDBASER_PTZ, syncPendingTable, updateLpiConfig } from './lpi.js';
 import { mpidrAff, type Vgic3State } from './state.js';
 
-type Row = RegRow<Vgic3State>;
+type Row = GicRow<Vgic3State>;
 
 /** The SGI_base frame's offset within a redistributor. */
 export const SGI_BASE = 0x10000;
@@ -58,10 +59,8 @@ function reg64(name: string, offset: number, get: (vm: VmCtx, s: Vgic3State, vcp
   return {
     name,
     offset,
-    len: 8,
-    bitsPerIrq: 0,
+    size: 8,
     widths: ACC64 | ACC32,
-    stride: 8,
     ...(fields && { fields }),
     read: (vm, s, c, off, len) => extract64(get(vm, s, c), off, len),
     write: (vm, s, c, off, len, val) => put(vm, s, c, off, len, BigInt(val >>> 0)),
@@ -120,9 +119,9 @@ function invRows(): Row[] {
 }
 
 /** The SGI_base frame's per-IRQ registers: one word (or 8 bytes of ICFGR, 32 of IPRIORITYR) over the vcpu's INTIDs 0-31. */
-const word0 = { len: 4 } as const;
+const word0 = { words: 1 } as const;
 
-export const V3_REDIST = new RegTable<Vgic3State>('GICv3 redistributor (RD_base + SGI_base)', 0x20000, [
+export const V3_REDIST = new RegTable<Vgic3State, Row>('GICv3 redistributor (RD_base + SGI_base)', 0x20000, [
   fixedRow(
     'GICR_CTLR',
     0x0,
@@ -154,8 +153,8 @@ export const V3_REDIST = new RegTable<Vgic3State>('GICv3 redistributor (RD_base 
   bitsRow('GICR_ICPENDR0', SGI_BASE + 0x280, { ...BITS.cpending, ...V3_PENDING_UACCESS.cpending }, word0),
   bitsRow('GICR_ISACTIVER0', SGI_BASE + 0x300, BITS.sactive, word0),
   bitsRow('GICR_ICACTIVER0', SGI_BASE + 0x380, BITS.cactive, word0),
-  priorityRow('GICR_IPRIORITYR', SGI_BASE + 0x400, { len: 32 }),
-  configRow('GICR_ICFGR', SGI_BASE + 0xc00, { len: 8 }),
+  priorityRow('GICR_IPRIORITYR', SGI_BASE + 0x400, { words: 8 }),
+  configRow('GICR_ICFGR', SGI_BASE + 0xc00, { words: 2 }),
   razRow('GICR_IGRPMODR0', SGI_BASE + 0xd00),
   razRow('GICR_NSACR', SGI_BASE + 0xe00),
 ]);

@@ -7,6 +7,7 @@
  */
 import type { AttrGroup, UserBuf, VmCtx } from '../core/device.js';
 import { DEV_TYPE, ERRNO, type Errno, VGIC, VGIC_ADDR_UNDEF, VGIC_GRP } from '../core/uapi.js';
+import { decodeArmIrq } from '../arch/arm64.js';
 import { newBank, setBit } from './irq.js';
 import { newVgicCpu, newVgicState, type VgicState } from './state.js';
 
@@ -150,16 +151,13 @@ export interface InjectableLpi {
  * (vgic_get_lpi); without it (GICv2) no LPI exists.
  */
 export function vgicIrqLine(vm: VmCtx, s: VgicState, irq: number, levelIn: number, lpiOf?: (intid: number) => InjectableLpi | undefined): Errno {
-  const type = (irq >>> 24) & 0xf;
-  const vcpuId = ((irq >>> 16) & 0xff) + ((irq >>> 28) & 0xf) * 256;
-  const num = irq & 0xffff;
+  const { type, num, vcpu: vcpuId } = decodeArmIrq(irq);
   const level = levelIn !== 0;
   switch (type) {
-    case 0: // KVM_ARM_IRQ_TYPE_CPU: only without an in-kernel irqchip
+    case 'CPU': // KVM_ARM_IRQ_TYPE_CPU: only without an in-kernel irqchip
       return ERRNO.ENXIO;
-    case 2: {
-      // KVM_ARM_IRQ_TYPE_PPI
-      const idx = vm.vcpuIndexById(vcpuId);
+    case 'PPI': {
+      const idx = vm.vcpuIndexById(vcpuId!);
       if (idx < 0) return ERRNO.EINVAL;
       if (num < VGIC.NR_SGIS || num >= VGIC.NR_PRIVATE_IRQS) return ERRNO.EINVAL;
       const e = vgicLazyInit(vm, s);
@@ -167,8 +165,8 @@ export function vgicIrqLine(vm: VmCtx, s: VgicState, irq: number, levelIn: numbe
       injectIrq(s.cpus[idx]!.priv, num, level);
       return 0;
     }
-    case 1: {
-      // KVM_ARM_IRQ_TYPE_SPI: only the private range is refused here; vgic_get_irq decides the rest.
+    case 'SPI': {
+      // Only the private range is refused here; vgic_get_irq decides the rest.
       if (num < VGIC.NR_PRIVATE_IRQS) return ERRNO.EINVAL;
       const e = vgicLazyInit(vm, s);
       if (e) return e;

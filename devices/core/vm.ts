@@ -1,28 +1,32 @@
 /**
  * The Vm: the one way into the device models. Its methods are the ioctls of
  * the KVM device-control API plus the guest events that reach devices, with
- * the generic checks of virt/kvm/kvm_main.c and the arch code done here in
- * the kernel's order; everything device-specific goes to the device model.
- * Every method returns an errno (0 = success) as the ioctl would; none throws
- * for a misuse.
+ * the generic checks of virt/kvm/kvm_main.c done here in the kernel's order;
+ * what the architecture decides comes from its ArchRules (devices/arch/),
+ * everything device-specific from the device model. Every method returns
+ * an errno (0 = success) as the ioctl would; none throws for a misuse.
  */
-import type { AttrOutcome, DeviceModel, MmioFrame, MsiRequest, UserBuf, VmCtx } from './device.js';
+import { ARCH_RULES } from '../arch/index.js';
+import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
+import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, MsiRequest, UserBuf } from './device.js';
 import { readGuest, writeGuest } from './guest-mem.js';
-import { findGroup } from './device.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
 import { type Arch, ERRNO, type Errno, KVM_CREATE_DEVICE_TEST, DEV_TYPE, KVM_MSI_VALID_DEVID } from './uapi.js';
 
-/** Per-architecture generic limits (KVM_MAX_VCPU_IDS and the default kvm->max_vcpus). */
-export const ARCH_LIMITS: Record<Arch, { maxVcpuIds: number; defaultMaxVcpus: number }> = {
-  // arm64: KVM_MAX_VCPUS = 512 = KVM_MAX_VCPU_IDS; kvm_arm_default_max_vcpus() on a GICv3 host.
-  arm64: { maxVcpuIds: 512, defaultMaxVcpus: 512 },
-  // x86: KVM_MAX_VCPUS 1024 (6.x), KVM_MAX_VCPU_IDS up to 4 * KVM_MAX_VCPUS.
-  x86_64: { maxVcpuIds: 4096, defaultMaxVcpus: 1024 },
-  // ppc64 and s390: generic defaults; device families that need more precise limits set maxVcpus.
-  ppc64: { maxVcpuIds: 2048, defaultMaxVcpus: 2048 },
-  s390x: { maxVcpuIds: 255, defaultMaxVcpus: 255 },
-};
+/** Per-architecture generic limits (KVM_MAX_VCPU_IDS and the default kvm->max_vcpus), from each arch's rules. */
+export const ARCH_LIMITS: Record<Arch, { maxVcpuIds: number; defaultMaxVcpus: number }> = Object.fromEntries(
+  Object.values(ARCH_RULES).map((r) => [r.arch, { maxVcpuIds: r.maxVcpuIds, defaultMaxVcpus: r.defaultMaxVcpus }]),
+) as Record<Arch, { maxVcpuIds: number; defaultMaxVcpus: number }>;
+
+/** What an attribute ioctl's fd resolved to: the groups there and how the fd answers the rest. */
+interface AttrTarget {
+  readonly groups: readonly AttrGroup<any>[];
+  readonly state: unknown;
+  /** The errno when the fd has no handler for this ioctl (a device op missing: EPERM; an arch ioctl missing: its default). */
+  missing(op: 'set' | 'get' | 'has'): Errno;
+  readonly unknownGroup: Errno;
+}
 
 /** Which device models exist, by KVM_DEV_TYPE value. */
 export type DeviceRegistry = ReadonlyMap<number, DeviceModel<any>>;
@@ -47,28 +51,30 @@ export interface MmioResult {
   value: bigint;
 }
 
-export class Vm implements VmCtx {
+export class Vm implements ArchVm {
   state: VmState;
   private bus: BusEntry[] | null = null;
-  /** vcpu id -> index, rebuilt when vcpus are added or state restored. */
   /** vcpu id -> index + 1 (0: no such vcpu); ids are below the arch's KVM_MAX_VCPU_IDS. Derived from state. */
   private vcpuIndex: Int32Array;
+  /** The architecture's rules (devices/arch/). */
+  readonly rules: ArchRules;
 
   constructor(
     readonly registry: DeviceRegistry,
     arch: Arch,
     ipaBits: number,
   ) {
+    this.rules = ARCH_RULES[arch];
     this.state = {
       arch,
       ipaBits,
-      maxVcpus: ARCH_LIMITS[arch].defaultMaxVcpus,
+      maxVcpus: this.rules.defaultMaxVcpus,
       vcpus: [],
       devices: [],
       irqchip: -1,
       dead: false,
     };
-    this.vcpuIndex = new Int32Array(ARCH_LIMITS[arch].maxVcpuIds);
+    this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
   }
 
   // ---- VmCtx --------------------------------------------------------------
@@ -108,7 +114,7 @@ export class Vm implements VmCtx {
 
   restore(state: VmState): void {
     this.state = cloneState(state);
-    this.vcpuIndex = new Int32Array(ARCH_LIMITS[this.state.arch].maxVcpuIds);
+    this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
     this.state.vcpus.forEach((v, i) => (this.vcpuIndex[v.id] = i + 1));
     this.bus = null;
   }
@@ -122,16 +128,17 @@ export class Vm implements VmCtx {
   /** KVM_CREATE_VCPU (kvm_vm_ioctl_create_vcpu, then the arch and device hooks). */
   createVcpu(id: number): Errno {
     if (this.state.dead) return ERRNO.EIO;
-    if (!Number.isInteger(id) || id < 0 || id >= ARCH_LIMITS[this.state.arch].maxVcpuIds) return ERRNO.EINVAL;
+    if (!Number.isInteger(id) || id < 0 || id >= this.rules.maxVcpuIds) return ERRNO.EINVAL;
     if (this.state.vcpus.length >= this.state.maxVcpus) return ERRNO.EINVAL;
-    // kvm_arch_vcpu_precreate (arm64): the irqchip may refuse (EBUSY once initialised),
-    // then id >= kvm->max_vcpus is EINVAL.
+    // kvm_arch_vcpu_precreate: the in-kernel irqchip's part first (arm64: EBUSY once the VGIC is
+    // initialised), then the arch's own rules.
     if (this.state.irqchip >= 0) {
       const m = this.modelOf(this.state.irqchip);
       const e = m.vcpuPrecreate?.(this, this.state.devices[this.state.irqchip]!.state, id) ?? 0;
       if (e) return e;
     }
-    if (this.state.arch === 'arm64' && id >= this.state.maxVcpus) return ERRNO.EINVAL;
+    const e = this.rules.vcpuPrecreate(this, id);
+    if (e) return e;
     if (this.vcpuIndex[id]) return ERRNO.EEXIST;
     const index = this.state.vcpus.length;
     this.state.vcpus.push({ id, ran: false });
@@ -148,6 +155,17 @@ export class Vm implements VmCtx {
     if (!model || !model.arches.includes(this.state.arch)) return { errno: ERRNO.ENODEV, handle: -1 };
     // Only bit 0 is looked at; other flag bits are silently ignored.
     if (flags & KVM_CREATE_DEVICE_TEST) return { errno: 0, handle: -1 };
+    return this.addDevice(type);
+  }
+
+  /**
+   * A device the VM itself creates (KVM_CREATE_DEVICE after its checks, or
+   * KVM_CREATE_IRQCHIP's irqchip): ops->create, then its slot. ENODEV when
+   * devrr has no model of that type.
+   */
+  addDevice(type: number): { errno: Errno; handle: number } {
+    const model = this.registry.get(type);
+    if (!model || !model.arches.includes(this.state.arch)) return { errno: ERRNO.ENODEV, handle: -1 };
     const r = model.create(this);
     if (r.errno) return { errno: r.errno, handle: -1 };
     const handle = this.state.devices.length;
@@ -157,13 +175,20 @@ export class Vm implements VmCtx {
     return { errno: 0, handle };
   }
 
+  /** KVM_CREATE_IRQCHIP: the architecture's answer (kvm_arch_vm_ioctl). */
+  createIrqchip(): Errno {
+    if (this.state.dead) return ERRNO.EIO;
+    return this.rules.createIrqchip(this);
+  }
+
   /** KVM_SET_DEVICE_ATTR. */
   setAttr(fd: AttrFd, group: number, attr: bigint, buf: UserBuf): Errno {
     const t = this.resolveFd(fd);
     if (typeof t === 'number') return t;
-    if (!t.model.ops.set) return ERRNO.EPERM;
-    const g = findGroup(t.model, group);
-    if (!g?.set) return t.model.unknownGroupErrno ?? ERRNO.ENXIO;
+    const missing = t.missing('set');
+    if (missing) return missing;
+    const g = findIn(t.groups, group);
+    if (!g?.set) return t.unknownGroup;
     const e = g.set(this, t.state, attr, buf);
     this.bus = null;
     return e;
@@ -173,9 +198,10 @@ export class Vm implements VmCtx {
   getAttr(fd: AttrFd, group: number, attr: bigint, buf: UserBuf): AttrOutcome {
     const t = this.resolveFd(fd);
     if (typeof t === 'number') return { errno: t };
-    if (!t.model.ops.get) return { errno: ERRNO.EPERM };
-    const g = findGroup(t.model, group);
-    if (!g?.get) return { errno: t.model.unknownGroupErrno ?? ERRNO.ENXIO };
+    const missing = t.missing('get');
+    if (missing) return { errno: missing };
+    const g = findIn(t.groups, group);
+    if (!g?.get) return { errno: t.unknownGroup };
     const r = g.get(this, t.state, attr, buf);
     this.bus = null;
     if (r.errno === 0 && buf.nullPtr) return { errno: ERRNO.EFAULT };
@@ -186,37 +212,39 @@ export class Vm implements VmCtx {
   hasAttr(fd: AttrFd, group: number, attr: bigint): Errno {
     const t = this.resolveFd(fd);
     if (typeof t === 'number') return t;
-    if (!t.model.ops.has) return ERRNO.EPERM;
-    const g = findGroup(t.model, group);
-    if (!g) return t.model.unknownGroupErrno ?? ERRNO.ENXIO;
+    const missing = t.missing('has');
+    if (missing) return missing;
+    const g = findIn(t.groups, group);
+    if (!g) return t.unknownGroup;
     return g.has(this, t.state, attr);
   }
 
   /**
-   * Resolves the fd of an attribute ioctl to a model and its state. The VM and
-   * vcpu fds have no attribute groups in these models yet (arm64's SMCCC filter
-   * and vcpu timer/PMU groups are not modelled), so they answer ENXIO, as
-   * kvm_vm_ioctl_set_attr's default case does.
+   * Resolves the fd of an attribute ioctl. A device fd reaches its model's
+   * groups (kvm_device_ioctl_attr: a missing accessor is EPERM). The VM fd
+   * and a vcpu fd reach the architecture's groups there
+   * (kvm_arch_vm_ioctl / kvm_arch_vcpu_ioctl): an ioctl the arch does not
+   * handle on that fd is its default errno, a group it does not have is the
+   * group switch's default.
    */
-  private resolveFd(fd: AttrFd): { model: DeviceModel<any>; state: unknown } | Errno {
+  private resolveFd(fd: AttrFd): AttrTarget | Errno {
     if (this.state.dead) return ERRNO.EIO;
     if (fd.kind === 'device') {
       const d = this.state.devices[fd.handle];
       if (!d) return ERRNO.EBADF;
-      return { model: this.modelOf(fd.handle), state: d.state };
+      const model = this.modelOf(fd.handle);
+      return { groups: model.groups, state: d.state, missing: (op) => (model.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: model.unknownGroupErrno ?? ERRNO.ENXIO };
     }
     if (fd.kind === 'vcpu' && this.vcpuIndexById(fd.id) < 0) return ERRNO.EBADF;
-    return ERRNO.ENXIO;
+    const rules: FdAttrRules = fd.kind === 'vm' ? this.rules.vmAttrs : this.rules.vcpuAttrs;
+    const fallback = fd.kind === 'vm' ? this.rules.vmIoctlDefault : this.rules.vcpuIoctlDefault;
+    return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: rules.unknownGroup };
   }
 
-  /** KVM_ARM_SET_DEVICE_ADDR on arm64 (kvm_vm_ioctl_set_device_addr); ENOTTY elsewhere. */
+  /** The legacy KVM_ARM_SET_DEVICE_ADDR: the arch's rule (arm64), else kvm_arch_vm_ioctl's default. */
   armSetDeviceAddr(id: bigint, addr: bigint): Errno {
     if (this.state.dead) return ERRNO.EIO;
-    if (this.state.arch !== 'arm64') return ERRNO.ENOTTY;
-    const ic = this.state.irqchip;
-    const m = ic >= 0 ? this.modelOf(ic) : undefined;
-    if (!m?.legacySetAddr) return legacyAddrWithoutVgic(id);
-    return m.legacySetAddr(this, this.state.devices[ic]!.state, id, addr);
+    return this.rules.setDeviceAddr ? this.rules.setDeviceAddr(this, id, addr) : this.rules.vmIoctlDefault;
   }
 
   /**
@@ -230,24 +258,27 @@ export class Vm implements VmCtx {
     if (index < 0) return ERRNO.EBADF;
     const v = this.state.vcpus[index]!;
     if (v.ran) return 0;
-    for (let h = 0; h < this.state.devices.length; h++) {
-      const e = this.modelOf(h).firstRun?.(this, this.state.devices[h]!.state, index) ?? 0;
-      if (e) return e;
-    }
+    const e = this.rules.firstRun(this, index);
+    if (e) return e;
     v.ran = true;
     this.bus = null;
     return 0;
   }
 
-  /** KVM_IRQ_LINE: the irqchip decodes the architecture's encoding; ENXIO without one. */
+  /**
+   * KVM_IRQ_LINE: the in-kernel irqchip decodes the architecture's encoding;
+   * without one the arch rule answers; an arch without the ioctl gives its
+   * VM ioctl default.
+   */
   irqLine(irq: number, level: number): Errno {
     if (this.state.dead) return ERRNO.EIO;
+    if (!this.rules.irqLine.ioctl) return this.rules.vmIoctlDefault;
     const ic = this.state.irqchip;
     if (ic >= 0) {
       const m = this.modelOf(ic);
       if (m.irqLine) return m.irqLine(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
     }
-    return this.state.arch === 'arm64' ? armIrqLineWithoutIrqchip(this, irq >>> 0) : ERRNO.ENXIO;
+    return this.rules.irqLine.withoutIrqchip(this, irq >>> 0, level >>> 0);
   }
 
   /**
@@ -322,7 +353,7 @@ export class Vm implements VmCtx {
     const ic = this.state.irqchip;
     if (ic < 0 || (msi.flags & ~KVM_MSI_VALID_DEVID) !== 0) return { errno: ERRNO.EINVAL, ret: 0 };
     const m = this.modelOf(ic);
-    if (!m.signalMsi) return { errno: this.state.arch === 'arm64' ? ERRNO.ENODEV : ERRNO.EINVAL, ret: 0 };
+    if (!m.signalMsi) return { errno: this.rules.msiWithoutHandler, ret: 0 };
     return m.signalMsi(this, this.state.devices[ic]!.state, msi);
   }
 
@@ -376,28 +407,8 @@ export class Vm implements VmCtx {
   }
 }
 
-/**
- * KVM_ARM_SET_DEVICE_ADDR with no VGIC created: the device id must be
- * KVM_ARM_DEVICE_VGIC_V2 (else ENODEV); then kvm_set_legacy_vgic_v2_addr's
- * vgic_check_type finds vgic_model 0, not v2: ENODEV as well.
- */
-function legacyAddrWithoutVgic(_id: bigint): Errno {
-  return ERRNO.ENODEV;
-}
-
-/**
- * arm64 KVM_IRQ_LINE with no in-kernel irqchip (kvm_vm_ioctl_irq_line):
- * KVM_ARM_IRQ_TYPE_CPU drives the vcpu's IRQ/FIQ input; SPI and PPI need a GIC.
- */
-function armIrqLineWithoutIrqchip(vm: Vm, irq: number): Errno {
-  const type = (irq >>> 24) & 0xf;
-  const vcpuId = ((irq >>> 16) & 0xff) + ((irq >>> 28) & 0xf) * 256;
-  const num = irq & 0xffff;
-  if (type === 0) {
-    if (vm.vcpuIndexById(vcpuId) < 0) return ERRNO.EINVAL;
-    if (num > 1) return ERRNO.EINVAL;
-    return 0;
-  }
-  if (type === 1 || type === 2) return ERRNO.ENXIO;
-  return ERRNO.EINVAL;
+/** A group row by id in a group table (device, VM fd or vcpu fd). */
+function findIn<S>(groups: readonly AttrGroup<S>[], id: number): AttrGroup<S> | undefined {
+  for (const g of groups) if (g.id === id) return g;
+  return undefined;
 }

@@ -1,7 +1,7 @@
 /**
  * Shared CLI plumbing: option parsing that reports a bad command line as
  * exit status 2 with one clear line, and the error types every command maps
- * to exit statuses (shared/spec/cli.md).
+ * to exit statuses (docs/cli.md).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
@@ -15,9 +15,53 @@ export interface Io {
   err(line: string): void;
 }
 
+/**
+ * Standard output or error cannot be written (ENOSPC on a full disk, EIO,
+ * `> /dev/full`): one line and exit status 2, like any other unusable
+ * output (a UsageError, so main reports it).
+ */
+export class OutputError extends UsageError {
+  override name = 'OutputError';
+}
+
+let outputErrorRaised = false;
+
+/**
+ * Whether a failed write to stdout/stderr was already thrown as an
+ * OutputError, which main reports (bin/devrr.js: then the stream's own
+ * error event has nothing to add).
+ */
+export function stdioFailureRaised(): boolean {
+  return outputErrorRaised;
+}
+
+/**
+ * The error for a failed write to standard output or error. A reader that
+ * closed the pipe early (EPIPE: `devrr dump t.devrr | head`) ends devrr
+ * quietly right here, as Unix tools do.
+ */
+export function stdioWriteError(e: NodeJS.ErrnoException, stream: 'standard output' | 'standard error'): OutputError {
+  if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  outputErrorRaised = true;
+  return new OutputError(`devrr: cannot write to ${stream}: ${e.message.split('\n')[0]}`);
+}
+
+/**
+ * One line to a standard stream. A failed write (which Node reports on the
+ * stream, after the fact) throws OutputError at once, so a command stops
+ * at its first lost line instead of computing output nobody can read.
+ */
+function lineWriter(stream: NodeJS.WriteStream, name: 'standard output' | 'standard error'): (line: string) => void {
+  return (l) => {
+    stream.write(l + '\n');
+    const e = stream.errored as NodeJS.ErrnoException | null;
+    if (e) throw stdioWriteError(e, name);
+  };
+}
+
 export const stdio: Io = {
-  out: (l) => void process.stdout.write(l + '\n'),
-  err: (l) => void process.stderr.write(l + '\n'),
+  out: lineWriter(process.stdout, 'standard output'),
+  err: lineWriter(process.stderr, 'standard error'),
 };
 
 export interface Command {

@@ -1,5 +1,5 @@
 /**
- * `devrr`: the command line (shared/spec/cli.md). Exit status 0 = done and
+ * `devrr`: the command line (docs/cli.md). Exit status 0 = done and
  * nothing diverged or missed; 1 = something diverged, missed or failed a
  * check; 2 = the input or command line is invalid (one line on stderr, no
  * stack trace). Anything else is a bug in devrr.

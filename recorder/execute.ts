@@ -31,18 +31,10 @@ export class Session {
         return { ...ev, errno: r.errno, handle: r.handle };
       }
       case 'set_attr':
-        return { ...ev, errno: vm.setAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev)) };
-      case 'get_attr': {
-        const r = vm.getAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev));
-        // The recorded outputs (if any) are replaced by what the models return now.
-        const { outValue: _v, outData: _d, ...request } = ev;
-        const out: AttrEvent = { ...request, errno: r.errno };
-        if (r.errno === 0 && r.value !== undefined) return { ...out, outValue: truncateToPayload(vm, ev, r.value) };
-        if (r.errno === 0 && r.data !== undefined) return { ...out, outData: r.data };
-        return out;
-      }
+      case 'get_attr':
       case 'has_attr':
-        return { ...ev, errno: vm.hasAttr(fdOf(ev.target), ev.group, ev.attr) };
+        if (!hasFd(vm, ev.target)) return ev.kind === 'get_attr' ? withoutOutputs(ev, ERRNO.EBADF) : { ...ev, errno: ERRNO.EBADF };
+        return this.attrCall(vm, ev);
       case 'arm_set_device_addr':
         return { ...ev, errno: vm.armSetDeviceAddr(ev.id, ev.addr) };
       case 'run_vcpu':
@@ -80,6 +72,24 @@ export class Session {
     }
   }
 
+  /** KVM_SET/GET/HAS_DEVICE_ATTR on an fd that exists. */
+  private attrCall(vm: Vm, ev: AttrEvent): TraceEvent {
+    switch (ev.kind) {
+      case 'set_attr':
+        return { ...ev, errno: vm.setAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev)) };
+      case 'get_attr': {
+        const r = vm.getAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev));
+        // The recorded outputs (if any) are replaced by what the models return now.
+        const out = withoutOutputs(ev, r.errno);
+        if (r.errno === 0 && r.value !== undefined) return { ...out, outValue: truncateToPayload(vm, ev, r.value) };
+        if (r.errno === 0 && r.data !== undefined) return { ...out, outData: r.data };
+        return out;
+      }
+      case 'has_attr':
+        return { ...ev, errno: vm.hasAttr(fdOf(ev.target), ev.group, ev.attr) };
+    }
+  }
+
   /** Plain-data state of every VM: what checkpoints store and digests cover. */
   snapshot(): SessionState {
     return { vms: this.vms.map((v) => v.snapshot()) };
@@ -97,6 +107,32 @@ export class Session {
 
 export interface SessionState {
   vms: VmState[];
+}
+
+/**
+ * The fd a scenario's device name stands for when its create_device made no
+ * device (it failed, or it was a KVM_CREATE_DEVICE_TEST probe): fd -1, as the
+ * kernel's `unsigned int fd` sees it, and as the trace stores a handle.
+ */
+export const NO_DEVICE_FD = 0xffffffff;
+
+/**
+ * Whether the attribute call's fd exists. A device handle that names no
+ * device of this VM (NO_DEVICE_FD), or a vcpu id no vcpu has, is no open fd:
+ * the ioctl syscall fails in fdget with EBADF before KVM sees it (fs/ioctl.c,
+ * SYSCALL_DEFINE3(ioctl)), so even a dead VM answers EBADF there, not the
+ * EIO of kvm_device_ioctl / kvm_vcpu_ioctl.
+ */
+function hasFd(vm: Vm, t: AttrTarget): boolean {
+  if (t.kind === 'device') return vm.state.devices[t.handle] !== undefined;
+  if (t.kind === 'vcpu') return vm.vcpuIndexById(t.id) >= 0;
+  return true;
+}
+
+/** A get_attr event's request with fresh results: its recorded outputs dropped. */
+function withoutOutputs(ev: AttrEvent, errno: number): AttrEvent {
+  const { outValue: _v, outData: _d, ...request } = ev;
+  return { ...request, errno };
 }
 
 export function fdOf(t: AttrTarget): AttrFd {

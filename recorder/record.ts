@@ -7,7 +7,7 @@
 import { errnoName, nameOf, NAMES, VGIC_GRP } from '../devices/core/uapi.js';
 import { digestState } from '../devices/core/state.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
-import { payloadWidth, Session } from './execute.js';
+import { NO_DEVICE_FD, payloadWidth, Session } from './execute.js';
 import type { Expect, Scenario, Step, Value } from './scenario.js';
 
 /** Where recorded events go: a trace writer, or an array in tests. */
@@ -26,6 +26,12 @@ export interface Miss {
 export interface RecordResult {
   readonly events: number;
   readonly misses: readonly Miss[];
+  /**
+   * Steps without `expect` whose call failed: recorded as they are (the
+   * exit status stays 0), and reported so that a guessed field or a wrong
+   * number does not pass unnoticed.
+   */
+  readonly unexpected: readonly Miss[];
 }
 
 export interface RecordOptions {
@@ -37,11 +43,26 @@ export interface RecordOptions {
 
 /** Runs the scenario, sending each event to `sink`. */
 export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOptions = {}): RecordResult {
+  const run = recordSteps(sc, sink, opts);
+  for (;;) {
+    const r = run.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * recordScenario in slices: pauses after every `sliceSteps` steps, yielding
+ * the result so far, so that a caller can let the event loop run between
+ * slices (signal handlers: bin/commands/record.ts) and stop early.
+ */
+export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions = {}, sliceSteps = 1024): Generator<RecordResult, RecordResult> {
+  let sliced = 0;
   const every = opts.checkpointEvery ?? 0;
   const session = new Session();
   const saved = new Map<string, bigint>();
   const devHandles: Map<string, number>[] = [new Map()];
   const misses: Miss[] = [];
+  const unexpected: Miss[] = [];
   let count = 0;
 
   const emit = (req: TraceEvent): TraceEvent => {
@@ -60,11 +81,24 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
   const val = (v: Value): bigint => ('n' in v ? v.n : saved.get(v.ref) ?? 0n);
 
   for (const step of sc.steps) {
+    if (++sliced % sliceSteps === 0) yield { events: count, misses, unexpected };
     const note = step.note !== undefined ? { note: step.note } : {};
     const miss = (message: string) => misses.push({ step: step.index, op: step.op, message: `step ${step.index} ${describeStep(step)}: ${message}` });
     const checkErrno = (errno: number) => {
       const m = expectMiss(step.expect, errno);
       if (m) miss(m);
+      else if (errno !== 0 && !step.expect && !hasResultExpectation(step))
+        unexpected.push({ step: step.index, op: step.op, message: `step ${step.index} ${describeStep(step)}: failed with ${errnoName(errno)}, and the step has no "expect" (add "expect": "${errnoName(errno)}" if that is what it should do)` });
+    };
+    /** A read's expected value (or bytes) where the call failed: missed, unless `expect` accepted the error. */
+    const checkFailedRead = (errno: number, what: string) => {
+      if (!step.expect) miss(`expected ${what}, got ${errnoName(errno)}`);
+    };
+    /** A read against `expect_value` (and `expect_mask`): its value when the call succeeded, else the failure. */
+    const checkRead = (errno: number, got: bigint, exp: Value | undefined, mask: bigint | undefined) => {
+      if (exp === undefined) return;
+      if (errno !== 0) checkFailedRead(errno, `value 0x${val(exp).toString(16)}`);
+      else checkValue(got, exp, mask);
     };
     const checkValue = (got: bigint, exp: Value | undefined, mask: bigint | undefined) => {
       if (exp === undefined) return;
@@ -87,16 +121,15 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
       }
       case 'create_device': {
         const ev = emit({ kind: 'create_device', vm, type: step.type, flags: step.flags, errno: 0, handle: -1, ...note });
-        if (ev.kind === 'create_device' && step.as) devHandles[vm]!.set(step.as, ev.handle);
+        // A create_device that made no device leaves its name bound to fd -1 (NO_DEVICE_FD): later calls answer EBADF.
+        if (ev.kind === 'create_device' && step.as) devHandles[vm]!.set(step.as, ev.handle >= 0 ? ev.handle : NO_DEVICE_FD);
         checkErrno((ev as { errno: number }).errno);
         break;
       }
       case 'set_attr':
       case 'get_attr':
       case 'has_attr': {
-        // A name whose create_device failed has no fd: the ioctl fails with EBADF.
-        const target: AttrTarget =
-          step.dev.kind === 'device' ? { kind: 'device', handle: devHandles[vm]!.get(step.dev.name) ?? -1 } : step.dev;
+        const target: AttrTarget = step.dev.kind === 'device' ? { kind: 'device', handle: devHandles[vm]!.get(step.dev.name) ?? NO_DEVICE_FD } : step.dev;
         const width = payloadWidth(session.vms[vm]!, target, step.group);
         const value = step.value !== undefined ? BigInt.asUintN(width * 8, val(step.value)) : undefined;
         const ev = emit({
@@ -112,11 +145,11 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
           ...note,
         });
         checkErrno((ev as { errno: number }).errno);
-        if (ev.kind === 'get_attr' && ev.errno === 0) {
-          const got = ev.outValue ?? 0n;
-          checkValue(got, step.expectValue, step.expectMask);
+        if (ev.kind === 'get_attr') {
+          const got = ev.errno === 0 ? ev.outValue ?? 0n : 0n;
+          checkRead(ev.errno, got, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, got);
-        } else if (step.op === 'get_attr' && step.saveAs) saved.set(step.saveAs, 0n);
+        }
         break;
       }
       case 'arm_set_device_addr': {
@@ -135,7 +168,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         if (ev.kind !== 'mmio') break;
         checkErrno(ev.errno);
         if (!step.write) {
-          checkValue(ev.value, step.expectValue, step.expectMask);
+          checkRead(ev.errno, ev.value, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, ev.value);
         }
         break;
@@ -149,7 +182,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         const ev = emit({ kind: 'hcall', vm, vcpu: step.vcpu, nr: step.nr, args: step.args.map(val), ret: 0n, errno: 0, ...note });
         if (ev.kind !== 'hcall') break;
         checkErrno(ev.errno);
-        checkValue(ev.ret, step.expectValue, undefined);
+        checkRead(ev.errno, ev.ret, step.expectValue, undefined);
         break;
       }
       case 'sysreg': {
@@ -158,7 +191,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         if (ev.kind !== 'sysreg') break;
         checkErrno(ev.errno);
         if (!step.write) {
-          checkValue(ev.value, step.expectValue, step.expectMask);
+          checkRead(ev.errno, ev.value, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, ev.value);
         }
         break;
@@ -172,7 +205,8 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         const ev = emit({ kind: 'mem_read', vm, addr: step.addr, len: step.len, data: new Uint8Array(0), errno: 0, ...note });
         if (ev.kind !== 'mem_read') break;
         checkErrno(ev.errno);
-        if (step.expectData && ev.errno === 0 && Buffer.compare(Buffer.from(ev.data), Buffer.from(step.expectData)) !== 0) {
+        if (step.expectData && ev.errno !== 0) checkFailedRead(ev.errno, `data ${Buffer.from(step.expectData).toString('hex')}`);
+        else if (step.expectData && Buffer.compare(Buffer.from(ev.data), Buffer.from(step.expectData)) !== 0) {
           miss(`expected data ${Buffer.from(step.expectData).toString('hex')}, got ${Buffer.from(ev.data).toString('hex')}`);
         }
         break;
@@ -182,7 +216,7 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
         const ev = emit({ kind: 'signal_msi', vm, address, data: step.data, flags: step.flags, devid: step.devid, ret: 0, errno: 0, ...note });
         if (ev.kind !== 'signal_msi') break;
         checkErrno(ev.errno);
-        if (ev.errno === 0) checkValue(BigInt(ev.ret), step.expectValue, undefined);
+        checkRead(ev.errno, BigInt(ev.ret), step.expectValue, undefined);
         break;
       }
       case 'enable_cap': {
@@ -197,7 +231,12 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
     const st = session.snapshot();
     sink.checkpoint(count, st, digestState(st));
   }
-  return { events: count, misses };
+  return { events: count, misses, unexpected };
+}
+
+/** Whether a step expects a result of its own (a value or bytes), which then reports a failed call as a miss. */
+function hasResultExpectation(step: Step): boolean {
+  return ('expectValue' in step && step.expectValue !== undefined) || ('expectData' in step && step.expectData !== undefined);
 }
 
 /** The mismatch text for an expectation, or null when it held (or there was none). */

@@ -1,24 +1,23 @@
 /**
- * Scenario files (shared/spec/scenario.md): parsing and static validation.
+ * Scenario files (docs/scenarios.md): parsing and static validation.
  * Everything that can be wrong with the file itself (bad JSON, an unknown
- * op, field or name, a missing field, a `$NAME` never saved, a device name
- * never bound) is found here, before anything runs, and reported as a
- * ScenarioError naming the step index and the field.
+ * op, field or name, a missing field, a number that does not fit, a `$NAME`
+ * never saved, a device name never bound, a note the trace cannot hold) is
+ * found here, before anything runs or any file is made, and reported as a
+ * ScenarioError naming the step index and the field. What parses records
+ * without error: every value a step carries fits the trace's event fields.
+ *
+ * Name lookups go through Maps and own properties only, so no step can reach
+ * a name from Object.prototype (`"op": "toString"` is an unknown op).
  */
-import { ARCHES, type Arch, errnoByName, NAMES } from '../devices/core/uapi.js';
+import { checkPlainData } from '../traces/format.js';
+import { ARCHES, type Arch, errnoByName, KVM_ARM_IRQ_TYPE, NAMES } from '../devices/core/uapi.js';
 import { DEFAULT_IPA_BITS } from '../devices/registry.js';
+import { mpidrOfVcpu, registerAttr, takesRegisterNames, vcpuPart } from './attr-names.js';
+import { checkJsonShape } from './scenario-file.js';
+import { ScenarioError } from './scenario-error.js';
 
-export class ScenarioError extends Error {
-  constructor(
-    readonly file: string,
-    readonly step: number | null,
-    readonly field: string | null,
-    what: string,
-  ) {
-    super(`${file}: ${step === null ? '' : `step ${step}: `}${field ? `field "${field}": ` : ''}${what}`);
-    this.name = 'ScenarioError';
-  }
-}
+export { ScenarioError } from './scenario-error.js';
 
 /** A number, or a reference to a value kept by an earlier `save_as`. */
 export type Value = { readonly n: bigint } | { readonly ref: string };
@@ -91,38 +90,73 @@ export interface Scenario {
   readonly vmNames: readonly string[];
 }
 
-const COMMON = ['op', 'note', 'vm'];
-/** The fields each op takes (scenario.md's table), beyond op, note and vm. */
-const OP_FIELDS: Record<string, readonly string[]> = {
-  create_vcpu: ['id', 'expect'],
-  create_device: ['type', 'flags', 'as', 'expect'],
-  set_attr: ['dev', 'group', 'attr', 'value', 'data', 'expect', 'null_pointer'],
-  get_attr: ['dev', 'group', 'attr', 'value', 'data', 'expect', 'expect_value', 'expect_mask', 'null_pointer', 'save_as'],
-  has_attr: ['dev', 'group', 'attr', 'value', 'data', 'expect', 'null_pointer'],
-  arm_set_device_addr: ['id', 'addr', 'expect'],
-  run_vcpu: ['vcpu', 'expect'],
-  mmio: ['vcpu', 'dir', 'addr', 'len', 'value', 'expect_value', 'expect_mask', 'save_as', 'expect'],
-  irq_line: ['irq', 'level', 'expect'],
-  hcall: ['vcpu', 'name', 'nr', 'args', 'expect_value', 'expect'],
-  enable_cap: ['vcpu', 'cap', 'args', 'expect'],
-  create_vm: ['as', 'arch', 'ipa_bits'],
-  // Guest and VMM events devices add (documented beside the op table in README.md).
-  sysreg: ['vcpu', 'dir', 'reg', 'value', 'expect_value', 'expect_mask', 'save_as', 'expect'],
-  mem_write: ['addr', 'data', 'expect'],
-  mem_read: ['addr', 'len', 'expect_data', 'expect'],
-  signal_msi: ['address', 'data', 'devid', 'flags', 'expect', 'expect_value'],
-};
+/** Fields every step may carry. */
+export const COMMON_FIELDS: readonly string[] = ['op', 'note', 'vm'];
 
-/** The longest guest RAM read a mem_read step may ask for. */
-const MAX_MEM_READ = 1 << 20;
+/**
+ * The ops the parser accepts and the fields each takes beyond op, note and
+ * vm: the contract's table, then the ops devrr adds (docs/scenarios.md
+ * documents every one; a test holds the two together).
+ */
+export const OP_FIELDS: ReadonlyMap<string, readonly string[]> = new Map<string, readonly string[]>([
+  ['create_vcpu', ['id', 'expect']],
+  ['create_device', ['type', 'flags', 'as', 'expect']],
+  ['set_attr', ['dev', 'group', 'attr', 'vcpu', 'mpidr', 'value', 'data', 'expect', 'null_pointer']],
+  ['get_attr', ['dev', 'group', 'attr', 'vcpu', 'mpidr', 'value', 'data', 'expect', 'expect_value', 'expect_mask', 'null_pointer', 'save_as']],
+  ['has_attr', ['dev', 'group', 'attr', 'vcpu', 'mpidr', 'value', 'data', 'expect', 'null_pointer']],
+  ['arm_set_device_addr', ['id', 'addr', 'expect']],
+  ['run_vcpu', ['vcpu', 'expect']],
+  ['mmio', ['vcpu', 'dir', 'addr', 'len', 'value', 'expect_value', 'expect_mask', 'save_as', 'expect']],
+  ['irq_line', ['irq', 'spi', 'ppi', 'cpu', 'vcpu', 'level', 'expect']],
+  ['hcall', ['vcpu', 'name', 'nr', 'args', 'expect_value', 'expect']],
+  ['enable_cap', ['vcpu', 'cap', 'args', 'expect']],
+  ['create_vm', ['as', 'arch', 'ipa_bits']],
+  // Guest and VMM events devices add.
+  ['sysreg', ['vcpu', 'dir', 'reg', 'value', 'expect_value', 'expect_mask', 'save_as', 'expect']],
+  ['mem_write', ['addr', 'data', 'expect']],
+  ['mem_read', ['addr', 'len', 'expect_data', 'expect']],
+  ['signal_msi', ['address', 'data', 'devid', 'flags', 'expect', 'expect_value']],
+]);
 
-export const SCENARIO_OPS = Object.keys(OP_FIELDS);
+export const SCENARIO_OPS: readonly string[] = [...OP_FIELDS.keys()];
+
+/** The fields the file's top level takes. */
+export const TOP_FIELDS: readonly string[] = ['arch', 'ipa_bits', 'steps', 'note', 'description'];
+
+/** The most steps one scenario may hold. */
+export const MAX_STEPS = 1 << 20;
+/** The longest byte string (`data`, `expect_data`) one step may carry, and the longest mem_read. */
+export const MAX_STEP_BYTES = 1 << 20;
+/**
+ * The most distinct 4 KiB guest pages the mem_write steps of one scenario
+ * may write (16 MiB of guest RAM): every checkpoint carries every written
+ * page, so this bounds the trace's checkpoints and the models' memory.
+ */
+export const MAX_WRITTEN_PAGES = 4096;
+/** The most guest RAM bytes the mem_read steps of one scenario may read in all: the trace keeps every byte read. */
+export const MAX_READ_BYTES = 64 << 20;
+/** struct kvm_enable_cap holds args[4]. */
+const MAX_CAP_ARGS = 4;
+/** A PAPR hypercall takes its arguments in r4-r12. */
+const MAX_HCALL_ARGS = 9;
 
 /** PAPR hypercall numbers the `hcall` op accepts by name. */
-const HCALLS: Record<string, number> = { H_EOI: 0x64, H_CPPR: 0x68, H_IPI: 0x6c, H_IPOLL: 0x70, H_XIRR: 0x74, H_XIRR_X: 0x2fc };
+const HCALLS = new Map<string, number>([
+  ['H_EOI', 0x64],
+  ['H_CPPR', 0x68],
+  ['H_IPI', 0x6c],
+  ['H_IPOLL', 0x70],
+  ['H_XIRR', 0x74],
+  ['H_XIRR_X', 0x2fc],
+]);
+
+const U64_END = 1n << 64n;
+const I64_MIN = -(1n << 63n);
 
 /** Parses and validates a scenario; throws ScenarioError for anything invalid. */
 export function parseScenario(text: string, file: string): Scenario {
+  const shape = checkJsonShape(text);
+  if (shape) throw new ScenarioError(file, null, null, `byte offset ${shape.offset}: ${shape.what}, more than devrr reads from a scenario`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -130,62 +164,79 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new ScenarioError(file, null, null, `not valid JSON: ${(e as Error).message}`);
   }
   if (!isObject(doc)) throw new ScenarioError(file, null, null, 'the top level must be an object with "arch" and "steps"');
-  for (const k of Object.keys(doc)) if (!['arch', 'ipa_bits', 'steps', 'note', 'description'].includes(k)) throw new ScenarioError(file, null, k, 'unknown field');
-  const arch = parseArch(doc.arch, file, null, 'arch', true)!;
-  const ipaBits = doc.ipa_bits === undefined ? DEFAULT_IPA_BITS[arch] : parseIpaBits(doc.ipa_bits, file, null);
-  if (!Array.isArray(doc.steps)) throw new ScenarioError(file, null, 'steps', 'must be an array of steps');
+  for (const k of Object.keys(doc)) if (!TOP_FIELDS.includes(k)) throw new ScenarioError(file, null, k, `unknown field (the top level takes ${TOP_FIELDS.join(', ')})`);
+  const arch = parseArch(own(doc, 'arch'), file, null);
+  const ipaBits = own(doc, 'ipa_bits') === undefined ? DEFAULT_IPA_BITS[arch] : parseIpaBits(own(doc, 'ipa_bits'), file, null);
+  const rawSteps = own(doc, 'steps');
+  if (!Array.isArray(rawSteps)) throw new ScenarioError(file, null, 'steps', 'must be an array of steps');
+  if (rawSteps.length > MAX_STEPS) throw new ScenarioError(file, null, 'steps', `holds ${rawSteps.length} steps, more than the ${MAX_STEPS} devrr records from one scenario`);
 
   const vmNames: string[] = [''];
   const vmArch: Arch[] = [arch];
-  const devNames: Set<string>[] = [new Set()];
+  /** Per VM: device name (create_device "as") -> the device type it was created as. */
+  const devTypes: Map<string, number>[] = [new Map()];
   const saved = new Set<string>();
   const steps: Step[] = [];
+  const writtenPages = new Set<number>();
+  let readBytes = 0;
 
-  doc.steps.forEach((raw: unknown, index: number) => {
+  for (let index = 0; index < rawSteps.length; index++) {
+    const raw: unknown = rawSteps[index];
     const err = (field: string | null, what: string) => new ScenarioError(file, index, field, what);
     if (!isObject(raw)) throw err(null, 'a step must be an object');
-    const op = raw.op;
-    if (typeof op !== 'string') throw err('op', 'missing');
-    const allowed = OP_FIELDS[op];
-    if (!allowed) throw err('op', `unknown op "${op}" (ops: ${SCENARIO_OPS.join(', ')})`);
-    for (const k of Object.keys(raw)) if (!COMMON.includes(k) && !allowed.includes(k)) throw err(k, `unknown field for op ${op}`);
+    const op = own(raw, 'op');
+    if (op === undefined) throw err('op', 'missing');
+    if (typeof op !== 'string') throw err('op', `must be a string naming the op, not ${JSON.stringify(op)} (ops: ${SCENARIO_OPS.join(', ')})`);
+    const allowed = OP_FIELDS.get(op);
+    if (!allowed) throw err('op', `unknown op ${JSON.stringify(op)} (ops: ${SCENARIO_OPS.join(', ')})`);
+    for (const k of Object.keys(raw)) if (!COMMON_FIELDS.includes(k) && !allowed.includes(k)) throw err(k, `unknown field for op ${op}`);
 
     const p = new FieldParser(raw, err, saved);
     let vm = 0;
-    if (raw.vm !== undefined) {
-      if (typeof raw.vm !== 'string') throw err('vm', 'must be the name given to create_vm');
-      vm = vmNames.indexOf(raw.vm);
-      if (vm <= 0) throw err('vm', `no VM named "${raw.vm}" was created by an earlier create_vm`);
+    const vmName = own(raw, 'vm');
+    if (vmName !== undefined) {
+      if (typeof vmName !== 'string') throw err('vm', 'must be the name given to create_vm');
+      vm = vmNames.indexOf(vmName);
+      if (vm <= 0) throw err('vm', `no VM named ${JSON.stringify(vmName)} was created by an earlier create_vm`);
     }
-    const base = { index, vm, ...(raw.note !== undefined && { note: raw.note }), ...(raw.expect !== undefined && { expect: p.expect('expect') }) };
+    const note = own(raw, 'note');
+    if (note !== undefined) {
+      // The trace keeps the note as plain data (traces/FORMAT.md): the writer's own check, run before anything is written.
+      const bad = checkPlainData(note, 'note');
+      if (bad !== undefined) throw err('note', bad.startsWith('note: ') ? bad.slice(6) : bad);
+    }
+    const base = { index, vm, ...(note !== undefined && { note }), ...(own(raw, 'expect') !== undefined && { expect: p.expect('expect') }) };
 
     switch (op) {
       case 'create_vcpu':
-        steps.push({ ...base, op, id: p.int('id') });
+        steps.push({ ...base, op, id: p.uint('id', 0xffffffff) });
         break;
       case 'create_device': {
         const as = p.optName('as');
-        steps.push({ ...base, op, type: p.named('type', NAMES.type), flags: raw.flags === undefined ? 0 : p.named('flags', NAMES.flags), ...(as && { as }) });
-        if (as) devNames[vm]!.add(as);
+        const type = p.named('type', NAMES.type);
+        steps.push({ ...base, op, type, flags: p.has('flags') ? p.named('flags', NAMES.flags) : 0, ...(as && { as }) });
+        if (as) devTypes[vm]!.set(as, type);
         break;
       }
       case 'set_attr':
       case 'get_attr':
       case 'has_attr': {
-        const dev = p.dev('dev', devNames[vm]!);
-        if (raw.value !== undefined && raw.data !== undefined) throw err('data', 'give either value or data, not both');
+        const dev = p.dev('dev', devTypes[vm]!);
+        if (p.has('value') && p.has('data')) throw err('data', 'give either value or data, not both');
+        const group = p.named('group', NAMES.group);
+        const attr = p.attr(dev.kind === 'device' ? devTypes[vm]!.get(dev.name) : undefined, group);
         const saveAs = p.optName('save_as');
         steps.push({
           ...base,
           op,
           dev,
-          group: p.named('group', NAMES.group),
-          attr: p.namedBig('attr', NAMES.attr),
-          ...(raw.value !== undefined && { value: p.value('value') }),
-          ...(raw.data !== undefined && { data: p.hex('data') }),
+          group,
+          attr,
+          ...(p.has('value') && { value: p.value('value') }),
+          ...(p.has('data') && { data: p.hex('data') }),
           nullPtr: p.bool('null_pointer', false),
-          ...(raw.expect_value !== undefined && { expectValue: p.value('expect_value') }),
-          ...(raw.expect_mask !== undefined && { expectMask: p.big('expect_mask') }),
+          ...(p.has('expect_value') && { expectValue: p.value('expect_value') }),
+          ...(p.has('expect_mask') && { expectMask: p.u64('expect_mask') }),
           ...(saveAs && { saveAs }),
         });
         if (saveAs) saved.add(saveAs);
@@ -195,66 +246,68 @@ export function parseScenario(text: string, file: string): Scenario {
         steps.push({ ...base, op, id: p.value('id'), addr: p.value('addr') });
         break;
       case 'run_vcpu':
-        steps.push({ ...base, op, vcpu: p.int('vcpu') });
+        steps.push({ ...base, op, vcpu: p.uint('vcpu', 0xffffffff) });
         break;
       case 'mmio': {
-        const dir = raw.dir;
-        if (dir !== 'read' && dir !== 'write') throw err('dir', 'must be "read" or "write"');
-        const len = p.int('len');
-        if (![1, 2, 4, 8].includes(len)) throw err('len', 'must be 1, 2, 4 or 8');
-        if (dir === 'write' && raw.value === undefined) throw err('value', 'missing: a write needs the value written');
-        if (dir === 'write' && (raw.expect_value !== undefined || raw.save_as !== undefined)) throw err(raw.save_as !== undefined ? 'save_as' : 'expect_value', 'only a read returns a value');
+        const dir = p.dir();
+        const len = p.uint('len', 8);
+        if (len !== 1 && len !== 2 && len !== 4 && len !== 8) throw err('len', 'must be 1, 2, 4 or 8');
+        if (dir === 'write' && !p.has('value')) throw err('value', 'missing: a write needs the value written');
+        if (dir === 'write' && (p.has('expect_value') || p.has('save_as'))) throw err(p.has('save_as') ? 'save_as' : 'expect_value', 'only a read returns a value');
         const saveAs = p.optName('save_as');
         steps.push({
           ...base,
           op,
-          vcpu: p.int('vcpu'),
+          vcpu: p.uint('vcpu', 0xffffffff),
           write: dir === 'write',
           addr: p.addr('addr'),
-          len: len as 1 | 2 | 4 | 8,
-          ...(raw.value !== undefined && { value: p.value('value') }),
-          ...(raw.expect_value !== undefined && { expectValue: p.value('expect_value') }),
-          ...(raw.expect_mask !== undefined && { expectMask: p.big('expect_mask') }),
+          len,
+          ...(p.has('value') && { value: p.value('value') }),
+          ...(p.has('expect_value') && { expectValue: p.value('expect_value') }),
+          ...(p.has('expect_mask') && { expectMask: p.u64('expect_mask') }),
           ...(saveAs && { saveAs }),
         });
         if (saveAs) saved.add(saveAs);
         break;
       }
       case 'irq_line':
-        steps.push({ ...base, op, irq: p.u32('irq'), level: p.u32('level') });
+        steps.push({ ...base, op, irq: p.irqLine(vmArch[vm]!), level: p.u32('level') });
         break;
       case 'hcall': {
         let nr: number;
-        if (raw.name !== undefined) {
-          if (typeof raw.name !== 'string' || HCALLS[raw.name] === undefined) throw err('name', `unknown hypercall (known: ${Object.keys(HCALLS).join(', ')})`);
-          nr = HCALLS[raw.name]!;
-        } else nr = p.int('nr');
-        const args = raw.args === undefined ? [] : p.list('args').map((_, i) => p.valueAt(raw.args as unknown[], i, 'args'));
-        steps.push({ ...base, op, vcpu: p.int('vcpu'), nr, args, ...(raw.expect_value !== undefined && { expectValue: p.value('expect_value') }) });
+        if (p.has('name')) {
+          const name = own(raw, 'name');
+          const known = typeof name === 'string' ? HCALLS.get(name) : undefined;
+          if (known === undefined) throw err('name', `unknown hypercall ${JSON.stringify(name)} (known: ${[...HCALLS.keys()].join(', ')})`);
+          nr = known;
+        } else nr = p.uint('nr', 0xffffffff);
+        const args = p.has('args') ? p.list('args', MAX_HCALL_ARGS).map((_, i, list) => p.valueAt(list, i, 'args')) : [];
+        steps.push({ ...base, op, vcpu: p.uint('vcpu', 0xffffffff), nr, args, ...(p.has('expect_value') && { expectValue: p.value('expect_value') }) });
         break;
       }
       case 'enable_cap': {
-        const args = raw.args === undefined ? [] : p.list('args').map((a, i) => (typeof a === 'string' && devNames[vm]!.has(a) ? { dev: a } : p.valueAt(raw.args as unknown[], i, 'args')));
-        steps.push({ ...base, op, vcpu: raw.vcpu === undefined ? -1 : p.int('vcpu'), cap: p.named('cap', NAMES.cap), args });
+        const devs = devTypes[vm]!;
+        const args = p.has('args') ? p.list('args', MAX_CAP_ARGS).map((a, i, list) => (typeof a === 'string' && devs.has(a) ? { dev: a } : p.valueAt(list, i, 'args'))) : [];
+        // The trace keeps the vcpu as -1 (the VM) or 0..2^31-1.
+        steps.push({ ...base, op, vcpu: p.has('vcpu') ? p.uint('vcpu', 0x7fffffff) : -1, cap: p.named('cap', NAMES.cap), args });
         break;
       }
       case 'sysreg': {
-        const dir = raw.dir;
-        if (dir !== 'read' && dir !== 'write') throw err('dir', 'must be "read" or "write"');
-        if (dir === 'write' && raw.value === undefined) throw err('value', 'missing: a write needs the value written');
-        if (dir === 'write' && (raw.expect_value !== undefined || raw.save_as !== undefined)) throw err(raw.save_as !== undefined ? 'save_as' : 'expect_value', 'only a read returns a value');
+        const dir = p.dir();
+        if (dir === 'write' && !p.has('value')) throw err('value', 'missing: a write needs the value written');
+        if (dir === 'write' && (p.has('expect_value') || p.has('save_as'))) throw err(p.has('save_as') ? 'save_as' : 'expect_value', 'only a read returns a value');
         const reg = p.named('reg', NAMES.sysreg);
         if (reg > 0xffff) throw err('reg', 'a system register encoding is 16 bits: Op0[15:14] Op1[13:11] CRn[10:7] CRm[6:3] Op2[2:0]');
         const saveAs = p.optName('save_as');
         steps.push({
           ...base,
           op,
-          vcpu: p.int('vcpu'),
+          vcpu: p.uint('vcpu', 0xffffffff),
           write: dir === 'write',
           reg,
-          ...(raw.value !== undefined && { value: p.value('value') }),
-          ...(raw.expect_value !== undefined && { expectValue: p.value('expect_value') }),
-          ...(raw.expect_mask !== undefined && { expectMask: p.big('expect_mask') }),
+          ...(p.has('value') && { value: p.value('value') }),
+          ...(p.has('expect_value') && { expectValue: p.value('expect_value') }),
+          ...(p.has('expect_mask') && { expectMask: p.u64('expect_mask') }),
           ...(saveAs && { saveAs }),
         });
         if (saveAs) saved.add(saveAs);
@@ -263,39 +316,47 @@ export function parseScenario(text: string, file: string): Scenario {
       case 'mem_write': {
         const data = p.hex('data');
         if (data.length === 0) throw err('data', 'must hold at least one byte');
-        steps.push({ ...base, op, addr: p.addr('addr'), data });
+        const addr = p.addr('addr');
+        for (let page = Math.floor(addr / 4096); page <= Math.floor((addr + data.length - 1) / 4096); page++) writtenPages.add(page);
+        if (writtenPages.size > MAX_WRITTEN_PAGES) throw err('addr', `writes a ${MAX_WRITTEN_PAGES + 1}th distinct 4 KiB page of guest RAM; one scenario may write at most ${MAX_WRITTEN_PAGES} (${(MAX_WRITTEN_PAGES * 4096) >> 20} MiB)`);
+        steps.push({ ...base, op, addr, data });
         break;
       }
       case 'mem_read': {
-        const expectData = raw.expect_data !== undefined ? p.hex('expect_data') : undefined;
-        const len = raw.len !== undefined ? p.int('len') : expectData?.length;
+        const expectData = p.has('expect_data') ? p.hex('expect_data') : undefined;
+        const len = p.has('len') ? p.uint('len', 0xffffffff) : expectData?.length;
         if (len === undefined) throw err('len', 'missing: give len or expect_data');
-        if (len < 1 || len > MAX_MEM_READ) throw err('len', `must be 1 to ${MAX_MEM_READ}`);
+        if (len < 1 || len > MAX_STEP_BYTES) throw err('len', `must be 1 to ${MAX_STEP_BYTES}`);
         if (expectData && expectData.length !== len) throw err('expect_data', `holds ${expectData.length} bytes but len is ${len}`);
+        readBytes += len;
+        if (readBytes > MAX_READ_BYTES) throw err('len', `brings the guest RAM the scenario reads past ${MAX_READ_BYTES >> 20} MiB in all, the most one trace keeps`);
         steps.push({ ...base, op, addr: p.addr('addr'), len, ...(expectData && { expectData }) });
         break;
       }
       case 'signal_msi': {
-        const devid = raw.devid === undefined ? 0 : p.u32('devid');
+        const devid = p.has('devid') ? p.u32('devid') : 0;
         // With a device id and no flags, the flag that says the id is valid (the ITS needs it).
-        const flags = raw.flags !== undefined ? p.named('flags', NAMES.msiFlags) : raw.devid !== undefined ? 1 : 0;
-        steps.push({ ...base, op, address: p.value('address'), data: p.u32('data'), devid, flags, ...(raw.expect_value !== undefined && { expectValue: p.value('expect_value') }) });
+        const flags = p.has('flags') ? p.named('flags', NAMES.msiFlags) : p.has('devid') ? 1 : 0;
+        steps.push({ ...base, op, address: p.value('address'), data: p.u32('data'), devid, flags, ...(p.has('expect_value') && { expectValue: p.value('expect_value') }) });
         break;
       }
       case 'create_vm': {
         const as = p.optName('as');
         if (!as) throw err('as', 'missing: later steps address the VM by this name');
-        if (vmNames.includes(as)) throw err('as', `a VM named "${as}" already exists`);
-        const a = raw.arch === undefined ? arch : parseArch(raw.arch, file, index, 'arch', true)!;
-        const ipa = raw.ipa_bits === undefined ? DEFAULT_IPA_BITS[a] : parseIpaBits(raw.ipa_bits, file, index);
+        if (vmNames.includes(as)) throw err('as', `a VM named ${JSON.stringify(as)} already exists`);
+        const a = p.has('arch') ? parseArch(own(raw, 'arch'), file, index) : arch;
+        const ipa = p.has('ipa_bits') ? parseIpaBits(own(raw, 'ipa_bits'), file, index) : DEFAULT_IPA_BITS[a];
         vmNames.push(as);
         vmArch.push(a);
-        devNames.push(new Set());
+        devTypes.push(new Map());
         steps.push({ ...base, vm: 0, op, as, arch: a, ipaBits: ipa });
         break;
       }
+      default:
+        // OP_FIELDS and this switch list the same ops; a new op without a case is a bug.
+        throw new Error(`devrr bug: op ${op} has fields but no parser`);
     }
-  });
+  }
   return { file, arch, ipaBits, steps, vmNames };
 }
 
@@ -303,9 +364,13 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function parseArch(v: unknown, file: string, step: number | null, field: string, required: boolean): Arch | undefined {
-  if (v === undefined && !required) return undefined;
-  if (typeof v !== 'string' || !(ARCHES as readonly string[]).includes(v)) throw new ScenarioError(file, step, field, `must be one of ${ARCHES.join(', ')}`);
+/** An own property only: nothing inherited from Object.prototype is a field. */
+function own(o: Record<string, unknown>, key: string): unknown {
+  return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
+}
+
+function parseArch(v: unknown, file: string, step: number | null): Arch {
+  if (typeof v !== 'string' || !(ARCHES as readonly string[]).includes(v)) throw new ScenarioError(file, step, 'arch', `must be one of ${ARCHES.join(', ')}`);
   return v as Arch;
 }
 
@@ -314,17 +379,30 @@ function parseIpaBits(v: unknown, file: string, step: number | null): number {
   return v;
 }
 
-/** Parses a number given as a JSON number or a string ("0x...", decimal). */
-export function parseBig(v: unknown): bigint | undefined {
-  if (typeof v === 'number') return Number.isSafeInteger(v) ? BigInt(v) : undefined;
-  if (typeof v === 'string' && /^(0x[0-9a-fA-F]+|0b[01]+|0o[0-7]+|-?[0-9]+)$/.test(v.trim())) {
-    try {
-      return BigInt(v.trim());
-    } catch {
-      return undefined;
-    }
+const NUMERIC = /^(0x[0-9a-fA-F]+|0b[01]+|0o[0-7]+|-?[0-9]+)$/;
+
+/**
+ * A whole number given as a JSON number or a string ("0x...", "0b...",
+ * "0o...", decimal): the number, or why it is not one.
+ */
+function toBig(v: unknown): bigint | string {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return 'must be a whole number';
+    if (!Number.isSafeInteger(v)) return 'is a JSON number beyond 2^53, which loses precision: give it as a string ("0x...")';
+    return BigInt(v);
   }
-  return undefined;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    // 0b and 64 binary digits is the longest 64-bit number; anything much longer cannot fit.
+    if (t.length > 80) return 'is too long for a 64-bit number';
+    if (NUMERIC.test(t)) return BigInt(t);
+  }
+  return 'must be a number or a numeric string ("0x8000000", "4096")';
+}
+
+/** The kernel's KVM_IRQ_LINE word for arm64 (kvm_vm_ioctl_irq_line): vcpu2[31:28] type[27:24] vcpu[23:16] num[15:0]. */
+export function armIrqLine(type: number, vcpu: number, num: number): number {
+  return ((((vcpu >>> 8) & 0xf) << 28) | (type << 24) | ((vcpu & 0xff) << 16) | (num & 0xffff)) >>> 0;
 }
 
 class FieldParser {
@@ -334,105 +412,198 @@ class FieldParser {
     private readonly saved: ReadonlySet<string>,
   ) {}
 
+  has(f: string): boolean {
+    return own(this.raw, f) !== undefined;
+  }
+
   private need(f: string): unknown {
-    const v = this.raw[f];
+    const v = own(this.raw, f);
     if (v === undefined) throw this.err(f, 'missing');
     return v;
   }
 
-  big(f: string): bigint {
-    const n = parseBig(this.need(f));
-    if (n === undefined) throw this.err(f, 'must be a number or a numeric string ("0x8000000", "4096"); above 2^53 use a string');
-    if (n < -(1n << 63n) || n >= 1n << 64n) throw this.err(f, 'does not fit in 64 bits');
+  private num(f: string, v: unknown): bigint {
+    const n = toBig(v);
+    if (typeof n === 'string') throw this.err(f, n);
+    return n;
+  }
+
+  /** Any 64-bit value, signed or not, as the u64 the kernel sees. */
+  u64(f: string): bigint {
+    return this.fit64(f, this.num(f, this.need(f)));
+  }
+
+  private fit64(f: string, n: bigint): bigint {
+    if (n < I64_MIN || n >= U64_END) throw this.err(f, 'does not fit in 64 bits (-2^63 to 2^64-1)');
     return BigInt.asUintN(64, n);
   }
 
-  int(f: string): number {
-    const n = parseBig(this.need(f));
-    if (n === undefined || n < 0n || n > 0xffffffffn) throw this.err(f, 'must be a whole number from 0 to 2^32-1');
+  /** A whole number from 0 to `max`. */
+  uint(f: string, max: number): number {
+    const n = this.num(f, this.need(f));
+    if (n < 0n || n > BigInt(max)) throw this.err(f, `must be a whole number from 0 to ${max}`);
     return Number(n);
   }
 
+  /** A 32-bit value, signed or not, as the u32 the kernel sees. */
   u32(f: string): number {
-    const n = parseBig(this.need(f));
-    if (n === undefined || n < -(1n << 31n) || n > 0xffffffffn) throw this.err(f, 'must be a 32-bit number');
+    const n = this.num(f, this.need(f));
+    if (n < -(1n << 31n) || n > 0xffffffffn) throw this.err(f, 'must be a 32-bit number (-2^31 to 2^32-1)');
     return Number(BigInt.asUintN(32, n));
   }
 
   addr(f: string): number {
-    const n = parseBig(this.need(f));
-    if (n === undefined || n < 0n || n >= 1n << 52n) throw this.err(f, 'must be a guest physical address below 2^52');
+    const n = this.num(f, this.need(f));
+    if (n < 0n || n >= 1n << 52n) throw this.err(f, 'must be a guest physical address below 2^52');
     return Number(n);
   }
 
   bool(f: string, dflt: boolean): boolean {
-    const v = this.raw[f];
+    const v = own(this.raw, f);
     if (v === undefined) return dflt;
     if (typeof v !== 'boolean') throw this.err(f, 'must be true or false');
     return v;
   }
 
-  valueAt(list: unknown[], i: number, f: string): Value {
+  dir(): 'read' | 'write' {
+    const d = own(this.raw, 'dir');
+    if (d !== 'read' && d !== 'write') throw this.err('dir', 'must be "read" or "write"');
+    return d;
+  }
+
+  valueAt(list: readonly unknown[], i: number, f: string): Value {
     const v = list[i];
     if (typeof v === 'string' && v.startsWith('$')) {
       const name = v.slice(1);
       if (!this.saved.has(name)) throw this.err(f, `"${v}" refers to no value kept by an earlier save_as`);
       return { ref: name };
     }
-    const n = parseBig(v);
-    if (n === undefined) throw this.err(f, `element ${i} must be a number, a numeric string or "$NAME"`);
-    return { n: BigInt.asUintN(64, n) };
+    const n = toBig(v);
+    if (typeof n === 'string') throw this.err(f, Array.isArray(own(this.raw, f)) ? `element ${i} ${n}, or "$NAME"` : `${n}, or "$NAME"`);
+    return { n: this.fit64(f, n) };
   }
 
   value(f: string): Value {
     return this.valueAt([this.need(f)], 0, f);
   }
 
-  list(f: string): unknown[] {
+  list(f: string, max: number): unknown[] {
     const v = this.need(f);
     if (!Array.isArray(v)) throw this.err(f, 'must be an array');
+    if (v.length > max) throw this.err(f, `holds ${v.length} elements; at most ${max}`);
     return v;
   }
 
   hex(f: string): Uint8Array {
     const v = this.need(f);
-    if (typeof v !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(v.replace(/^0x/, ''))) throw this.err(f, 'must be a hex string of whole bytes');
-    return Uint8Array.from(Buffer.from(v.replace(/^0x/, ''), 'hex'));
+    if (typeof v !== 'string') throw this.err(f, 'must be a hex string of whole bytes');
+    const digits = v.startsWith('0x') ? v.slice(2) : v;
+    if (digits.length > 2 * MAX_STEP_BYTES) throw this.err(f, `holds ${Math.ceil(digits.length / 2)} bytes; at most ${MAX_STEP_BYTES} in one step`);
+    // One character class, no groups: linear, whatever the length.
+    if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) throw this.err(f, 'must be a hex string of whole bytes');
+    return Uint8Array.from(Buffer.from(digits, 'hex'));
   }
 
+  /** A uapi name from `table`, or a number from 0 to 2^32-1. */
   named(f: string, table: Record<string, number>): number {
     const v = this.need(f);
     if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(table, v)) return table[v]!;
-    const n = parseBig(v);
-    if (n === undefined || n < 0n || n > 0xffffffffn) throw this.err(f, `unknown name ${JSON.stringify(v)}`);
+    const n = toBig(v);
+    if (typeof n === 'string') throw this.err(f, `unknown name ${JSON.stringify(v)}${knownNames(table)}`);
+    if (n < 0n || n > 0xffffffffn) throw this.err(f, 'must be a name or a number from 0 to 2^32-1');
     return Number(n);
   }
 
-  namedBig(f: string, table: Record<string, number>): bigint {
-    const v = this.need(f);
-    if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(table, v)) return BigInt(table[v]!);
-    const n = parseBig(v);
-    if (n === undefined) throw this.err(f, `unknown name ${JSON.stringify(v)}`);
-    return BigInt.asUintN(64, n);
+  /**
+   * `attr`: a number, a uapi name, or (on a device's register group) a
+   * register name as `devrr dump` prints it; then the vcpu part from `vcpu`
+   * or `mpidr` where the group's attr has one (docs/scenarios.md).
+   */
+  attr(devType: number | undefined, group: number): bigint {
+    const v = this.need('attr');
+    let low: bigint;
+    const n = toBig(v);
+    const reg = typeof v === 'string' && devType !== undefined ? registerAttr(devType, group, v) : undefined;
+    if (typeof n !== 'string') low = this.fit64('attr', n);
+    else if (reg !== undefined) low = BigInt(reg);
+    else if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(NAMES.attr, v)) low = BigInt(NAMES.attr[v]!);
+    else if (typeof v === 'string' && devType !== undefined && takesRegisterNames(devType, group))
+      throw this.err('attr', `${JSON.stringify(v)} is no register of this group (register names are the ones devrr dump prints: GICD_TYPER, GICD_ISENABLER1, GICR_TYPER, ICC_PMR_EL1, GITS_CBASER, ...)`);
+    else throw this.err('attr', typeof v === 'string' ? `unknown name ${JSON.stringify(v)}` : n);
+
+    const hasVcpu = this.has('vcpu');
+    const hasMpidr = this.has('mpidr');
+    if (!hasVcpu && !hasMpidr) return low;
+    const f = hasVcpu ? 'vcpu' : 'mpidr';
+    if (hasVcpu && hasMpidr) throw this.err('mpidr', 'give either vcpu or mpidr, not both');
+    const part = devType !== undefined ? vcpuPart(devType, group) : undefined;
+    if (!part) throw this.err(f, 'only a register group whose attr names a vcpu takes it (GICv2 DIST_REGS and CPU_REGS; GICv3 REDIST_REGS, CPU_SYSREGS and LEVEL_INFO)');
+    if (part.kind === 'none') throw this.err(f, `this group's attr names no vcpu: ${part.why}`);
+    if (low >> 32n !== 0n) throw this.err(f, 'the attr already holds bits 63:32; give the offset alone with vcpu or mpidr');
+    if (part.kind === 'cpuid') {
+      // vgic_v2_parse_attr: the vcpu id in bits 39:32 (KVM_DEV_ARM_VGIC_CPUID_MASK).
+      if (hasMpidr) throw this.err('mpidr', 'GICv2 names the vcpu by its id in bits 39:32: use vcpu');
+      return low | (BigInt(this.uint('vcpu', 0xff)) << 32n);
+    }
+    // vgic_v3_parse_attr: the vcpu's MPIDR, Aff3.Aff2.Aff1.Aff0, in bits 63:32.
+    const mpidr = hasVcpu ? mpidrOfVcpu(this.uint('vcpu', 0xfffff)) : this.mpidr();
+    return low | (BigInt(mpidr) << 32n);
+  }
+
+  /** `mpidr`: the 32-bit VGIC MPIDR, or "Aff3.Aff2.Aff1.Aff0" as devrr dump prints it. */
+  private mpidr(): number {
+    const v = this.need('mpidr');
+    if (typeof v === 'string' && /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(v)) {
+      const a = v.split('.').map(Number);
+      if (a.some((x) => x > 255)) throw this.err('mpidr', 'each affinity level is 0 to 255');
+      return ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
+    }
+    return this.uint('mpidr', 0xffffffff);
+  }
+
+  /**
+   * The KVM_IRQ_LINE word: `irq` as given, or built from `spi`, `ppi` (with
+   * `vcpu`) or `cpu` (with `vcpu`) in arm64's layout (kvm_vm_ioctl_irq_line).
+   */
+  irqLine(arch: Arch): number {
+    const forms = ['irq', 'spi', 'ppi', 'cpu'].filter((f) => this.has(f));
+    if (forms.length === 0) throw this.err('irq', 'missing: give irq (the KVM_IRQ_LINE word), or spi, ppi or cpu');
+    if (forms.length > 1) throw this.err(forms[1]!, `give one of irq, spi, ppi and cpu, not both ${forms[0]} and ${forms[1]}`);
+    const form = forms[0]!;
+    if (this.has('vcpu') && form !== 'ppi' && form !== 'cpu') throw this.err('vcpu', `only a ppi or cpu line names a vcpu; ${form === 'spi' ? 'an SPI is routed by the distributor' : 'irq carries its own vcpu bits'}`);
+    if (form === 'irq') return this.u32('irq');
+    if (arch !== 'arm64') throw this.err(form, `names an arm64 interrupt line, but this VM is ${arch}: give irq`);
+    if (form === 'spi') return armIrqLine(KVM_ARM_IRQ_TYPE.KVM_ARM_IRQ_TYPE_SPI, 0, this.uint('spi', 0xffff));
+    if (!this.has('vcpu')) throw this.err('vcpu', `missing: a ${form} line belongs to one vcpu (give its id)`);
+    const vcpu = this.uint('vcpu', 0xfff);
+    if (form === 'ppi') return armIrqLine(KVM_ARM_IRQ_TYPE.KVM_ARM_IRQ_TYPE_PPI, vcpu, this.uint('ppi', 0xffff));
+    const c = own(this.raw, 'cpu');
+    const num = c === 'IRQ' ? 0 : c === 'FIQ' ? 1 : typeof c === 'number' ? this.uint('cpu', 0xffff) : undefined;
+    if (num === undefined) throw this.err('cpu', 'must be "IRQ", "FIQ" or a number');
+    return armIrqLine(KVM_ARM_IRQ_TYPE.KVM_ARM_IRQ_TYPE_CPU, vcpu, num);
   }
 
   optName(f: string): string | undefined {
-    const v = this.raw[f];
+    const v = own(this.raw, f);
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v)) throw this.err(f, 'must be a name (letters, digits, _ . -)');
     return v;
   }
 
-  dev(f: string, devs: ReadonlySet<string>): DevRef {
+  dev(f: string, devs: ReadonlyMap<string, number>): DevRef {
     const v = this.need(f);
     if (v === 'vm') return { kind: 'vm' };
-    if (typeof v === 'string' && /^vcpu:\d+$/.test(v)) return { kind: 'vcpu', id: Number(v.slice(5)) };
+    if (typeof v === 'string' && /^vcpu:\d+$/.test(v)) {
+      const id = v.length <= 15 ? Number(v.slice(5)) : Infinity;
+      if (id > 0xffffffff) throw this.err(f, `${JSON.stringify(v)}: a vcpu id is 0 to 2^32-1`);
+      return { kind: 'vcpu', id };
+    }
     if (typeof v === 'string' && devs.has(v)) return { kind: 'device', name: v };
     throw this.err(f, `${JSON.stringify(v)} is not "vm", "vcpu:N" or a device named by an earlier create_device "as"`);
   }
 
   expect(f: string): Expect {
-    const v = this.raw[f];
+    const v = own(this.raw, f);
     if (v === 0 || v === '0') return { kind: 'ok' };
     if (v === 'ERROR') return { kind: 'error' };
     const names = typeof v === 'string' ? [v] : Array.isArray(v) ? v : null;
@@ -444,4 +615,10 @@ class FieldParser {
     });
     return { kind: 'errno', any, text: names.join(' or ') };
   }
+}
+
+/** " (known: A, B)" for a short table, so a typo shows the right spelling. */
+function knownNames(table: Record<string, number>): string {
+  const names = Object.keys(table);
+  return names.length <= 16 ? ` (known: ${names.join(', ')})` : '';
 }

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { modelVersions } from '../devices/registry.js';
 import type { TraceHeader } from '../traces/format.js';
 import { TraceWriter } from '../traces/writer.js';
-import { recordScenario, type RecordResult } from './record.js';
-import type { Scenario } from './scenario.js';
+import { recordScenario, recordSteps, type RecordResult } from './record.js';
+import { type Scenario, ScenarioError } from './scenario.js';
 
 /** devrr's own version, from package.json. */
 export const DEVRR_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
@@ -27,10 +27,89 @@ export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number }, che
   };
 }
 
+/** What recording to a file did. */
+export interface FileRecordResult extends RecordResult {
+  /** The file the trace went to: the path given, or the regular file a symlink names. */
+  readonly path: string;
+  /** Notes from opening the output (a stale lock taken over, a crashed recording kept aside). */
+  readonly notes: readonly string[];
+  /**
+   * Set when the recording was stopped before its last step: the reason
+   * (e.g. "SIGINT") and the partial trace, `<path>.incomplete`, holding
+   * every event recorded (no footer; readers read it to its last record).
+   * `path` itself was not touched.
+   */
+  readonly interrupted?: { readonly reason: string; readonly incompletePath: string };
+}
+
 /** Runs `sc` and writes the trace to `path` (via path.incomplete, renamed on success). */
-export function recordToFile(sc: Scenario, path: string, checkpointEvery = DEFAULT_CHECKPOINT_EVERY): RecordResult {
+export function recordToFile(sc: Scenario, path: string, checkpointEvery = DEFAULT_CHECKPOINT_EVERY): FileRecordResult {
   const w = TraceWriter.create(path, traceHeader(sc, checkpointEvery));
-  const r = recordScenario(sc, w, { checkpointEvery, finalCheckpoint: true });
-  w.close();
-  return r;
+  let r: RecordResult;
+  try {
+    r = recordScenario(sc, w, { checkpointEvery, finalCheckpoint: true });
+    w.close();
+  } catch (e) {
+    stopAfterError(w, e);
+    throw e;
+  }
+  return { ...r, path: w.path, notes: w.notes };
+}
+
+export interface InterruptibleRecordOptions {
+  readonly checkpointEvery?: number;
+  /** Called between slices of steps; a string stops the recording (the reason, e.g. "SIGTERM"). */
+  readonly stop: () => string | undefined;
+  /** Gets each note from opening the output, before the first step runs. */
+  readonly onNote?: (line: string) => void;
+}
+
+/**
+ * recordToFile that lets the event loop run between slices of steps, so
+ * that signal handlers run, and stops when `opts.stop()` says so: the events
+ * recorded so far are written out and left in `<path>.incomplete` (see
+ * FileRecordResult.interrupted); `path` is not touched.
+ */
+export async function recordToFileInterruptible(sc: Scenario, path: string, opts: InterruptibleRecordOptions): Promise<FileRecordResult> {
+  const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
+  const w = TraceWriter.create(path, traceHeader(sc, checkpointEvery));
+  try {
+    for (const n of w.notes) opts.onNote?.(n);
+    const run = recordSteps(sc, w, { checkpointEvery, finalCheckpoint: true });
+    for (;;) {
+      const r = run.next();
+      if (r.done) {
+        w.close();
+        return { ...r.value, path: w.path, notes: w.notes };
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const reason = opts.stop();
+      if (reason !== undefined) {
+        w.flush(); // every event recorded is complete: keep them all
+        w.abort();
+        return { events: w.eventCount, misses: r.value.misses, unexpected: r.value.unexpected, path: w.path, notes: w.notes, interrupted: { reason, incompletePath: w.incompletePath } };
+      }
+    }
+  } catch (e) {
+    stopAfterError(w, e);
+    throw e;
+  }
+}
+
+/**
+ * The recording failed: an invalid scenario (or nothing recorded yet)
+ * leaves no file; anything else leaves `<path>.incomplete` as a crash
+ * would, with every complete event in it.
+ */
+function stopAfterError(w: TraceWriter, e: unknown): void {
+  if (e instanceof ScenarioError || w.eventCount === 0) {
+    w.discard();
+    return;
+  }
+  try {
+    w.flush();
+  } catch {
+    // The writer itself failed; what it wrote stays readable.
+  }
+  w.abort();
 }

@@ -28,6 +28,8 @@ export interface Writer {
   readonly path: string;
   /** The last event (at or before the divergence) that changed this field, or null. */
   readonly event: number | null;
+  /** With --against: 'against' when that write is the other trace's (this trace's write of the field is older). */
+  readonly trace?: 'against';
 }
 
 export interface BisectFinding {
@@ -41,9 +43,9 @@ export interface BisectFinding {
   readonly other?: TraceEvent;
   /** Named-field differences (recorded vs replayed, or trace A vs trace B). */
   readonly fields: readonly FieldDiff[];
-  /** The earlier event that last wrote each differing field. */
+  /** The event that last wrote each differing field: the divergent event itself where it wrote it, else an earlier one. */
   readonly lastWriters: readonly Writer[];
-  /** The checkpoint interval (events) the search narrowed to. */
+  /** The events [start, end) between two checkpoints that the search narrowed the divergence to. */
   readonly interval: readonly [number, number];
 }
 
@@ -138,7 +140,8 @@ export function bisectTrace(src: TraceSource): BisectResult {
     const replayed = before.execute(recorded);
     const fields = diffState(viewOf(beforeState), viewOf(before.snapshot()));
     return {
-      first_divergence: { event: first, reason: 'result', recorded, replayed, fields, lastWriters: lastWriters(src, fields.map((f) => f.path), first, lo), interval: [start, end] },
+      // The fields are the ones the divergent event changed on replay: it is their writer.
+      first_divergence: { event: first, reason: 'result', recorded, replayed, fields, lastWriters: lastWriters(src, fields.map((f) => f.path), first + 1, lo), interval: [start, end] },
       probes,
       events: src.eventCount,
     };
@@ -218,6 +221,13 @@ export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
     if (!sameInput || digestState(stA) !== digestState(stB)) {
       const fields = diffState(viewOf(stA), viewOf(stB));
       const paths = fields.map((f) => f.path);
+      // Each field's last write up to and including event i, in either trace (event i in one of them, usually).
+      const wa = lastWriters(a, paths, i + 1, lo >= 0 ? common[lo]!.ka : -1);
+      const wb = lastWriters(b, paths, i + 1, lo >= 0 ? common[lo]!.kb : -1);
+      const writers = wa.map((w, k): Writer => {
+        const o = wb[k]!;
+        return o.event !== null && (w.event === null || o.event > w.event) ? { path: w.path, event: o.event, trace: 'against' } : w;
+      });
       return {
         first_divergence: {
           event: i,
@@ -225,7 +235,7 @@ export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
           recorded: ea,
           other: eb,
           fields,
-          lastWriters: lastWriters(a, paths, i, lo >= 0 ? common[lo]!.ka : -1),
+          lastWriters: writers,
           interval: [start, end],
         },
         probes,
@@ -235,10 +245,11 @@ export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
   }
   if (hi < common.length) {
     // Replays agree but the recorded checkpoints do not: the recordings' models differed.
+    // The checkpoint holds the state after event end - 1: that event is where they are seen to differ.
     const fa = a.readCheckpoint(common[hi]!.ka).state as SessionState;
     const fb = b.readCheckpoint(common[hi]!.kb).state as SessionState;
     const fields = diffState(viewOf(fa), viewOf(fb));
-    return { first_divergence: { event: end, reason: 'state', fields, lastWriters: [], interval: [start, end] }, probes, events: n };
+    return { first_divergence: { event: Math.max(0, end - 1), reason: 'state', fields, lastWriters: [], interval: [start, end] }, probes, events: n };
   }
   if (a.eventCount !== b.eventCount) {
     return { first_divergence: { event: n, reason: 'input', fields: [], lastWriters: [], interval: [start, n], ...(n < a.eventCount && { recorded: ca.event(n) }), ...(n < b.eventCount && { other: cb.event(n) }) }, probes, events: n };

@@ -11,6 +11,7 @@ import { decodeFields } from '../devices/core/regtable.js';
 import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import type { Session } from '../recorder/execute.js';
 import { createVm } from '../devices/registry.js';
+import type { Vm } from '../devices/core/vm.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
@@ -63,20 +64,30 @@ export function describeIrq(irq: number, arch = 'arm64'): string {
   }
 }
 
-/** Register name and decoded bit fields of a guest access, if a device claims it. */
-export function mmioNames(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { reg: string; fields: string } {
+/**
+ * The device frame that claims a guest access, and the VM as the access
+ * finds it (the state just before the event is `session`). The vcpu's first
+ * access is its first run, which maps the device frames: then the frame is
+ * looked up in a copy of the VM that has run.
+ */
+export function claimingFrame(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { vm: Vm; frame: NonNullable<ReturnType<Vm['frameAt']>> } | undefined {
   let vm = session?.vms[ev.vm];
   let f = vm?.frameAt(ev.addr, ev.len);
   if (vm && !f && !ev.exit) {
-    // The vcpu's first access is its first run, which maps the device frames:
-    // decode against a copy that has run.
     const copy = createVm(vm.state.arch, vm.state.ipaBits);
     copy.restore(vm.state);
     copy.runVcpu(ev.vcpu);
     vm = copy;
     f = copy.frameAt(ev.addr, ev.len);
   }
-  if (!vm || !f) return { reg: ev.exit ? 'unclaimed (exit to VMM)' : '?', fields: '' };
+  return vm && f ? { vm, frame: f } : undefined;
+}
+
+/** Register name and decoded bit fields of a guest access, if a device claims it. */
+export function mmioNames(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: Session): { reg: string; fields: string } {
+  const c = claimingFrame(ev, session);
+  if (!c) return { reg: ev.exit ? 'unclaimed (exit to VMM)' : '?', fields: '' };
+  const { vm, frame: f } = c;
   const st = vm.state.devices[f.handle]!.state;
   const reg = f.model.describeMmio?.(st, f.frame.kind, f.offset, ev.len) ?? `${f.frame.name}+${hex(f.offset)}`;
   const fl = f.model.registerFields?.(f.frame.kind, f.offset);
@@ -129,8 +140,10 @@ function describeCall(ev: TraceEvent, session?: Session): string {
       return `${vmTag}enable_cap ${nameOf(NAMES.cap, ev.cap) ?? `cap ${ev.cap}`}${ev.vcpu >= 0 ? ` vcpu ${ev.vcpu}` : ''} args=[${ev.args.map(hex).join(', ')}]${result(ev.errno)}`;
     case 'hcall':
       return `${vmTag}hcall vcpu ${ev.vcpu} nr=${hex(ev.nr)} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${result(ev.errno)}`;
-    case 'sysreg':
-      return `${vmTag}sysreg vcpu ${ev.vcpu} ${ev.write ? 'write' : 'read '} ${sysregName(ev, session)} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${result(ev.errno)}`;
+    case 'sysreg': {
+      const fields = sysregFields(ev, session);
+      return `${vmTag}sysreg vcpu ${ev.vcpu} ${ev.write ? 'write' : 'read '} ${sysregName(ev, session)} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${fields ? ` [${fields}]` : ''}${result(ev.errno)}`;
+    }
     case 'mem_write': {
       const what = memWriteNames(ev, session);
       return `${vmTag}mem_write @${hex(ev.addr)} ${Buffer.from(ev.data).toString('hex')}${what ? ` [${what}]` : ''}${result(ev.errno)}`;
@@ -150,6 +163,15 @@ export function sysregName(ev: Extract<TraceEvent, { kind: 'sysreg' }>, session?
   return fromModel ?? nameOf(NAMES.sysreg, ev.reg) ?? `sysreg ${hex(ev.reg)}`;
 }
 
+/** The value of a guest system-register access decoded into the register's named fields ("INTID=0x20"), or ''. */
+export function sysregFields(ev: Extract<TraceEvent, { kind: 'sysreg' }>, session?: Session): string {
+  if (ev.errno) return '';
+  const vm = session?.vms[ev.vm];
+  const ic = vm?.state.irqchip ?? -1;
+  const fl = vm && ic >= 0 ? vm.modelOf(ic).sysregFields?.(ev.reg) : undefined;
+  return fl ? decodeFields(BigInt.asUintN(64, ev.value), fl) : '';
+}
+
 /** What a guest RAM write means to the VM's devices (ITS commands queued, table entries), or ''. */
 export function memWriteNames(ev: Extract<TraceEvent, { kind: 'mem_write' }>, session?: Session): string {
   const vm = session?.vms[ev.vm];
@@ -162,16 +184,25 @@ export function memWriteNames(ev: Extract<TraceEvent, { kind: 'mem_write' }>, se
   return parts.join('; ');
 }
 
-/** An event as JSON-safe plain data (bigints as hex strings), with decoded names beside the numbers. */
+/** Keys that hold a guest address: written in hex like the values and the other addresses (which are bigints). */
+const ADDRESS_KEYS: ReadonlySet<string> = new Set(['addr', 'address']);
+
+/**
+ * An event as JSON-safe plain data, with decoded names beside the numbers:
+ * values, attributes and addresses as hex strings ("0x801000c"), bytes as
+ * hex, counts and indexes as numbers. errno_name names a failure's errno
+ * and is absent on success (errno 0).
+ */
 export function eventToJson(ev: TraceEvent, i: number, session?: Session): Record<string, unknown> {
   const o: Record<string, unknown> = { i };
   for (const [k, v] of Object.entries(ev)) {
     if (typeof v === 'bigint') o[k] = hex(v);
+    else if (typeof v === 'number' && ADDRESS_KEYS.has(k)) o[k] = hex(v);
     else if (v instanceof Uint8Array) o[k] = Buffer.from(v).toString('hex');
     else if (Array.isArray(v)) o[k] = v.map((x) => (typeof x === 'bigint' ? hex(x) : x));
     else o[k] = v;
   }
-  if ('errno' in ev) o.errno_name = errnoName(ev.errno);
+  if ('errno' in ev && ev.errno !== 0) o.errno_name = errnoName(ev.errno);
   if (ev.kind === 'set_attr' || ev.kind === 'get_attr' || ev.kind === 'has_attr') {
     const n = attrNames(ev, session);
     o.group_name = n.group;
@@ -181,7 +212,11 @@ export function eventToJson(ev: TraceEvent, i: number, session?: Session): Recor
     o.reg = n.reg;
     if (n.fields) o.fields = n.fields;
   } else if (ev.kind === 'irq_line') o.irq_name = describeIrq(ev.irq, session?.vms[ev.vm]?.state.arch);
-  else if (ev.kind === 'sysreg') o.reg_name = sysregName(ev, session);
+  else if (ev.kind === 'sysreg') {
+    o.reg_name = sysregName(ev, session);
+    const fields = sysregFields(ev, session);
+    if (fields) o.fields = fields;
+  }
   else if (ev.kind === 'mem_write') {
     const what = memWriteNames(ev, session);
     if (what) o.decoded = what;

@@ -45,9 +45,10 @@ export function flattenView(v: unknown, path = '', out: string[] = []): string[]
   return out;
 }
 
+/** A leaf value as devrr diff prints it: numbers in hex, as registers are read, with the decimal in brackets above 9. */
 export function fmtLeaf(v: unknown): string {
   if (typeof v === 'bigint') return `0x${v.toString(16)}`;
-  if (typeof v === 'number') return v > 9 ? `${v} (0x${v.toString(16)})` : String(v);
+  if (typeof v === 'number') return Number.isInteger(v) && v > 9 ? `0x${v.toString(16)} (${v})` : String(v);
   if (ArrayBuffer.isView(v)) return `[${Array.from(v as Uint8Array).join(',')}]`;
   return JSON.stringify(v) ?? 'undefined';
 }

@@ -8,6 +8,7 @@
 import type { IrqCondition } from '../devices/core/device.js';
 import { DEVICE_MODELS } from '../devices/registry.js';
 import type { TraceSource } from './engine.js';
+import { afterEvents } from './report.js';
 import { Timeline } from './timeline.js';
 
 export interface ExplainedCondition extends IrqCondition {
@@ -33,10 +34,10 @@ export function explain(src: TraceSource, irq: number, at: number = src.eventCou
   const tl = new Timeline(src);
   tl.seek(point);
   const vm = tl.current.vms[vmIndex];
-  if (!vm) throw new ExplainError(`there is no VM ${vmIndex} at event ${point}`);
+  if (!vm) throw new ExplainError(`there is no VM ${vmIndex} ${afterEvents(point)}`);
   const ic = vm.state.irqchip;
   const model = ic >= 0 ? DEVICE_MODELS.get(vm.state.devices[ic]!.type) : undefined;
-  if (!model?.explainIrq) throw new ExplainError(`VM ${vmIndex} has no in-kernel irqchip at event ${point}, so nothing delivers interrupt ${irq}`);
+  if (!model?.explainIrq) throw new ExplainError(`VM ${vmIndex} has no in-kernel irqchip ${afterEvents(point)}, so nothing delivers interrupt ${irq}`);
   const prefix = vmIndex ? `vm${vmIndex}.` : '';
   const conditions = model.explainIrq(vm.state, vm.state.devices[ic]!.state, irq, `${prefix}${model.view?.root ?? `dev${ic}`}`).map((c) => ({
     ...c,
@@ -57,9 +58,9 @@ export function explain(src: TraceSource, irq: number, at: number = src.eventCou
   };
 }
 
-/** The text `devrr explain` prints. */
-export function formatExplanation(e: Explanation, describe: (event: number) => string): string {
-  const lines = [`interrupt ${e.irq} at event ${e.at}: ${e.deliverableTo.length ? `deliverable to vcpu ${e.deliverableTo.join(', ')}` : 'not deliverable to any vcpu'}`];
+/** The text `devrr explain` prints; `events`, the trace's length, marks the end as such. */
+export function formatExplanation(e: Explanation, describe: (event: number) => string, events?: number): string {
+  const lines = [`interrupt ${e.irq} ${afterEvents(e.at, events)}: ${e.deliverableTo.length ? `deliverable to vcpu ${e.deliverableTo.join(', ')}` : 'not deliverable to any vcpu'}`];
   let vcpu = -2;
   for (const c of e.conditions) {
     if (c.vcpu !== vcpu) {

@@ -6,8 +6,22 @@
 import { diffWords } from 'diff';
 import type { FieldDiff } from '../devices/core/state.js';
 import { Session } from '../recorder/execute.js';
+import type { TraceEvent } from '../traces/events.js';
+import type { BisectResult } from './bisect.js';
 import { describeEvent } from './decode.js';
 import { type ReplayReport, stateBefore, type TraceSource } from './engine.js';
+
+/**
+ * A point of a trace in words. Points are positions: position p is the
+ * device state once events 0 to p-1 have run, "after event p-1" (position
+ * 0: "at the start", before event 0). Events are numbered from 0, as
+ * devrr dump lists them. With `events` (the trace's length) the end is
+ * marked as such.
+ */
+export function afterEvents(p: number, events?: number): string {
+  if (p <= 0) return 'at the start, before event 0';
+  return `after event ${p - 1}${events !== undefined && p === events ? ', the last' : ''}`;
+}
 
 function fmt(v: unknown): string {
   if (typeof v === 'number') return v > 9 || v < 0 ? `0x${(v >>> 0).toString(16)}` : String(v);
@@ -54,8 +68,9 @@ export function formatReport(r: ReplayReport, src: TraceSource, file: string, ma
     lines.push(`  diff:     ${wordDiff(rec, rep)}`);
     lines.push(`  device state changed by this event on replay (before -> after):`);
   } else {
-    lines.push(`DIVERGENCE at event ${d.event}: replayed state digest ${d.replayedDigest} != recorded checkpoint ${d.recordedDigest}`);
-    if (d.recorded) lines.push(`  next event: ${describeEvent(d.recorded, session)}`);
+    // A digest is checked at a checkpoint: the state after the event before it.
+    lines.push(`DIVERGENCE ${afterEvents(d.event)}: the replayed device state differs from the checkpoint recorded there (digest ${d.replayedDigest} != ${d.recordedDigest})`);
+    if (d.recorded) lines.push(`  next event, ${d.event}: ${describeEvent(d.recorded, session)}`);
     lines.push(`  fields (recorded checkpoint -> replayed):`);
   }
   if (d.fields.length === 0) lines.push('    (none)');
@@ -63,4 +78,90 @@ export function formatReport(r: ReplayReport, src: TraceSource, file: string, ma
   if (d.fields.length > maxFields) lines.push(`    ... ${d.fields.length - maxFields} more (use --json for all)`);
   lines.push(`replayed ${r.events} events before the divergence, ${r.checkpoints} checkpoint digest(s) checked`);
   return lines.join('\n');
+}
+
+/** A line of a report, with how to show it. */
+export interface ReportLine {
+  readonly text: string;
+  readonly tone?: 'head' | 'bad' | 'good' | 'dim';
+}
+
+/** How a bisect report names things: the trace (and --against), and decoders of their events (by index, optionally a given event). */
+export interface BisectNaming {
+  /** The trace's file name. */
+  readonly trace: string;
+  /** The --against trace's file name. */
+  readonly against?: string;
+  readonly describe: (i: number, ev?: TraceEvent) => string;
+  readonly describeAgainst?: (i: number, ev?: TraceEvent) => string;
+}
+
+/** "events 0-263", "event 5" */
+function eventRange(from: number, to: number): string {
+  return to - 1 <= from ? `event ${from}` : `events ${from}-${to - 1}`;
+}
+
+/**
+ * The human bisect report (devrr bisect, the TUI's B): the divergent event
+ * and why it diverges, both sides decoded, the fields that differ after it,
+ * the event that wrote each field (the divergent event where it did), and
+ * how the search found it. The two traces are named by their file names.
+ */
+export function bisectReport(r: BisectResult, n: BisectNaming, maxFields = 40): { title: string; lines: ReportLine[] } {
+  const d = r.first_divergence;
+  const against = n.against !== undefined;
+  if (!d) {
+    const what = against ? `${n.trace === n.against ? 'this trace and --against' : `${n.trace} and ${n.against}`} record the same events and reach the same device state after each (${r.events} events)` : `the models reproduce every result and checkpoint of ${n.trace} (${r.events} events)`;
+    return { title: 'no divergence', lines: [{ text: what, tone: 'good' }] };
+  }
+  // Both files may have one name (a/run.devrr, b/run.devrr): then say which is which only.
+  const same = n.trace === n.against;
+  const thisName = same ? 'this trace' : `${n.trace} (this trace)`;
+  const otherName = same ? '--against' : `${n.against} (--against)`;
+  const short = { a: same ? 'this trace' : n.trace, b: same ? '--against' : n.against };
+  const w = Math.max(thisName.length, otherName.length, 'replayed now'.length) + 1;
+  const side = (label: string, text: string, tone?: ReportLine['tone']): ReportLine => ({ text: `  ${`${label}:`.padEnd(w + 1)} ${text}`, ...(tone && { tone }) });
+  const checkpointOnly = d.reason === 'state' && !d.recorded && !d.other;
+  let why: string;
+  if (against) {
+    if (d.reason === 'input') why = d.recorded && d.other ? 'the two traces record different events here' : `${d.recorded ? short.b : short.a} ends before event ${d.event}`;
+    else if (checkpointOnly) why = `both traces replay alike, but the device state they recorded after event ${d.event} differs (the models that recorded them differed)`;
+    else why = 'the same event leaves different device state in the two traces';
+  } else if (d.reason === 'result') why = 'its replayed result differs from the recorded one';
+  else why = `every result replays as recorded, but the device state recorded after event ${d.interval[1] - 1} differs from the replay's; event ${d.event} is the first event before it that wrote a differing field`;
+  const lines: ReportLine[] = [{ text: why, tone: 'bad' }];
+  if (against) {
+    if (d.recorded) lines.push(side(thisName, n.describe(d.event, d.recorded)));
+    if (d.other && n.describeAgainst) lines.push(side(otherName, n.describeAgainst(d.event, d.other), 'bad'));
+  } else {
+    if (d.recorded) lines.push(side('recorded', n.describe(d.event, d.recorded)));
+    if (d.replayed) lines.push(side('replayed now', n.describe(d.event, d.replayed), 'bad'));
+  }
+  const fieldsHead = against
+    ? `device state after event ${d.event} (${short.a} -> ${short.b}):`
+    : d.reason === 'result'
+      ? `device state event ${d.event} changes on replay (before -> after):`
+      : `device state after event ${d.interval[1] - 1} (recorded -> replayed):`;
+  lines.push({ text: fieldsHead, tone: 'head' });
+  if (!d.fields.length) lines.push({ text: '  (none)', tone: 'dim' });
+  for (const f of d.fields.slice(0, maxFields)) lines.push({ text: `  ${formatField(f)}` });
+  if (d.fields.length > maxFields) lines.push({ text: `  ... ${d.fields.length - maxFields} more (--json lists all)`, tone: 'dim' });
+  const writers = d.lastWriters.filter((x) => x.event !== null);
+  if (writers.length) {
+    lines.push({ text: 'written by:', tone: 'head' });
+    for (const x of writers.slice(0, 20)) {
+      const e = x.event!;
+      const where = x.trace === 'against' ? ` in ${short.b}` : '';
+      if (e === d.event) lines.push({ text: `  ${x.path}: event ${e}${where}, the divergent event` });
+      else {
+        const text = x.trace === 'against' && n.describeAgainst ? n.describeAgainst(e) : n.describe(e);
+        lines.push({ text: `  ${x.path}: event ${e}${where}: ${text}` });
+      }
+    }
+  }
+  const how = against
+    ? `found by comparing the two traces' recorded checkpoints, which narrow it to ${eventRange(d.interval[0], d.interval[1])}, then replaying both side by side through those events`
+    : `found by replaying from checkpoint to checkpoint (${r.probes} replay(s) of a stretch) down to ${eventRange(d.interval[0], d.interval[1])}, then stepping through them`;
+  lines.push({ text: how, tone: 'dim' });
+  return { title: `first divergence at event ${d.event}`, lines };
 }

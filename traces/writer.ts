@@ -9,11 +9,17 @@
  * writeSync as soon as it is complete: a crash of the process loses at most
  * the events of the chunk being filled. Records are not fsynced one by one,
  * so a crash of the machine may lose more.
+ *
+ * Before writing, create() applies the output rules of output-file.ts: only
+ * a regular file is replaced (a symlink is written through), `<path>.lock`
+ * keeps a second writer out, and an earlier recording's leftover
+ * `<path>.incomplete` is kept under a `crashed-N` name, not truncated.
  */
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ChunkBuilder } from './chunk.js';
 import { TraceError, describeThrown } from './errors.js';
+import { checkStillReplaceable, keepCrashed, OutputLock, resolveOutput } from './output-file.js';
 import type { TraceEvent } from './events.js';
 import {
   type CheckpointEntry,
@@ -61,12 +67,20 @@ const DEFAULT_CHUNK_SHAPE_BYTES = 8 << 20;
  * w.close(); // run.devrr.incomplete -> run.devrr
  */
 export class TraceWriter {
-  /** The name the file gets on close(). */
+  /**
+   * The name the file gets on close(): the path given, or for a symlink the
+   * regular file it names (the trace is written through the symlink).
+   */
   readonly path: string;
   /** The name the file has until close(). */
   readonly incompletePath: string;
   /** The header written (versions filled in). */
   readonly header: TraceHeader;
+  /**
+   * What create() did besides creating the file, one line each, for the
+   * user: a stale lock taken over, an earlier crashed recording kept aside.
+   */
+  readonly notes: readonly string[];
 
   private fd: number;
   private pos = 0;
@@ -76,38 +90,53 @@ export class TraceWriter {
   private readonly checkpoints: CheckpointEntry[] = [];
   private state: 'open' | 'closed' | 'aborted' = 'open';
   private failure: TraceError | undefined;
+  private readonly lock: OutputLock;
 
-  private constructor(path: string, header: TraceHeader, fd: number, builder: ChunkBuilder, chunkShapeBytes: number) {
+  private constructor(path: string, header: TraceHeader, fd: number, builder: ChunkBuilder, chunkShapeBytes: number, lock: OutputLock, notes: string[]) {
     this.path = path;
     this.incompletePath = `${path}.incomplete`;
     this.header = header;
     this.fd = fd;
     this.builder = builder;
     this.chunkShapeBytes = chunkShapeBytes;
+    this.lock = lock;
+    this.notes = notes;
   }
 
   /**
-   * Create (or truncate) `<path>.incomplete` and write the header.
+   * Create `<path>.incomplete` and write the header. Before that, with
+   * nothing touched on failure: follows a symlink `path` to the file it
+   * names (which may not exist yet); refuses a `path` that is, or names, a
+   * FIFO, device, socket or directory; takes `<path>.lock` (refusing while
+   * another live process holds it, taking over a dead one's); and keeps an
+   * earlier `<path>.incomplete` as `crashed-N` (see `notes`).
    * Throws TypeError for a bad header or options, TraceError `io` when the
-   * file cannot be created or written.
+   * path is refused or the file cannot be created or written.
    */
   static create(path: string, header: TraceHeaderInit, opts: TraceWriterOptions = {}): TraceWriter {
     const full = checkHeaderInit(header);
     const builder = new ChunkBuilder(opts.chunkSize ?? DEFAULT_CHUNK_EVENTS);
     const shapeBytes = opts.chunkShapeBytes ?? DEFAULT_CHUNK_SHAPE_BYTES;
     if (!isCount(shapeBytes) || shapeBytes < 1) throw new RangeError(`devrr: chunkShapeBytes ${shapeBytes} is not a positive integer`);
-    const incomplete = `${path}.incomplete`;
+    const target = resolveOutput(path);
+    const notes: string[] = [];
+    const lock = OutputLock.acquire(target, path, notes);
+    const incomplete = `${target}.incomplete`;
     let fd: number;
     try {
-      fd = openSync(incomplete, 'w');
+      keepCrashed(target, path, notes);
+      // 'wx' (O_EXCL): a name planted since the check is refused, never followed.
+      fd = openSync(incomplete, 'wx');
     } catch (e) {
+      lock.release();
+      if (e instanceof TraceError) throw e;
       throw new TraceError('io', incomplete, 0, `cannot create trace file: ${describeThrown(e)}`, { cause: e });
     }
-    const w = new TraceWriter(path, full, fd, builder, shapeBytes);
+    const w = new TraceWriter(target, full, fd, builder, shapeBytes, lock, notes);
     try {
       w.write(encodeHeaderBytes(headerMap(full)));
     } catch (e) {
-      w.abort();
+      w.discard();
       throw e;
     }
     return w;
@@ -172,7 +201,10 @@ export class TraceWriter {
 
   /**
    * Write pending events, the footer and the trailer, fsync, close and
-   * rename `<path>.incomplete` to `<path>`. A second call does nothing.
+   * rename `<path>.incomplete` to `<path>`, then release the lock. A second
+   * call does nothing. If `<path>` became something other than a regular
+   * file meanwhile, it is left alone and the trace stays `<path>.incomplete`
+   * (whole, with its footer): TraceError `io`.
    */
   close(): void {
     if (this.state === 'closed') return;
@@ -191,13 +223,19 @@ export class TraceWriter {
     this.io('fsync', () => fsyncSync(this.fd));
     this.io('close', () => closeSync(this.fd));
     this.state = 'closed';
-    this.io('rename', () => renameSync(this.incompletePath, this.path));
-    syncDirectory(dirname(this.path));
+    try {
+      checkStillReplaceable(this.path, this.incompletePath);
+      this.io('rename', () => renameSync(this.incompletePath, this.path));
+      syncDirectory(dirname(this.path));
+    } finally {
+      this.lock.release();
+    }
   }
 
   /**
-   * Stop without a footer: close the file descriptor and leave
-   * `<path>.incomplete` as a crash would (readable, with complete = false).
+   * Stop without a footer: close the file descriptor, release the lock and
+   * leave `<path>.incomplete` as a crash would (readable, with complete =
+   * false). The next writer to `<path>` keeps it as `crashed-N`.
    */
   abort(): void {
     if (this.state !== 'open') return;
@@ -207,6 +245,30 @@ export class TraceWriter {
     } catch {
       // The descriptor is gone either way; nothing useful to report.
     }
+    this.lock.release();
+  }
+
+  /**
+   * Stop and remove `<path>.incomplete`: for a recording that must leave no
+   * file (its input turned out invalid). `<path>` itself is never touched.
+   */
+  discard(): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    if (wasOpen) {
+      this.state = 'aborted';
+      try {
+        closeSync(this.fd);
+      } catch {
+        // Gone either way.
+      }
+    }
+    try {
+      unlinkSync(this.incompletePath);
+    } catch {
+      // Already gone: nothing to remove.
+    }
+    this.lock.release();
   }
 
   private checkOpen(): void {

@@ -11,6 +11,7 @@
 import { render } from 'ink';
 import { EventEmitter } from 'node:events';
 import App from './components/App.js';
+import { whereText } from './format.js';
 import { InlineRunner } from './jobs/runner.js';
 import { DebugSession } from './session.js';
 
@@ -121,7 +122,7 @@ export async function benchKeys(tracePath: string, opts: KeyBenchOptions = {}): 
     const loadMs = performance.now() - t0;
     // One key, timed until the frame showing position `pos` is out.
     const press = async (key: string, pos: number): Promise<number> => {
-      const shown = stdout.next(`pos ${pos}/${n}`);
+      const shown = stdout.next(whereText(pos, n));
       const start = performance.now();
       stdin.write(key);
       await shown;

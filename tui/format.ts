@@ -56,6 +56,10 @@ export function rowText(ev: DecodedEvent): string {
     }
     case 'irq_line':
       return `${vm}irq_line ${str(ev.irq_name)} level=${str(ev.level)}${failure(ev)}`;
+    case 'sysreg': {
+      const arrow = ev.write ? '<-' : '->';
+      return `${vm}v${str(ev.vcpu)} ${ev.write ? 'W' : 'R'} ${str(ev.reg_name)} ${arrow} ${str(ev.value)}${failure(ev)}`;
+    }
     default:
       return str(ev.text);
   }
@@ -77,7 +81,7 @@ export function detailOf(index: number, ev: DecodedEvent, mmio?: MmioTarget): Ev
     case 'mmio': {
       title = `event ${index} · mmio ${ev.write ? 'write' : 'read'} · vcpu ${str(ev.vcpu)}${vm}`;
       lines.push({ label: 'device', text: mmio ? `dev ${mmio.handle} ${mmio.device} (${mmio.frame})` : ev.exit ? 'none: exit to the VMM' : 'none claims it', tone: mmio ? 'normal' : 'dim' });
-      lines.push({ label: 'register', text: `${str(ev.reg)} @${'0x' + Number(ev.addr).toString(16)}/${str(ev.len)}`, tone: 'accent' });
+      lines.push({ label: 'register', text: `${str(ev.reg)} @${str(ev.addr)}/${str(ev.len)}`, tone: 'accent' });
       lines.push({ label: ev.write ? 'wrote' : 'read', text: str(ev.value), tone: 'accent' });
       if (ev.fields) lines.push({ label: 'fields', text: str(ev.fields) });
       break;
@@ -94,6 +98,12 @@ export function detailOf(index: number, ev: DecodedEvent, mmio?: MmioTarget): Ev
       if (ev.kind === 'get_attr' && (ev.outValue !== undefined || ev.outData !== undefined)) lines.push({ label: 'out', text: str(ev.outValue ?? ev.outData), tone: 'accent' });
       break;
     }
+    case 'sysreg':
+      title = `event ${index} · sysreg ${ev.write ? 'write' : 'read'} · vcpu ${str(ev.vcpu)}${vm}`;
+      lines.push({ label: 'register', text: `${str(ev.reg_name)} (encoding 0x${Number(ev.reg).toString(16)})`, tone: 'accent' });
+      lines.push({ label: ev.write ? 'wrote' : 'read', text: str(ev.value), tone: 'accent' });
+      if (ev.fields) lines.push({ label: 'fields', text: str(ev.fields) });
+      break;
     case 'irq_line':
       title = `event ${index} · KVM_IRQ_LINE${vm}`;
       lines.push({ label: 'line', text: `${str(ev.irq_name)} (irq 0x${Number(ev.irq).toString(16)})`, tone: 'accent' });
@@ -131,6 +141,15 @@ export function ancestors(path: string): string[] {
   const out: string[] = [];
   for (let i = 1; i < path.length; i++) if (path[i] === '.' || path[i] === '[') out.push(path.slice(0, i));
   return out;
+}
+
+/**
+ * Where the session is, for the status line: "event 171 (0-263)" (the
+ * current event, the state is after it), or "start (0-263)" before event 0.
+ */
+export function whereText(position: number, length: number): string {
+  if (length === 0) return 'no events';
+  return `${position > 0 ? `event ${position - 1}` : 'start'} (0-${length - 1})`;
 }
 
 /** "1,234,567" */

@@ -9,7 +9,9 @@
  *
  * Positions: the timeline's position p is the number of events applied;
  * the current event is p - 1, the one that just ran. The state pane shows
- * the state at p, with the fields event p - 1 changed highlighted.
+ * the state at p, with the fields event p - 1 changed highlighted. What the
+ * screen says names events only: the state at p is "after event p - 1"
+ * (replay/report.ts afterEvents), p = 0 "the start".
  *
  * Work per key is bounded by what is on screen: decoded rows are cached per
  * event, views per position, and only the visible rows and open tree
@@ -18,8 +20,8 @@
 import { basename } from 'node:path';
 import { diffState, type FieldDiff } from '../devices/core/state.js';
 import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../replay/async.js';
-import { eventToJson } from '../replay/decode.js';
-import { formatField } from '../replay/report.js';
+import { claimingFrame, eventToJson } from '../replay/decode.js';
+import { afterEvents, formatField } from '../replay/report.js';
 import { type Breakpoint, type EventMatch, matches, Timeline } from '../replay/timeline.js';
 import { Session } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
@@ -27,7 +29,7 @@ import { TraceReader } from '../traces/reader.js';
 import { count, type DecodedEvent, detailOf, formatValue, type MmioTarget, rowText, wrapLine } from './format.js';
 import type { Debugger, DiffView, EventDetail, EventRow, Frame, JobStatus, PaneSizes, PromptState, StatusInfo, TextLine, Tone, TreeLine } from './frame.js';
 import type { JobProgress, JobResult, JobSpec, Report } from './jobs/run-job.js';
-import { type JobHandle, type JobRunner, WorkerRunner } from './jobs/runner.js';
+import { InlineRunner, type JobHandle, type JobRunner, WorkerRunner } from './jobs/runner.js';
 import { type Action, actionFor, type Focus } from './keymap.js';
 import type { KeyRecord } from './keys.js';
 import { buildTree, MORE } from './tree.js';
@@ -37,8 +39,14 @@ export interface DebugSessionOptions {
   readonly against?: string;
   /** The timeline's checkpoint interval (default 8192 events: a seek replays at most that many). */
   readonly checkpointEvery?: number;
-  /** Where jobs run (default: worker threads). */
+  /** Where every job runs (default: as `threads` says). */
   readonly runner?: JobRunner;
+  /**
+   * Where jobs too long to run on the TUI's thread run (default: worker
+   * threads kept warm); jobs on traces small enough to take well under
+   * 100 ms (INLINE_EVENTS) run on this thread.
+   */
+  readonly threads?: JobRunner;
   /** Check the trace's replay against the models when started, to place the divergence marker (default true). */
   readonly check?: boolean;
 }
@@ -99,6 +107,16 @@ class Lru<K, V> {
   }
 }
 
+/**
+ * Up to how many events (of both traces) each kind of job runs on the TUI's
+ * own thread with the default runner: about 100 ms of work at most on a
+ * busy machine. Measured per event: the replay check some 5 µs, search
+ * 30-50 µs, migrate-check about 0.3 ms, bisect (stepping two traces and
+ * comparing state digests) 0.5-1 ms, explain about 2 ms. Above, a warm
+ * worker thread runs the job while the screen keeps drawing.
+ */
+export const INLINE_EVENTS: Readonly<Record<JobSpec['kind'], number>> = { check: 20_000, search: 2000, migrate: 300, bisect: 150, explain: 40 };
+
 const bigintJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
 
 /** The interrupt number a path or a decoded event is about, if any. */
@@ -107,7 +125,7 @@ export function irqOf(path: string | null, ev: DecodedEvent | null): number | nu
   if (m) return Number(m[1]);
   if (!ev) return null;
   if (ev.kind === 'irq_line') return Number(ev.irq) & 0xffff;
-  const f = typeof ev.fields === 'string' ? /(?:InterruptID|SGIINTID)=(0x[0-9a-f]+|\d+)/.exec(ev.fields) : null;
+  const f = typeof ev.fields === 'string' ? /\b(?:InterruptID|SGIINTID|INTID)=(0x[0-9a-f]+|\d+)/.exec(ev.fields) : null;
   if (f) {
     const n = Number(f[1]);
     return n < 1020 ? n : null;
@@ -124,6 +142,11 @@ export class DebugSession implements Debugger {
   private readonly tl: Timeline;
   private readonly otl: Timeline | null;
   private readonly runner: JobRunner;
+  /** Jobs on small traces run on this thread (no `runner` option). */
+  private readonly inlineSmall: boolean;
+  /** The runner is the session's own, to close with it. */
+  private readonly ownRunner: boolean;
+  private readonly inline = new InlineRunner();
   private readonly checkOnStart: boolean;
 
   private pos = 0;
@@ -184,7 +207,9 @@ export class DebugSession implements Debugger {
     this.tl = new Timeline(this.reader, tlOpts);
     this.otl = this.other ? new Timeline(this.other, tlOpts) : null;
     this.length = this.reader.eventCount;
-    this.runner = opts.runner ?? new WorkerRunner();
+    this.runner = opts.runner ?? opts.threads ?? new WorkerRunner();
+    this.inlineSmall = !opts.runner;
+    this.ownRunner = !opts.runner && !opts.threads;
     this.checkOnStart = opts.check ?? true;
   }
 
@@ -216,6 +241,7 @@ export class DebugSession implements Debugger {
 
   /** Stops all work and closes the traces. */
   close(): void {
+    if (this.ownRunner) this.runner.close?.();
     this.mainJob?.abort.abort();
     this.fgJob?.handle.cancel();
     this.bgJob?.handle.cancel();
@@ -290,7 +316,7 @@ export class DebugSession implements Debugger {
         this.mark = { pos: this.pos, view: this.viewAt(this.pos) };
         this.diffMode = 'mark';
         this.report = null;
-        return this.say(`marked A at position ${this.pos}; the diff pane shows A -> here (d cycles, a goes back to A)`);
+        return this.say(`marked A ${afterEvents(this.pos)}; the diff pane shows A -> here (d cycles, a goes back to A)`);
       case 'goto-mark':
         if (!this.mark) return this.say('no mark yet: m marks point A', 'warn');
         return this.goTo(this.mark.pos);
@@ -299,7 +325,7 @@ export class DebugSession implements Debugger {
       case 'divergence':
         if (!this.divergence) return this.say(this.bgJob ? 'the replay check is still running; B bisects' : 'no divergence known: the replay matches; B bisects', 'warn');
         this.goTo(this.divergence.event + 1);
-        return this.say(`divergence (${this.divergence.source}, ${this.divergence.reason}) at event ${this.divergence.event}`, 'bad');
+        return this.say(`divergence at event ${this.divergence.event}: ${whyDiverged(this.divergence.reason)} (found by ${this.divergence.source === 'bisect' ? 'bisect' : 'the replay check'})`, 'bad');
       case 'bisect':
         return this.startBisect();
       case 'migrate':
@@ -354,7 +380,7 @@ export class DebugSession implements Debugger {
       if (ok) {
         this.pos = to;
         this.say(`at event ${to - 1}`);
-      } else this.say(`seek stopped at ${count(this.tl.position)}: the timeline is built that far`, 'warn');
+      } else this.say(`seek stopped ${afterEvents(this.tl.position)}: the timeline is built that far`, 'warn');
     });
   }
 
@@ -376,7 +402,7 @@ export class DebugSession implements Debugger {
         this.say(direction > 0 ? 'no breakpoint hit: ran to the end of the trace' : 'no breakpoint hit: ran back to the start', 'warn');
       } else {
         if (direction > 0) this.pos = this.tl.position;
-        this.say(direction > 0 ? `run stopped at event ${this.pos - 1}` : 'run stopped; back where it started', 'warn');
+        this.say(direction > 0 ? `run stopped ${afterEvents(this.pos)}` : 'run stopped; back where it started', 'warn');
       }
     });
   }
@@ -555,7 +581,7 @@ export class DebugSession implements Debugger {
       label,
       progress: null,
       started: performance.now(),
-      handle: this.runner.start(spec, (p) => {
+      handle: this.runnerFor(spec).start(spec, (p) => {
         job.progress = p;
         this.changed(false, true);
       }),
@@ -575,13 +601,22 @@ export class DebugSession implements Debugger {
     this.track(p);
   }
 
+  /**
+   * A job on a small trace runs on this thread: sending it to a thread costs
+   * more than it does, and the screen does not miss a frame.
+   */
+  private runnerFor(spec: JobSpec): JobRunner {
+    const events = this.length + (spec.kind === 'bisect' && spec.against ? (this.other?.eventCount ?? 0) : 0);
+    return this.inlineSmall && events <= INLINE_EVENTS[spec.kind] ? this.inline : this.runner;
+  }
+
   private startCheck(): void {
     this.startWorker('bg', 'replay check', { kind: 'check', path: this.path }, (r) => {
       if (r.kind !== 'check') return;
       if (r.divergence && !(this.divergence?.source === 'bisect')) {
         this.divergence = { event: r.divergence.event, source: 'replay', reason: r.divergence.reason };
         if (!this.report && r.report) this.report = r.report;
-        this.say(`the replay diverges at event ${r.divergence.event} (${r.divergence.reason}): D jumps there`, 'bad');
+        this.say(`the replay diverges at event ${r.divergence.event}: ${whyDiverged(r.divergence.reason)} (D jumps there)`, 'bad');
       }
     });
   }
@@ -597,14 +632,14 @@ export class DebugSession implements Debugger {
       this.divergence = { event, source: 'bisect', reason: r.reason ?? '' };
       this.whenFree(() => {
         this.goTo(event + 1);
-        this.say(`bisect: first divergence at event ${event} (${r.reason})`, 'bad');
+        this.say(`bisect: first divergence at event ${event}: ${whyDiverged(r.reason ?? '')}`, 'bad');
       });
     });
   }
 
   private startMigrate(): void {
     const at = this.pos;
-    this.startWorker('fg', `migrate-check at position ${at}`, { kind: 'migrate', path: this.path, at }, (r) => {
+    this.startWorker('fg', `migrate-check ${afterEvents(at)}`, { kind: 'migrate', path: this.path, at }, (r) => {
       if (r.kind !== 'migrate') return;
       this.report = r.report;
       this.diffScroll = 0;
@@ -856,12 +891,12 @@ export class DebugSession implements Debugger {
       lines = [...this.report.lines];
     } else if (this.diffMode === 'mark' && this.mark) {
       const f = diffState(this.mark.view, after);
-      title = `A (position ${this.mark.pos}) -> here (position ${this.pos}): ${f.length} field(s)`;
+      title = `A (${afterEvents(this.mark.pos)}) -> here (${afterEvents(this.pos)}): ${f.length} field(s)`;
       lines = f.length ? f.map((x) => ({ text: formatField(x) })) : [{ text: 'no differences', tone: 'dim' }];
     } else if (this.diffMode === 'against' && this.otl && this.otherView?.pos !== Math.min(this.pos, this.otl.length) && Math.min(this.pos, this.otl.length) > reach(this.otl)) {
       // The other trace's timeline was not built this far (loading stopped): build it in slices first.
       title = `this -> ${basename(this.againstPath!)}`;
-      lines = [{ text: `building ${basename(this.againstPath!)} up to position ${this.pos}…`, tone: 'dim' }];
+      lines = [{ text: `building ${basename(this.againstPath!)} up to event ${this.pos - 1}…`, tone: 'dim' }];
       const otl = this.otl;
       const at = Math.min(this.pos, otl.length);
       setImmediate(() => {
@@ -880,7 +915,7 @@ export class DebugSession implements Debugger {
         this.otherView = { pos: at, view: this.otl.view() };
       }
       const f = diffState(after, this.otherView.view);
-      title = `this -> ${basename(this.againstPath!)} at position ${at}: ${f.length} field(s)`;
+      title = `this -> ${basename(this.againstPath!)}, both ${afterEvents(at)}: ${f.length} field(s)`;
       lines = f.length ? f.map((x) => ({ text: formatField(x) })) : [{ text: 'no differences', tone: 'dim' }];
     } else {
       title = this.pos === 0 ? 'this event: none yet' : `event ${this.pos - 1} changed ${fields.length} field(s)`;
@@ -949,6 +984,13 @@ export class DebugSession implements Debugger {
   }
 }
 
+/** Why an event diverges, in a few words, from the reason bisect and replay give. */
+function whyDiverged(reason: string): string {
+  if (reason === 'result') return 'its replayed result differs from the recorded one';
+  if (reason === 'input') return 'the traces record different events';
+  return 'the device state after it differs';
+}
+
 /** What a computed frame depends on besides the session: the version and the pane sizes. */
 function coreKey(version: number, s: PaneSizes): string {
   return `${version}|${s.listRows},${s.detailRows},${s.treeRows},${s.diffRows},${s.diffColumns ?? 0}`;
@@ -963,10 +1005,10 @@ function isMove(a: Action): boolean {
   return a.type === 'step' || a.type === 'first' || a.type === 'last' || a.type === 'goto-mark' || a.type === 'divergence';
 }
 
-/** Which device claims an MMIO access, as the session sees it now. */
+/** Which device claims an MMIO access made with the state `session` (a vcpu's first access maps the frames first). */
 function mmioTarget(ev: TraceEvent, session: Session): MmioTarget | undefined {
   if (ev.kind !== 'mmio') return undefined;
-  const f = session.vms[ev.vm]?.frameAt(ev.addr, ev.len);
+  const f = claimingFrame(ev, session)?.frame;
   return f && { handle: f.handle, device: f.model.inodeName, frame: f.frame.name };
 }
 

@@ -1,6 +1,8 @@
-import { bisectAgainst, bisectTrace, type BisectFinding } from '../../replay/bisect.js';
+import { basename } from 'node:path';
+import { bisectAgainst, bisectTrace } from '../../replay/bisect.js';
 import { EventDescriber } from '../../replay/describe-at.js';
-import { formatField } from '../../replay/report.js';
+import { bisectReport } from '../../replay/report.js';
+import type { TraceEvent } from '../../traces/events.js';
 import type { TraceReader } from '../../traces/reader.js';
 import { type Command, toJson, UsageError } from '../cli.js';
 import { openTrace, traceWarnings } from '../open-trace.js';
@@ -22,12 +24,17 @@ export const bisectCommand: Command = {
       checkpoints, then both are replayed in lockstep to the first event
       after which their device state (or the events themselves) differ.
 
-Reports the event (decoded), the differing fields, and the earlier event
-that last wrote each of them.
+Reports the divergent event (decoded, on both sides), why it diverges, the
+fields that differ after it, and the event that wrote each of them (the
+divergent event itself, or an earlier one). Events are numbered from 0, as
+devrr dump lists them; "after event N" is the device state once event N has
+run.
 
 Options:
   --against OTHER   bisect TRACE against another trace
-  --json            {"first_divergence": null | {"event": I, "fields": [...], ...}}
+  --json            {"first_divergence": null | {"event": I, "reason": "result" |
+                    "state" | "input", "fields": [{"path", "a", "b"}, ...],
+                    "last_writers": [{"path", "event", "trace"?, "text"}], ...}}
 
 Exit status: 0 no divergence; 1 a divergence was found; 2 bad input.`,
   options: { against: { type: 'string' }, json: { type: 'boolean' } },
@@ -55,7 +62,7 @@ Exit status: 0 no divergence; 1 a divergence was found; 2 bad input.`,
             reason: d.reason,
             interval: d.interval,
             fields: d.fields,
-            last_writers: d.lastWriters.map((w) => ({ ...w, text: w.event === null ? null : da.text(w.event) })),
+            last_writers: d.lastWriters.map((w) => ({ ...w, text: w.event === null ? null : w.trace === 'against' && db ? db.text(w.event) : da.text(w.event) })),
             ...(d.recorded && { recorded: da.json(d.event, d.recorded) }),
             ...(d.replayed && { replayed: da.json(d.event, d.replayed) }),
             ...(d.other && db && { other: db.json(d.event, d.other) }),
@@ -63,27 +70,18 @@ Exit status: 0 no divergence; 1 a divergence was found; 2 bad input.`,
           probes: r.probes,
           events: r.events,
         }));
-      } else io.out(formatFinding(d, r.probes, da, db));
+      } else {
+        const rep = bisectReport(r, {
+          trace: basename(positionals[0]!),
+          ...(b && { against: basename(values.against as string) }),
+          describe: (i, ev) => da.text(i, ev),
+          ...(db && { describeAgainst: (i: number, ev?: TraceEvent) => db.text(i, ev) }),
+        });
+        io.out(d ? [`${rep.title}: ${rep.lines[0]!.text}`, ...rep.lines.slice(1).map((l) => `  ${l.text}`)].join('\n') : `no divergence: ${rep.lines[0]!.text}`);
+      }
       return d ? 1 : 0;
     } finally {
       for (const t of opened) t.close();
     }
   },
 };
-
-function formatFinding(d: BisectFinding | null, probes: number, da: EventDescriber, db: EventDescriber | undefined): string {
-  if (!d) return `no divergence (${probes} probe replay(s))`;
-  const lines = [`first divergence at event ${d.event} (${d.reason}; narrowed to events ${d.interval[0]}..${d.interval[1]} in ${probes} probe replay(s))`];
-  if (d.recorded) lines.push(`  ${db ? 'A' : 'recorded'}: ${da.text(d.event, d.recorded)}`);
-  if (d.replayed) lines.push(`  replayed: ${da.text(d.event, d.replayed)}`);
-  if (d.other && db) lines.push(`  B:        ${db.text(d.event, d.other)}`);
-  lines.push(`  fields (${db ? 'A -> B' : 'before -> after, or recorded -> replayed'}):`);
-  for (const f of d.fields.slice(0, 40)) lines.push(`    ${formatField(f)}`);
-  if (d.fields.length > 40) lines.push(`    ... ${d.fields.length - 40} more (--json lists all)`);
-  const writers = d.lastWriters.filter((w) => w.event !== null);
-  if (writers.length) {
-    lines.push('  last written by:');
-    for (const w of writers.slice(0, 20)) lines.push(`    ${w.path}: event ${w.event}: ${da.text(w.event!)}`);
-  }
-  return lines.join('\n');
-}

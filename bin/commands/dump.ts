@@ -14,7 +14,9 @@ groups and attributes, registers by spec name with their bit fields, IRQs
 and errnos. Events [from, to) are listed (to is exclusive).
 
 Options:
-  --json        one JSON object per line, with at least "i" and "kind"
+  --json        one JSON object per line, with at least "i" (the event index)
+                and "kind"; values, attributes and guest addresses as hex
+                strings, errno_name only for a failed call
   --from N      first event to list (default 0)
   --to N        list up to, not including, event N (default: all)`,
   options: { json: { type: 'boolean' }, from: { type: 'string' }, to: { type: 'string' } },

@@ -6,18 +6,23 @@ import { openTrace, traceWarnings } from '../open-trace.js';
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'why interrupt N is or is not delivered, with the event that last changed each condition',
-  usage: 'devrr explain TRACE --irq N [--at EVENT] [--vm V] [--json]',
+  usage: 'devrr explain TRACE --irq N [--at P] [--vm V] [--json]',
   help: `For interrupt N (an INTID: SGI 0-15, PPI 16-31, SPI 32-1019) at a point of
 TRACE, lists every condition for its delivery to each vcpu: line level or
 latch, pending, active, enabled, group and its enable, priority against the
 priority mask and the running priority, the target, the distributor enable.
 Each with its value, whether it holds, and the event that last changed it.
 
+Events are numbered from 0, as devrr dump lists them. A point is given as a
+position: --at P is the state once events 0 to P-1 have run, "after event
+P-1" (the state event P finds); --at 0 is the start, before event 0.
+
 Options:
   --irq N     the INTID (required)
-  --at EVENT  the point: the state after events [0, EVENT) (default: the end)
+  --at P      the point: after event P-1 (default: after the last event)
   --vm V      which VM of the trace (default 0)
-  --json      {"irq", "at", "deliverable_to": [...], "conditions": [...], "blocking": [...]}`,
+  --json      {"irq", "at", "after_event", "deliverable_to": [...], "conditions": [...],
+              "blocking": [...]}; at is P, after_event is P-1 (null at the start)`,
   options: { irq: { type: 'string' }, at: { type: 'string' }, vm: { type: 'string' }, json: { type: 'boolean' } },
   run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new UsageError('devrr explain: give one TRACE (see devrr explain --help)');
@@ -27,7 +32,7 @@ Options:
     try {
       traceWarnings(t, io);
       const at = intOption('explain', values, 'at', t.eventCount)!;
-      if (at > t.eventCount) throw new UsageError(`devrr explain: --at ${at}: the trace has only ${t.eventCount} events`);
+      if (at > t.eventCount) throw new UsageError(`devrr explain: --at ${at}: the trace has only ${t.eventCount} events (0-${t.eventCount - 1}); --at ${t.eventCount} is after the last`);
       let e;
       try {
         e = explain(t, irq, at, intOption('explain', values, 'vm', 0)!);
@@ -38,8 +43,8 @@ Options:
       const desc = new EventDescriber(t);
       if (values.json) {
         const conds = e.conditions.map((c) => ({ vcpu: c.vcpu, name: c.name, ok: c.ok, value: c.value, changed_by: c.changedBy.map((x) => ({ ...x, text: x.event === null ? null : desc.text(x.event) })) }));
-        io.out(toJson({ irq: e.irq, at: e.at, deliverable_to: e.deliverableTo, conditions: conds, blocking: conds.filter((c) => !c.ok) }));
-      } else io.out(formatExplanation(e, (i) => desc.text(i)));
+        io.out(toJson({ irq: e.irq, at: e.at, after_event: e.at > 0 ? e.at - 1 : null, deliverable_to: e.deliverableTo, conditions: conds, blocking: conds.filter((c) => !c.ok) }));
+      } else io.out(formatExplanation(e, (i) => desc.text(i), t.eventCount));
       return 0;
     } finally {
       t.close();

@@ -53,7 +53,12 @@ Options:
       };
       if (values.json) io.out(toJson(info));
       else {
-        io.out(`${file}: devrr trace format ${info.format_version}, written by devrr ${info.devrr_version}${t.complete ? '' : ' (not closed cleanly)'}`);
+        io.out(`${file}: devrr trace format ${info.format_version}, written by devrr ${info.devrr_version}`);
+        io.out(
+          t.complete
+            ? '  closed cleanly: yes (the recorder wrote its footer: every event and checkpoint is indexed)'
+            : `  closed cleanly: no (no footer: the recorder stopped early; ${t.eventCount} events read from its complete records${t.damage ? `, stopped at ${t.damage.message}` : ''})`,
+        );
         io.out(`  arch ${h.arch}, ipa_bits ${h.ipaBits}; models: ${Object.entries(h.models).map(([k, v]) => `${k} v${v}`).join(', ')}`);
         io.out(`  ${t.eventCount} events in ${t.chunks.length} chunks, ${bytes} bytes (${info.bytes_per_event} bytes/event)`);
         io.out(`  events: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -135,6 +135,8 @@ export interface DeviceModel<S = unknown> {
   sysreg?(vm: VmCtx, s: S, vcpuIndex: number, reg: number, write: boolean, value: bigint): bigint;
   /** Spec name of a system register this irqchip serves ("ICC_IAR1_EL1"). */
   describeSysreg?(reg: number): string | undefined;
+  /** Named bit fields of a system register this irqchip serves, for decoding values. */
+  sysregFields?(reg: number): readonly BitField[] | undefined;
   /** What a write of guest RAM means to this device, if anything (ITS commands queued, table entries). */
   describeMemWrite?(vm: VmState, s: S, addr: number, data: Uint8Array): string | undefined;
   /** Register name of a guest access ("GICD_ISENABLER1"), or why it is RAZ/WI. */

@@ -34,11 +34,11 @@ export function extract(value: number, f: BitField): number {
   return f.width >= 32 ? value >>> 0 : (value >>> f.lsb) & ((1 << f.width) - 1);
 }
 
-/** Decode a register value into "Name=value" parts, skipping zero one-bit flags. */
-export function decodeFields(value: number, fields: readonly BitField[]): string {
+/** Decode a register value into "Name=value" parts, skipping zero one-bit flags; a bigint value may carry fields above bit 31. */
+export function decodeFields(value: number | bigint, fields: readonly BitField[]): string {
   const parts: string[] = [];
   for (const f of fields) {
-    const v = extract(value, f);
+    const v = typeof value === 'bigint' ? Number((value >> BigInt(f.lsb)) & ((1n << BigInt(f.width)) - 1n)) : extract(value, f);
     if (f.width === 1) {
       if (v) parts.push(f.name);
     } else parts.push(`${f.name}=${v >= 10 ? '0x' + v.toString(16) : v}`);

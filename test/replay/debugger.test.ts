@@ -12,6 +12,7 @@ import { bisectAgainst, bisectTrace } from '../../replay/bisect.js';
 import { diffStates, stateAt } from '../../replay/diff.js';
 import { explain } from '../../replay/explain.js';
 import { migrateCheck } from '../../replay/migrate.js';
+import { bisectReport } from '../../replay/report.js';
 import type { TraceEvent } from '../../traces/events.js';
 import { TraceReader } from '../../traces/reader.js';
 import { TraceWriter } from '../../traces/writer.js';
@@ -54,6 +55,15 @@ test('bisect against the models: a planted wrong IAR result is found exactly, in
   expect(r.first_divergence?.event).toBe(iar.i);
   expect(r.first_divergence?.reason).toBe('result');
   expect(r.probes).toBeLessThanOrEqual(Math.ceil(Math.log2(t.checkpoints.length + 1)) + 1);
+  // The fields are what the divergent event changes on replay: it is named as their writer, not an older write.
+  const d = r.first_divergence!;
+  expect(d.fields.length).toBeGreaterThan(0);
+  expect(d.lastWriters.map((w) => w.event)).toEqual(d.fields.map(() => iar.i));
+  const rep = bisectReport(r, { trace: 'planted.devrr', describe: (i) => `event ${i}` });
+  expect(rep.title).toBe(`first divergence at event ${iar.i}`);
+  expect(rep.lines[0]!.text).toBe('its replayed result differs from the recorded one');
+  expect(rep.lines.map((l) => l.text)).toContain(`device state event ${iar.i} changes on replay (before -> after):`);
+  expect(rep.lines.filter((l) => l.text.endsWith(', the divergent event'))).toHaveLength(d.fields.length);
 });
 
 test('bisect against the models: a state-only divergence (a write recorded with other state) names the writing event', () => {
@@ -66,6 +76,10 @@ test('bisect against the models: a state-only divergence (a write recorded with 
   const r = bisectTrace(TraceReader.open(p));
   expect(r.first_divergence?.event).toBe(target.i);
   expect(r.first_divergence?.fields.map((f) => f.path)).toContain('gic.cpu[3].pmr');
+  const rep = bisectReport(r, { trace: 'state.devrr', describe: (i) => `event ${i}` });
+  const cp = r.first_divergence!.interval[1] - 1;
+  expect(rep.lines[0]!.text).toBe(`every result replays as recorded, but the device state recorded after event ${cp} differs from the replay's; event ${target.i} is the first event before it that wrote a differing field`);
+  expect(rep.lines.map((l) => l.text)).toContain(`  gic.cpu[3].pmr: event ${target.i}, the divergent event`);
 });
 
 test('migrate-check names the CPU-interface state a save list without GRP_CPU_REGS loses', () => {

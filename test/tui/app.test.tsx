@@ -8,7 +8,7 @@ import App from '../../tui/components/App.js';
 import { InlineRunner } from '../../tui/jobs/runner.js';
 import { DebugSession } from '../../tui/session.js';
 import { tempDir } from '../tmp.js';
-import { BRINGUP, KEY, lineWith, MIGRATION_BAD, openApp, RUN_A, RUN_B, SGI } from './helpers.js';
+import { BRINGUP, example, KEY, lineWith, MIGRATION_BAD, MIGRATION_GOOD, openApp, RUN_A, RUN_B, SGI } from './helpers.js';
 
 const dir = tempDir();
 let open: Awaited<ReturnType<typeof openApp>>[] = [];
@@ -37,8 +37,8 @@ describe('layout', () => {
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
     expect(lines[0]).toMatch(/^events 0-10 of 264 · run-b\.devrr/);
     expect(t.screen()).toContain('the start: no event has run yet');
-    expect(t.screen()).toContain('state at position 0');
-    expect(lines[22]).toMatch(/^pos 0\/264 │ step/);
+    expect(t.screen()).toContain('state at the start');
+    expect(lines[22]).toMatch(/^start \(0-263\) │ step/);
   });
 
   test('at 120x40 more rows fit, and the screen follows a resize', async () => {
@@ -57,39 +57,39 @@ describe('stepping', () => {
   test('n / ↓ / → step forward, p / ↑ / ← step back; the current event is decoded', async () => {
     const t = await app(RUN_B, { columns: 120, rows: 40 });
     await t.press('n');
-    expect(t.screen()).toContain('pos 1/264');
+    expect(t.screen()).toContain('event 0 (0-263)');
     expect(lineWith(t.screen(), '▶')).toMatch(/▶. +0 create_vm arm64/);
     expect(t.screen()).toContain('event 0 · create_vm');
     await t.press(KEY.down, KEY.right);
-    expect(t.screen()).toContain('pos 3/264');
+    expect(t.screen()).toContain('event 2 (0-263)');
     expect(t.screen()).toContain('event 2 · create_vcpu');
     await t.press('p', KEY.up, KEY.left);
-    expect(t.screen()).toContain('pos 0/264');
+    expect(t.screen()).toContain('start (0-263)');
   });
 
   test('by 10, 100, 1000, and to the first and last event, clamped to the trace', async () => {
     const t = await app(RUN_B);
     await t.press(']');
-    expect(t.screen()).toContain('pos 10/264');
+    expect(t.screen()).toContain('event 9 (0-263)');
     await t.press('}');
-    expect(t.screen()).toContain('pos 110/264');
+    expect(t.screen()).toContain('event 109 (0-263)');
     await t.press('[');
-    expect(t.screen()).toContain('pos 100/264');
+    expect(t.screen()).toContain('event 99 (0-263)');
     await t.press('{', '{');
-    expect(t.screen()).toContain('pos 0/264');
+    expect(t.screen()).toContain('start (0-263)');
     await t.press(KEY.pageDown);
-    expect(t.screen()).toContain('pos 264/264');
+    expect(t.screen()).toContain('event 263 (0-263)');
     expect(lineWith(t.screen(), '▶')).toMatch(/▶ +263 /);
     await t.press(KEY.pageUp);
-    expect(t.screen()).toContain('pos 0/264');
+    expect(t.screen()).toContain('start (0-263)');
     await t.press(KEY.end);
-    expect(t.screen()).toContain('pos 264/264');
+    expect(t.screen()).toContain('event 263 (0-263)');
     await t.press(KEY.home);
-    expect(t.screen()).toContain('pos 0/264');
+    expect(t.screen()).toContain('start (0-263)');
     await t.press('>');
-    expect(t.screen()).toContain('pos 264/264');
+    expect(t.screen()).toContain('event 263 (0-263)');
     await t.press('<');
-    expect(t.screen()).toContain('pos 0/264');
+    expect(t.screen()).toContain('start (0-263)');
   });
 
   test('g goes to an event: the register by kernel name, its fields, the state it changed highlighted', async () => {
@@ -99,7 +99,7 @@ describe('stepping', () => {
     await t.type('171');
     await t.press(KEY.enter);
     const s = t.screen();
-    expect(s).toContain('pos 172/264');
+    expect(s).toContain('event 171 (0-263)');
     expect(lineWith(s, '▶')).toMatch(/▶ +171 v0 W GICD_IPRIORITYR8 <- 0xa0a0f8a0/);
     expect(s).toContain('event 171 · mmio write · vcpu 0');
     expect(s).toContain('device   dev 0 kvm-arm-vgic-v2 (GICD)');
@@ -114,28 +114,56 @@ describe('stepping', () => {
     expect(s).toContain('gic.dist.irq[33].priority: 0 -> 0xf8');
   });
 
+  test("a vcpu's first guest access (its first run maps the frames) names the device that claims it: the destination VM's spurious GICC_IAR read", async () => {
+    const t = await app(MIGRATION_BAD, { columns: 120, rows: 40, against: MIGRATION_GOOD });
+    await t.press('g');
+    await t.type('131');
+    await t.press(KEY.enter);
+    let s = t.screen();
+    expect(s).toContain('event 131 · mmio read · vcpu 0 · vm 1');
+    expect(s).toContain('register GICC_IAR @0x801000c/4');
+    expect(s).toContain('device   dev 0 kvm-arm-vgic-v2 (GICC)');
+    expect(s).not.toContain('none claims it');
+    await t.press('n');
+    s = t.screen();
+    expect(s).toContain('event 132 · mmio read · vcpu 0 · vm 1');
+    expect(s).toContain('device   dev 0 kvm-arm-vgic-v2 (GICC)');
+  });
+
+  test('an ICC system-register access is decoded like a GICC one: register, value, named fields', async () => {
+    const t = await app(example('vgic-v3-bringup/vgic-v3-bringup.devrr'), { columns: 120, rows: 40 });
+    await t.press('g', ...'39', KEY.enter);
+    const s = t.screen();
+    expect(lineWith(s, '▶')).toMatch(/▶ +39 v3 R ICC_IAR1_EL1 -> 0x1\b/);
+    expect(s).toContain('event 39 · sysreg read · vcpu 3');
+    expect(s).toContain('register ICC_IAR1_EL1 (encoding 0xc660)');
+    expect(s).toContain('fields   INTID=1');
+    await t.press('g', ...'37', KEY.enter);
+    expect(t.screen()).toContain('fields   TargetList=8 Aff1=0 INTID=1 Aff2=0 RS=0 Aff3=0');
+  });
+
   test('g takes +N and -N relative to the current event, and refuses what is not an event', async () => {
     const t = await app(RUN_B);
     await t.press('g', '5', '0', KEY.enter);
-    expect(t.screen()).toContain('pos 51/264');
+    expect(t.screen()).toContain('event 50 (0-263)');
     await t.press('g', '+', '9', KEY.enter);
-    expect(t.screen()).toContain('pos 60/264');
+    expect(t.screen()).toContain('event 59 (0-263)');
     await t.press('g', '-', '2', '0', KEY.enter);
-    expect(t.screen()).toContain('pos 40/264');
+    expect(t.screen()).toContain('event 39 (0-263)');
     await t.press('g', '9', '9', '9', KEY.enter);
-    expect(t.screen()).toContain('pos 40/264');
+    expect(t.screen()).toContain('event 39 (0-263)');
     expect(t.screen()).toContain('no event 999: the trace has events 0-263');
     await t.press('g', 'x', KEY.backspace, '7', KEY.enter);
-    expect(t.screen()).toContain('pos 8/264');
+    expect(t.screen()).toContain('event 7 (0-263)');
     await t.press('g', '1', KEY.escape);
-    expect(t.screen()).toContain('pos 8/264');
+    expect(t.screen()).toContain('event 7 (0-263)');
     expect(t.screen()).not.toContain('go to event');
   });
 
   test('the status bar shows how long the last step took', async () => {
     const t = await app(RUN_B);
     await t.press('n');
-    expect(lineWith(t.screen(), 'pos 1/264')).toMatch(/│ \d+(\.\d)? ms/);
+    expect(lineWith(t.screen(), 'event 0 (0-263)')).toMatch(/│ \d+(\.\d)? ms/);
   });
 });
 
@@ -147,13 +175,13 @@ describe('breakpoints and watchpoints', () => {
     expect(lineWith(t.screen(), '171 v0 W GICD_IPRIORITYR8')).toMatch(/▶● ?171/);
     expect(t.screen()).toContain('bp 1 watch 0');
     await t.press('<', 'c');
-    expect(t.screen()).toContain('pos 172/264');
+    expect(t.screen()).toContain('event 171 (0-263)');
     expect(t.screen()).toContain('breakpoint (mmio GICD_IPRIORITYR8) at event 171');
     await t.press('c');
-    expect(t.screen()).toContain('pos 264/264');
+    expect(t.screen()).toContain('event 263 (0-263)');
     expect(t.screen()).toContain('no breakpoint hit: ran to the end of the trace');
     await t.press('C');
-    expect(t.screen()).toContain('pos 172/264');
+    expect(t.screen()).toContain('event 171 (0-263)');
     await t.press('b');
     expect(t.screen()).toContain('breakpoint cleared: mmio GICD_IPRIORITYR8');
     await t.press('c');
@@ -170,9 +198,9 @@ describe('breakpoints and watchpoints', () => {
     await t.press(...Array<string>(9).fill(KEY.down), 'w');
     expect(t.screen()).toContain('watching gic.cpu[1].irq[3].enabled');
     await t.press(KEY.end);
-    expect(t.screen()).toContain('pos 24/24');
+    expect(t.screen()).toContain('event 23 (0-23)');
     await t.press('C');
-    expect(t.screen()).toContain('pos 19/24');
+    expect(t.screen()).toContain('event 18 (0-23)');
     expect(t.screen()).toContain('watch gic.cpu[1].irq[3].enabled: true -> false at event 18');
     expect(t.screen()).toContain('GICD_ICENABLER0');
     await t.press('x');
@@ -222,15 +250,15 @@ describe('diffs', () => {
   test('m marks A; the diff pane shows A against here; a goes back to A', async () => {
     const t = await app(RUN_B, { columns: 120, rows: 40 });
     await t.press('g', ...'170', KEY.enter, 'm');
-    expect(t.screen()).toContain('marked A at position 171');
+    expect(t.screen()).toContain('marked A after event 170');
     await t.press('n', 'n');
     const s = t.screen();
-    expect(s).toContain('A (position 171) -> here (position 173)');
+    expect(s).toContain('A (after event 170) -> here (after event 172)');
     expect(s).toContain('gic.dist.irq[33].priority: 0 -> 0xf8');
     expect(s).toContain('gic.dist.irq[33].pending: false -> true');
     expect(lineWith(s, '170 irq_line SPI 32')).toMatch(/A ?170/);
     await t.press('a');
-    expect(t.screen()).toContain('pos 171/264');
+    expect(t.screen()).toContain('event 170 (0-263)');
   });
 
   test('d cycles: this event, A vs here, the other trace (--against)', async () => {
@@ -238,10 +266,10 @@ describe('diffs', () => {
     await t.press('g', ...'171', KEY.enter);
     expect(t.screen()).toContain('event 171 changed 4 field(s)');
     await t.press('d');
-    expect(t.screen()).toContain('this -> run-a.devrr at position 172: 1 field(s)');
+    expect(t.screen()).toContain('this -> run-a.devrr, both after event 171: 1 field(s)');
     expect(t.screen()).toContain('gic.dist.irq[33].priority: 0xf8 -> 0xa0');
     await t.press('m', 'd');
-    expect(t.screen()).toContain('this -> run-a.devrr at position 172');
+    expect(t.screen()).toContain('this -> run-a.devrr, both after event 171');
     await t.press('d');
     expect(t.screen()).toContain('event 171 changed 4 field(s)');
   });
@@ -255,7 +283,7 @@ describe('diffs', () => {
   test('Tab to the diff pane; the arrows scroll it', async () => {
     const t = await app(SGI, { columns: 80, rows: 24 });
     await t.press(KEY.end, 'e', '3', KEY.enter);
-    const title = () => lineWith(t.screen(), 'interrupt 3 at event 24')!;
+    const title = () => lineWith(t.screen(), 'interrupt 3 after event 23')!;
     expect(title()).toMatch(/1-8\/\d+/);
     await t.press(KEY.tab, KEY.tab, KEY.down);
     expect(title()).toMatch(/2-9\/\d+/);
@@ -271,7 +299,7 @@ describe('search', () => {
     await t.type('gicc_iar @0x801000c/4 -> 0x3ff');
     await t.press(KEY.enter);
     expect(t.screen()).toContain('"gicc_iar @0x801000c/4 -> 0x3ff" at event 173');
-    expect(t.screen()).toContain('pos 174/264');
+    expect(t.screen()).toContain('event 173 (0-263)');
     expect(lineWith(t.screen(), '▶')).toMatch(/173 v1 R GICC_IAR -> 0x3ff/);
     await t.press('.');
     expect(t.screen()).toContain('at event 189');
@@ -279,13 +307,13 @@ describe('search', () => {
     expect(t.screen()).toContain('at event 173');
     await t.press(',');
     expect(t.screen()).toContain('no match at or before event 172');
-    expect(t.screen()).toContain('pos 174/264');
+    expect(t.screen()).toContain('event 173 (0-263)');
   });
 
   test('search by event number', async () => {
     const t = await app(RUN_B);
     await t.press('/', '#', '4', '2', KEY.enter);
-    expect(t.screen()).toContain('pos 43/264');
+    expect(t.screen()).toContain('event 42 (0-263)');
   });
 });
 
@@ -294,13 +322,15 @@ describe('long work', () => {
     const t = await app(RUN_B, { against: RUN_A, columns: 120, rows: 40 });
     await t.press('B');
     const s = t.screen();
-    expect(s).toContain('pos 172/264');
-    expect(s).toContain('bisect: first divergence at event 171 (input)');
+    expect(s).toContain('event 171 (0-263)');
+    expect(s).toContain('bisect: first divergence at event 171: the traces record different events');
+    expect(s).toContain('run-b.devrr (this trace):');
+    expect(s).toContain('gic.dist.irq[33].priority: event 171, the divergent event');
     expect(lineWith(s, '171 v0 W GICD_IPRIORITYR8')).toMatch(/▶◆ ?171/);
     expect(s).toContain('gic.dist.irq[33].priority: 0xf8 -> 0xa0');
     await t.press(KEY.escape, '<', 'D');
-    expect(t.screen()).toContain('pos 172/264');
-    expect(t.screen()).toContain('divergence (bisect, input) at event 171');
+    expect(t.screen()).toContain('event 171 (0-263)');
+    expect(t.screen()).toContain('divergence at event 171: the traces record different events (found by bisect)');
   });
 
   test('B against the models, on a trace they reproduce: no divergence; D says none is known', async () => {
@@ -314,11 +344,11 @@ describe('long work', () => {
   test('the replay check places the divergence marker; D jumps there', async () => {
     const trace = `${dir}/planted.devrr`;
     const planted = writeWorkloadTrace(trace, 3000, { checkpointEvery: 512, plantAt: 2000 });
-    const t = await app(trace, { check: true, columns: 120, rows: 40 });
-    expect(t.screen()).toContain(`the replay diverges at event ${planted} (result): D jumps there`);
-    expect(t.screen()).toContain(`replay diverges at event ${planted} (result)`);
+    const t = await app(trace, { check: true, columns: 160, rows: 40 });
+    expect(t.screen()).toContain(`the replay diverges at event ${planted}: its replayed result differs from the recorded one (D jumps there)`);
+    expect(t.screen()).toContain(`replay diverges at event ${planted}`);
     await t.press('D');
-    expect(t.screen()).toContain(`pos ${planted + 1}/3000`);
+    expect(t.screen()).toContain(`event ${planted} (0-2999)`);
     expect(lineWith(t.screen(), `${planted} v`)).toMatch(new RegExp(`▶◆ ?${planted}`));
     await t.press('<', 'B');
     expect(t.screen()).toContain(`bisect: first divergence at event ${planted}`);
@@ -328,7 +358,7 @@ describe('long work', () => {
     const t = await app(MIGRATION_BAD, { columns: 120, rows: 40 });
     await t.press('g', ...'72', KEY.enter, 'M');
     const s = t.screen();
-    expect(s).toMatch(/migrate-check at position 73: 2 check\(s\), 1 failure\(s\)/);
+    expect(s).toMatch(/migrate-check after event 72: 2 check\(s\), 1 failure\(s\)/);
     expect(s).toContain('state lost in the recorded migration');
     expect(s).toContain('gic.cpu[0].pmr: 0xf0 -> 0');
   });
@@ -339,10 +369,22 @@ describe('long work', () => {
     expect(t.screen()).toContain('explain interrupt:');
     await t.press('3', KEY.enter);
     const s = t.screen();
-    expect(s).toContain('interrupt 3 at event 24: not deliverable to any vcpu');
+    expect(s).toContain('interrupt 3 after event 23, the last: not deliverable to any vcpu');
     // The answer comes first: for vcpu 1 (the target) the SGI's enable bit, cleared by event 18.
     expect(s).toContain('BLOCKS vcpu 1: enabled (GICD_ISENABLER) = false (last changed by event 18)');
     expect(s).toContain('irq 3 is not deliverable: vcpu 0: pending (edge: latch); vcpu 1: enabled (GICD_ISENABLER)');
+  });
+
+  test('e on event 171 explains the state after event 171 and says so (events, not positions, everywhere)', async () => {
+    const t = await app(RUN_B, { columns: 120, rows: 40 });
+    await t.press('g', ...'171', KEY.enter);
+    const s0 = t.screen();
+    expect(s0).toContain('event 171 (0-263)');
+    expect(s0).toContain('state after event 171');
+    await t.press('e', KEY.backspace, KEY.backspace, KEY.backspace, KEY.backspace, ...'33', KEY.enter);
+    const s = t.screen();
+    expect(s).toContain('interrupt 33 after event 171:');
+    expect(s).not.toMatch(/event 172|position/);
   });
 
   test('e proposes the interrupt of the current event', async () => {
@@ -418,7 +460,7 @@ describe('work that overlaps', () => {
     await session.idle();
     const st = session.frame(sizes).status;
     expect(st.position).toBe(planted + 1);
-    expect(st.message).toBe(`bisect: first divergence at event ${planted} (result)`);
+    expect(st.message).toBe(`bisect: first divergence at event ${planted}: its replayed result differs from the recorded one`);
     session.close();
   });
 
@@ -449,11 +491,11 @@ describe('the other trace, when loading was stopped', () => {
     await session.idle();
     expect(session.frame(sizes).status.position).toBe(100_000);
     key({ char: 'd' });
-    expect(session.frame(sizes).diff.lines[0]!.text).toBe('building a.devrr up to position 100000…');
+    expect(session.frame(sizes).diff.lines[0]!.text).toBe('building a.devrr up to event 99999…');
     await new Promise((r) => setImmediate(r));
     await session.idle();
     const diff = session.frame(sizes).diff;
-    expect(diff.title).toMatch(/^this -> a\.devrr at position 100000: \d+ field\(s\)$/);
+    expect(diff.title).toMatch(/^this -> a\.devrr, both after event 99999: \d+ field\(s\)$/);
     session.close();
   });
 });
@@ -467,7 +509,7 @@ describe('help and quitting', () => {
     expect(t.screen()).toContain('bisect: first divergence');
     await t.press('n');
     expect(t.screen()).not.toContain('devrr keys');
-    expect(t.screen()).toContain('pos 0/264');
+    expect(t.screen()).toContain('start (0-263)');
   });
 
   test('q quits', async () => {

@@ -123,7 +123,7 @@ describe('StateTree', () => {
 
   test('open and closed branches, a changed field with its old value, a watched field', () => {
     const f = show(<StateTree lines={lines} top={0} total={6} width={50} height={7} focused position={14} />).split('\n');
-    expect(f[0]).toContain('state at position 14');
+    expect(f[0]).toContain('state after event 13');
     expect(f[1]).toBe(' ▾ gic *1');
     expect(f[2]).toBe('   ▸ dist enabled');
     expect(f[4]).toBe('    * pmr: 0xf0 (240)  (was 0)');
@@ -167,13 +167,13 @@ describe('StatusBar', () => {
     background: null,
   };
 
-  test('position / total, mode, time of the last step, last message', () => {
-    expect(show(<StatusBar status={status} prompt={null} width={100} />)).toBe('pos 172/264 │ step │ 1.2 ms │ bisect: first divergence at event 171 (state)');
+  test('the current event of the events, mode, time of the last step, last message', () => {
+    expect(show(<StatusBar status={status} prompt={null} width={100} />)).toBe('event 171 (0-263) │ step │ 1.2 ms │ bisect: first divergence at event 171 (state)');
   });
 
   test('long work: a progress bar, its phase and time, and how to cancel', () => {
-    const f = show(<StatusBar status={{ ...status, job: { label: 'bisect against run-a.devrr', fraction: 0.45, detail: 'bisect · 1.5 s', cancellable: true }, message: '' }} prompt={null} width={120} />);
-    expect(f).toBe('pos 172/264 │ bisect against run-a.devrr ▕█████░░░░░▏ 45% bisect · 1.5 s · Esc cancels │ 1.2 ms');
+    const f = show(<StatusBar status={{ ...status, job: { label: 'bisect against a.devrr', fraction: 0.45, detail: 'bisect · 1.5 s', cancellable: true }, message: '' }} prompt={null} width={120} />);
+    expect(f).toBe('event 171 (0-263) │ bisect against a.devrr ▕█████░░░░░▏ 45% bisect · 1.5 s · Esc cancels │ 1.2 ms');
   });
 
   test('work in the background is named', () => {

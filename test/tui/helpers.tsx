@@ -27,6 +27,7 @@ export const RUN_A = example('two-runs-one-event/run-a.devrr');
 export const RUN_B = example('two-runs-one-event/run-b.devrr');
 export const SGI = example('sgi-never-arrives/sgi-never-arrives.devrr');
 export const MIGRATION_BAD = example('migration-missing-cpu-regs/migration-bad.devrr');
+export const MIGRATION_GOOD = example('migration-missing-cpu-regs/migration-good.devrr');
 export const BRINGUP = example('vgic-v2-bringup/vgic-v2-bringup.devrr');
 
 /** One turn of the event loop: Ink reads a lone Esc after it (it may start a sequence), and effects run. */

@@ -44,7 +44,7 @@ export default function HelpOverlay({ sections, width, height }: HelpOverlayProp
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text inverse wrap="truncate-end">
-        {clip(' devrr keys · the current event is the one that just ran · any key closes', width).padEnd(width)}
+        {clip(' devrr keys · on event N the state shown is after event N · any key closes', width).padEnd(width)}
       </Text>
       <Box flexDirection="row">
         <Column sections={left} width={col} />

@@ -36,7 +36,7 @@ function lineText(l: TreeLine): string {
 export default function StateTree({ lines, top, total, width, height, focused, position }: StateTreeProps) {
   const info = total > height - 1 ? `${top + 1}-${Math.min(total, top + height - 1)}/${total}` : '';
   return (
-    <Pane title={`state at position ${position}`} info={info} focused={focused} width={width} height={height}>
+    <Pane title={position > 0 ? `state after event ${position - 1}` : 'state at the start'} info={info} focused={focused} width={width} height={height}>
       {lines.map((l) => (
         <Box key={l.path} width={width}>
           <Text

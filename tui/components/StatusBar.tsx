@@ -1,10 +1,11 @@
 /**
- * The status line: position / total, what the debugger is doing (with a
+ * The status line: the current event (of the trace's events), what the debugger is doing (with a
  * progress bar and how to cancel while long work runs), the time the last
  * step took, and the last message. A prompt takes the whole line.
  */
 import { Text } from 'ink';
 import type { JobStatus, PromptState, StatusInfo } from '../frame.js';
+import { whereText } from '../format.js';
 import { clip } from '../layout.js';
 import { progressBar, toneStyle } from '../styles.js';
 
@@ -29,7 +30,7 @@ export default function StatusBar({ status, prompt, width }: StatusBarProps) {
       </Text>
     );
   }
-  const pos = `pos ${status.position}/${status.length}`;
+  const pos = whereText(status.position, status.length);
   const mode = status.job ? jobText(status.job) : status.mode;
   const time = status.lastOpMs === null ? '' : ` │ ${status.lastOpMs < 10 ? status.lastOpMs.toFixed(1) : Math.round(status.lastOpMs)} ms`;
   const bg = status.background ? ` │ ${status.background.label}…` : '';

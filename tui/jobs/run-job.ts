@@ -10,13 +10,15 @@
  * operation gets counts the chunks it decodes, which for all of them is
  * roughly proportional to the work (each replays about the trace once).
  */
+import { basename } from 'node:path';
 import { bisectAgainst, bisectTrace } from '../../replay/bisect.js';
 import { EventDescriber } from '../../replay/describe-at.js';
 import { type ChunkView, replay, type TraceSource } from '../../replay/engine.js';
 import { explain, formatExplanation } from '../../replay/explain.js';
 import { migrateCheckPoints } from '../../replay/migrate.js';
-import { formatField } from '../../replay/report.js';
+import { afterEvents, bisectReport, formatField } from '../../replay/report.js';
 import { searchEvents } from '../../replay/search.js';
+import type { TraceEvent } from '../../traces/events.js';
 import { TraceReader } from '../../traces/reader.js';
 import type { TextLine } from '../frame.js';
 
@@ -100,7 +102,7 @@ export function runJob(spec: JobSpec, onProgress: (p: JobProgress) => void = () 
       case 'bisect': {
         const other = spec.against ? counting(open(spec.against), tick) : undefined;
         if (!other && reader.checkpoints.length === 0) throw new JobError(`${spec.path} has no checkpoints to bisect over; record it again (devrr record writes them) or bisect against another trace (--against)`);
-        return bisect(src, other, (p) => (phase = p));
+        return bisect(src, other, { trace: basename(spec.path), ...(spec.against && { against: basename(spec.against) }) }, (p) => (phase = p));
       }
       case 'migrate':
         return migrate(src, spec.at, (p) => (phase = p));
@@ -134,50 +136,39 @@ function check(src: TraceSource, reader: TraceReader, setPhase: (p: string) => v
   setPhase('decoding');
   const describer = new EventDescriber(reader);
   const lines: TextLine[] = [];
+  // A digest divergence is found at a checkpoint: the state after the event before it.
+  const event = d.reason === 'result' ? d.event : Math.max(0, d.event - 1);
   if (d.reason === 'result') {
+    lines.push({ text: 'the replayed result differs from the recorded one', tone: 'bad' });
     lines.push({ text: `recorded: ${describer.text(d.event, d.recorded)}` });
     lines.push({ text: `replayed: ${describer.text(d.event, d.replayed)}`, tone: 'bad' });
-    lines.push({ text: 'state changed by this event on replay (before -> after):', tone: 'head' });
+    lines.push({ text: `device state event ${event} changes on replay (before -> after):`, tone: 'head' });
   } else {
-    lines.push({ text: `replayed state digest ${d.replayedDigest} != recorded checkpoint ${d.recordedDigest}`, tone: 'bad' });
-    lines.push({ text: 'fields (recorded checkpoint -> replayed):', tone: 'head' });
+    lines.push({ text: `the device state recorded after event ${event} (checkpoint digest ${d.recordedDigest}) differs from the replay's (${d.replayedDigest})`, tone: 'bad' });
+    lines.push({ text: `device state after event ${event} (recorded -> replayed):`, tone: 'head' });
   }
   lines.push(...fieldLines(d.fields));
   return {
     kind: 'check',
     events: r.events,
-    divergence: { event: d.event, reason: d.reason },
-    report: { title: `replay diverges at event ${d.event} (${d.reason})`, lines },
+    divergence: { event, reason: d.reason },
+    report: { title: `replay diverges at event ${event}`, lines },
   };
 }
 
-function bisect(a: TraceSource, b: TraceSource | undefined, setPhase: (p: string) => void): JobResult {
+function bisect(a: TraceSource, b: TraceSource | undefined, names: { trace: string; against?: string }, setPhase: (p: string) => void): JobResult {
   setPhase('bisect');
   const r = b ? bisectAgainst(a, b) : bisectTrace(a);
   const d = r.first_divergence;
-  if (!d) {
-    return {
-      kind: 'bisect',
-      event: null,
-      reason: null,
-      report: { title: 'bisect: no divergence', lines: [{ text: `${b ? 'the two traces agree' : 'the models reproduce every checkpoint'} (${r.probes} probe replay(s), ${r.events} events)`, tone: 'good' }] },
-    };
-  }
-  setPhase('decoding');
+  if (d) setPhase('decoding');
   const da = new EventDescriber(a);
   const db = b && new EventDescriber(b);
-  const lines: TextLine[] = [{ text: `${d.reason}; narrowed to events ${d.interval[0]}..${d.interval[1]} in ${r.probes} probe replay(s)`, tone: 'dim' }];
-  if (d.recorded) lines.push({ text: `${b ? 'this:    ' : 'recorded:'} ${da.text(d.event, d.recorded)}` });
-  if (d.replayed) lines.push({ text: `replayed: ${da.text(d.event, d.replayed)}`, tone: 'bad' });
-  if (d.other && db) lines.push({ text: `other:    ${db.text(d.event, d.other)}`, tone: 'bad' });
-  lines.push({ text: `fields (${b ? 'this -> other' : 'before -> after, or recorded -> replayed'}):`, tone: 'head' });
-  lines.push(...fieldLines(d.fields));
-  const writers = d.lastWriters.filter((w) => w.event !== null);
-  if (writers.length) {
-    lines.push({ text: 'last written by:', tone: 'head' });
-    for (const w of writers.slice(0, 20)) lines.push({ text: `  ${w.path}: event ${w.event}: ${da.text(w.event!)}` });
-  }
-  return { kind: 'bisect', event: d.event, reason: d.reason, report: { title: `bisect: first divergence at event ${d.event}`, lines } };
+  const rep = bisectReport(r, {
+    ...names,
+    describe: (i, ev) => da.text(i, ev),
+    ...(db && { describeAgainst: (i: number, ev?: TraceEvent) => db.text(i, ev) }),
+  });
+  return { kind: 'bisect', event: d?.event ?? null, reason: d?.reason ?? null, report: { title: `bisect: ${rep.title}`, lines: rep.lines } };
 }
 
 function migrate(src: TraceSource, at: number, setPhase: (p: string) => void): JobResult {
@@ -187,10 +178,10 @@ function migrate(src: TraceSource, at: number, setPhase: (p: string) => void): J
   const describer = new EventDescriber(src);
   const lines: TextLine[] = [];
   const here = r.points.includes(at);
-  if (!here) lines.push({ text: `no round trip at position ${at}: no vcpu of VM 0 has run yet, or it is the end of the trace (a VMM migrates a running VM)`, tone: 'dim' });
+  if (!here) lines.push({ text: `no round trip ${afterEvents(at)}: no vcpu of VM 0 has run yet, or it is the end of the trace (a VMM migrates a running VM)`, tone: 'dim' });
   for (const f of r.failures) {
-    const where = f.kind === 'recorded' ? `the recorded migration (restore ends at event ${f.event})` : `position ${f.event}`;
-    lines.push({ text: `${f.kind === 'behaviour' ? 'behaviour differs after' : 'state lost in'} ${where}:`, tone: 'bad' });
+    const where = f.kind === 'recorded' ? `in the recorded migration (its restore ends at event ${f.event})` : `in a save/restore ${afterEvents(f.event)}`;
+    lines.push({ text: `${f.kind === 'behaviour' ? 'behaviour differs after' : 'state lost'} ${where}:`, tone: 'bad' });
     for (const e of f.errors ?? []) lines.push({ text: `  ${e}`, tone: 'bad' });
     lines.push(...fieldLines(f.fields, 20));
     if (f.divergence) {
@@ -199,12 +190,12 @@ function migrate(src: TraceSource, at: number, setPhase: (p: string) => void): J
       lines.push({ text: `    destination: ${describer.text(f.divergence.event, f.divergence.destination)}`, tone: 'bad' });
     }
   }
-  if (here && !r.failures.some((f) => f.event === at)) lines.push({ text: `position ${at}: device state survives the save/restore, and the rest of the trace replays the same on the destination`, tone: 'good' });
+  if (here && !r.failures.some((f) => f.event === at)) lines.push({ text: `${afterEvents(at)}: device state survives the save/restore, and the rest of the trace replays the same on the destination`, tone: 'good' });
   if (r.notCompared.length) {
     lines.push({ text: 'not compared (not carried by the ABI):', tone: 'dim' });
     for (const n of r.notCompared) lines.push({ text: `  ${n}`, tone: 'dim' });
   }
-  const title = `migrate-check at position ${at}: ${r.checks} check(s), ${r.failures.length ? `${r.failures.length} failure(s)` : 'no failures'}`;
+  const title = `migrate-check ${afterEvents(at)}: ${r.checks} check(s), ${r.failures.length ? `${r.failures.length} failure(s)` : 'no failures'}`;
   return { kind: 'migrate', at, checks: r.checks, failures: r.failures.length, report: { title, lines } };
 }
 
@@ -218,7 +209,7 @@ function explainIrq(src: TraceSource, irq: number, at: number, setPhase: (p: str
   }
   setPhase('decoding');
   const describer = new EventDescriber(src);
-  const text = formatExplanation(e, (i) => describer.text(i)).split('\n');
+  const text = formatExplanation(e, (i) => describer.text(i), src.eventCount).split('\n');
   // What blocks it first (the answer), then every condition.
   const who = (vcpu: number) => (vcpu < 0 ? 'device' : `vcpu ${vcpu}`);
   const lines: TextLine[] = e.blocking.map((c) => {

@@ -1,9 +1,11 @@
 /**
  * Running the TUI's long jobs without freezing the screen. WorkerRunner runs
- * each job in its own worker thread (the screen keeps drawing and reading
- * keys; cancelling terminates the thread). InlineRunner runs jobs on the
- * calling thread after a turn of the event loop: for tests and small
- * traces, where a thread would only add start-up time.
+ * each job in a worker thread (the screen keeps drawing and reading keys;
+ * cancelling terminates the thread). Its threads stay up between jobs and
+ * it keeps spare ones started, so a job does not wait for a thread to load
+ * the code (about a second). InlineRunner runs jobs on the calling thread
+ * after a turn of the event loop: for tests and small traces, where even a
+ * warm thread would only add a hop.
  */
 import { Worker } from 'node:worker_threads';
 import { TraceError } from '../../traces/errors.js';
@@ -16,39 +18,111 @@ export type JobOutcome =
 
 export interface JobHandle {
   readonly outcome: Promise<JobOutcome>;
+  /** The worker thread's id running the job (0: this thread). */
+  readonly thread: number;
   /** Stops the job; its outcome becomes 'cancelled' (unless it already finished). */
   cancel(): void;
 }
 
 export interface JobRunner {
   start(spec: JobSpec, onProgress: (p: JobProgress) => void): JobHandle;
+  /** Stops every thread it keeps (the session closes it). */
+  close?(): void;
 }
 
 const BOOT = new URL('./boot.mjs', import.meta.url);
+/** Threads kept idle at most (a job and the replay check may run at once). */
+const MAX_IDLE = 2;
 const ENTRY = new URL('./worker.ts', import.meta.url).href;
 
-/** One worker thread per job. */
+type WorkerMessage =
+  | { type: 'ready' }
+  | { id: number; type: 'progress'; progress: JobProgress }
+  | { id: number; type: 'done'; result: JobResult }
+  | { id: number; type: 'failed'; message: string };
+
+/** One worker thread and the job it runs, if any. */
+interface Thread {
+  readonly worker: Worker;
+  /** finish(outcome, reuse): reuse keeps the thread for the next job (it ended its job normally). */
+  job: { id: number; finish: (o: JobOutcome, reuse: boolean) => void; onProgress: (p: JobProgress) => void } | null;
+}
+
+export interface WorkerRunnerOptions {
+  /** Threads kept started and idle, ready for the next job (default 1; 0 starts one per job). */
+  readonly spare?: number;
+}
+
+/** Jobs in worker threads, which stay up between jobs; `spare` idle ones are kept started. */
 export class WorkerRunner implements JobRunner {
+  private readonly idle: Thread[] = [];
+  private readonly spare: number;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(opts: WorkerRunnerOptions = {}) {
+    this.spare = opts.spare ?? 1;
+    this.topUp();
+  }
+
   start(spec: JobSpec, onProgress: (p: JobProgress) => void): JobHandle {
-    const worker = new Worker(BOOT, { workerData: { entry: ENTRY, spec } });
+    // A thread from the last job (its code loaded and compiled) first, else a spare, else a new one.
+    const t = this.idle.pop() ?? this.spawn();
+    t.worker.ref();
+    const id = this.nextId++;
     let settle!: (o: JobOutcome) => void;
     let settled = false;
     const outcome = new Promise<JobOutcome>((resolve) => (settle = resolve));
-    const finish = (o: JobOutcome) => {
+    const finish = (o: JobOutcome, reuse: boolean) => {
       if (settled) return;
       settled = true;
+      t.job = null;
       settle(o);
-      void worker.terminate();
+      if (reuse && !this.closed && this.idle.length < MAX_IDLE) {
+        t.worker.unref();
+        this.idle.push(t);
+      } else {
+        void t.worker.terminate();
+        // A cancelled job took its thread along: start a spare for the next one now.
+        this.topUp();
+      }
     };
-    worker.on('message', (m: { type: 'progress'; progress: JobProgress } | { type: 'done'; result: JobResult } | { type: 'failed'; message: string }) => {
-      if (m.type === 'progress') {
-        if (!settled) onProgress(m.progress);
-      } else if (m.type === 'done') finish({ status: 'done', result: m.result });
-      else finish({ status: 'failed', message: m.message });
+    t.job = { id, onProgress, finish };
+    t.worker.postMessage({ id, spec });
+    return { outcome, thread: t.worker.threadId, cancel: () => finish({ status: 'cancelled' }, false) };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.idle.splice(0)) void t.worker.terminate();
+  }
+
+  /** Starts threads until `spare` are idle. */
+  private topUp(): void {
+    while (!this.closed && this.idle.length < this.spare) this.idle.push(this.spawn());
+  }
+
+  private spawn(): Thread {
+    const worker = new Worker(BOOT, { workerData: { entry: ENTRY } });
+    // An idle thread does not keep the program alive; one running a job does (start refs it).
+    worker.unref();
+    const t: Thread = { worker, job: null };
+    worker.on('message', (m: WorkerMessage) => {
+      const job = t.job;
+      if (m.type === 'ready' || !job || m.id !== job.id) return;
+      if (m.type === 'progress') job.onProgress(m.progress);
+      else if (m.type === 'done') job.finish({ status: 'done', result: m.result }, true);
+      else job.finish({ status: 'failed', message: m.message }, true);
     });
-    worker.on('error', (e) => finish({ status: 'failed', message: `internal error (a bug in devrr): ${e.message}` }));
-    worker.on('exit', () => finish({ status: 'failed', message: 'the job stopped without a result' }));
-    return { outcome, cancel: () => finish({ status: 'cancelled' }) };
+    const lost = (o: JobOutcome) => {
+      const i = this.idle.indexOf(t);
+      if (i >= 0) this.idle.splice(i, 1);
+      t.job?.finish(o, false);
+      t.job = null;
+    };
+    worker.on('error', (e) => lost({ status: 'failed', message: `internal error (a bug in devrr): ${e.message}` }));
+    worker.on('exit', () => lost({ status: 'failed', message: 'the job stopped without a result' }));
+    return t;
   }
 }
 
@@ -68,6 +142,7 @@ export class InlineRunner implements JobRunner {
       });
     });
     return {
+      thread: 0,
       outcome: outcome.then((o) => (cancelled ? { status: 'cancelled' } : o)),
       cancel: () => void (cancelled = true),
     };

@@ -33,7 +33,7 @@ import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine } from '..
 import { nrIrqs } from '../state.js';
 import { checkBase, describeRegionWord, getV3Addr, hasV3Addr, redistPrecheck, registerRedist, setV3Addr } from './addr.js';
 import { hasIts, V3_DIST } from './dist.js';
-import { guestSysreg, ICC_USER_REGS, iccName } from './icc.js';
+import { guestSysreg, ICC_FIELDS, ICC_USER_REGS, iccName } from './icc.js';
 import { findLpi, maxLpis, propbaseAddress, savePendingTables } from './lpi.js';
 import { V3_REDIST } from './redist.js';
 import { INITIAL_PROPBASER, newV3Cpu, newVgic3State, V3_HOST, V3_SRE, vcpuByAff, type Vgic3State } from './state.js';
@@ -142,10 +142,9 @@ function hasRegs(vm: VmCtx, s: Vgic3State, group: number, attr: bigint): Errno {
 
 /** A register value decoded into its named fields. */
 function fieldsText(fields: readonly BitField[] | undefined, v: bigint): string | undefined {
-  return fields ? decodeFields(Number(BigInt.asUintN(32, v)), fields) || undefined : undefined;
+  return fields ? decodeFields(BigInt.asUintN(64, v), fields) || undefined : undefined;
 }
 
-const ICC_CTLR_FIELDS = [field('CBPR', 0), field('EOImode', 1), field('PRIbits', 8, 3), field('IDbits', 11, 3), field('SEIS', 14), field('A3V', 15)];
 
 /** "vcpu mpidr 0.0.1 GICR_TYPER" */
 function mpidrText(attr: bigint): string {
@@ -211,7 +210,7 @@ const GROUPS: readonly AttrGroup<Vgic3State>[] = [
     'KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS',
     (attr) => `${mpidrText(attr)} ${iccName(Number(attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK)) ?? `sysreg 0x${(attr & 0xffffn).toString(16)}`}`,
     8,
-    (attr, v) => (Number(attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK) === ICC_SYSREG.ICC_CTLR_EL1 ? fieldsText(ICC_CTLR_FIELDS, v) : undefined),
+    (attr, v) => fieldsText(ICC_FIELDS.get(Number(attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK)), v),
   ),
   nrIrqsGroup<Vgic3State>(),
   {
@@ -358,6 +357,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   signalMsi,
   sysreg: guestSysreg,
   describeSysreg: iccName,
+  sysregFields: (reg) => ICC_FIELDS.get(reg),
   /** Bytes written into the LPI property table, decoded ("LPI 8192: enabled, priority 0xa0"). */
   describeMemWrite(_vm, s, addr, data) {
     const base = propbaseAddress(s.propbaser);

@@ -15,12 +15,47 @@
  * gic_v3_icc_reg_descs[] (arch/arm64/kvm/vgic-sys-reg-v3.c) in KVM's formats.
  */
 import type { VmCtx } from '../../core/device.js';
+import { type BitField, field } from '../../core/regtable.js';
 import { ERRNO, type Errno, ICC_SYSREG as R, VGIC } from '../../core/uapi.js';
 import { type IrqBank, lowestBit, pendingWord } from '../irq.js';
 import { V3_HOST, vcpuByAff, type V3Cpu, type Vgic3State } from './state.js';
 
 /** ICC_CTLR_EL1 fields. */
 export const ICC_CTLR = { CBPR: 1 << 0, EOImode: 1 << 1, PRIbitsShift: 8, IDbitsShift: 11, SEIS: 1 << 14, A3V: 1 << 15 } as const;
+
+const INTID_FIELDS = [field('INTID', 0, 24)];
+const PRIORITY_FIELDS = [field('Priority', 0, 8)];
+const BPR_FIELDS = [field('BinaryPoint', 0, 3)];
+const SGIR_FIELDS = [field('TargetList', 0, 16), field('Aff1', 16, 8), field('INTID', 24, 4), field('Aff2', 32, 8), field('IRM', 40), field('RS', 44, 4), field('Aff3', 48, 8)];
+const ENABLE_FIELDS = [field('Enable', 0)];
+
+/**
+ * The named bit fields of each ICC register (IHI 0069, 12.2; the kernel's
+ * ICC_CTLR_EL1_*, ICC_SRE_EL1_* and ICC_SGI1R_* in
+ * include/linux/irqchip/arm-gic-v3.h), for decoding values as the GICC_*
+ * registers are decoded. The active-priority registers (AP0Rn, AP1Rn) are
+ * bitmaps with no named fields.
+ */
+export const ICC_FIELDS: ReadonlyMap<number, readonly BitField[]> = new Map<number, readonly BitField[]>([
+  [R.ICC_IAR0_EL1, INTID_FIELDS],
+  [R.ICC_IAR1_EL1, INTID_FIELDS],
+  [R.ICC_EOIR0_EL1, INTID_FIELDS],
+  [R.ICC_EOIR1_EL1, INTID_FIELDS],
+  [R.ICC_HPPIR0_EL1, INTID_FIELDS],
+  [R.ICC_HPPIR1_EL1, INTID_FIELDS],
+  [R.ICC_DIR_EL1, INTID_FIELDS],
+  [R.ICC_PMR_EL1, PRIORITY_FIELDS],
+  [R.ICC_RPR_EL1, PRIORITY_FIELDS],
+  [R.ICC_BPR0_EL1, BPR_FIELDS],
+  [R.ICC_BPR1_EL1, BPR_FIELDS],
+  [R.ICC_CTLR_EL1, [field('CBPR', 0), field('EOImode', 1), field('PMHE', 6), field('PRIbits', 8, 3), field('IDbits', 11, 3), field('SEIS', 14), field('A3V', 15), field('RSS', 18), field('ExtRange', 19)]],
+  [R.ICC_SRE_EL1, [field('SRE', 0), field('DFB', 1), field('DIB', 2)]],
+  [R.ICC_IGRPEN0_EL1, ENABLE_FIELDS],
+  [R.ICC_IGRPEN1_EL1, ENABLE_FIELDS],
+  [R.ICC_SGI1R_EL1, SGIR_FIELDS],
+  [R.ICC_ASGI1R_EL1, SGIR_FIELDS],
+  [R.ICC_SGI0R_EL1, SGIR_FIELDS],
+]);
 /** The implemented priority bits (5): the low 3 bits of a priority are RAZ. */
 const PRI_MASK = 0xf8;
 

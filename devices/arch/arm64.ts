@@ -112,8 +112,8 @@ export const ARM64: ArchRules = {
   setDeviceAddr(vm, id, addr) {
     const ic = vm.state.irqchip;
     const m = ic >= 0 ? vm.modelOf(ic) : undefined;
-    if (!m?.legacySetAddr) return ERRNO.ENODEV;
-    return m.legacySetAddr(vm, vm.state.devices[ic]!.state, id, addr);
+    if (!m?.kernel.legacySetAddr) return ERRNO.ENODEV;
+    return m.kernel.legacySetAddr(vm, vm.state.devices[ic]!.state, id, addr);
   },
   // kvm_set_msi (vgic-irqfd.c): no ITS, ENODEV.
   msiWithoutHandler: ERRNO.ENODEV,

@@ -99,7 +99,7 @@ export interface ArchRules {
 export function devicesFirstRun(vm: ArchVm, index: number): Errno {
   for (let h = 0; h < vm.state.devices.length; h++) {
     const m: DeviceModel<unknown> = vm.modelOf(h);
-    const e = m.firstRun?.(vm, vm.state.devices[h]!.state, index) ?? 0;
+    const e = m.kernel.firstRun?.(vm, vm.state.devices[h]!.state, index) ?? 0;
     if (e) return e;
   }
   return 0;

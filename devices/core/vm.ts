@@ -8,7 +8,7 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
-import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, MsiRequest, UserBuf } from './device.js';
+import type { AttrGroup, AttrOutcome, DeviceKernel, DeviceModel, MmioFrame, MsiRequest, PortRange, UserBuf } from './device.js';
 import { readGuest, writeGuest } from './guest-mem.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
@@ -34,12 +34,14 @@ export type DeviceRegistry = ReadonlyMap<number, DeviceModel<any>>;
 /** The fd an attribute ioctl is issued on. */
 export type AttrFd = { kind: 'vm' } | { kind: 'vcpu'; id: number } | { kind: 'device'; handle: number };
 
-interface BusEntry {
+interface BusEntry<F = MmioFrame> {
   readonly start: number;
   readonly end: number;
   readonly handle: number;
-  readonly frame: MmioFrame;
+  readonly frame: F;
   readonly model: DeviceModel<any>;
+  /** model.kernel, one load less on the access path. */
+  readonly kernel: DeviceKernel<any>;
 }
 
 /** Result of a guest MMIO access. */
@@ -54,6 +56,8 @@ export interface MmioResult {
 export class Vm implements ArchVm {
   state: VmState;
   private bus: BusEntry[] | null = null;
+  /** The port bus (KVM_PIO_BUS), rebuilt with the MMIO bus. */
+  private portBus: BusEntry<PortRange>[] | null = null;
   /** vcpu id -> index + 1 (0: no such vcpu); ids are below the arch's KVM_MAX_VCPU_IDS. Derived from state. */
   private vcpuIndex: Int32Array;
   /** The architecture's rules (devices/arch/). */
@@ -93,6 +97,7 @@ export class Vm implements ArchVm {
 
   invalidateBus(): void {
     this.bus = null;
+    this.portBus = null;
   }
 
   frameOwner(addr: number): { handle: number; kind: number } | undefined {
@@ -117,6 +122,7 @@ export class Vm implements ArchVm {
     this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
     this.state.vcpus.forEach((v, i) => (this.vcpuIndex[v.id] = i + 1));
     this.bus = null;
+    this.portBus = null;
   }
 
   digest(): string {
@@ -134,7 +140,7 @@ export class Vm implements ArchVm {
     // initialised), then the arch's own rules.
     if (this.state.irqchip >= 0) {
       const m = this.modelOf(this.state.irqchip);
-      const e = m.vcpuPrecreate?.(this, this.state.devices[this.state.irqchip]!.state, id) ?? 0;
+      const e = m.kernel.vcpuPrecreate?.(this, this.state.devices[this.state.irqchip]!.state, id) ?? 0;
       if (e) return e;
     }
     const e = this.rules.vcpuPrecreate(this, id);
@@ -143,8 +149,9 @@ export class Vm implements ArchVm {
     const index = this.state.vcpus.length;
     this.state.vcpus.push({ id, ran: false });
     this.vcpuIndex[id] = index + 1;
-    this.state.devices.forEach((d, h) => this.modelOf(h).vcpuCreated?.(this, d.state, index));
+    this.state.devices.forEach((d, h) => this.modelOf(h).kernel.vcpuCreated?.(this, d.state, index));
     this.bus = null;
+    this.portBus = null;
     return 0;
   }
 
@@ -166,12 +173,13 @@ export class Vm implements ArchVm {
   addDevice(type: number): { errno: Errno; handle: number } {
     const model = this.registry.get(type);
     if (!model || !model.arches.includes(this.state.arch)) return { errno: ERRNO.ENODEV, handle: -1 };
-    const r = model.create(this);
+    const r = model.kernel.create(this);
     if (r.errno) return { errno: r.errno, handle: -1 };
     const handle = this.state.devices.length;
     this.state.devices.push({ type, state: r.state });
     if (model.isIrqchip) this.state.irqchip = handle;
     this.bus = null;
+    this.portBus = null;
     return { errno: 0, handle };
   }
 
@@ -191,6 +199,7 @@ export class Vm implements ArchVm {
     if (!g?.set) return t.unknownGroup;
     const e = g.set(this, t.state, attr, buf);
     this.bus = null;
+    this.portBus = null;
     return e;
   }
 
@@ -204,6 +213,7 @@ export class Vm implements ArchVm {
     if (!g?.get) return { errno: t.unknownGroup };
     const r = g.get(this, t.state, attr, buf);
     this.bus = null;
+    this.portBus = null;
     if (r.errno === 0 && buf.nullPtr) return { errno: ERRNO.EFAULT };
     return r;
   }
@@ -233,7 +243,8 @@ export class Vm implements ArchVm {
       const d = this.state.devices[fd.handle];
       if (!d) return ERRNO.EBADF;
       const model = this.modelOf(fd.handle);
-      return { groups: model.groups, state: d.state, missing: (op) => (model.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: model.unknownGroupErrno ?? ERRNO.ENXIO };
+      const k = model.kernel;
+      return { groups: k.groups, state: d.state, missing: (op) => (k.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: k.unknownGroupErrno ?? ERRNO.ENXIO };
     }
     if (fd.kind === 'vcpu' && this.vcpuIndexById(fd.id) < 0) return ERRNO.EBADF;
     const rules: FdAttrRules = fd.kind === 'vm' ? this.rules.vmAttrs : this.rules.vcpuAttrs;
@@ -262,6 +273,7 @@ export class Vm implements ArchVm {
     if (e) return e;
     v.ran = true;
     this.bus = null;
+    this.portBus = null;
     return 0;
   }
 
@@ -276,7 +288,7 @@ export class Vm implements ArchVm {
     const ic = this.state.irqchip;
     if (ic >= 0) {
       const m = this.modelOf(ic);
-      if (m.irqLine) return m.irqLine(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
+      if (m.kernel.irqLine) return m.kernel.irqLine(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
     }
     return this.rules.irqLine.withoutIrqchip(this, irq >>> 0, level >>> 0);
   }
@@ -298,10 +310,10 @@ export class Vm implements ArchVm {
     const off = addr - b.start;
     const s = this.state.devices[b.handle]!.state;
     if (len === 8) {
-      const v = b.model.mmio64 ? b.model.mmio64(this, s, index, b.frame.kind, off, write, value) : 0n;
+      const v = b.kernel.mmio64 ? b.kernel.mmio64(this, s, index, b.frame.kind, off, write, value) : 0n;
       return { errno: 0, exit: false, value: write ? value : BigInt.asUintN(64, v) };
     }
-    const r = b.model.mmio!(this, s, index, b.frame.kind, off, len, write, Number(BigInt.asUintN(32, value)));
+    const r = b.kernel.mmio!(this, s, index, b.frame.kind, off, len, write, Number(BigInt.asUintN(32, value)));
     return { errno: 0, exit: false, value: write ? value : BigInt(r >>> 0) };
   }
 
@@ -313,7 +325,34 @@ export class Vm implements ArchVm {
   mmioFast(index: number, write: boolean, addr: number, len: number, value: number): number {
     const b = this.findBus(addr, len);
     if (!b) return -1;
-    return b.model.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
+    return b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
+  }
+
+  /**
+   * A guest port access (IN/OUT) inside KVM_RUN of vcpu `id`, on the port
+   * bus (kvm_io_bus_read/write on KVM_PIO_BUS from the x86 emulator's
+   * kernel_pio). Like an MMIO access the first one is the vcpu's first run;
+   * a port no device claims (the whole access inside one range) exits to
+   * the VMM (KVM_EXIT_IO).
+   */
+  pio(id: number, write: boolean, port: number, len: number, value: bigint): MmioResult {
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return { errno: ERRNO.EBADF, exit: false, value: 0n };
+    if (!this.state.vcpus[index]!.ran) {
+      const e = this.runVcpu(id);
+      if (e) return { errno: e, exit: false, value: 0n };
+    }
+    if (this.state.dead) return { errno: ERRNO.EIO, exit: false, value: 0n };
+    const b = this.findPort(port, len);
+    if (!b?.kernel.pio) return { errno: 0, exit: true, value: write ? value : 0n };
+    const r = b.kernel.pio(this, this.state.devices[b.handle]!.state, index, b.frame.kind, port - b.start, len, write, Number(BigInt.asUintN(32, value)));
+    return { errno: 0, exit: false, value: write ? value : BigInt(r >>> 0) };
+  }
+
+  /** The port range a port access falls in, for decoding: handle, model, range and offset. */
+  portAt(port: number, len: number): { handle: number; model: DeviceModel<any>; range: PortRange; offset: number } | undefined {
+    const b = this.findPort(port, len);
+    return b && { handle: b.handle, model: b.model, range: b.frame, offset: port - b.start };
   }
 
   /** Whether some device claims an access of `len` bytes at `addr` (no side effects). */
@@ -337,8 +376,8 @@ export class Vm implements ArchVm {
     if (this.state.dead) return { errno: ERRNO.EIO, value: 0n };
     const ic = this.state.irqchip;
     const m = ic >= 0 ? this.modelOf(ic) : undefined;
-    if (!m?.sysreg) return { errno: 0, value: write ? value : 0n };
-    const r = m.sysreg(this, this.state.devices[ic]!.state, index, reg, write, BigInt.asUintN(64, value));
+    if (!m?.kernel.sysreg) return { errno: 0, value: write ? value : 0n };
+    const r = m.kernel.sysreg(this, this.state.devices[ic]!.state, index, reg, write, BigInt.asUintN(64, value));
     return { errno: 0, value: write ? value : BigInt.asUintN(64, r) };
   }
 
@@ -353,8 +392,8 @@ export class Vm implements ArchVm {
     const ic = this.state.irqchip;
     if (ic < 0 || (msi.flags & ~KVM_MSI_VALID_DEVID) !== 0) return { errno: ERRNO.EINVAL, ret: 0 };
     const m = this.modelOf(ic);
-    if (!m.signalMsi) return { errno: this.rules.msiWithoutHandler, ret: 0 };
-    return m.signalMsi(this, this.state.devices[ic]!.state, msi);
+    if (!m.kernel.signalMsi) return { errno: this.rules.msiWithoutHandler, ret: 0 };
+    return m.kernel.signalMsi(this, this.state.devices[ic]!.state, msi);
   }
 
   /** The VMM writes guest RAM (through its own mapping): EFAULT beyond the IPA space. */
@@ -397,12 +436,36 @@ export class Vm implements ArchVm {
     const bus: BusEntry[] = [];
     this.state.devices.forEach((d, handle) => {
       const model = this.modelOf(handle);
-      for (const frame of model.frames?.(d.state) ?? []) {
-        bus.push({ start: frame.base, end: frame.base + frame.size, handle, frame, model });
+      for (const frame of model.kernel.frames?.(d.state) ?? []) {
+        bus.push({ start: frame.base, end: frame.base + frame.size, handle, frame, model, kernel: model.kernel });
       }
     });
     bus.sort((a, b) => a.start - b.start);
     this.bus = bus;
+    return bus;
+  }
+
+  private findPort(port: number, len: number): BusEntry<PortRange> | undefined {
+    const bus = this.portBusEntries();
+    for (let i = 0; i < bus.length; i++) {
+      const b = bus[i]!;
+      if (port >= b.start && port + len <= b.end) return b;
+    }
+    return undefined;
+  }
+
+  /** KVM_PIO_BUS: the port ranges devices claim now, by base. */
+  private portBusEntries(): BusEntry<PortRange>[] {
+    if (this.portBus) return this.portBus;
+    const bus: BusEntry<PortRange>[] = [];
+    this.state.devices.forEach((d, handle) => {
+      const model = this.modelOf(handle);
+      for (const range of model.kernel.ports?.(d.state) ?? []) {
+        bus.push({ start: range.base, end: range.base + range.size, handle, frame: range, model, kernel: model.kernel });
+      }
+    });
+    bus.sort((a, b) => a.start - b.start);
+    this.portBus = bus;
     return bus;
   }
 }

@@ -136,10 +136,8 @@ describe('KVM_CREATE_IRQCHIP (kvm_arch_vm_ioctl)', () => {
       inodeName: 'toy-x86-irqchip',
       arches: ['x86_64'],
       modelVersion: 1,
-      ops: { get: false, set: false, has: false },
-      groups: [],
       isIrqchip: true,
-      create: () => ({ errno: 0, state: { made: true } }),
+      kernel: { ops: { get: false, set: false, has: false }, groups: [], create: () => ({ errno: 0, state: { made: true } }) },
     };
     const vm = new Vm(new Map([...DEVICE_MODELS, [X86_KERNEL_IRQCHIP, toy]]), 'x86_64', 52);
     expect(vm.createDevice(X86_KERNEL_IRQCHIP, 0).errno).toBe(ERRNO.ENODEV);

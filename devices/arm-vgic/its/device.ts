@@ -16,6 +16,7 @@ import { cbaserAddress, cmdQueueSize, type ItsState, newItsState, GITS_BASER } f
 import { restoreTables, saveTables } from './tables.js';
 import { itsView } from './view.js';
 import { itsMigration } from './migration.js';
+import { itsInterrupts } from './interrupts.js';
 
 const ITS_ADDR = BigInt(VGIC_ADDR_TYPE.KVM_VGIC_ITS_ADDR_TYPE);
 
@@ -130,63 +131,68 @@ export const vgicIts: DeviceModel<ItsState> = {
   inodeName: 'kvm-arm-vgic-its',
   arches: ['arm64'],
   modelVersion: 1,
-  ops: { get: true, set: true, has: true },
-  groups: GROUPS,
-  /**
-   * vgic_its_create: no VGIC is needed to create one. It marks the VM as
-   * having an ITS (msis_require_devid, has_its) and resets the VGIC's
-   * PROPBASER to INITIAL_PROPBASER_VALUE.
-   */
-  create(vm) {
-    itsCreated(vm);
-    return { errno: 0, state: newItsState() };
+  kernel: {
+    ops: { get: true, set: true, has: true },
+    groups: GROUPS,
+    /**
+     * vgic_its_create: no VGIC is needed to create one. It marks the VM as
+     * having an ITS (msis_require_devid, has_its) and resets the VGIC's
+     * PROPBASER to INITIAL_PROPBASER_VALUE.
+     */
+    create(vm) {
+      itsCreated(vm);
+      return { errno: 0, state: newItsState() };
+    },
+    frames: (s) => (s.base === VGIC_ADDR_UNDEF ? [] : [{ base: Number(s.base), size: KVM_VGIC_V3_ITS_SIZE, kind: 0, name: 'GITS' }]),
+    // Guest accesses: a width or alignment the register does not allow, or an offset with no register, is RAZ/WI.
+    mmio(vm, s, _vcpu, _frame, off, len, write, value) {
+      const row = ITS_REGS.lookup(off, len);
+      if (!row) return 0;
+      if (write) {
+        row.write(vm, s, 0, off, len, value);
+        return 0;
+      }
+      return row.read(vm, s, 0, off, len);
+    },
+    mmio64(vm, s, _vcpu, _frame, off, write, value) {
+      const row = ITS_REGS.lookup(off, 8);
+      if (!row?.read64) return 0n;
+      if (write) {
+        row.write64!(vm, s, 0, off, value);
+        return 0n;
+      }
+      return row.read64(vm, s, 0, off);
+    },
+    /**
+     * vgic_its_inject_msi once the VGIC found this ITS at the MSI's address
+     * (kvm_set_msi, v3/device.ts): vgic_its_trigger_msi's -EBUSY is the
+     * ioctl's errno; an event not mapped is 0 (the guest blocked it); 1 delivered.
+     */
+    signalMsi(vm, s, msi) {
+      const r = triggerMsi(vm, s, msi.devid >>> 0, msi.data >>> 0);
+      if (r < 0) return { errno: -r, ret: 0 };
+      return { errno: 0, ret: r > 0 ? 0 : 1 };
+    },
   },
-  frames: (s) => (s.base === VGIC_ADDR_UNDEF ? [] : [{ base: Number(s.base), size: KVM_VGIC_V3_ITS_SIZE, kind: 0, name: 'GITS' }]),
-  // Guest accesses: a width or alignment the register does not allow, or an offset with no register, is RAZ/WI.
-  mmio(vm, s, _vcpu, _frame, off, len, write, value) {
-    const row = ITS_REGS.lookup(off, len);
-    if (!row) return 0;
-    if (write) {
-      row.write(vm, s, 0, off, len, value);
-      return 0;
-    }
-    return row.read(vm, s, 0, off, len);
+  inspect: {
+    describeMmio(_s, _frame, off, len) {
+      return ITS_REGS.lookup(off, len) ? ITS_REGS.nameAt(off) : `GITS+0x${off.toString(16)} (RAZ/WI)`;
+    },
+    registerFields: (_frame, off) => ITS_REGS.find(off)?.fields,
+    /** Whole commands written into this ITS's command queue, decoded. */
+    describeMemWrite(_vm, s, addr, data) {
+      if (!(s.cbaser & (1n << 63n))) return undefined;
+      const base = cbaserAddress(s.cbaser);
+      const end = base + cmdQueueSize(s.cbaser);
+      const out: string[] = [];
+      for (let a = Math.max(base + Math.ceil((addr - base) / 32) * 32, base); a + 32 <= Math.min(addr + data.length, end); a += 32) {
+        const dv = new DataView(data.buffer, data.byteOffset + (a - addr), 32);
+        out.push(describeCommand([0, 8, 16, 24].map((k) => dv.getBigUint64(k, true))));
+      }
+      return out.length ? `ITS command queue +0x${(Math.max(addr, base) - base).toString(16)}: ${out.join(', ')}` : undefined;
+    },
+    view: itsView,
+    migration: itsMigration,
+    interrupts: itsInterrupts,
   },
-  mmio64(vm, s, _vcpu, _frame, off, write, value) {
-    const row = ITS_REGS.lookup(off, 8);
-    if (!row?.read64) return 0n;
-    if (write) {
-      row.write64!(vm, s, 0, off, value);
-      return 0n;
-    }
-    return row.read64(vm, s, 0, off);
-  },
-  describeMmio(_s, _frame, off, len) {
-    return ITS_REGS.lookup(off, len) ? ITS_REGS.nameAt(off) : `GITS+0x${off.toString(16)} (RAZ/WI)`;
-  },
-  registerFields: (_frame, off) => ITS_REGS.find(off)?.fields,
-  /** Whole commands written into this ITS's command queue, decoded. */
-  describeMemWrite(_vm, s, addr, data) {
-    if (!(s.cbaser & (1n << 63n))) return undefined;
-    const base = cbaserAddress(s.cbaser);
-    const end = base + cmdQueueSize(s.cbaser);
-    const out: string[] = [];
-    for (let a = Math.max(base + Math.ceil((addr - base) / 32) * 32, base); a + 32 <= Math.min(addr + data.length, end); a += 32) {
-      const dv = new DataView(data.buffer, data.byteOffset + (a - addr), 32);
-      out.push(describeCommand([0, 8, 16, 24].map((k) => dv.getBigUint64(k, true))));
-    }
-    return out.length ? `ITS command queue +0x${(Math.max(addr, base) - base).toString(16)}: ${out.join(', ')}` : undefined;
-  },
-  /**
-   * vgic_its_inject_msi once the VGIC found this ITS at the MSI's address
-   * (kvm_set_msi, v3/device.ts): vgic_its_trigger_msi's -EBUSY is the
-   * ioctl's errno; an event not mapped is 0 (the guest blocked it); 1 delivered.
-   */
-  signalMsi(vm, s, msi) {
-    const r = triggerMsi(vm, s, msi.devid >>> 0, msi.data >>> 0);
-    if (r < 0) return { errno: -r, ret: 0 };
-    return { errno: 0, ret: r > 0 ? 0 : 1 };
-  },
-  view: itsView,
-  migration: itsMigration,
 };

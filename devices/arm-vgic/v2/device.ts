@@ -16,9 +16,10 @@ import { V2_DIST } from './dist.js';
 import { vgicView } from './view.js';
 import { explainVgicIrq } from './explain.js';
 import { vgicV2Migration } from './migration.js';
+import { vgicV2Interrupts } from './interrupts.js';
+import { FRAME } from './frames.js';
 
-/** Frame kinds on the MMIO bus. */
-export const FRAME = { DIST: 0, CPU: 1 } as const;
+export { FRAME } from './frames.js';
 
 /**
  * vgic_v2_parse_attr(): bits 39:32 name the vcpu by id (EINVAL if none),
@@ -126,42 +127,47 @@ export const vgicV2: DeviceModel<VgicState> = {
   inodeName: 'kvm-arm-vgic-v2',
   arches: ['arm64'],
   modelVersion: 1,
-  ops: { get: true, set: true, has: true },
-  groups: GROUPS,
   isIrqchip: true,
-  create: (vm) => vgicCreate(vm, DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2),
-  vcpuPrecreate: (_vm, s) => vgicVcpuPrecreate(s),
-  vcpuCreated: (vm, s, index) => vgicVcpuCreated(vm, s, index),
-  firstRun,
-  frames(s): readonly MmioFrame[] {
-    if (!s.ready) return [];
-    return [
-      { base: Number(s.distBase), size: 0x1000, kind: FRAME.DIST, name: 'GICD' },
-      { base: Number(s.cpuBase), size: 0x2000, kind: FRAME.CPU, name: 'GICC' },
-    ];
+  kernel: {
+    ops: { get: true, set: true, has: true },
+    groups: GROUPS,
+    create: (vm) => vgicCreate(vm, DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2),
+    vcpuPrecreate: (_vm, s) => vgicVcpuPrecreate(s),
+    vcpuCreated: (vm, s, index) => vgicVcpuCreated(vm, s, index),
+    firstRun,
+    frames(s): readonly MmioFrame[] {
+      if (!s.ready) return [];
+      return [
+        { base: Number(s.distBase), size: 0x1000, kind: FRAME.DIST, name: 'GICD' },
+        { base: Number(s.cpuBase), size: 0x2000, kind: FRAME.CPU, name: 'GICC' },
+      ];
+    },
+    // Guest accesses: a width the register does not allow, a misaligned access,
+    // an INTID beyond nr_irqs or an offset with no register is RAZ/WI (vgic-mmio.c dispatch).
+    mmio(vm, s, vcpu, frame, off, len, write, value) {
+      const row = findRegion(frame === FRAME.DIST ? V2_DIST : V2_GICC, off, len, nrIrqs(s));
+      if (!row) return 0;
+      if (write) {
+        row.write(vm, s, vcpu, off, len, value);
+        return 0;
+      }
+      return row.read(vm, s, vcpu, off, len);
+    },
+    irqLine: vgicIrqLine,
+    legacySetAddr: (vm, s, id, addr) => legacySetVgicAddr(vm, s, id, addr),
   },
-  // Guest accesses: a width the register does not allow, a misaligned access,
-  // an INTID beyond nr_irqs or an offset with no register is RAZ/WI (vgic-mmio.c dispatch).
-  mmio(vm, s, vcpu, frame, off, len, write, value) {
-    const row = findRegion(frame === FRAME.DIST ? V2_DIST : V2_GICC, off, len, nrIrqs(s));
-    if (!row) return 0;
-    if (write) {
-      row.write(vm, s, vcpu, off, len, value);
-      return 0;
-    }
-    return row.read(vm, s, vcpu, off, len);
-  },
-  irqLine: vgicIrqLine,
-  legacySetAddr: (vm, s, id, addr) => legacySetVgicAddr(vm, s, id, addr),
-  describeMmio(s, frame, off, len) {
-    const t = frame === FRAME.DIST ? V2_DIST : V2_GICC;
-    const row = findRegion(t, off, len, nrIrqs(s));
-    return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
-  },
-  view: vgicView,
-  explainIrq: explainVgicIrq,
-  migration: vgicV2Migration,
-  registerFields(frame, off) {
-    return (frame === FRAME.DIST ? V2_DIST : V2_GICC).find(off)?.fields;
+  inspect: {
+    describeMmio(s, frame, off, len) {
+      const t = frame === FRAME.DIST ? V2_DIST : V2_GICC;
+      const row = findRegion(t, off, len, nrIrqs(s));
+      return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
+    },
+    registerFields(frame, off) {
+      return (frame === FRAME.DIST ? V2_DIST : V2_GICC).find(off)?.fields;
+    },
+    view: vgicView,
+    explainIrq: explainVgicIrq,
+    migration: vgicV2Migration,
+    interrupts: vgicV2Interrupts,
   },
 };

@@ -40,6 +40,7 @@ import { INITIAL_PROPBASER, newV3Cpu, newVgic3State, V3_HOST, V3_SRE, vcpuByAff,
 import { explainVgic3Irq } from './explain.js';
 import { vgic3View } from './view.js';
 import { vgicV3Migration } from './migration.js';
+import { vgicV3Interrupts } from './interrupts.js';
 
 /** Frame kinds on the MMIO bus: the distributor, then REDIST + vcpu index for each redistributor. */
 export const FRAME = { DIST: 0, REDIST: 1 } as const;
@@ -283,7 +284,7 @@ function signalMsi(vm: VmCtx, _s: Vgic3State, msi: { address: bigint; data: numb
   const owner = msi.address < 2n ** 53n ? vm.frameOwner(Number(msi.address)) : undefined;
   if (!owner || vm.state.devices[owner.handle]!.type !== DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS) return { errno: ERRNO.EINVAL, ret: 0 };
   // vgic_its_inject_msi: the ITS model translates (its/device.ts).
-  return vm.modelOf(owner.handle).signalMsi!(vm, vm.deviceState(owner.handle), msi);
+  return vm.modelOf(owner.handle).kernel.signalMsi!(vm, vm.deviceState(owner.handle), msi);
 }
 
 
@@ -293,93 +294,97 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   inodeName: 'kvm-arm-vgic-v3',
   arches: ['arm64'],
   modelVersion: 1,
-  ops: { get: true, set: true, has: true },
-  groups: GROUPS,
   isIrqchip: true,
-  /**
-   * kvm_vgic_create as for v2 (EEXIST, EBUSY, E2BIG; max_vcpus 512). The
-   * VGIC's PROPBASER is the one an ITS created earlier left there.
-   */
-  create(vm) {
-    const r = vgicCreate(vm, V3);
-    if (r.errno || !r.state) return { errno: r.errno };
-    const anyIts = vm.state.devices.some((d) => d.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS);
-    const s = newVgic3State(anyIts ? INITIAL_PROPBASER : 0n);
-    s.implementationRev = r.state.implementationRev;
-    s.cpus = vm.state.vcpus.map((v) => newV3Cpu(v.id));
-    return { errno: 0, state: s };
+  kernel: {
+    ops: { get: true, set: true, has: true },
+    groups: GROUPS,
+    /**
+     * kvm_vgic_create as for v2 (EEXIST, EBUSY, E2BIG; max_vcpus 512). The
+     * VGIC's PROPBASER is the one an ITS created earlier left there.
+     */
+    create(vm) {
+      const r = vgicCreate(vm, V3);
+      if (r.errno || !r.state) return { errno: r.errno };
+      const anyIts = vm.state.devices.some((d) => d.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS);
+      const s = newVgic3State(anyIts ? INITIAL_PROPBASER : 0n);
+      s.implementationRev = r.state.implementationRev;
+      s.cpus = vm.state.vcpus.map((v) => newV3Cpu(v.id));
+      return { errno: 0, state: s };
+    },
+    /**
+     * kvm_arch_vcpu_precreate (EBUSY once initialised), then what
+     * kvm_vgic_vcpu_init's vgic_register_redist_iodev would refuse (EINVAL).
+     */
+    vcpuPrecreate: (vm, s) => (s.initialized ? ERRNO.EBUSY : redistPrecheck(vm, s)),
+    vcpuCreated(vm, s, index) {
+      s.cpus[index] = newV3Cpu(vm.state.vcpus[index]!.id);
+      // vcpuPrecreate ran vgic_v3_check_base with the vcpus online before this one, as the kernel does.
+      registerRedist(vm, s, index, true);
+    },
+    firstRun,
+    frames(s): readonly MmioFrame[] {
+      const out: MmioFrame[] = [];
+      if (s.ready) out.push({ base: Number(s.distBase), size: KVM_VGIC_V3_DIST_SIZE, kind: FRAME.DIST, name: 'GICD' });
+      s.cpus.forEach((c, i) => {
+        if (c.rdMapped) out.push({ base: Number(c.rdBase), size: KVM_VGIC_V3_REDIST_SIZE, kind: FRAME.REDIST + i, name: `GICR(vcpu ${i})` });
+      });
+      return out;
+    },
+    // Guest accesses: a width the register does not allow, a misaligned
+    // access, an INTID beyond nr_irqs or an offset with no register is RAZ/WI.
+    mmio(vm, s, vcpu, frame, off, len, write, value) {
+      const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
+      const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
+      const row = findRegion(table, off, len, nrIrqs(s));
+      if (!row) return 0;
+      if (write) {
+        row.write(vm, s, target, off, len, value);
+        return 0;
+      }
+      return row.read(vm, s, target, off, len);
+    },
+    mmio64(vm, s, vcpu, frame, off, write, value) {
+      const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
+      const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
+      const row = findRegion(table, off, 8, nrIrqs(s));
+      if (!row?.read64) return 0n;
+      if (write) {
+        row.write64!(vm, s, target, off, value);
+        return 0n;
+      }
+      return row.read64(vm, s, target, off);
+    },
+    // KVM_IRQ_LINE of SPI type reaches the LPIs too (vgic_get_irq).
+    irqLine: (vm, s, irq, level) => vgicIrqLine(vm, s, irq, level, (intid) => findLpi(s, intid)),
+    signalMsi,
+    sysreg: guestSysreg,
   },
-  /**
-   * kvm_arch_vcpu_precreate (EBUSY once initialised), then what
-   * kvm_vgic_vcpu_init's vgic_register_redist_iodev would refuse (EINVAL).
-   */
-  vcpuPrecreate: (vm, s) => (s.initialized ? ERRNO.EBUSY : redistPrecheck(vm, s)),
-  vcpuCreated(vm, s, index) {
-    s.cpus[index] = newV3Cpu(vm.state.vcpus[index]!.id);
-    // vcpuPrecreate ran vgic_v3_check_base with the vcpus online before this one, as the kernel does.
-    registerRedist(vm, s, index, true);
-  },
-  firstRun,
-  frames(s): readonly MmioFrame[] {
-    const out: MmioFrame[] = [];
-    if (s.ready) out.push({ base: Number(s.distBase), size: KVM_VGIC_V3_DIST_SIZE, kind: FRAME.DIST, name: 'GICD' });
-    s.cpus.forEach((c, i) => {
-      if (c.rdMapped) out.push({ base: Number(c.rdBase), size: KVM_VGIC_V3_REDIST_SIZE, kind: FRAME.REDIST + i, name: `GICR(vcpu ${i})` });
-    });
-    return out;
-  },
-  // Guest accesses: a width the register does not allow, a misaligned
-  // access, an INTID beyond nr_irqs or an offset with no register is RAZ/WI.
-  mmio(vm, s, vcpu, frame, off, len, write, value) {
-    const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
-    const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
-    const row = findRegion(table, off, len, nrIrqs(s));
-    if (!row) return 0;
-    if (write) {
-      row.write(vm, s, target, off, len, value);
-      return 0;
-    }
-    return row.read(vm, s, target, off, len);
-  },
-  mmio64(vm, s, vcpu, frame, off, write, value) {
-    const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
-    const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
-    const row = findRegion(table, off, 8, nrIrqs(s));
-    if (!row?.read64) return 0n;
-    if (write) {
-      row.write64!(vm, s, target, off, value);
-      return 0n;
-    }
-    return row.read64(vm, s, target, off);
-  },
-  // KVM_IRQ_LINE of SPI type reaches the LPIs too (vgic_get_irq).
-  irqLine: (vm, s, irq, level) => vgicIrqLine(vm, s, irq, level, (intid) => findLpi(s, intid)),
-  signalMsi,
-  sysreg: guestSysreg,
-  describeSysreg: iccName,
-  sysregFields: (reg) => ICC_FIELDS.get(reg),
-  /** Bytes written into the LPI property table, decoded ("LPI 8192: enabled, priority 0xa0"). */
-  describeMemWrite(_vm, s, addr, data) {
-    const base = propbaseAddress(s.propbaser);
-    const end = base + maxLpis(s.propbaser) - VGIC.MIN_LPI;
-    if (!s.propbaser || addr >= end || addr + data.length <= base) return undefined;
-    const parts: string[] = [];
-    for (let a = Math.max(addr, base); a < Math.min(addr + data.length, end) && parts.length < 8; a++) {
-      const p = data[a - addr]!;
-      parts.push(`LPI ${a - base + VGIC.MIN_LPI}: ${p & 1 ? 'enabled' : 'disabled'}, priority 0x${(p & 0xfc).toString(16)}`);
-    }
-    return `LPI property table: ${parts.join(', ')}${addr + data.length - Math.max(addr, base) > 8 ? ', ...' : ''}`;
-  },
-  describeMmio(s, frame, off, len) {
-    const t = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
-    const who = frame === FRAME.DIST ? '' : ` (vcpu ${frame - FRAME.REDIST})`;
-    return findRegion(t, off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
-  },
-  view: vgic3View,
-  migration: vgicV3Migration,
-  explainIrq: explainVgic3Irq,
-  registerFields(frame, off) {
-    return (frame === FRAME.DIST ? V3_DIST : V3_REDIST).find(off)?.fields;
+  inspect: {
+    describeMmio(s, frame, off, len) {
+      const t = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
+      const who = frame === FRAME.DIST ? '' : ` (vcpu ${frame - FRAME.REDIST})`;
+      return findRegion(t, off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
+    },
+    registerFields(frame, off) {
+      return (frame === FRAME.DIST ? V3_DIST : V3_REDIST).find(off)?.fields;
+    },
+    describeSysreg: iccName,
+    sysregFields: (reg) => ICC_FIELDS.get(reg),
+    /** Bytes written into the LPI property table, decoded ("LPI 8192: enabled, priority 0xa0"). */
+    describeMemWrite(_vm, s, addr, data) {
+      const base = propbaseAddress(s.propbaser);
+      const end = base + maxLpis(s.propbaser) - VGIC.MIN_LPI;
+      if (!s.propbaser || addr >= end || addr + data.length <= base) return undefined;
+      const parts: string[] = [];
+      for (let a = Math.max(addr, base); a < Math.min(addr + data.length, end) && parts.length < 8; a++) {
+        const p = data[a - addr]!;
+        parts.push(`LPI ${a - base + VGIC.MIN_LPI}: ${p & 1 ? 'enabled' : 'disabled'}, priority 0x${(p & 0xfc).toString(16)}`);
+      }
+      return `LPI property table: ${parts.join(', ')}${addr + data.length - Math.max(addr, base) > 8 ? ', ...' : ''}`;
+    },
+    view: vgic3View,
+    migration: vgicV3Migration,
+    explainIrq: explainVgic3Irq,
+    interrupts: vgicV3Interrupts,
   },
 };
-

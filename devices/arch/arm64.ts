@@ -29,12 +29,17 @@ const CPU_LINES = ['IRQ', 'FIQ'] as const;
  * num[15:0]; the vcpu is vcpu2 * 256 + vcpu.
  */
 export function decodeArmIrq(irq: number): IrqLine {
-  const t = (irq >>> KVM_ARM_IRQ_TYPE_SHIFT) & KVM_ARM_IRQ_TYPE_MASK;
-  const vcpu = ((irq >>> KVM_ARM_IRQ_VCPU_SHIFT) & KVM_ARM_IRQ_VCPU_MASK) + ((irq >>> KVM_ARM_IRQ_VCPU2_SHIFT) & KVM_ARM_IRQ_VCPU2_MASK) * (KVM_ARM_IRQ_VCPU_MASK + 1);
-  const num = irq & KVM_ARM_IRQ_NUM_MASK;
+  const t = armIrqType(irq);
+  const num = armIrqNum(irq);
   const type = TYPES[t] ?? `TYPE${t}`;
-  return type === 'SPI' ? { type, num } : { type, num, vcpu };
+  return type === 'SPI' ? { type, num } : { type, num, vcpu: armIrqVcpu(irq) };
 }
+
+/** The three fields one at a time, for the injection path (no object made per KVM_IRQ_LINE). */
+export const armIrqType = (irq: number): number => (irq >>> KVM_ARM_IRQ_TYPE_SHIFT) & KVM_ARM_IRQ_TYPE_MASK;
+export const armIrqVcpu = (irq: number): number =>
+  ((irq >>> KVM_ARM_IRQ_VCPU_SHIFT) & KVM_ARM_IRQ_VCPU_MASK) + ((irq >>> KVM_ARM_IRQ_VCPU2_SHIFT) & KVM_ARM_IRQ_VCPU2_MASK) * (KVM_ARM_IRQ_VCPU_MASK + 1);
+export const armIrqNum = (irq: number): number => irq & KVM_ARM_IRQ_NUM_MASK;
 
 function encodeArmIrq(line: IrqLine): number | undefined {
   const known = TYPES.indexOf(line.type as (typeof TYPES)[number]);

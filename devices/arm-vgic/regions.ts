@@ -5,18 +5,24 @@
  * 0-1023 at so many bits per interrupt, and an access is only served if
  * its first INTID is below nr_irqs (check_region).
  */
-import { ACC64, type RegRow, type RegTable, rowEnd } from '../core/regtable.js';
+import { ACC64, type RegRow, RegTable, rowEnd } from '../core/regtable.js';
 
 /** How many bits of a per-IRQ register each INTID takes. */
 export type BitsPerIrq = 1 | 2 | 8 | 64;
+/** 0: a plain register, not a per-IRQ array. */
+type BitsOrNone = BitsPerIrq | 0;
 
 /** A GIC register row: a general row, and for per-IRQ arrays the bits each INTID takes. */
 export interface GicRow<S> extends RegRow<S> {
-  readonly bitsPerIrq?: BitsPerIrq;
+  readonly bitsPerIrq?: BitsOrNone;
 }
 
-/** A GIC register table. */
-export type GicTable<S> = RegTable<S, GicRow<S>>;
+/** A GIC register table: every row has its bitsPerIrq (0 for a plain register), so its rows share one shape. */
+export class GicTable<S> extends RegTable<S, GicRow<S>> {
+  constructor(name: string, frameSize: number, rows: readonly GicRow<S>[]) {
+    super(name, frameSize, rows.map((r) => (r.bitsPerIrq === undefined ? { ...r, bitsPerIrq: 0 } : r)));
+  }
+}
 
 /**
  * The shape of a per-IRQ register array over INTIDs 0-1023: 32-bit words

@@ -46,6 +46,9 @@ export function decodeFields(value: number | bigint, fields: readonly BitField[]
   return parts.join(' ');
 }
 
+/** Width flags by access length, 0 to 8 bytes (0: no such width). */
+const WIDTH_FLAG = Uint8Array.of(0, ACC8, ACC16, 0, ACC32, 0, 0, 0, ACC64);
+
 /** The width flag of an access of `len` bytes (0: no such width). */
 export function widthFlag(len: number): number {
   return len === 1 ? ACC8 : len === 2 ? ACC16 : len === 4 ? ACC32 : len === 8 ? ACC64 : 0;
@@ -114,6 +117,27 @@ function widest(widths: number): number {
   return widths & ACC64 ? 8 : widths & ACC32 ? 4 : widths & ACC16 ? 2 : 1;
 }
 
+/** A row with every RegRow property present, in one order, then the family's own properties. */
+function normalise<R extends RegRow<any>>(r: R): R {
+  const base: RegRow<any> = {
+    name: r.name,
+    offset: r.offset,
+    size: r.size,
+    count: r.count,
+    stride: r.stride,
+    widths: r.widths,
+    fields: r.fields,
+    read: r.read,
+    write: r.write,
+    uread: r.uread,
+    uwrite: r.uwrite,
+    read64: r.read64,
+    write64: r.write64,
+    uwrite64: r.uwrite64,
+  };
+  return Object.assign(base, r);
+}
+
 /** Word index entries: no row, or a word whose bytes belong to more than one row (see `byByte`). */
 const NONE = -1;
 const SPLIT = -2;
@@ -145,7 +169,9 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
     readonly frameSize: number,
     rows: readonly R[],
   ) {
-    this.rows = [...rows].sort((a, b) => a.offset - b.offset);
+    // Every row gets the same own properties in the same order (the family's extra ones after), so
+    // the handlers' and fields' loads on the access path see one object shape per table.
+    this.rows = rows.map((r) => normalise(r)).sort((a, b) => a.offset - b.offset);
     this.widthsOf = Uint8Array.from(this.rows, (r) => r.widths & 0xf);
     // Registers aligned to their widest access (an invariant) and a whole number of it long,
     // back to back or strided by a multiple of it: an aligned access fits in one register.
@@ -192,11 +218,14 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
    * width and alignment rules).
    */
   lookup(off: number, len: number): R | undefined {
-    if (off < 0 || off >= this.frameSize) return undefined;
+    if (off < 0 || off >= this.frameSize || len > 8) return undefined;
     let i = this.byWord[off >>> 2]!;
-    if (i === SPLIT) i = this.byByte![off]!;
-    if (i < 0) return undefined;
-    if (!(this.widthsOf[i]! & widthFlag(len)) || (off & (len - 1)) !== 0) return undefined;
+    if (i < 0) {
+      if (i !== SPLIT) return undefined;
+      i = this.byByte![off]!;
+      if (i < 0) return undefined;
+    }
+    if (!(this.widthsOf[i]! & WIDTH_FLAG[len]!) || (off & (len - 1)) !== 0) return undefined;
     const row = this.rows[i]!;
     const stride = this.fitStride[i]!;
     return stride === 0 || ((off - row.offset) % stride) + len <= row.size ? row : undefined;

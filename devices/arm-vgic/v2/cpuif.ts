@@ -13,8 +13,8 @@
  * vgic_v2_cpu_registers[] (vgic-mmio-v2.c), in KVM's own formats.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, field, RegTable } from '../../core/regtable.js';
-import type { GicRow } from '../regions.js';
+import { ACC32, field } from '../../core/regtable.js';
+import { type GicRow, GicTable } from '../regions.js';
 import { VGIC } from '../../core/uapi.js';
 import { type IrqBank, lowestBit, pendingWord } from '../irq.js';
 import type { VgicCpu, VgicState } from '../state.js';
@@ -184,7 +184,7 @@ const ignore = () => {};
 const raz = () => 0;
 
 /** The guest's GICC frame (8 KiB: GICC_DIR sits at 0x1000). Only 32-bit accesses are defined. */
-export const V2_GICC = new RegTable<VgicState, Row>('GICv2 CPU interface (guest)', 0x2000, [
+export const V2_GICC = new GicTable<VgicState>('GICv2 CPU interface (guest)', 0x2000, [
   reg('GICC_CTLR', 0x00, (_vm, s, c) => s.cpus[c]!.ctlr, (s, c, v) => void (s.cpus[c]!.ctlr = v & CTLR_MASK), CTLR_FIELDS),
   reg('GICC_PMR', 0x04, (_vm, s, c) => s.cpus[c]!.pmr, (s, c, v) => void (s.cpus[c]!.pmr = v & 0xf8), [field('Priority', 0, 8)]),
   reg('GICC_BPR', 0x08, (_vm, s, c) => s.cpus[c]!.bpr, (s, c, v) => void (s.cpus[c]!.bpr = v & 7), [field('BinaryPoint', 0, 3)]),
@@ -210,7 +210,7 @@ export const V2_GICC = new RegTable<VgicState, Row>('GICv2 CPU interface (guest)
  * as GICH_VMCR.VMPriMask (the 5 bits, shifted down by 3); BPR and ABPR hold
  * the 3 bits GICH_VMCR has room for; only APR0 holds state; IIDR is read-only.
  */
-export const V2_CPU_REGS = new RegTable<VgicState, Row>('GICv2 CPU interface (userspace)', 0x2000, [
+export const V2_CPU_REGS = new GicTable<VgicState>('GICv2 CPU interface (userspace)', 0x2000, [
   reg('GICC_CTLR', 0x00, (_vm, s, c) => s.cpus[c]!.ctlr, (s, c, v) => void (s.cpus[c]!.ctlr = v & CTLR_MASK), CTLR_FIELDS),
   reg('GICC_PMR', 0x04, (_vm, s, c) => s.cpus[c]!.pmr >>> 3, (s, c, v) => void (s.cpus[c]!.pmr = (v << 3) & 0xf8), [field('VMPriMask', 0, 5)]),
   reg('GICC_BPR', 0x08, (_vm, s, c) => s.cpus[c]!.bpr, (s, c, v) => void (s.cpus[c]!.bpr = v & 7), [field('BinaryPoint', 0, 3)]),

@@ -6,10 +6,10 @@
  * userspace, exactly where the kernel has a uaccess_* handler.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC8, field, RegTable } from '../../core/regtable.js';
+import { ACC32, ACC8, field } from '../../core/regtable.js';
 import { VGIC } from '../../core/uapi.js';
 import { BITS, bitsRow, configRow, fixedRow, priorityRow } from '../mmio.js';
-import { type GicRow, perIrq } from '../regions.js';
+import { type GicRow, GicTable, perIrq } from '../regions.js';
 import type { VgicState } from '../state.js';
 import { sendSgis } from './sgi.js';
 
@@ -62,7 +62,7 @@ function miscRow(name: string, offset: number, fields: ReturnType<typeof field>[
   );
 }
 
-export const V2_DIST = new RegTable<VgicState, Row>('GICv2 distributor', 0x1000, [
+export const V2_DIST = new GicTable<VgicState>('GICv2 distributor', 0x1000, [
   miscRow('GICD_CTLR', 0x000, [field('EnableGrp', 0)]),
   miscRow('GICD_TYPER', 0x004, [field('ITLinesNumber', 0, 5), field('CPUNumber', 5, 3), field('SecurityExtn', 10), field('LSPI', 11, 5)]),
   miscRow('GICD_IIDR', 0x008, [field('Implementer', 0, 12), field('Revision', 12, 4), field('Variant', 16, 4), field('ProductID', 24, 8)]),

@@ -6,8 +6,8 @@
  * (REGISTER_DESC_WITH_BITS_PER_IRQ_SHARED), the redistributors hold those.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC64, field, RegTable } from '../../core/regtable.js';
-import { type GicRow, perIrq } from '../regions.js';
+import { ACC32, ACC64, field } from '../../core/regtable.js';
+import { type GicRow, GicTable, perIrq } from '../regions.js';
 import { DEV_TYPE, ERRNO, VGIC } from '../../core/uapi.js';
 import { extract64 } from '../baser.js';
 import { BITS, bitsRow, type BitsHandlers, BYTE_WIDTHS, configRow, fixedRow, irqBank, priorityRow, razRow } from '../mmio.js';
@@ -153,7 +153,7 @@ export const V3_PENDING_UACCESS = {
 /** The v3 distributor's per-IRQ rows: INTIDs 0-31 are RAZ/WI, the redistributors hold them. */
 const SPIS = { razBelow: VGIC.NR_PRIVATE_IRQS } as const;
 
-export const V3_DIST = new RegTable<Vgic3State, Row>('GICv3 distributor', 0x10000, [
+export const V3_DIST = new GicTable<Vgic3State>('GICv3 distributor', 0x10000, [
   miscRow('GICD_CTLR', 0x0, [field('EnableGrp0', 0), field('EnableGrp1NS', 1), field('ARE_NS', 4), field('DS', 6), field('nASSGIreq', 8)]),
   miscRow('GICD_TYPER', 0x4, [field('ITLinesNumber', 0, 5), field('LPIS', 17), field('IDbits', 19, 5)]),
   miscRow('GICD_IIDR', 0x8, [field('Implementer', 0, 12), field('Revision', 12, 4), field('Variant', 16, 4), field('ProductID', 24, 8)]),

@@ -7,8 +7,8 @@
  * KVM_DEV_ARM_VGIC_GRP_REDIST_REGS.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC64, field, RegTable } from '../../core/regtable.js';
-import type { GicRow } from '../regions.js';
+import { ACC32, ACC64, field } from '../../core/regtable.js';
+import { type GicRow, GicTable } from '../regions.js';
 import { VGIC } from '../../core/uapi.js';
 import { extract64, sanitisePendbaser, sanitisePropbaser, update64 } from '../baser.js';
 import { BITS, bitsRow, configRow, fixedRow, priorityRow, razRow } from '../mmio.js';
@@ -121,7 +121,7 @@ function invRows(): Row[] {
 /** The SGI_base frame's per-IRQ registers: one word (or 8 bytes of ICFGR, 32 of IPRIORITYR) over the vcpu's INTIDs 0-31. */
 const word0 = { words: 1 } as const;
 
-export const V3_REDIST = new RegTable<Vgic3State, Row>('GICv3 redistributor (RD_base + SGI_base)', 0x20000, [
+export const V3_REDIST = new GicTable<Vgic3State>('GICv3 redistributor (RD_base + SGI_base)', 0x20000, [
   fixedRow(
     'GICR_CTLR',
     0x0,

@@ -294,17 +294,28 @@ export class Vm implements ArchVm {
   }
 
   /**
+   * The vcpu a guest event happens on, inside its KVM_RUN: its index, after
+   * running kvm_arch_vcpu_run_pid_change if this is its first guest event;
+   * or the errno as a negative number (EBADF: no such vcpu; the first run's
+   * errno; EIO: the VM is dead).
+   */
+  private guestVcpu(id: number): number {
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return -ERRNO.EBADF;
+    if (!this.state.vcpus[index]!.ran) {
+      const e = this.runVcpu(id);
+      if (e) return -e;
+    }
+    return this.state.dead ? -ERRNO.EIO : index;
+  }
+
+  /**
    * A guest access inside KVM_RUN of vcpu `id`. The first guest access of a
    * vcpu is its first run. An address no device claims exits to the VMM.
    */
   mmio(id: number, write: boolean, addr: number, len: number, value: bigint): MmioResult {
-    const index = this.vcpuIndexById(id);
-    if (index < 0) return { errno: ERRNO.EBADF, exit: false, value: 0n };
-    if (!this.state.vcpus[index]!.ran) {
-      const e = this.runVcpu(id);
-      if (e) return { errno: e, exit: false, value: 0n };
-    }
-    if (this.state.dead) return { errno: ERRNO.EIO, exit: false, value: 0n };
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, exit: false, value: 0n };
     const b = this.findBus(addr, len);
     if (!b) return { errno: 0, exit: true, value: write ? value : 0n };
     const off = addr - b.start;
@@ -336,13 +347,8 @@ export class Vm implements ArchVm {
    * the VMM (KVM_EXIT_IO).
    */
   pio(id: number, write: boolean, port: number, len: number, value: bigint): MmioResult {
-    const index = this.vcpuIndexById(id);
-    if (index < 0) return { errno: ERRNO.EBADF, exit: false, value: 0n };
-    if (!this.state.vcpus[index]!.ran) {
-      const e = this.runVcpu(id);
-      if (e) return { errno: e, exit: false, value: 0n };
-    }
-    if (this.state.dead) return { errno: ERRNO.EIO, exit: false, value: 0n };
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, exit: false, value: 0n };
     const b = this.findPort(port, len);
     if (!b?.kernel.pio) return { errno: 0, exit: true, value: write ? value : 0n };
     const r = b.kernel.pio(this, this.state.devices[b.handle]!.state, index, b.frame.kind, port - b.start, len, write, Number(BigInt.asUintN(32, value)));
@@ -367,13 +373,8 @@ export class Vm implements ArchVm {
    * access is RAZ/WI (on hardware the guest would take an UNDEF).
    */
   sysreg(id: number, write: boolean, reg: number, value: bigint): { errno: Errno; value: bigint } {
-    const index = this.vcpuIndexById(id);
-    if (index < 0) return { errno: ERRNO.EBADF, value: 0n };
-    if (!this.state.vcpus[index]!.ran) {
-      const e = this.runVcpu(id);
-      if (e) return { errno: e, value: 0n };
-    }
-    if (this.state.dead) return { errno: ERRNO.EIO, value: 0n };
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, value: 0n };
     const ic = this.state.irqchip;
     const m = ic >= 0 ? this.modelOf(ic) : undefined;
     if (!m?.kernel.sysreg) return { errno: 0, value: write ? value : 0n };

@@ -10,7 +10,22 @@
  */
 export { Vm, type AttrFd, type MmioResult, ARCH_LIMITS } from './devices/core/vm.js';
 export type { VmState, VcpuState, DeviceSlot } from './devices/core/vm-state.js';
-export type { DeviceModel, AttrGroup, UserBuf, AttrOutcome, MmioFrame, VmCtx } from './devices/core/device.js';
+export type {
+  DeviceModel,
+  DeviceKernel,
+  DeviceInspect,
+  AttrGroup,
+  UserBuf,
+  AttrOutcome,
+  MmioFrame,
+  PortRange,
+  VmCtx,
+  InterruptFacet,
+  InterruptEvent,
+  InterruptEffect,
+} from './devices/core/device.js';
+export type { ArchRules, IrqLine } from './devices/core/arch.js';
+export { ARCH_RULES } from './devices/arch/index.js';
 export { createVm, DEVICE_MODELS, modelVersions, DEFAULT_IPA_BITS } from './devices/registry.js';
 export * from './devices/core/uapi.js';
 export { digestState, diffState, cloneState, type FieldDiff } from './devices/core/state.js';

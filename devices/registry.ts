@@ -2,6 +2,7 @@
  * Every device model devrr has, by KVM_DEV_TYPE value. A new family adds one
  * line here and nothing in recorder/, replay/ or tui/.
  */
+import { ARCH_RULES } from './arch/index.js';
 import type { DeviceModel } from './core/device.js';
 import type { DeviceRegistry } from './core/vm.js';
 import { Vm } from './core/vm.js';
@@ -17,7 +18,7 @@ export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
 ]);
 
 /** The default IPA size per architecture when a scenario names none. */
-export const DEFAULT_IPA_BITS: Record<Arch, number> = { arm64: 40, x86_64: 52, ppc64: 52, s390x: 52 };
+export const DEFAULT_IPA_BITS: Record<Arch, number> = Object.fromEntries(Object.values(ARCH_RULES).map((r) => [r.arch, r.defaultIpaBits])) as Record<Arch, number>;
 
 /** A Vm with every registered device model. */
 export function createVm(arch: Arch, ipaBits = DEFAULT_IPA_BITS[arch]): Vm {

@@ -6,7 +6,7 @@
  * a step. Keyed by device type, then group: a name means the register of the
  * device the step's `dev` was created as.
  */
-import type { RegTable } from '../devices/core/regtable.js';
+import { type RegTable, rowEnd } from '../devices/core/regtable.js';
 import { DEV_TYPE, ICC_SYSREG, VGIC_GRP } from '../devices/core/uapi.js';
 import { V2_CPU_REGS } from '../devices/arm-vgic/v2/cpuif.js';
 import { V2_DIST } from '../devices/arm-vgic/v2/dist.js';
@@ -36,7 +36,8 @@ function tableNames<C>(t: RegTable<C>): () => ReadonlyMap<string, number> {
     if (m) return m;
     m = new Map();
     for (const r of t.rows)
-      for (let off = r.offset; off < r.offset + r.len; off += 4) {
+      for (let off = r.offset; off < rowEnd(r); off += 4) {
+        if (t.find(off) !== r) continue; // between the registers of a strided row
         const n = t.nameAt(off);
         if (!m.has(n)) m.set(n, off);
       }

@@ -89,8 +89,8 @@ export function mmioNames(ev: Extract<TraceEvent, { kind: 'mmio' }>, session?: S
   if (!c) return { reg: ev.exit ? 'unclaimed (exit to VMM)' : '?', fields: '' };
   const { vm, frame: f } = c;
   const st = vm.state.devices[f.handle]!.state;
-  const reg = f.model.describeMmio?.(st, f.frame.kind, f.offset, ev.len) ?? `${f.frame.name}+${hex(f.offset)}`;
-  const fl = f.model.registerFields?.(f.frame.kind, f.offset);
+  const reg = f.model.inspect?.describeMmio?.(st, f.frame.kind, f.offset, ev.len) ?? `${f.frame.name}+${hex(f.offset)}`;
+  const fl = f.model.inspect?.registerFields?.(f.frame.kind, f.offset);
   return { reg, fields: fl && ev.len === 4 ? decodeFields(Number(ev.value), fl) : '' };
 }
 
@@ -168,7 +168,7 @@ function describeCall(ev: TraceEvent, session?: Session): string {
 export function sysregName(ev: Extract<TraceEvent, { kind: 'sysreg' }>, session?: Session): string {
   const vm = session?.vms[ev.vm];
   const ic = vm?.state.irqchip ?? -1;
-  const fromModel = vm && ic >= 0 ? vm.modelOf(ic).describeSysreg?.(ev.reg) : undefined;
+  const fromModel = vm && ic >= 0 ? vm.modelOf(ic).inspect?.describeSysreg?.(ev.reg) : undefined;
   return fromModel ?? nameOf(NAMES.sysreg, ev.reg) ?? `sysreg ${hex(ev.reg)}`;
 }
 
@@ -177,7 +177,7 @@ export function sysregFields(ev: Extract<TraceEvent, { kind: 'sysreg' }>, sessio
   if (ev.errno) return '';
   const vm = session?.vms[ev.vm];
   const ic = vm?.state.irqchip ?? -1;
-  const fl = vm && ic >= 0 ? vm.modelOf(ic).sysregFields?.(ev.reg) : undefined;
+  const fl = vm && ic >= 0 ? vm.modelOf(ic).inspect?.sysregFields?.(ev.reg) : undefined;
   return fl ? decodeFields(BigInt.asUintN(64, ev.value), fl) : '';
 }
 
@@ -187,7 +187,7 @@ export function memWriteNames(ev: Extract<TraceEvent, { kind: 'mem_write' }>, se
   if (!vm) return '';
   const parts: string[] = [];
   vm.state.devices.forEach((d, h) => {
-    const t = vm.modelOf(h).describeMemWrite?.(vm.state, d.state, ev.addr, ev.data);
+    const t = vm.modelOf(h).inspect?.describeMemWrite?.(vm.state, d.state, ev.addr, ev.data);
     if (t) parts.push(t);
   });
   return parts.join('; ');

@@ -37,9 +37,9 @@ export function explain(src: TraceSource, irq: number, at: number = src.eventCou
   if (!vm) throw new ExplainError(`there is no VM ${vmIndex} ${afterEvents(point)}`);
   const ic = vm.state.irqchip;
   const model = ic >= 0 ? DEVICE_MODELS.get(vm.state.devices[ic]!.type) : undefined;
-  if (!model?.explainIrq) throw new ExplainError(`VM ${vmIndex} has no in-kernel irqchip ${afterEvents(point)}, so nothing delivers interrupt ${irq}`);
+  if (!model?.inspect?.explainIrq) throw new ExplainError(`VM ${vmIndex} has no in-kernel irqchip ${afterEvents(point)}, so nothing delivers interrupt ${irq}`);
   const prefix = vmIndex ? `vm${vmIndex}.` : '';
-  const conditions = model.explainIrq(vm.state, vm.state.devices[ic]!.state, irq, `${prefix}${model.view?.root ?? `dev${ic}`}`).map((c) => ({
+  const conditions = model.inspect.explainIrq(vm.state, vm.state.devices[ic]!.state, irq, `${prefix}${model.inspect.view?.root ?? `dev${ic}`}`).map((c) => ({
     ...c,
     paths: c.paths.map((p) => (p.startsWith(prefix) ? p : prefix + p)),
   }));

@@ -91,7 +91,7 @@ export function migrateVm(source: Vm, lines: ReadonlyMap<number, number>): { des
   const actionOrder = irqchip >= 0 ? [...handles.filter((h) => h !== irqchip), irqchip] : handles;
   for (const handle of actionOrder) {
     const model = DEVICE_MODELS.get(src.state.devices[handle]!.type)!;
-    for (const a of model.migration?.saveActions ?? []) {
+    for (const a of model.inspect?.migration?.saveActions ?? []) {
       const e = src.setAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n });
       if (e) errors.push(`save ${a.name}: SET_DEVICE_ATTR ${errnoName(e)}`);
     }
@@ -100,10 +100,11 @@ export function migrateVm(source: Vm, lines: ReadonlyMap<number, number>): { des
     const d = src.state.devices[handle]!;
     const model = DEVICE_MODELS.get(d.type)!;
     return (
-      model.migration?.saveList(src.state, d.state).map((a) => {
-        const r = src.getAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n });
+      model.inspect?.migration?.saveList(src.state, d.state).map((a) => {
+        const r = src.getAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }) });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
-        return { ...a, value: r.value ?? 0n };
+        // A struct payload (FLIC, VFIO) comes back as bytes and goes back as they are.
+        return { ...a, value: r.value ?? 0n, ...(r.data && { data: r.data }) };
       }) ?? []
     );
   });
@@ -118,13 +119,14 @@ export function migrateVm(source: Vm, lines: ReadonlyMap<number, number>): { des
   for (const handle of restoreOrder) {
     const model = DEVICE_MODELS.get(src.state.devices[handle]!.type)!;
     if (created[handle]! < 0) continue;
-    if (!model.migration) {
+    const migration = model.inspect?.migration;
+    if (!migration) {
       errors.push(`${model.typeName} declares no save list: its state is not migrated`);
       continue;
     }
-    const plan = model.migration.restore(saved[handle]!, lines);
+    const plan = migration.restore(saved[handle]!, lines);
     for (const w of plan.writes) {
-      const e = dest.setAttr({ kind: 'device', handle: created[handle]! }, w.group, w.attr, { nullPtr: false, value: w.value });
+      const e = dest.setAttr({ kind: 'device', handle: created[handle]! }, w.group, w.attr, { nullPtr: false, value: w.value, ...(w.data && { data: w.data }) });
       if (e) errors.push(`restore ${w.name} (${findGroup(model, w.group)?.name ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
     }
     redrive.push(...plan.redrive);
@@ -157,7 +159,7 @@ export function fieldCovers(field: string, path: string): boolean {
 /** The state the devices of `vm` declare as not carried by their migration ABI, with the VM's own. */
 function notCarried(vm: Vm): NotCarried[] {
   const out = [...VM_NOT_CARRIED];
-  for (const d of vm.state.devices) for (const n of DEVICE_MODELS.get(d.type)?.migration?.notCarried ?? []) if (!out.includes(n)) out.push(n);
+  for (const d of vm.state.devices) for (const n of DEVICE_MODELS.get(d.type)?.inspect?.migration?.notCarried ?? []) if (!out.includes(n)) out.push(n);
   return out;
 }
 
@@ -171,7 +173,7 @@ function notComparedOf(vm: Vm): NotCompared[] {
   const out: NotCompared[] = notCarried(vm).map((n) => ({ fields: n.fields, what: n.what, why: n.why }));
   for (const d of vm.state.devices) {
     const model = DEVICE_MODELS.get(d.type);
-    const owned = model?.migration?.ownedMemory;
+    const owned = model?.inspect?.migration?.ownedMemory;
     if (owned) out.push({ fields: [], what: `guest reads of the RAM the ${model.typeName} owns, after the migration`, why: owned.why });
   }
   return out;
@@ -273,7 +275,7 @@ function replayBoth(tl: Timeline, p: number, dest: Vm): { at: { event: number; s
 /** Two guest reads that differ only in bytes some device owns (Migration.ownedMemory). */
 function sameOutsideOwned(vm: Vm, a: TraceEvent, b: TraceEvent): boolean {
   if (a.kind !== 'mem_read' || b.kind !== 'mem_read' || a.errno !== b.errno || a.addr !== b.addr || a.data.length !== b.data.length) return false;
-  const ranges = vm.state.devices.flatMap((d) => DEVICE_MODELS.get(d.type)?.migration?.ownedMemory?.ranges(vm.state, d.state) ?? []);
+  const ranges = vm.state.devices.flatMap((d) => DEVICE_MODELS.get(d.type)?.inspect?.migration?.ownedMemory?.ranges(vm.state, d.state) ?? []);
   for (let i = 0; i < a.data.length; i++) {
     const at = a.addr + i;
     if (a.data[i] !== b.data[i] && !ranges.some((r) => at >= r.addr && at < r.addr + r.len)) return false;

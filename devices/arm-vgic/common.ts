@@ -6,7 +6,8 @@
  * vgic-kvm-device.c, vgic.c, arch/arm64/kvm/arm.c.
  */
 import type { AttrGroup, UserBuf, VmCtx } from '../core/device.js';
-import { DEV_TYPE, ERRNO, type Errno, VGIC, VGIC_ADDR_UNDEF, VGIC_GRP } from '../core/uapi.js';
+import { DEV_TYPE, ERRNO, type Errno, KVM_ARM_IRQ_TYPE, VGIC, VGIC_ADDR_UNDEF, VGIC_GRP } from '../core/uapi.js';
+import { armIrqNum, armIrqType, armIrqVcpu } from '../arch/arm64.js';
 import { newBank, setBit } from './irq.js';
 import { newVgicCpu, newVgicState, type VgicState } from './state.js';
 
@@ -150,16 +151,13 @@ export interface InjectableLpi {
  * (vgic_get_lpi); without it (GICv2) no LPI exists.
  */
 export function vgicIrqLine(vm: VmCtx, s: VgicState, irq: number, levelIn: number, lpiOf?: (intid: number) => InjectableLpi | undefined): Errno {
-  const type = (irq >>> 24) & 0xf;
-  const vcpuId = ((irq >>> 16) & 0xff) + ((irq >>> 28) & 0xf) * 256;
-  const num = irq & 0xffff;
+  const num = armIrqNum(irq);
   const level = levelIn !== 0;
-  switch (type) {
-    case 0: // KVM_ARM_IRQ_TYPE_CPU: only without an in-kernel irqchip
+  switch (armIrqType(irq)) {
+    case KVM_ARM_IRQ_TYPE.KVM_ARM_IRQ_TYPE_CPU: // only without an in-kernel irqchip
       return ERRNO.ENXIO;
-    case 2: {
-      // KVM_ARM_IRQ_TYPE_PPI
-      const idx = vm.vcpuIndexById(vcpuId);
+    case KVM_ARM_IRQ_TYPE.KVM_ARM_IRQ_TYPE_PPI: {
+      const idx = vm.vcpuIndexById(armIrqVcpu(irq));
       if (idx < 0) return ERRNO.EINVAL;
       if (num < VGIC.NR_SGIS || num >= VGIC.NR_PRIVATE_IRQS) return ERRNO.EINVAL;
       const e = vgicLazyInit(vm, s);
@@ -167,8 +165,8 @@ export function vgicIrqLine(vm: VmCtx, s: VgicState, irq: number, levelIn: numbe
       injectIrq(s.cpus[idx]!.priv, num, level);
       return 0;
     }
-    case 1: {
-      // KVM_ARM_IRQ_TYPE_SPI: only the private range is refused here; vgic_get_irq decides the rest.
+    case KVM_ARM_IRQ_TYPE.KVM_ARM_IRQ_TYPE_SPI: {
+      // Only the private range is refused here; vgic_get_irq decides the rest.
       if (num < VGIC.NR_PRIVATE_IRQS) return ERRNO.EINVAL;
       const e = vgicLazyInit(vm, s);
       if (e) return e;

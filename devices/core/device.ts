@@ -1,15 +1,16 @@
 /**
- * What a device family declares to plug into the Vm: its type, the
- * architectures that register it, its attribute groups (a table), the guest
- * frames it claims and the hooks the generic KVM code calls into.
+ * What a device family declares to plug into the Vm: its identity, its
+ * kernel behaviour (attribute groups as a table, the guest frames and port
+ * ranges it claims, the hooks the generic KVM code calls into) and, apart,
+ * how the debugger inspects it.
  *
  * Device state is plain data (objects, arrays, numbers, booleans, bigint,
  * typed arrays): no class instances, closures or Maps. That is what lets the
  * Vm snapshot, digest, diff and restore any device without per-device code.
  */
 import type { BitField } from './regtable.js';
-import type { Schema } from './state.js';
 import type { DeviceView } from './view.js';
+import type { Schema } from './state.js';
 import type { VmState } from './vm-state.js';
 import type { Arch, Errno } from './uapi.js';
 
@@ -43,6 +44,8 @@ export interface VmCtx {
   anyVcpuRan(): boolean;
   /** The device state at a handle (for devices that look at their siblings). */
   deviceState<T>(handle: number): T;
+  /** The model of the device at a handle (a VGIC hands an MSI to the ITS whose frame it hits). */
+  modelOf(handle: number): DeviceModel<any>;
   /** Device states changed address layout: the MMIO bus must be rebuilt. */
   invalidateBus(): void;
   /** The device frame claiming guest physical address `addr` (kvm_io_bus_get_dev), if any. */
@@ -82,6 +85,21 @@ export interface MmioFrame {
   readonly name: string;
 }
 
+/** An I/O port range a device claims on the port bus (KVM_PIO_BUS, x86). Offsets passed to pio are relative to base. */
+export interface PortRange {
+  readonly base: number;
+  readonly size: number;
+  /** Device-defined range kind, passed back to the device's pio hook. */
+  readonly kind: number;
+  readonly name: string;
+}
+
+/**
+ * A device family as the Vm and the debugger see it: who it is (the fields
+ * here), what the kernel does (`kernel`: the behaviour every result comes
+ * from) and how the debugger reads it (`inspect`: names, views, migration,
+ * interrupt semantics; never consulted to compute a result).
+ */
 export interface DeviceModel<S = unknown> {
   readonly type: number;
   /** uapi name, e.g. KVM_DEV_TYPE_ARM_VGIC_V2. */
@@ -91,11 +109,24 @@ export interface DeviceModel<S = unknown> {
   readonly arches: readonly Arch[];
   /** Bumped whenever the model's behaviour or state layout changes; traces record it. */
   readonly modelVersion: number;
+  /** Creating it takes the VM's irqchip slot (irqchip_in_kernel). */
+  readonly isIrqchip?: boolean;
+  /**
+   * The shape of its state, given the VM it is in (vcpus, other devices):
+   * a checkpoint's state is checked against it before the model is given it
+   * (checkVmState in vm-state.ts). Without one, checkpoints holding the
+   * device are refused.
+   */
+  readonly stateSchema?: (vm: VmState) => Schema<S>;
+  readonly kernel: DeviceKernel<S>;
+  readonly inspect?: DeviceInspect<S>;
+}
+
+/** What the kernel does with the device: its ops, attribute groups and the hooks the generic KVM code calls. */
+export interface DeviceKernel<S> {
   /** Which kvm_device_ops callbacks exist: a missing one gives EPERM (kvm_device_ioctl_attr). */
   readonly ops: { readonly get: boolean; readonly set: boolean; readonly has: boolean };
   readonly groups: readonly AttrGroup<S>[];
-  /** Creating it takes the VM's irqchip slot (irqchip_in_kernel). */
-  readonly isIrqchip?: boolean;
   /** errno for a group not in the table (ENXIO for every device the reference lists). */
   readonly unknownGroupErrno?: Errno;
   /** ops->create, under kvm->lock. Returns the new device's state or the errno. */
@@ -106,7 +137,7 @@ export interface DeviceModel<S = unknown> {
   vcpuCreated?(vm: VmCtx, s: S, index: number): void;
   /** First KVM_RUN of any vcpu (kvm_arch_vcpu_run_pid_change's part). */
   firstRun?(vm: VmCtx, s: S, vcpuIndex: number): Errno;
-  /** Guest frames claimed right now. */
+  /** Guest frames claimed right now (KVM_MMIO_BUS). */
   frames?(s: S): readonly MmioFrame[];
   /**
    * A guest access of 1, 2 or 4 bytes to one of its frames, at `offset` from the
@@ -115,6 +146,13 @@ export interface DeviceModel<S = unknown> {
   mmio?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, len: number, write: boolean, value: number): number;
   /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. */
   mmio64?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, write: boolean, value: bigint): bigint;
+  /** I/O port ranges claimed right now (KVM_PIO_BUS: the 8259's 0x20-0x21, say). */
+  ports?(s: S): readonly PortRange[];
+  /**
+   * A guest port access (IN/OUT) of 1, 2 or 4 bytes to one of its ranges, at
+   * `offset` from the range's base. Returns what a read (IN) reads.
+   */
+  pio?(vm: VmCtx, s: S, vcpuIndex: number, range: number, offset: number, len: number, write: boolean, value: number): number;
   /** KVM_ARM_SET_DEVICE_ADDR, for the irqchip that owns the legacy address path. */
   legacySetAddr?(vm: VmCtx, s: S, id: bigint, addr: bigint): Errno;
   /** KVM_IRQ_LINE for an in-kernel irqchip. */
@@ -122,6 +160,8 @@ export interface DeviceModel<S = unknown> {
   /**
    * KVM_SIGNAL_MSI for an in-kernel irqchip, after the generic checks
    * (kvm_send_userspace_msi): the ioctl's errno, or its non-negative result.
+   * On a device that is not the irqchip but takes MSIs at its frame (the
+   * ITS), the translation the irqchip hands the MSI to.
    */
   signalMsi?(vm: VmCtx, s: S, msi: MsiRequest): { errno: Errno; ret: number };
   /**
@@ -130,29 +170,74 @@ export interface DeviceModel<S = unknown> {
    * Returns what a read reads (ignored for a write).
    */
   sysreg?(vm: VmCtx, s: S, vcpuIndex: number, reg: number, write: boolean, value: bigint): bigint;
+}
+
+/** How the debugger reads the device: names and fields, its view, its migration, its interrupts. */
+export interface DeviceInspect<S> {
+  /** Register name of a guest access ("GICD_ISENABLER1"), or why it is RAZ/WI. */
+  describeMmio?(s: S, frame: number, offset: number, len: number): string;
+  /** Register name of a guest port access ("PIC_DATA"). */
+  describePio?(s: S, range: number, offset: number, len: number): string;
+  /** Named bit fields of the register at a frame offset, for decoding values. */
+  registerFields?(frame: number, offset: number): readonly BitField[] | undefined;
   /** Spec name of a system register this irqchip serves ("ICC_IAR1_EL1"). */
   describeSysreg?(reg: number): string | undefined;
   /** Named bit fields of a system register this irqchip serves, for decoding values. */
   sysregFields?(reg: number): readonly BitField[] | undefined;
   /** What a write of guest RAM means to this device, if anything (ITS commands queued, table entries). */
   describeMemWrite?(vm: VmState, s: S, addr: number, data: Uint8Array): string | undefined;
-  /** Register name of a guest access ("GICD_ISENABLER1"), or why it is RAZ/WI. */
-  describeMmio?(s: S, frame: number, offset: number, len: number): string;
-  /**
-   * The shape of its state, given the VM it is in (vcpus, other devices):
-   * a checkpoint's state is checked against it before the model is given it
-   * (checkVmState in vm-state.ts). Without one, checkpoints holding the
-   * device are refused.
-   */
-  readonly stateSchema?: (vm: VmState) => Schema<S>;
   /** The named view of its state (diff, watchpoints, explain, TUI); raw state is shown without one. */
   readonly view?: DeviceView<S>;
   /** Its save list and restore order (devrr migrate-check). */
   readonly migration?: Migration<S>;
   /** Every condition for delivering interrupt `irq`, per vcpu (devrr explain). `root` is the view root ("gic"). */
   explainIrq?(vm: VmState, s: S, irq: number, root: string): IrqCondition[];
-  /** Named bit fields of the register at a frame offset, for decoding values. */
-  registerFields?(frame: number, offset: number): readonly BitField[] | undefined;
+  /** Which events raise, acknowledge and complete which interrupt, and the interrupt numbers there are. */
+  readonly interrupts?: InterruptFacet<S>;
+}
+
+/**
+ * An event as the interrupts facet reads it: what the trace recorded,
+ * results included. vcpus are named by id, as events name them. An `mmio`
+ * event is given to the device whose frame it hit, with the frame kind and
+ * the offset in it.
+ */
+export type InterruptEvent =
+  | { readonly kind: 'irq_line'; readonly irq: number; readonly level: number; readonly errno: Errno }
+  | { readonly kind: 'mmio'; readonly vcpu: number; readonly write: boolean; readonly frame: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
+  | { readonly kind: 'pio'; readonly vcpu: number; readonly write: boolean; readonly range: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
+  | { readonly kind: 'sysreg'; readonly vcpu: number; readonly write: boolean; readonly reg: number; readonly value: bigint; readonly errno: Errno }
+  | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number };
+
+/** What an event does to an interrupt. */
+export interface InterruptEffect {
+  /**
+   * raise: the line goes high or the interrupt is made pending; lower: the
+   * line goes low; acknowledge: the guest took it (IAR returned it);
+   * complete: end of interrupt (EOIR); deactivate: its active state ends
+   * on its own (DIR, with split priority drop).
+   */
+  readonly action: 'raise' | 'lower' | 'acknowledge' | 'complete' | 'deactivate';
+  /** The interrupt number in the irqchip's own numbering (the GIC's INTID). */
+  readonly irq: number;
+  /** The vcpu (by id) it concerns, when the event names one. */
+  readonly vcpu?: number;
+}
+
+/** A named span of the irqchip's interrupt numbers ("SPI" 32-1019). */
+export interface InterruptRange {
+  readonly name: string;
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface InterruptFacet<S> {
+  /** The interrupt numbers this device has (an irqchip's whole numbering); empty for a device that only translates (the ITS). */
+  readonly ranges: readonly InterruptRange[];
+  /** "SPI 42", "LPI 8192": an interrupt number as the family names it. */
+  name?(irq: number): string;
+  /** What `ev` did to which interrupts; `s` is the device's state before the event. */
+  effects(vm: VmState, s: S, ev: InterruptEvent): readonly InterruptEffect[];
 }
 
 /** State a device's migration ABI does not carry, by design. */
@@ -176,6 +261,18 @@ export interface SavedAttr {
    * attributes that read it (VGIC v3 REDIST_REGION takes the index). Default 0.
    */
   readonly input?: bigint;
+  /** A struct the VMM puts in the user buffer before GET_DEVICE_ATTR, for groups whose payload is a struct. */
+  readonly inputData?: Uint8Array;
+}
+
+/**
+ * A saved attribute's value as GET_DEVICE_ATTR returned it: a scalar, and
+ * for a group whose payload is a struct (FLIC's interrupt list, VFIO's
+ * state) the bytes as well, which SET_DEVICE_ATTR takes back as they are.
+ */
+export interface SavedValue {
+  readonly value: bigint;
+  readonly data?: Uint8Array;
 }
 
 /**
@@ -198,7 +295,7 @@ export interface Migration<S> {
    * drove on each line (KVM_IRQ_LINE's irq value -> level): VMMs know that,
    * the device ABI may not carry it.
    */
-  restore(saved: readonly (SavedAttr & { value: bigint })[], lines: ReadonlyMap<number, number>): { writes: (SavedAttr & { value: bigint; why: string })[]; redrive: number[] };
+  restore(saved: readonly (SavedAttr & SavedValue)[], lines: ReadonlyMap<number, number>): { writes: (SavedAttr & SavedValue & { why: string })[]; redrive: number[] };
   /**
    * The fields of the device's view that its save/restore does not carry by
    * design (not guest-visible, or rebuilt by the destination itself), each
@@ -227,6 +324,6 @@ export interface IrqCondition {
 
 /** Find a group row by id. Group tables are short; a scan is clearest. */
 export function findGroup<S>(model: DeviceModel<S>, id: number): AttrGroup<S> | undefined {
-  for (const g of model.groups) if (g.id === id) return g;
+  for (const g of model.kernel.groups) if (g.id === id) return g;
   return undefined;
 }

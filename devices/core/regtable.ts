@@ -1,13 +1,18 @@
 /**
- * Declarative register tables, in the shape of the kernel's
- * `struct vgic_register_region` arrays (arch/arm64/kvm/vgic/vgic-mmio.h):
- * each row names a register by its spec name, its offset, its length (fixed,
- * or a number of bits per interrupt), the access widths a guest may use, and
- * the guest and userspace handlers. Lookup, width checks and HAS_DEVICE_ATTR
- * all derive from the same rows.
+ * Declarative register tables for any device's register frame, in the shape
+ * of the kernel's region arrays (`struct vgic_register_region` in
+ * arch/arm64/kvm/vgic/vgic-mmio.h is the first user): each row names a
+ * register by its spec name, its byte offset, its size, the access widths a
+ * guest may use, and the guest and userspace handlers. A row may be an
+ * array of registers `stride` bytes apart (GICD_ISENABLER<n> every 4 bytes,
+ * an MPIC's IVPR<n> every 0x20). Rows are byte-granular: registers of 1 or
+ * 2 bytes may share a word (the 8259's ports). Lookup, width checks,
+ * names and HAS_DEVICE_ATTR all derive from the same rows; a family adds
+ * its own rules on top (the GIC's bits per interrupt: arm-vgic/regions.ts).
  */
+import type { VmCtx } from './device.js';
 
-/** Access-width flags, as VGIC_ACCESS_8bit / _32bit / _64bit. */
+/** Access-width flags (as VGIC_ACCESS_8bit / _32bit / _64bit): the access sizes a row allows. */
 export const ACC8 = 1;
 export const ACC16 = 2;
 export const ACC32 = 4;
@@ -41,117 +46,237 @@ export function decodeFields(value: number | bigint, fields: readonly BitField[]
   return parts.join(' ');
 }
 
+/** Width flags by access length, 0 to 8 bytes (0: no such width). */
+const WIDTH_FLAG = Uint8Array.of(0, ACC8, ACC16, 0, ACC32, 0, 0, 0, ACC64);
+
+/** The width flag of an access of `len` bytes (0: no such width). */
+export function widthFlag(len: number): number {
+  return len === 1 ? ACC8 : len === 2 ? ACC16 : len === 4 ? ACC32 : len === 8 ? ACC64 : 0;
+}
+
 /**
- * One register (or per-interrupt register array). `C` is the context the
- * handlers get: the device state plus whatever the family needs.
+ * One register, or an array of registers of one kind. Its handlers get the
+ * Vm and the state `S` of the device the access reached, the way every
+ * device hook does: no handler looks its device up again.
  */
-export interface RegRow<C> {
+export interface RegRow<S> {
+  /** Spec name; an array's elements are named `${name}${index}` ("GICD_ISENABLER1", "IVPR3"). */
   readonly name: string;
+  /** Byte offset of the (first) register in the frame. */
   readonly offset: number;
-  /** Length in bytes; for per-IRQ rows it is bitsPerIrq * 1024 / 8. */
-  readonly len: number;
-  /** 0 for fixed registers; else how many bits each INTID takes. */
-  readonly bitsPerIrq: 0 | 1 | 2 | 8 | 64;
-  /** ACC8 | ACC32 ... : the widths a guest access may use. */
+  /** Bytes of one register: 1, 2, 4 or 8 (or a multiple of 4 for a register read word by word). */
+  readonly size: number;
+  /** An array: this many registers (default 1) ... */
+  readonly count?: number;
+  /** ... `stride` bytes apart (default `size`: contiguous). The bytes between two are not this row's. */
+  readonly stride?: number;
+  /** ACC8 | ACC16 | ACC32 | ACC64: the access sizes a guest may use, naturally aligned, within one register. */
   readonly widths: number;
   readonly fields?: readonly BitField[];
-  /** Bytes per register of an array row, for naming (GITS_BASER<n> is 8); 4 unless given, 8 for 64 bits per IRQ. */
-  readonly stride?: 4 | 8;
-  /** Guest read: (ctx, vcpu index, offset within the frame, access length). */
-  read(c: C, vcpu: number, off: number, len: number): number;
+  /** Guest read: (vm, device state, vcpu index, offset within the frame, access length). */
+  read(vm: VmCtx, s: S, vcpu: number, off: number, len: number): number;
   /** Guest write. */
-  write(c: C, vcpu: number, off: number, len: number, val: number): void;
+  write(vm: VmCtx, s: S, vcpu: number, off: number, len: number, val: number): void;
   /** Userspace (DEVICE_ATTR) read, 32 bits; defaults to `read`. */
-  uread?(c: C, vcpu: number, off: number): number;
+  uread?(vm: VmCtx, s: S, vcpu: number, off: number): number;
   /** Userspace write; returns an errno (0 = done); defaults to `write`. */
-  uwrite?(c: C, vcpu: number, off: number, val: number): number;
+  uwrite?(vm: VmCtx, s: S, vcpu: number, off: number, val: number): number;
   /**
    * 64-bit registers (ACC64 rows): an 8-byte access as one operation, the
    * way update_64bit_reg/extract_bytes see it. Rows without them are read
    * and written as two 32-bit halves.
    */
-  read64?(c: C, vcpu: number, off: number): bigint;
-  write64?(c: C, vcpu: number, off: number, val: bigint): void;
+  read64?(vm: VmCtx, s: S, vcpu: number, off: number): bigint;
+  write64?(vm: VmCtx, s: S, vcpu: number, off: number, val: bigint): void;
   /** Userspace 64-bit write (ITS_REGS); returns an errno; defaults to `write64`. */
-  uwrite64?(c: C, vcpu: number, off: number, val: bigint): number;
+  uwrite64?(vm: VmCtx, s: S, vcpu: number, off: number, val: bigint): number;
 }
 
-/** The INTID covered by byte offset `off` of a per-IRQ row (VGIC_ADDR_TO_INTID). */
-export function intidAt(row: RegRow<unknown>, off: number): number {
-  return (((off - row.offset) & (row.len - 1)) * 8) / row.bitsPerIrq;
+/** How many registers a row holds. */
+export function rowCount(row: RegRow<unknown>): number {
+  return row.count ?? 1;
 }
+
+/** Bytes from one register of a row to the next. */
+export function rowStride(row: RegRow<unknown>): number {
+  return row.stride ?? row.size;
+}
+
+/** One past the last byte a row covers. */
+export function rowEnd(row: RegRow<unknown>): number {
+  return row.offset + (rowCount(row) - 1) * rowStride(row) + row.size;
+}
+
+/** The index of the register of an array row that byte offset `off` falls in ("IVPR<n>"'s n). */
+export function elementIndex(row: RegRow<unknown>, off: number): number {
+  return Math.floor((off - row.offset) / rowStride(row));
+}
+
+/** The widest access a row allows, in bytes. */
+function widest(widths: number): number {
+  return widths & ACC64 ? 8 : widths & ACC32 ? 4 : widths & ACC16 ? 2 : 1;
+}
+
+/** A row with every RegRow property present, in one order, then the family's own properties. */
+function normalise<R extends RegRow<any>>(r: R): R {
+  const base: RegRow<any> = {
+    name: r.name,
+    offset: r.offset,
+    size: r.size,
+    count: r.count,
+    stride: r.stride,
+    widths: r.widths,
+    fields: r.fields,
+    read: r.read,
+    write: r.write,
+    uread: r.uread,
+    uwrite: r.uwrite,
+    read64: r.read64,
+    write64: r.write64,
+    uwrite64: r.uwrite64,
+  };
+  return Object.assign(base, r);
+}
+
+/** Word index entries: no row, or a word whose bytes belong to more than one row (see `byByte`). */
+const NONE = -1;
+const SPLIT = -2;
 
 /**
  * A frame's table: the rows sorted by offset, plus a dense index from each
- * 4-byte word of the frame to its row, built once, so a guest access costs
- * one array load instead of a binary search.
+ * 4-byte word of the frame to the row owning all of it, built once, so a
+ * guest access costs one array load instead of a binary search. A word
+ * shared by several rows (or partly covered) is resolved byte by byte.
+ * `R` is the family's row type (a RegRow with its own fields).
  */
-export class RegTable<C> {
-  readonly rows: readonly RegRow<C>[];
+export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
+  readonly rows: readonly R[];
   private readonly byWord: Int16Array;
+  /**
+   * Per row, by index, for the lookup's hot path: its width flags, and its
+   * stride where an aligned access of an allowed width could still cross a
+   * register's end (0 where it cannot: the usual case, no division).
+   */
+  private readonly widthsOf: Uint8Array;
+  private readonly fitStride: Int32Array;
+  /** Row index per byte, only for frames with split words. */
+  private readonly byByte: Int16Array | undefined;
+  /** Bytes claimed by more than one row, found while indexing (checkInvariants reports them). */
+  private readonly overlaps: string[] = [];
 
   constructor(
     readonly name: string,
     readonly frameSize: number,
-    rows: readonly RegRow<C>[],
+    rows: readonly R[],
   ) {
-    this.rows = [...rows].sort((a, b) => a.offset - b.offset);
-    this.byWord = new Int16Array(frameSize >>> 2).fill(-1);
+    // Every row gets the same own properties in the same order (the family's extra ones after), so
+    // the handlers' and fields' loads on the access path see one object shape per table.
+    this.rows = rows.map((r) => normalise(r)).sort((a, b) => a.offset - b.offset);
+    this.widthsOf = Uint8Array.from(this.rows, (r) => r.widths & 0xf);
+    // Registers aligned to their widest access (an invariant) and a whole number of it long,
+    // back to back or strided by a multiple of it: an aligned access fits in one register.
+    this.fitStride = Int32Array.from(this.rows, (r) => (r.size % widest(r.widths) === 0 && rowStride(r) % widest(r.widths) === 0 ? 0 : rowStride(r)));
+    const bytes = new Int16Array(frameSize).fill(NONE);
     this.rows.forEach((r, i) => {
-      for (let o = r.offset; o < r.offset + r.len; o += 4) this.byWord[o >>> 2] = i;
+      for (let k = 0; k < rowCount(r); k++) {
+        const start = r.offset + k * rowStride(r);
+        for (let o = start; o < start + r.size && o < frameSize; o++) {
+          if (o < 0 || bytes[o] === i) continue;
+          if (bytes[o] !== NONE) {
+            const other = this.rows[bytes[o]!]!;
+            if (!this.overlaps.some((p) => p.startsWith(`${r.name} `))) this.overlaps.push(`${r.name} at 0x${o.toString(16)} overlaps ${other.name}`);
+            continue;
+          }
+          bytes[o] = i;
+        }
+      }
     });
+    this.byWord = new Int16Array(Math.ceil(frameSize / 4)).fill(NONE);
+    let split = false;
+    for (let w = 0; w < this.byWord.length; w++) {
+      const o = w * 4;
+      const first = bytes[o]!;
+      let same = o + 3 < frameSize;
+      for (let b = 1; b < 4 && same; b++) same = bytes[o + b] === first;
+      this.byWord[w] = same ? first : SPLIT;
+      if (!same) split = true;
+    }
+    this.byByte = split ? bytes : undefined;
   }
 
   /** The row covering byte offset `off`, or undefined (vgic_find_mmio_region). */
-  find(off: number): RegRow<C> | undefined {
+  find(off: number): R | undefined {
     if (off < 0 || off >= this.frameSize) return undefined;
-    const i = this.byWord[off >>> 2]!;
+    let i = this.byWord[off >>> 2]!;
+    if (i === SPLIT) i = this.byByte![off]!;
     return i < 0 ? undefined : this.rows[i];
   }
 
   /**
-   * vgic_get_mmio_region + check_region: the row, if an access of `len` bytes
-   * at `off` is one the row allows (width, natural alignment) and, for
-   * per-IRQ rows, its first INTID is below `nrIrqs`.
+   * The row, if an access of `len` bytes at `off` is one it allows: a width
+   * it declares, naturally aligned, inside one register (check_region's
+   * width and alignment rules).
    */
-  lookup(off: number, len: number, nrIrqs: number): RegRow<C> | undefined {
-    const row = this.find(off);
-    if (!row) return undefined;
-    const flag = len === 1 ? ACC8 : len === 4 ? ACC32 : len === 8 ? ACC64 : 0;
-    if (!(row.widths & flag) || off % len !== 0) return undefined;
-    if (row.bitsPerIrq && intidAt(row, off) >= nrIrqs) return undefined;
-    return row;
+  lookup(off: number, len: number): R | undefined {
+    if (off < 0 || off >= this.frameSize || len > 8) return undefined;
+    let i = this.byWord[off >>> 2]!;
+    if (i < 0) {
+      if (i !== SPLIT) return undefined;
+      i = this.byByte![off]!;
+      if (i < 0) return undefined;
+    }
+    if (!(this.widthsOf[i]! & WIDTH_FLAG[len]!) || (off & (len - 1)) !== 0) return undefined;
+    const row = this.rows[i]!;
+    const stride = this.fitStride[i]!;
+    return stride === 0 || ((off - row.offset) % stride) + len <= row.size ? row : undefined;
   }
 
-  /** The row and register name at an offset, for decoding ("GICD_ISENABLER1"). */
+  /**
+   * The register name at an offset, for decoding: "GICD_CTLR", an array's
+   * element "GICD_ISENABLER1" with "+N" for a byte inside it
+   * ("GICD_IPRIORITYR10+2"), "+4" for the upper word of a single 64-bit
+   * register ("GICR_TYPER+4"), "+0xOFF" where no row is.
+   */
   nameAt(off: number): string {
     const row = this.find(off);
     if (!row) return `+0x${off.toString(16)}`;
-    const stride = row.stride ?? (row.bitsPerIrq === 64 ? 8 : 4);
-    if (row.len <= stride) return stride === 8 && off - row.offset >= 4 ? `${row.name}+4` : row.name;
-    const idx = Math.floor((off - row.offset) / stride);
-    const sub = off - row.offset - idx * stride;
+    const idx = elementIndex(row, off);
+    const sub = off - row.offset - idx * rowStride(row);
+    if (rowCount(row) === 1) return sub & ~3 ? `${row.name}+${sub & ~3}` : row.name;
     return `${row.name}${idx}${sub ? `+${sub}` : ''}`;
   }
 
   /**
-   * The table invariants the kernel's tables keep: sorted, no overlaps,
-   * unique names, rows inside the frame, per-IRQ rows sized bitsPerIrq*1024/8,
-   * at least one access width. Returns the problems found (empty when sound).
+   * The invariants every table keeps: sorted, no two rows claim a byte,
+   * unique names (an array's element names included), rows inside the
+   * frame, and per row: at least one access width, none wider than its
+   * registers, registers aligned to the widest access, an array's stride
+   * no smaller than its registers. Returns the problems found (empty when
+   * sound). A family checks its own rules beside these (arm-vgic/regions.ts).
    */
   checkInvariants(): string[] {
     const problems: string[] = [];
     const names = new Set<string>();
-    let end = 0;
     for (const r of this.rows) {
       if (names.has(r.name)) problems.push(`${this.name}: duplicate name ${r.name}`);
       names.add(r.name);
-      if (r.offset < end) problems.push(`${this.name}: ${r.name} at 0x${r.offset.toString(16)} overlaps the previous row`);
-      end = r.offset + r.len;
-      if (end > this.frameSize) problems.push(`${this.name}: ${r.name} runs past the frame`);
-      if (r.bitsPerIrq && r.len !== (r.bitsPerIrq * 1024) / 8) problems.push(`${this.name}: ${r.name} length ${r.len} != bitsPerIrq*128`);
-      if (!r.widths) problems.push(`${this.name}: ${r.name} allows no access width`);
-      if (r.offset % 4 !== 0) problems.push(`${this.name}: ${r.name} is not word aligned`);
+    }
+    for (const r of this.rows) {
+      if (rowCount(r) < 2) continue;
+      for (let k = 0; k < rowCount(r); k++) if (names.has(`${r.name}${k}`)) problems.push(`${this.name}: ${r.name}'s element ${k} is named like the row ${r.name}${k}`);
+    }
+    for (const o of this.overlaps) problems.push(`${this.name}: ${o}`);
+    for (const r of this.rows) {
+      if (r.offset < 0 || rowEnd(r) > this.frameSize) problems.push(`${this.name}: ${r.name} runs past the frame`);
+      if (!(r.widths & (ACC8 | ACC16 | ACC32 | ACC64)) || r.widths & ~(ACC8 | ACC16 | ACC32 | ACC64)) {
+        problems.push(`${this.name}: ${r.name} allows no access width`);
+        continue;
+      }
+      const w = widest(r.widths);
+      if (w > r.size) problems.push(`${this.name}: ${r.name} allows ${w}-byte accesses to ${r.size}-byte registers`);
+      if (r.offset % w !== 0 || (rowCount(r) > 1 && rowStride(r) % w !== 0)) problems.push(`${this.name}: ${r.name} at 0x${r.offset.toString(16)} is not aligned to its widest access (${w} bytes)`);
+      if (rowCount(r) < 1 || !Number.isInteger(rowCount(r))) problems.push(`${this.name}: ${r.name} has no registers`);
+      if (rowStride(r) < r.size) problems.push(`${this.name}: ${r.name}'s registers overlap each other (stride ${rowStride(r)} < size ${r.size})`);
     }
     return problems;
   }

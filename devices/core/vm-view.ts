@@ -13,7 +13,7 @@ type Registry = ReadonlyMap<number, DeviceModel<any>>;
 function rootNames(vm: VmState, registry: Registry): string[] {
   const seen = new Map<string, number>();
   return vm.devices.map((d, h) => {
-    const root = registry.get(d.type)?.view?.root ?? `dev${h}`;
+    const root = registry.get(d.type)?.inspect?.view?.root ?? `dev${h}`;
     const n = seen.get(root) ?? 0;
     seen.set(root, n + 1);
     return n === 0 ? root : `${root}${h}`;
@@ -29,7 +29,7 @@ export function vmView(vm: VmState, registry: Registry): Record<string, unknown>
   const names = rootNames(vm, registry);
   vm.devices.forEach((d, h) => {
     const m = registry.get(d.type);
-    o[names[h]!] = m?.view ? m.view.build(vm, d.state) : d.state;
+    o[names[h]!] = m?.inspect?.view ? m.inspect.view.build(vm, d.state) : d.state;
   });
   return o;
 }
@@ -55,7 +55,7 @@ export function resolveSessionPath(vms: readonly VmState[], registry: Registry, 
   if (h >= 0) {
     // One device: its resolver, else a walk of that device's view alone.
     const d = vm.devices[h]!;
-    const view = registry.get(d.type)?.view;
+    const view = registry.get(d.type)?.inspect?.view;
     const v = view?.resolve?.(vm, d.state, rest.slice(1));
     if (v !== undefined) return v;
     return walk(view ? view.build(vm, d.state) : d.state, rest.slice(1));

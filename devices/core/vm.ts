@@ -1,28 +1,32 @@
 /**
  * The Vm: the one way into the device models. Its methods are the ioctls of
  * the KVM device-control API plus the guest events that reach devices, with
- * the generic checks of virt/kvm/kvm_main.c and the arch code done here in
- * the kernel's order; everything device-specific goes to the device model.
- * Every method returns an errno (0 = success) as the ioctl would; none throws
- * for a misuse.
+ * the generic checks of virt/kvm/kvm_main.c done here in the kernel's order;
+ * what the architecture decides comes from its ArchRules (devices/arch/),
+ * everything device-specific from the device model. Every method returns
+ * an errno (0 = success) as the ioctl would; none throws for a misuse.
  */
-import type { AttrOutcome, DeviceModel, MmioFrame, MsiRequest, UserBuf, VmCtx } from './device.js';
+import { ARCH_RULES } from '../arch/index.js';
+import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
+import type { AttrGroup, AttrOutcome, DeviceKernel, DeviceModel, MmioFrame, MsiRequest, PortRange, UserBuf } from './device.js';
 import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
-import { findGroup } from './device.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
 import { type Arch, ERRNO, type Errno, KVM_CREATE_DEVICE_TEST, DEV_TYPE, KVM_MSI_VALID_DEVID } from './uapi.js';
 
-/** Per-architecture generic limits (KVM_MAX_VCPU_IDS and the default kvm->max_vcpus). */
-export const ARCH_LIMITS: Record<Arch, { maxVcpuIds: number; defaultMaxVcpus: number }> = {
-  // arm64: KVM_MAX_VCPUS = 512 = KVM_MAX_VCPU_IDS; kvm_arm_default_max_vcpus() on a GICv3 host.
-  arm64: { maxVcpuIds: 512, defaultMaxVcpus: 512 },
-  // x86: KVM_MAX_VCPUS 1024 (6.x), KVM_MAX_VCPU_IDS up to 4 * KVM_MAX_VCPUS.
-  x86_64: { maxVcpuIds: 4096, defaultMaxVcpus: 1024 },
-  // ppc64 and s390: generic defaults; device families that need more precise limits set maxVcpus.
-  ppc64: { maxVcpuIds: 2048, defaultMaxVcpus: 2048 },
-  s390x: { maxVcpuIds: 255, defaultMaxVcpus: 255 },
-};
+/** Per-architecture generic limits (KVM_MAX_VCPU_IDS and the default kvm->max_vcpus), from each arch's rules. */
+export const ARCH_LIMITS: Record<Arch, { maxVcpuIds: number; defaultMaxVcpus: number }> = Object.fromEntries(
+  Object.values(ARCH_RULES).map((r) => [r.arch, { maxVcpuIds: r.maxVcpuIds, defaultMaxVcpus: r.defaultMaxVcpus }]),
+) as Record<Arch, { maxVcpuIds: number; defaultMaxVcpus: number }>;
+
+/** What an attribute ioctl's fd resolved to: the groups there and how the fd answers the rest. */
+interface AttrTarget {
+  readonly groups: readonly AttrGroup<any>[];
+  readonly state: unknown;
+  /** The errno when the fd has no handler for this ioctl (a device op missing: EPERM; an arch ioctl missing: its default). */
+  missing(op: 'set' | 'get' | 'has'): Errno;
+  readonly unknownGroup: Errno;
+}
 
 /** Which device models exist, by KVM_DEV_TYPE value. */
 export type DeviceRegistry = ReadonlyMap<number, DeviceModel<any>>;
@@ -30,12 +34,14 @@ export type DeviceRegistry = ReadonlyMap<number, DeviceModel<any>>;
 /** The fd an attribute ioctl is issued on. */
 export type AttrFd = { kind: 'vm' } | { kind: 'vcpu'; id: number } | { kind: 'device'; handle: number };
 
-interface BusEntry {
+interface BusEntry<F = MmioFrame> {
   readonly start: number;
   readonly end: number;
   readonly handle: number;
-  readonly frame: MmioFrame;
+  readonly frame: F;
   readonly model: DeviceModel<any>;
+  /** model.kernel, one load less on the access path. */
+  readonly kernel: DeviceKernel<any>;
 }
 
 /** Result of a guest MMIO access. */
@@ -47,28 +53,32 @@ export interface MmioResult {
   value: bigint;
 }
 
-export class Vm implements VmCtx {
+export class Vm implements ArchVm {
   state: VmState;
   private bus: BusEntry[] | null = null;
-  /** vcpu id -> index, rebuilt when vcpus are added or state restored. */
+  /** The port bus (KVM_PIO_BUS), rebuilt with the MMIO bus. */
+  private portBus: BusEntry<PortRange>[] | null = null;
   /** vcpu id -> index + 1 (0: no such vcpu); ids are below the arch's KVM_MAX_VCPU_IDS. Derived from state. */
   private vcpuIndex: Int32Array;
+  /** The architecture's rules (devices/arch/). */
+  readonly rules: ArchRules;
 
   constructor(
     readonly registry: DeviceRegistry,
     arch: Arch,
     ipaBits: number,
   ) {
+    this.rules = ARCH_RULES[arch];
     this.state = {
       arch,
       ipaBits,
-      maxVcpus: ARCH_LIMITS[arch].defaultMaxVcpus,
+      maxVcpus: this.rules.defaultMaxVcpus,
       vcpus: [],
       devices: [],
       irqchip: -1,
       dead: false,
     };
-    this.vcpuIndex = new Int32Array(ARCH_LIMITS[arch].maxVcpuIds);
+    this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
   }
 
   // ---- VmCtx --------------------------------------------------------------
@@ -87,6 +97,7 @@ export class Vm implements VmCtx {
 
   invalidateBus(): void {
     this.bus = null;
+    this.portBus = null;
   }
 
   frameOwner(addr: number): { handle: number; kind: number } | undefined {
@@ -108,9 +119,10 @@ export class Vm implements VmCtx {
 
   restore(state: VmState): void {
     this.state = cloneState(state);
-    this.vcpuIndex = new Int32Array(ARCH_LIMITS[this.state.arch].maxVcpuIds);
+    this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
     this.state.vcpus.forEach((v, i) => (this.vcpuIndex[v.id] = i + 1));
     this.bus = null;
+    this.portBus = null;
   }
 
   digest(): string {
@@ -122,22 +134,24 @@ export class Vm implements VmCtx {
   /** KVM_CREATE_VCPU (kvm_vm_ioctl_create_vcpu, then the arch and device hooks). */
   createVcpu(id: number): Errno {
     if (this.state.dead) return ERRNO.EIO;
-    if (!Number.isInteger(id) || id < 0 || id >= ARCH_LIMITS[this.state.arch].maxVcpuIds) return ERRNO.EINVAL;
+    if (!Number.isInteger(id) || id < 0 || id >= this.rules.maxVcpuIds) return ERRNO.EINVAL;
     if (this.state.vcpus.length >= this.state.maxVcpus) return ERRNO.EINVAL;
-    // kvm_arch_vcpu_precreate (arm64): the irqchip may refuse (EBUSY once initialised),
-    // then id >= kvm->max_vcpus is EINVAL.
+    // kvm_arch_vcpu_precreate: the in-kernel irqchip's part first (arm64: EBUSY once the VGIC is
+    // initialised), then the arch's own rules.
     if (this.state.irqchip >= 0) {
       const m = this.modelOf(this.state.irqchip);
-      const e = m.vcpuPrecreate?.(this, this.state.devices[this.state.irqchip]!.state, id) ?? 0;
+      const e = m.kernel.vcpuPrecreate?.(this, this.state.devices[this.state.irqchip]!.state, id) ?? 0;
       if (e) return e;
     }
-    if (this.state.arch === 'arm64' && id >= this.state.maxVcpus) return ERRNO.EINVAL;
+    const e = this.rules.vcpuPrecreate(this, id);
+    if (e) return e;
     if (this.vcpuIndex[id]) return ERRNO.EEXIST;
     const index = this.state.vcpus.length;
     this.state.vcpus.push({ id, ran: false });
     this.vcpuIndex[id] = index + 1;
-    this.state.devices.forEach((d, h) => this.modelOf(h).vcpuCreated?.(this, d.state, index));
+    this.state.devices.forEach((d, h) => this.modelOf(h).kernel.vcpuCreated?.(this, d.state, index));
     this.bus = null;
+    this.portBus = null;
     return 0;
   }
 
@@ -148,24 +162,44 @@ export class Vm implements VmCtx {
     if (!model || !model.arches.includes(this.state.arch)) return { errno: ERRNO.ENODEV, handle: -1 };
     // Only bit 0 is looked at; other flag bits are silently ignored.
     if (flags & KVM_CREATE_DEVICE_TEST) return { errno: 0, handle: -1 };
-    const r = model.create(this);
+    return this.addDevice(type);
+  }
+
+  /**
+   * A device the VM itself creates (KVM_CREATE_DEVICE after its checks, or
+   * KVM_CREATE_IRQCHIP's irqchip): ops->create, then its slot. ENODEV when
+   * devrr has no model of that type.
+   */
+  addDevice(type: number): { errno: Errno; handle: number } {
+    const model = this.registry.get(type);
+    if (!model || !model.arches.includes(this.state.arch)) return { errno: ERRNO.ENODEV, handle: -1 };
+    const r = model.kernel.create(this);
     if (r.errno) return { errno: r.errno, handle: -1 };
     const handle = this.state.devices.length;
     this.state.devices.push({ type, state: r.state });
     if (model.isIrqchip) this.state.irqchip = handle;
     this.bus = null;
+    this.portBus = null;
     return { errno: 0, handle };
+  }
+
+  /** KVM_CREATE_IRQCHIP: the architecture's answer (kvm_arch_vm_ioctl). */
+  createIrqchip(): Errno {
+    if (this.state.dead) return ERRNO.EIO;
+    return this.rules.createIrqchip(this);
   }
 
   /** KVM_SET_DEVICE_ATTR. */
   setAttr(fd: AttrFd, group: number, attr: bigint, buf: UserBuf): Errno {
     const t = this.resolveFd(fd);
     if (typeof t === 'number') return t;
-    if (!t.model.ops.set) return ERRNO.EPERM;
-    const g = findGroup(t.model, group);
-    if (!g?.set) return t.model.unknownGroupErrno ?? ERRNO.ENXIO;
+    const missing = t.missing('set');
+    if (missing) return missing;
+    const g = findIn(t.groups, group);
+    if (!g?.set) return t.unknownGroup;
     const e = g.set(this, t.state, attr, buf);
     this.bus = null;
+    this.portBus = null;
     return e;
   }
 
@@ -173,11 +207,13 @@ export class Vm implements VmCtx {
   getAttr(fd: AttrFd, group: number, attr: bigint, buf: UserBuf): AttrOutcome {
     const t = this.resolveFd(fd);
     if (typeof t === 'number') return { errno: t };
-    if (!t.model.ops.get) return { errno: ERRNO.EPERM };
-    const g = findGroup(t.model, group);
-    if (!g?.get) return { errno: t.model.unknownGroupErrno ?? ERRNO.ENXIO };
+    const missing = t.missing('get');
+    if (missing) return { errno: missing };
+    const g = findIn(t.groups, group);
+    if (!g?.get) return { errno: t.unknownGroup };
     const r = g.get(this, t.state, attr, buf);
     this.bus = null;
+    this.portBus = null;
     if (r.errno === 0 && buf.nullPtr) return { errno: ERRNO.EFAULT };
     return r;
   }
@@ -186,37 +222,40 @@ export class Vm implements VmCtx {
   hasAttr(fd: AttrFd, group: number, attr: bigint): Errno {
     const t = this.resolveFd(fd);
     if (typeof t === 'number') return t;
-    if (!t.model.ops.has) return ERRNO.EPERM;
-    const g = findGroup(t.model, group);
-    if (!g) return t.model.unknownGroupErrno ?? ERRNO.ENXIO;
+    const missing = t.missing('has');
+    if (missing) return missing;
+    const g = findIn(t.groups, group);
+    if (!g) return t.unknownGroup;
     return g.has(this, t.state, attr);
   }
 
   /**
-   * Resolves the fd of an attribute ioctl to a model and its state. The VM and
-   * vcpu fds have no attribute groups in these models yet (arm64's SMCCC filter
-   * and vcpu timer/PMU groups are not modelled), so they answer ENXIO, as
-   * kvm_vm_ioctl_set_attr's default case does.
+   * Resolves the fd of an attribute ioctl. A device fd reaches its model's
+   * groups (kvm_device_ioctl_attr: a missing accessor is EPERM). The VM fd
+   * and a vcpu fd reach the architecture's groups there
+   * (kvm_arch_vm_ioctl / kvm_arch_vcpu_ioctl): an ioctl the arch does not
+   * handle on that fd is its default errno, a group it does not have is the
+   * group switch's default.
    */
-  private resolveFd(fd: AttrFd): { model: DeviceModel<any>; state: unknown } | Errno {
+  private resolveFd(fd: AttrFd): AttrTarget | Errno {
     if (this.state.dead) return ERRNO.EIO;
     if (fd.kind === 'device') {
       const d = this.state.devices[fd.handle];
       if (!d) return ERRNO.EBADF;
-      return { model: this.modelOf(fd.handle), state: d.state };
+      const model = this.modelOf(fd.handle);
+      const k = model.kernel;
+      return { groups: k.groups, state: d.state, missing: (op) => (k.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: k.unknownGroupErrno ?? ERRNO.ENXIO };
     }
     if (fd.kind === 'vcpu' && this.vcpuIndexById(fd.id) < 0) return ERRNO.EBADF;
-    return ERRNO.ENXIO;
+    const rules: FdAttrRules = fd.kind === 'vm' ? this.rules.vmAttrs : this.rules.vcpuAttrs;
+    const fallback = fd.kind === 'vm' ? this.rules.vmIoctlDefault : this.rules.vcpuIoctlDefault;
+    return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: rules.unknownGroup };
   }
 
-  /** KVM_ARM_SET_DEVICE_ADDR on arm64 (kvm_vm_ioctl_set_device_addr); ENOTTY elsewhere. */
+  /** The legacy KVM_ARM_SET_DEVICE_ADDR: the arch's rule (arm64), else kvm_arch_vm_ioctl's default. */
   armSetDeviceAddr(id: bigint, addr: bigint): Errno {
     if (this.state.dead) return ERRNO.EIO;
-    if (this.state.arch !== 'arm64') return ERRNO.ENOTTY;
-    const ic = this.state.irqchip;
-    const m = ic >= 0 ? this.modelOf(ic) : undefined;
-    if (!m?.legacySetAddr) return legacyAddrWithoutVgic(id);
-    return m.legacySetAddr(this, this.state.devices[ic]!.state, id, addr);
+    return this.rules.setDeviceAddr ? this.rules.setDeviceAddr(this, id, addr) : this.rules.vmIoctlDefault;
   }
 
   /**
@@ -230,24 +269,44 @@ export class Vm implements VmCtx {
     if (index < 0) return ERRNO.EBADF;
     const v = this.state.vcpus[index]!;
     if (v.ran) return 0;
-    for (let h = 0; h < this.state.devices.length; h++) {
-      const e = this.modelOf(h).firstRun?.(this, this.state.devices[h]!.state, index) ?? 0;
-      if (e) return e;
-    }
+    const e = this.rules.firstRun(this, index);
+    if (e) return e;
     v.ran = true;
     this.bus = null;
+    this.portBus = null;
     return 0;
   }
 
-  /** KVM_IRQ_LINE: the irqchip decodes the architecture's encoding; ENXIO without one. */
+  /**
+   * KVM_IRQ_LINE: the in-kernel irqchip decodes the architecture's encoding;
+   * without one the arch rule answers; an arch without the ioctl gives its
+   * VM ioctl default.
+   */
   irqLine(irq: number, level: number): Errno {
     if (this.state.dead) return ERRNO.EIO;
+    if (!this.rules.irqLine.ioctl) return this.rules.vmIoctlDefault;
     const ic = this.state.irqchip;
     if (ic >= 0) {
       const m = this.modelOf(ic);
-      if (m.irqLine) return m.irqLine(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
+      if (m.kernel.irqLine) return m.kernel.irqLine(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
     }
-    return this.state.arch === 'arm64' ? armIrqLineWithoutIrqchip(this, irq >>> 0) : ERRNO.ENXIO;
+    return this.rules.irqLine.withoutIrqchip(this, irq >>> 0, level >>> 0);
+  }
+
+  /**
+   * The vcpu a guest event happens on, inside its KVM_RUN: its index, after
+   * running kvm_arch_vcpu_run_pid_change if this is its first guest event;
+   * or the errno as a negative number (EBADF: no such vcpu; the first run's
+   * errno; EIO: the VM is dead).
+   */
+  private guestVcpu(id: number): number {
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return -ERRNO.EBADF;
+    if (!this.state.vcpus[index]!.ran) {
+      const e = this.runVcpu(id);
+      if (e) return -e;
+    }
+    return this.state.dead ? -ERRNO.EIO : index;
   }
 
   /**
@@ -255,22 +314,17 @@ export class Vm implements VmCtx {
    * vcpu is its first run. An address no device claims exits to the VMM.
    */
   mmio(id: number, write: boolean, addr: number, len: number, value: bigint): MmioResult {
-    const index = this.vcpuIndexById(id);
-    if (index < 0) return { errno: ERRNO.EBADF, exit: false, value: 0n };
-    if (!this.state.vcpus[index]!.ran) {
-      const e = this.runVcpu(id);
-      if (e) return { errno: e, exit: false, value: 0n };
-    }
-    if (this.state.dead) return { errno: ERRNO.EIO, exit: false, value: 0n };
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, exit: false, value: 0n };
     const b = this.findBus(addr, len);
     if (!b) return { errno: 0, exit: true, value: write ? value : 0n };
     const off = addr - b.start;
     const s = this.state.devices[b.handle]!.state;
     if (len === 8) {
-      const v = b.model.mmio64 ? b.model.mmio64(this, s, index, b.frame.kind, off, write, value) : 0n;
+      const v = b.kernel.mmio64 ? b.kernel.mmio64(this, s, index, b.frame.kind, off, write, value) : 0n;
       return { errno: 0, exit: false, value: write ? value : BigInt.asUintN(64, v) };
     }
-    const r = b.model.mmio!(this, s, index, b.frame.kind, off, len, write, Number(BigInt.asUintN(32, value)));
+    const r = b.kernel.mmio!(this, s, index, b.frame.kind, off, len, write, Number(BigInt.asUintN(32, value)));
     return { errno: 0, exit: false, value: write ? value : BigInt(r >>> 0) };
   }
 
@@ -282,7 +336,29 @@ export class Vm implements VmCtx {
   mmioFast(index: number, write: boolean, addr: number, len: number, value: number): number {
     const b = this.findBus(addr, len);
     if (!b) return -1;
-    return b.model.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
+    return b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
+  }
+
+  /**
+   * A guest port access (IN/OUT) inside KVM_RUN of vcpu `id`, on the port
+   * bus (kvm_io_bus_read/write on KVM_PIO_BUS from the x86 emulator's
+   * kernel_pio). Like an MMIO access the first one is the vcpu's first run;
+   * a port no device claims (the whole access inside one range) exits to
+   * the VMM (KVM_EXIT_IO).
+   */
+  pio(id: number, write: boolean, port: number, len: number, value: bigint): MmioResult {
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, exit: false, value: 0n };
+    const b = this.findPort(port, len);
+    if (!b?.kernel.pio) return { errno: 0, exit: true, value: write ? value : 0n };
+    const r = b.kernel.pio(this, this.state.devices[b.handle]!.state, index, b.frame.kind, port - b.start, len, write, Number(BigInt.asUintN(32, value)));
+    return { errno: 0, exit: false, value: write ? value : BigInt(r >>> 0) };
+  }
+
+  /** The port range a port access falls in, for decoding: handle, model, range and offset. */
+  portAt(port: number, len: number): { handle: number; model: DeviceModel<any>; range: PortRange; offset: number } | undefined {
+    const b = this.findPort(port, len);
+    return b && { handle: b.handle, model: b.model, range: b.frame, offset: port - b.start };
   }
 
   /** Whether some device claims an access of `len` bytes at `addr` (no side effects). */
@@ -297,17 +373,12 @@ export class Vm implements VmCtx {
    * access is RAZ/WI (on hardware the guest would take an UNDEF).
    */
   sysreg(id: number, write: boolean, reg: number, value: bigint): { errno: Errno; value: bigint } {
-    const index = this.vcpuIndexById(id);
-    if (index < 0) return { errno: ERRNO.EBADF, value: 0n };
-    if (!this.state.vcpus[index]!.ran) {
-      const e = this.runVcpu(id);
-      if (e) return { errno: e, value: 0n };
-    }
-    if (this.state.dead) return { errno: ERRNO.EIO, value: 0n };
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, value: 0n };
     const ic = this.state.irqchip;
     const m = ic >= 0 ? this.modelOf(ic) : undefined;
-    if (!m?.sysreg) return { errno: 0, value: write ? value : 0n };
-    const r = m.sysreg(this, this.state.devices[ic]!.state, index, reg, write, BigInt.asUintN(64, value));
+    if (!m?.kernel.sysreg) return { errno: 0, value: write ? value : 0n };
+    const r = m.kernel.sysreg(this, this.state.devices[ic]!.state, index, reg, write, BigInt.asUintN(64, value));
     return { errno: 0, value: write ? value : BigInt.asUintN(64, r) };
   }
 
@@ -322,8 +393,8 @@ export class Vm implements VmCtx {
     const ic = this.state.irqchip;
     if (ic < 0 || (msi.flags & ~KVM_MSI_VALID_DEVID) !== 0) return { errno: ERRNO.EINVAL, ret: 0 };
     const m = this.modelOf(ic);
-    if (!m.signalMsi) return { errno: this.state.arch === 'arm64' ? ERRNO.ENODEV : ERRNO.EINVAL, ret: 0 };
-    return m.signalMsi(this, this.state.devices[ic]!.state, msi);
+    if (!m.kernel.signalMsi) return { errno: this.rules.msiWithoutHandler, ret: 0 };
+    return m.kernel.signalMsi(this, this.state.devices[ic]!.state, msi);
   }
 
   /** The VMM writes guest RAM (through its own mapping): EFAULT beyond the IPA space, ENOMEM past devrr's MAX_GUEST_PAGES. */
@@ -367,38 +438,42 @@ export class Vm implements VmCtx {
     const bus: BusEntry[] = [];
     this.state.devices.forEach((d, handle) => {
       const model = this.modelOf(handle);
-      for (const frame of model.frames?.(d.state) ?? []) {
-        bus.push({ start: frame.base, end: frame.base + frame.size, handle, frame, model });
+      for (const frame of model.kernel.frames?.(d.state) ?? []) {
+        bus.push({ start: frame.base, end: frame.base + frame.size, handle, frame, model, kernel: model.kernel });
       }
     });
     bus.sort((a, b) => a.start - b.start);
     this.bus = bus;
     return bus;
   }
-}
 
-/**
- * KVM_ARM_SET_DEVICE_ADDR with no VGIC created: the device id must be
- * KVM_ARM_DEVICE_VGIC_V2 (else ENODEV); then kvm_set_legacy_vgic_v2_addr's
- * vgic_check_type finds vgic_model 0, not v2: ENODEV as well.
- */
-function legacyAddrWithoutVgic(_id: bigint): Errno {
-  return ERRNO.ENODEV;
-}
-
-/**
- * arm64 KVM_IRQ_LINE with no in-kernel irqchip (kvm_vm_ioctl_irq_line):
- * KVM_ARM_IRQ_TYPE_CPU drives the vcpu's IRQ/FIQ input; SPI and PPI need a GIC.
- */
-function armIrqLineWithoutIrqchip(vm: Vm, irq: number): Errno {
-  const type = (irq >>> 24) & 0xf;
-  const vcpuId = ((irq >>> 16) & 0xff) + ((irq >>> 28) & 0xf) * 256;
-  const num = irq & 0xffff;
-  if (type === 0) {
-    if (vm.vcpuIndexById(vcpuId) < 0) return ERRNO.EINVAL;
-    if (num > 1) return ERRNO.EINVAL;
-    return 0;
+  private findPort(port: number, len: number): BusEntry<PortRange> | undefined {
+    const bus = this.portBusEntries();
+    for (let i = 0; i < bus.length; i++) {
+      const b = bus[i]!;
+      if (port >= b.start && port + len <= b.end) return b;
+    }
+    return undefined;
   }
-  if (type === 1 || type === 2) return ERRNO.ENXIO;
-  return ERRNO.EINVAL;
+
+  /** KVM_PIO_BUS: the port ranges devices claim now, by base. */
+  private portBusEntries(): BusEntry<PortRange>[] {
+    if (this.portBus) return this.portBus;
+    const bus: BusEntry<PortRange>[] = [];
+    this.state.devices.forEach((d, handle) => {
+      const model = this.modelOf(handle);
+      for (const range of model.kernel.ports?.(d.state) ?? []) {
+        bus.push({ start: range.base, end: range.base + range.size, handle, frame: range, model, kernel: model.kernel });
+      }
+    });
+    bus.sort((a, b) => a.start - b.start);
+    this.portBus = bus;
+    return bus;
+  }
+}
+
+/** A group row by id in a group table (device, VM fd or vcpu fd). */
+function findIn<S>(groups: readonly AttrGroup<S>[], id: number): AttrGroup<S> | undefined {
+  for (const g of groups) if (g.id === id) return g;
+  return undefined;
 }

@@ -11,7 +11,8 @@ import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ACC32, ACC64, ACC8, RegTable, type RegRow } from '../../devices/core/regtable.js';
+import { checkGicRows, findRegion, type GicRow, type GicTable } from '../../devices/arm-vgic/regions.js';
+import { ACC16, ACC32, ACC64, ACC8, elementIndex, RegTable, type RegRow } from '../../devices/core/regtable.js';
 
 const DEVICES = fileURLToPath(new URL('../../devices/', import.meta.url));
 
@@ -25,18 +26,18 @@ function modulesUnder(dir: string): string[] {
 }
 
 /** name of the export ("arm-vgic/v2/dist.ts V2_DIST") -> table */
-const TABLES = new Map<string, RegTable<unknown>>();
+const TABLES = new Map<string, GicTable<unknown>>();
 
 beforeAll(async () => {
   for (const file of modulesUnder(DEVICES)) {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     for (const [name, value] of Object.entries(mod)) {
-      if (value instanceof RegTable) TABLES.set(`${relative(DEVICES, file)} ${name}`, value as RegTable<unknown>);
+      if (value instanceof RegTable) TABLES.set(`${relative(DEVICES, file)} ${name}`, value as GicTable<unknown>);
     }
   }
 });
 
-function table(exportName: string): RegTable<unknown> {
+function table(exportName: string): GicTable<unknown> {
   const hit = [...TABLES].find(([k]) => k.endsWith(` ${exportName}`));
   if (!hit) throw new Error(`no RegTable exported as ${exportName} under devices/ (found: ${[...TABLES.keys()].join(', ')})`);
   return hit[1];
@@ -48,9 +49,13 @@ describe('every RegTable exported under devices/', () => {
     expect(names).toEqual(expect.arrayContaining(['V2_CPU_REGS', 'V2_DIST', 'V2_GICC']));
   });
 
-  test('checkInvariants() is empty for each: sorted, no overlap, unique names, inside the frame, per-IRQ length = bitsPerIrq * 128, a width, word aligned', () => {
+  test('checkInvariants() is empty for each: sorted, no byte claimed twice, unique names, inside the frame, a width no wider than the register, aligned to it', () => {
     expect(TABLES.size).toBeGreaterThanOrEqual(3);
     for (const [name, t] of TABLES) expect({ name, problems: t.checkInvariants() }).toEqual({ name, problems: [] });
+  });
+
+  test('checkGicRows() is empty for each: a per-IRQ row covers bitsPerIrq * 1024 / 8 bytes (REGISTER_DESC_WITH_BITS_PER_IRQ, vgic-mmio.h), 64-bit rows have whole-register handlers', () => {
+    for (const [name, t] of TABLES) expect({ name, problems: checkGicRows(t) }).toEqual({ name, problems: [] });
   });
 
   test('every row name is a GIC register name: GICD_*, GICC_* (IHI 0048B), GICR_* or GITS_* (IHI 0069)', () => {
@@ -203,7 +208,7 @@ const KERNEL_ITS: KRegion[] = [
  * with the same access widths and bits per IRQ, a word it does not cover
  * must find nothing. Returns the differences.
  */
-function compareWithReference(t: RegTable<unknown>, ref: KRegion[]): string[] {
+function compareWithReference(t: GicTable<unknown>, ref: KRegion[]): string[] {
   const diffs: string[] = [];
   for (let off = 0; off < t.frameSize; off += 4) {
     const k = ref.find((r) => off >= r.offset && off < r.offset + r.len);
@@ -214,7 +219,7 @@ function compareWithReference(t: RegTable<unknown>, ref: KRegion[]): string[] {
       continue;
     }
     if (!row) diffs.push(`${at}: ${k.name} missing`);
-    else if (row.widths !== k.access || row.bitsPerIrq !== k.bpi) diffs.push(`${at}: ${row.name} widths ${row.widths}/bpi ${row.bitsPerIrq}, kernel ${k.access}/${k.bpi}`);
+    else if (row.widths !== k.access || (row.bitsPerIrq ?? 0) !== k.bpi) diffs.push(`${at}: ${row.name} widths ${row.widths}/bpi ${row.bitsPerIrq ?? 0}, kernel ${k.access}/${k.bpi}`);
   }
   return diffs;
 }
@@ -268,46 +273,149 @@ describe('the v2 tables match the kernel region arrays word for word', () => {
 });
 
 // ---------------------------------------------------------------------------
-/** A row with no behaviour, for building tables that are wrong on purpose. */
-function row(name: string, offset: number, len: number, bitsPerIrq: RegRow<null>['bitsPerIrq'] = 0, widths = ACC32): RegRow<null> {
-  return { name, offset, len, bitsPerIrq, widths, read: () => 0, write: () => {} };
+/** A GIC row with no behaviour, for building tables that are wrong on purpose: `len` bytes of 4-byte registers, or a per-IRQ array. */
+function row(name: string, offset: number, len: number, bitsPerIrq: GicRow<null>['bitsPerIrq'] = undefined, widths = ACC32): GicRow<null> {
+  return { name, offset, size: 4, ...(len > 4 && { count: len / 4 }), ...(bitsPerIrq && { bitsPerIrq }), widths, read: () => 0, write: () => {} };
 }
-const broken = (rows: RegRow<null>[]) => new RegTable<null>('t', 0x1000, rows);
+const broken = (rows: GicRow<null>[]) => new RegTable<null, GicRow<null>>('t', 0x1000, rows);
+const problems = (t: GicTable<null>) => [...t.checkInvariants(), ...checkGicRows(t)];
 
-describe('checkInvariants() reports each kind of broken table', () => {
+describe('checkInvariants() and checkGicRows() report each kind of broken table', () => {
   test('an overlap', () => {
-    expect(broken([row('GICD_A', 0x0, 8), row('GICD_B', 0x4, 4)]).checkInvariants()).toEqual(['t: GICD_B at 0x4 overlaps the previous row']);
+    expect(problems(broken([row('GICD_A', 0x0, 8), row('GICD_B', 0x4, 4)]))).toEqual(['t: GICD_B at 0x4 overlaps GICD_A']);
   });
 
   test('a duplicate name given out of order: the rows are sorted first and the duplicate still found', () => {
     const t = broken([row('GICD_A', 0x100, 4), row('GICD_C', 0x0, 4), row('GICD_A', 0x8, 4)]);
     expect(t.rows.map((r) => r.offset)).toEqual([0x0, 0x8, 0x100]);
-    expect(t.checkInvariants()).toEqual(['t: duplicate name GICD_A']);
+    expect(problems(t)).toEqual(['t: duplicate name GICD_A']);
   });
 
-  test('a per-IRQ row whose length is not bitsPerIrq * 1024 / 8', () => {
-    expect(broken([row('GICD_X', 0x100, 0x40, 1)]).checkInvariants()).toEqual(['t: GICD_X length 64 != bitsPerIrq*128']);
-    expect(broken([row('GICD_P', 0x400, 0x400, 8), row('GICD_Q', 0xc00, 0x80, 2)]).checkInvariants()).toEqual(['t: GICD_Q length 128 != bitsPerIrq*128']);
+  test('a per-IRQ row whose length is not bitsPerIrq * 1024 / 8 (REGISTER_DESC_WITH_BITS_PER_IRQ)', () => {
+    expect(problems(broken([row('GICD_X', 0x100, 0x40, 1)]))).toEqual(['t: GICD_X length 64 != bitsPerIrq*128']);
+    expect(problems(broken([row('GICD_P', 0x400, 0x400, 8), row('GICD_Q', 0xc00, 0x80, 2)]))).toEqual(['t: GICD_Q length 128 != bitsPerIrq*128']);
   });
 
-  test('a row past the frame, one with no access width, one not word aligned', () => {
-    expect(broken([row('GICD_Y', 0xffc, 8)]).checkInvariants()).toEqual(['t: GICD_Y runs past the frame']);
-    expect(broken([row('GICD_Z', 0x0, 4, 0, 0)]).checkInvariants()).toEqual(['t: GICD_Z allows no access width']);
-    expect(broken([row('GICD_W', 0x2, 4)]).checkInvariants()).toEqual(['t: GICD_W is not word aligned']);
+  test('a row past the frame, one with no access width, one not aligned to its widest access', () => {
+    expect(problems(broken([row('GICD_Y', 0xffc, 8)]))).toEqual(['t: GICD_Y runs past the frame']);
+    expect(problems(broken([row('GICD_Z', 0x0, 4, undefined, 0)]))).toEqual(['t: GICD_Z allows no access width']);
+    expect(problems(broken([row('GICD_W', 0x2, 4)]))).toEqual(['t: GICD_W at 0x2 is not aligned to its widest access (4 bytes)']);
   });
 
   test('all problems at once are all reported', () => {
-    const t = broken([row('GICD_A', 0x100, 4), row('GICD_A', 0x0, 8), row('GICD_B', 0x4, 4), row('GICD_X', 0x200, 0x40, 1), row('GICD_Z', 0x300, 4, 0, 0), row('GICD_Y', 0xffc, 8)]);
-    const problems = t.checkInvariants();
-    expect(problems).toHaveLength(5);
-    expect(problems).toEqual(
+    const t = broken([row('GICD_A', 0x100, 4), row('GICD_A', 0x0, 8), row('GICD_B', 0x4, 4), row('GICD_X', 0x200, 0x40, 1), row('GICD_Z', 0x300, 4, undefined, 0), row('GICD_Y', 0xffc, 8)]);
+    const found = problems(t);
+    expect(found).toHaveLength(5);
+    expect(found).toEqual(
       expect.arrayContaining([
-        't: GICD_B at 0x4 overlaps the previous row',
+        't: GICD_B at 0x4 overlaps GICD_A',
         't: duplicate name GICD_A',
         't: GICD_X length 64 != bitsPerIrq*128',
         't: GICD_Z allows no access width',
         't: GICD_Y runs past the frame',
       ]),
     );
+  });
+});
+
+// ---------------------------------------------------------------------------
+/** A register of a toy table: reads give back what the test says, writes are recorded. */
+type Log = string[];
+function reg(name: string, offset: number, size: number, widths: number, more: Partial<RegRow<Log>> = {}): RegRow<Log> {
+  return {
+    name,
+    offset,
+    size,
+    widths,
+    read: (_vm, _log, _v, off, len) => (off << 8) | len,
+    write: (_vm, log, _v, off, len, val) => void log.push(`${name}@0x${off.toString(16)}/${len}=0x${val.toString(16)}`),
+    ...more,
+  };
+}
+
+describe('the general table: shapes other families need', () => {
+  // The 8259 PIC's two ports (arch/x86/kvm/i8259.c, picdev_read/picdev_write:
+  // 0x20 command/status, 0x21 data/IMR, 1-byte accesses) in one word, and the
+  // ELCR pair at 0x4d0/0x4d1: byte registers side by side, each its own row.
+  const pic = new RegTable<Log>('toy 8259', 0x500, [
+    reg('PIC_CMD', 0x20, 1, ACC8),
+    reg('PIC_DATA', 0x21, 1, ACC8),
+    reg('ELCR0', 0x4d0, 1, ACC8),
+    reg('ELCR1', 0x4d1, 1, ACC8),
+  ]);
+
+  test('byte registers sharing a word are separate rows: each byte finds its own, the rest of the word none (picdev_read)', () => {
+    expect(pic.checkInvariants()).toEqual([]);
+    expect(pic.find(0x20)?.name).toBe('PIC_CMD');
+    expect(pic.find(0x21)?.name).toBe('PIC_DATA');
+    expect(pic.find(0x22)).toBeUndefined();
+    expect(pic.find(0x23)).toBeUndefined();
+    expect(pic.lookup(0x21, 1)?.name).toBe('PIC_DATA');
+    expect(pic.nameAt(0x21)).toBe('PIC_DATA');
+    expect(pic.nameAt(0x22)).toBe('+0x22');
+  });
+
+  test('an access wider than a byte register, or spanning two of them, finds nothing', () => {
+    expect(pic.lookup(0x20, 2)).toBeUndefined();
+    expect(pic.lookup(0x20, 4)).toBeUndefined();
+  });
+
+  // The FSL MPIC's per-source registers (arch/powerpc/kvm/mpic.c,
+  // openpic_src_read/write: sources from 0x10000, 0x20 bytes each, IVPR at
+  // +0x00 and IDR at +0x10): two strided arrays interleaved, nothing between.
+  const mpic = new RegTable<Log>('toy MPIC sources', 0x10000 + 4 * 0x20, [
+    reg('IVPR', 0x10000, 4, ACC32, { count: 4, stride: 0x20 }),
+    reg('IDR', 0x10010, 4, ACC32, { count: 4, stride: 0x20 }),
+  ]);
+
+  test('strided arrays: IVPR<n> every 0x20 bytes and IDR<n> 0x10 after each, interleaved; the bytes between are no row (openpic_src_read)', () => {
+    expect(mpic.checkInvariants()).toEqual([]);
+    expect(mpic.nameAt(0x10000)).toBe('IVPR0');
+    expect(mpic.nameAt(0x10010)).toBe('IDR0');
+    expect(mpic.nameAt(0x10060)).toBe('IVPR3');
+    expect(mpic.nameAt(0x10070)).toBe('IDR3');
+    expect(mpic.find(0x10004)).toBeUndefined();
+    expect(mpic.find(0x10014)).toBeUndefined();
+    expect(mpic.find(0x1007c)).toBeUndefined();
+    const idr = mpic.lookup(0x10050, 4)!;
+    expect(idr.name).toBe('IDR');
+    expect(elementIndex(idr, 0x10050)).toBe(2);
+  });
+
+  test('an array that runs into its neighbour is reported: IDR every 0x10 claims IVPR1 byte 0x10020', () => {
+    const t = new RegTable<Log>('bad MPIC', 0x10080, [reg('IVPR', 0x10000, 4, ACC32, { count: 4, stride: 0x20 }), reg('IDR', 0x10010, 4, ACC32, { count: 4, stride: 0x10 })]);
+    expect(t.checkInvariants()).toEqual(['bad MPIC: IDR at 0x10020 overlaps IVPR']);
+  });
+
+  test("an element name that is another row's name is reported", () => {
+    const t = new RegTable<Log>('t', 0x100, [reg('IVPR', 0x0, 4, ACC32, { count: 2 }), reg('IVPR1', 0x10, 4, ACC32)]);
+    expect(t.checkInvariants()).toEqual(["t: IVPR's element 1 is named like the row IVPR1"]);
+  });
+
+  // 16-bit registers: a row that allows ACC16 is served for 2-byte accesses; one that does not is not.
+  const half = new RegTable<Log>('toy 16-bit', 0x10, [reg('H0', 0x0, 2, ACC16), reg('H1', 0x2, 2, ACC16 | ACC8), reg('W', 0x4, 4, ACC32), reg('HW', 0x8, 4, ACC16 | ACC32)]);
+
+  test('16-bit accesses are honoured where a row allows them, refused where it does not, and must be aligned', () => {
+    expect(half.checkInvariants()).toEqual([]);
+    expect(half.lookup(0x0, 2)?.name).toBe('H0');
+    expect(half.lookup(0x2, 2)?.name).toBe('H1');
+    expect(half.lookup(0x3, 1)?.name).toBe('H1');
+    expect(half.lookup(0x1, 1)).toBeUndefined();
+    expect(half.lookup(0x4, 2)).toBeUndefined();
+    expect(half.lookup(0xa, 2)?.name).toBe('HW');
+    expect(half.lookup(0x9, 2)).toBeUndefined();
+    expect(half.nameAt(0xa)).toBe('HW');
+  });
+
+  test('a width wider than the register is reported (a 4-byte access to a 2-byte register)', () => {
+    const t = new RegTable<Log>('t', 0x10, [reg('H', 0x0, 2, ACC16 | ACC32)]);
+    expect(t.checkInvariants()).toEqual(['t: H allows 4-byte accesses to 2-byte registers']);
+  });
+
+  test("the GIC's bits per IRQ sit on top: a per-IRQ access is only served below nr_irqs (check_region, vgic-mmio.c)", () => {
+    const dist = table('V2_DIST');
+    expect(findRegion(dist, 0x104, 4, 64)?.name).toBe('GICD_ISENABLER');
+    expect(findRegion(dist, 0x108, 4, 64)).toBeUndefined();
+    expect(dist.lookup(0x108, 4)?.name).toBe('GICD_ISENABLER');
   });
 });

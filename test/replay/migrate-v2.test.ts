@@ -87,7 +87,7 @@ test('every field a device declares not carried names state its view has, and sa
   };
   const paths = [...leaves(join(E, 'vgic-v2-level-spi-storm/vgic-v2-level-spi-storm.devrr')), ...leaves(join(E, 'vgic-v3-its-migration/vgic-v3-its-migration.devrr'))];
   for (const model of [vgicV2, vgicV3, vgicIts]) {
-    for (const n of model.migration!.notCarried) {
+    for (const n of model.inspect!.migration!.notCarried) {
       expect(n.what.length, model.typeName).toBeGreaterThan(10);
       expect(n.why.length, model.typeName).toBeGreaterThan(10);
       for (const f of n.fields) expect(paths.some((p) => fieldCovers(f, p)), `${model.typeName}: ${f}`).toBe(true);

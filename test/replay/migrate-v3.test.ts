@@ -29,16 +29,16 @@ const traces = ['vgic-v3-bringup', 'vgic-v3-its-msi', 'vgic-v3-its-migration'].f
     .map((n) => join(E, d, n)),
 );
 
-const v3Spec = vgicV3.migration!;
-const itsSpec = vgicIts.migration!;
+const v3Spec = vgicV3.inspect!.migration!;
+const itsSpec = vgicIts.inspect!.migration!;
 afterEach(() => {
-  (vgicV3 as { migration?: Migration<Vgic3State> }).migration = v3Spec;
-  (vgicIts as { migration?: Migration<ItsState> }).migration = itsSpec;
+  (vgicV3.inspect as { migration?: Migration<Vgic3State> }).migration = v3Spec;
+  (vgicIts.inspect as { migration?: Migration<ItsState> }).migration = itsSpec;
 });
 
 test('the registry serves the v3 and ITS models with their migration specs', () => {
-  expect(DEVICE_MODELS.get(vgicV3.type)?.migration).toBe(v3Spec);
-  expect(DEVICE_MODELS.get(vgicIts.type)?.migration).toBe(itsSpec);
+  expect(DEVICE_MODELS.get(vgicV3.type)?.inspect?.migration).toBe(v3Spec);
+  expect(DEVICE_MODELS.get(vgicIts.type)?.inspect?.migration).toBe(itsSpec);
 });
 
 describe.each(traces)('%s', (p) => {
@@ -73,7 +73,7 @@ test('the v3 restore follows the documented order', () => {
 });
 
 test('a save list missing the CPU_SYSREGS group: migrate-check names the ICC state that did not cross', () => {
-  (vgicV3 as { migration?: Migration<Vgic3State> }).migration = {
+  (vgicV3.inspect as { migration?: Migration<Vgic3State> }).migration = {
     ...v3Spec,
     saveList: (vm, s) => v3Spec.saveList(vm, s).filter((a) => a.group !== VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS),
   };
@@ -96,7 +96,7 @@ test('a save list missing the CPU_SYSREGS group: migrate-check names the ICC sta
 });
 
 test('an ITS migration without ITS_SAVE_TABLES loses the device, its event and the LPI it feeds', () => {
-  (vgicIts as { migration?: Migration<ItsState> }).migration = { ...itsSpec, saveActions: [] };
+  (vgicIts.inspect as { migration?: Migration<ItsState> }).migration = { ...itsSpec, saveActions: [] };
   const t = TraceReader.open(join(E, 'vgic-v3-its-msi/vgic-v3-its-msi.devrr'));
   const r = migrateCheckPoints(t, [35]);
   t.close();

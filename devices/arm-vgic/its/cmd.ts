@@ -13,9 +13,20 @@
  */
 import type { VmCtx } from '../../core/device.js';
 import { inGuestRam, readGuest, writeGuestU64 } from '../../core/guest-mem.js';
-import { DEV_TYPE, ERRNO, GITS_CMD, VGIC } from '../../core/uapi.js';
-import { addLpi, findLpi, maxLpis, putLpi, updateLpiConfig } from '../v3/lpi.js';
-import type { Vgic3State } from '../v3/state.js';
+import { ERRNO, GITS_CMD } from '../../core/uapi.js';
+import {
+  addLpi,
+  invalidateAllLpis,
+  invalidateLpi,
+  lpiHost,
+  type LpiHost,
+  lpiInRange,
+  lpisEnabled,
+  moveAllLpis,
+  putLpi,
+  retargetLpi,
+  setLpiPending,
+} from '../v3/lpi.js';
 import { baserAddress, baserTableSize, cbaserAddress, cmdQueueSize, COLLECTION_NOT_MAPPED, GITS_BASER, type ItsDevice, type ItsIte, type ItsState, ITS_ESZ } from './state.js';
 
 /** ITS command errors (include/linux/irqchip/arm-gic-v3.h). */
@@ -40,13 +51,6 @@ export const E_ITS = {
 /** VITS_TYPER_DEVBITS / VITS_TYPER_IDBITS: 16-bit device and event IDs. */
 export const VITS_DEVBITS = 16;
 export const VITS_IDBITS = 16;
-
-/** The v3 VGIC whose LPIs an ITS feeds, if the VM's irqchip is one. */
-export function vgic3Of(vm: VmCtx): Vgic3State | undefined {
-  const ic = vm.state.irqchip;
-  const d = ic >= 0 ? vm.state.devices[ic] : undefined;
-  return d && d.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3 ? (d.state as Vgic3State) : undefined;
-}
 
 export function findDevice(its: ItsState, id: number): ItsDevice | undefined {
   return its.devices.find((d) => d.id === id);
@@ -122,14 +126,14 @@ export function checkEventId(vm: VmCtx, dev: ItsDevice, eventId: number): boolea
 }
 
 /** its_free_ite: drops the ITE and its reference on the LPI. */
-export function freeIte(s3: Vgic3State | undefined, dev: ItsDevice, ite: ItsIte): void {
+export function freeIte(s3: LpiHost | undefined, dev: ItsDevice, ite: ItsIte): void {
   dev.ites.splice(dev.ites.indexOf(ite), 1);
   if (s3) putLpi(s3, ite.intid);
 }
 
 /** vgic_its_free_device: every ITE goes, then the device. */
 export function freeDevice(vm: VmCtx, its: ItsState, dev: ItsDevice): void {
-  const s3 = vgic3Of(vm);
+  const s3 = lpiHost(vm);
   while (dev.ites.length) freeIte(s3, dev, dev.ites[0]!);
   its.devices.splice(its.devices.indexOf(dev), 1);
 }
@@ -161,10 +165,10 @@ function allocCollection(vm: VmCtx, its: ItsState, id: number): number {
 
 /** update_affinity_collection: every LPI of the collection's ITEs follows it. */
 function updateAffinityCollection(vm: VmCtx, its: ItsState, id: number): void {
-  const s3 = vgic3Of(vm);
+  const s3 = lpiHost(vm);
   if (!s3 || !collectionMapped(its, id)) return;
   const v = collectionVcpu(vm, its, id);
-  for (const d of its.devices) for (const e of d.ites) if (e.collection === id) findLpi(s3, e.intid)!.target = v;
+  for (const d of its.devices) for (const e of d.ites) if (e.collection === id) retargetLpi(s3, e.intid, v);
 }
 
 /**
@@ -179,9 +183,9 @@ export function triggerMsi(vm: VmCtx, its: ItsState, devid: number, eventId: num
   if (!ite || !collectionMapped(its, ite.collection)) return E_ITS.INT_UNMAPPED_INTERRUPT;
   const v = collectionVcpu(vm, its, ite.collection);
   if (v < 0) return E_ITS.INT_UNMAPPED_INTERRUPT;
-  const s3 = vgic3Of(vm);
-  if (!s3 || !s3.cpus[v]!.lpisEnabled) return -ERRNO.EBUSY;
-  findLpi(s3, ite.intid)!.pending = true;
+  const s3 = lpiHost(vm);
+  if (!s3 || !lpisEnabled(s3, v)) return -ERRNO.EBUSY;
+  setLpiPending(s3, ite.intid, true);
   return 0;
 }
 
@@ -251,9 +255,9 @@ function mapti(vm: VmCtx, its: ItsState, c: Cmd): number {
   if (!dev) return E_ITS.MAPTI_UNMAPPED_DEVICE;
   const eventId = f.id(c);
   if (!checkEventId(vm, dev, eventId)) return E_ITS.MAPTI_ID_OOR;
-  const s3 = vgic3Of(vm);
+  const s3 = lpiHost(vm);
   const lpi = f.command(c) === GITS_CMD.MAPTI ? f.physicalId(c) : eventId;
-  if (lpi < VGIC.MIN_LPI || !s3 || lpi >= maxLpis(s3.propbaser)) return E_ITS.MAPTI_PHYSICALID_OOR;
+  if (!s3 || !lpiInRange(s3, lpi)) return E_ITS.MAPTI_PHYSICALID_OOR;
   if (dev.ites.some((e) => e.eventId === eventId)) return 0;
   const collId = f.collection(c);
   let newColl = false;
@@ -280,8 +284,8 @@ function movi(vm: VmCtx, its: ItsState, c: Cmd): number {
   const id = f.collection(c);
   if (!collectionMapped(its, id)) return E_ITS.MOVI_UNMAPPED_COLLECTION;
   ite.collection = id;
-  const s3 = vgic3Of(vm);
-  if (s3) findLpi(s3, ite.intid)!.target = collectionVcpu(vm, its, id);
+  const s3 = lpiHost(vm);
+  if (s3) retargetLpi(s3, ite.intid, collectionVcpu(vm, its, id));
   return 0;
 }
 
@@ -291,7 +295,7 @@ function discard(vm: VmCtx, its: ItsState, c: Cmd): number {
   const ite = dev?.ites.find((e) => e.eventId === f.id(c));
   if (!dev || !ite || !collectionMapped(its, ite.collection)) return E_ITS.DISCARD_UNMAPPED_INTERRUPT;
   const gpa = dev.ittAddr + ite.eventId * ITS_ESZ;
-  freeIte(vgic3Of(vm), dev, ite);
+  freeIte(lpiHost(vm), dev, ite);
   return writeGuestU64(vm.state, gpa, 0n) ? 0 : -ERRNO.EFAULT;
 }
 
@@ -299,8 +303,8 @@ function discard(vm: VmCtx, its: ItsState, c: Cmd): number {
 function clear(vm: VmCtx, its: ItsState, c: Cmd): number {
   const ite = findIte(its, f.deviceId(c), f.id(c));
   if (!ite) return E_ITS.CLEAR_UNMAPPED_INTERRUPT;
-  const l = vgic3Of(vm) && findLpi(vgic3Of(vm)!, ite.intid);
-  if (l) l.pending = false;
+  const s3 = lpiHost(vm);
+  if (s3) setLpiPending(s3, ite.intid, false);
   return 0;
 }
 
@@ -308,9 +312,8 @@ function clear(vm: VmCtx, its: ItsState, c: Cmd): number {
 function inv(vm: VmCtx, its: ItsState, c: Cmd): number {
   const ite = findIte(its, f.deviceId(c), f.id(c));
   if (!ite) return E_ITS.INV_UNMAPPED_INTERRUPT;
-  const s3 = vgic3Of(vm);
-  const l = s3 && findLpi(s3, ite.intid);
-  const e = s3 && l ? updateLpiConfig(vm, s3, l) : 0;
+  const s3 = lpiHost(vm);
+  const e = s3 ? invalidateLpi(vm, s3, ite.intid) : 0;
   return e ? -e : 0;
 }
 
@@ -319,8 +322,8 @@ function invall(vm: VmCtx, its: ItsState, c: Cmd): number {
   const id = f.collection(c);
   if (!collectionMapped(its, id)) return E_ITS.INVALL_UNMAPPED_COLLECTION;
   const v = collectionVcpu(vm, its, id);
-  const s3 = vgic3Of(vm);
-  if (s3) for (const l of s3.lpis) updateLpiConfig(vm, s3, l, v);
+  const s3 = lpiHost(vm);
+  if (s3) invalidateAllLpis(vm, s3, v);
   return 0;
 }
 
@@ -330,8 +333,8 @@ function movall(vm: VmCtx, _its: ItsState, c: Cmd): number {
   const v2 = vm.vcpuIndexById(f.target2(c));
   if (v1 < 0 || v2 < 0) return E_ITS.MOVALL_PROCNUM_OOR;
   if (v1 === v2) return 0;
-  const s3 = vgic3Of(vm);
-  if (s3) for (const l of s3.lpis) if (l.target === v1) l.target = v2;
+  const s3 = lpiHost(vm);
+  if (s3) moveAllLpis(s3, v1, v2);
   return 0;
 }
 

@@ -9,23 +9,16 @@ import type { AttrGroup, AttrOutcome, DeviceModel, UserBuf, VmCtx } from '../../
 import { ACC64, type BitField, decodeFields } from '../../core/regtable.js';
 import { DEV_TYPE, ERRNO, type Errno, KVM_VGIC_V3_ITS_SIZE, nameOf, VGIC_ADDR_TYPE, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP } from '../../core/uapi.js';
 import { checkIorange } from '../common.js';
-import { INITIAL_PROPBASER } from '../v3/state.js';
-import { describeCommand, vgic3Of } from './cmd.js';
-import { freeLists, GITS_PIDR4, type ItsCtx, ITS_REGS } from './regs.js';
+import { itsCreated } from '../v3/lpi.js';
+import { describeCommand, triggerMsi } from './cmd.js';
+import { freeLists, GITS_PIDR4, ITS_REGS } from './regs.js';
 import { cbaserAddress, cmdQueueSize, type ItsState, itsSchema, newItsState, GITS_BASER } from './state.js';
 import { restoreTables, saveTables } from './tables.js';
 import { itsView } from './view.js';
 import { itsMigration } from './migration.js';
+import { itsInterrupts } from './interrupts.js';
 
 const ITS_ADDR = BigInt(VGIC_ADDR_TYPE.KVM_VGIC_ITS_ADDR_TYPE);
-
-/** One handler context reused for every guest access, so the replay's MMIO path allocates nothing. */
-const scratch: { vm: VmCtx; its: ItsState } = { vm: undefined as unknown as VmCtx, its: undefined as unknown as ItsState };
-function ctxFor(vm: VmCtx, its: ItsState): ItsCtx {
-  scratch.vm = vm;
-  scratch.its = its;
-  return scratch;
-}
 
 /** A 64-bit register value decoded into its named fields (the low 32 bits carry every field decoded here). */
 function fieldsOf(fields: readonly BitField[] | undefined, value: bigint): string | undefined {
@@ -50,15 +43,14 @@ function regsAccess(vm: VmCtx, its: ItsState, attr: bigint, buf: UserBuf, write:
   const off = Number(attr);
   const row = ITS_REGS.find(off);
   if (!row) return { errno: ERRNO.ENXIO };
-  const c: ItsCtx = { vm, its };
   const wide = (row.widths & ACC64) !== 0;
   if (write) {
     const v = BigInt.asUintN(64, buf.value);
-    if (wide) return { errno: row.uwrite64 ? row.uwrite64(c, 0, off, v) : (row.write64!(c, 0, off, v), 0) };
+    if (wide) return { errno: row.uwrite64 ? row.uwrite64(vm, its, 0, off, v) : (row.write64!(vm, its, 0, off, v), 0) };
     const v32 = Number(BigInt.asUintN(32, v));
-    return { errno: row.uwrite ? row.uwrite(c, 0, off, v32) : (row.write(c, 0, off, 4, v32), 0) };
+    return { errno: row.uwrite ? row.uwrite(vm, its, 0, off, v32) : (row.write(vm, its, 0, off, 4, v32), 0) };
   }
-  return { errno: 0, value: wide ? row.read64!(c, 0, off) : BigInt(row.read(c, 0, off, 4) >>> 0) };
+  return { errno: 0, value: wide ? row.read64!(vm, its, 0, off) : BigInt(row.read(vm, its, 0, off, 4) >>> 0) };
 }
 
 /** vgic_its_reset (KVM_DEV_ARM_ITS_CTRL_RESET): Valid cleared in both BASERs, queue registers zeroed, disabled, lists freed. */
@@ -139,57 +131,69 @@ export const vgicIts: DeviceModel<ItsState> = {
   inodeName: 'kvm-arm-vgic-its',
   arches: ['arm64'],
   modelVersion: 2,
-  ops: { get: true, set: true, has: true },
-  groups: GROUPS,
-  /**
-   * vgic_its_create: no VGIC is needed to create one. It marks the VM as
-   * having an ITS (msis_require_devid, has_its) and resets the VGIC's
-   * PROPBASER to INITIAL_PROPBASER_VALUE.
-   */
-  create(vm) {
-    const s3 = vgic3Of(vm);
-    if (s3) s3.propbaser = INITIAL_PROPBASER;
-    return { errno: 0, state: newItsState() };
-  },
-  frames: (s) => (s.base === VGIC_ADDR_UNDEF ? [] : [{ base: Number(s.base), size: KVM_VGIC_V3_ITS_SIZE, kind: 0, name: 'GITS' }]),
-  // Guest accesses: a width or alignment the register does not allow, or an offset with no register, is RAZ/WI.
-  mmio(vm, s, _vcpu, _frame, off, len, write, value) {
-    const row = ITS_REGS.lookup(off, len, 0);
-    if (!row) return 0;
-    const c = ctxFor(vm, s);
-    if (write) {
-      row.write(c, 0, off, len, value);
-      return 0;
-    }
-    return row.read(c, 0, off, len);
-  },
-  mmio64(vm, s, _vcpu, _frame, off, write, value) {
-    const row = ITS_REGS.lookup(off, 8, 0);
-    if (!row?.read64) return 0n;
-    const c = ctxFor(vm, s);
-    if (write) {
-      row.write64!(c, 0, off, value);
-      return 0n;
-    }
-    return row.read64(c, 0, off);
-  },
-  describeMmio(_s, _frame, off, len) {
-    return ITS_REGS.lookup(off, len, 0) ? ITS_REGS.nameAt(off) : `GITS+0x${off.toString(16)} (RAZ/WI)`;
-  },
-  registerFields: (_frame, off) => ITS_REGS.find(off)?.fields,
-  /** Whole commands written into this ITS's command queue, decoded. */
-  describeMemWrite(_vm, s, addr, data) {
-    if (!(s.cbaser & (1n << 63n))) return undefined;
-    const base = cbaserAddress(s.cbaser);
-    const end = base + cmdQueueSize(s.cbaser);
-    const out: string[] = [];
-    for (let a = Math.max(base + Math.ceil((addr - base) / 32) * 32, base); a + 32 <= Math.min(addr + data.length, end); a += 32) {
-      const dv = new DataView(data.buffer, data.byteOffset + (a - addr), 32);
-      out.push(describeCommand([0, 8, 16, 24].map((k) => dv.getBigUint64(k, true))));
-    }
-    return out.length ? `ITS command queue +0x${(Math.max(addr, base) - base).toString(16)}: ${out.join(', ')}` : undefined;
-  },
   stateSchema: itsSchema,
-  view: itsView,
-  migration: itsMigration,
+  kernel: {
+    ops: { get: true, set: true, has: true },
+    groups: GROUPS,
+    /**
+     * vgic_its_create: no VGIC is needed to create one. It marks the VM as
+     * having an ITS (msis_require_devid, has_its) and resets the VGIC's
+     * PROPBASER to INITIAL_PROPBASER_VALUE.
+     */
+    create(vm) {
+      itsCreated(vm);
+      return { errno: 0, state: newItsState() };
+    },
+    frames: (s) => (s.base === VGIC_ADDR_UNDEF ? [] : [{ base: Number(s.base), size: KVM_VGIC_V3_ITS_SIZE, kind: 0, name: 'GITS' }]),
+    // Guest accesses: a width or alignment the register does not allow, or an offset with no register, is RAZ/WI.
+    mmio(vm, s, _vcpu, _frame, off, len, write, value) {
+      const row = ITS_REGS.lookup(off, len);
+      if (!row) return 0;
+      if (write) {
+        row.write(vm, s, 0, off, len, value);
+        return 0;
+      }
+      return row.read(vm, s, 0, off, len);
+    },
+    mmio64(vm, s, _vcpu, _frame, off, write, value) {
+      const row = ITS_REGS.lookup(off, 8);
+      if (!row?.read64) return 0n;
+      if (write) {
+        row.write64!(vm, s, 0, off, value);
+        return 0n;
+      }
+      return row.read64(vm, s, 0, off);
+    },
+    /**
+     * vgic_its_inject_msi once the VGIC found this ITS at the MSI's address
+     * (kvm_set_msi, v3/device.ts): vgic_its_trigger_msi's -EBUSY is the
+     * ioctl's errno; an event not mapped is 0 (the guest blocked it); 1 delivered.
+     */
+    signalMsi(vm, s, msi) {
+      const r = triggerMsi(vm, s, msi.devid >>> 0, msi.data >>> 0);
+      if (r < 0) return { errno: -r, ret: 0 };
+      return { errno: 0, ret: r > 0 ? 0 : 1 };
+    },
+  },
+  inspect: {
+    describeMmio(_s, _frame, off, len) {
+      return ITS_REGS.lookup(off, len) ? ITS_REGS.nameAt(off) : `GITS+0x${off.toString(16)} (RAZ/WI)`;
+    },
+    registerFields: (_frame, off) => ITS_REGS.find(off)?.fields,
+    /** Whole commands written into this ITS's command queue, decoded. */
+    describeMemWrite(_vm, s, addr, data) {
+      if (!(s.cbaser & (1n << 63n))) return undefined;
+      const base = cbaserAddress(s.cbaser);
+      const end = base + cmdQueueSize(s.cbaser);
+      const out: string[] = [];
+      for (let a = Math.max(base + Math.ceil((addr - base) / 32) * 32, base); a + 32 <= Math.min(addr + data.length, end); a += 32) {
+        const dv = new DataView(data.buffer, data.byteOffset + (a - addr), 32);
+        out.push(describeCommand([0, 8, 16, 24].map((k) => dv.getBigUint64(k, true))));
+      }
+      return out.length ? `ITS command queue +0x${(Math.max(addr, base) - base).toString(16)}: ${out.join(', ')}` : undefined;
+    },
+    view: itsView,
+    migration: itsMigration,
+    interrupts: itsInterrupts,
+  },
 };

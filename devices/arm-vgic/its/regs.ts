@@ -7,17 +7,11 @@
 import type { VmCtx } from '../../core/device.js';
 import { ACC32, ACC64, field, RegTable, type RegRow } from '../../core/regtable.js';
 import { ERRNO, VGIC } from '../../core/uapi.js';
-import { extract64, sanitiseItsBaser, sanitiseItsCbaser, update64 } from '../v3/baser.js';
+import { extract64, sanitiseItsBaser, sanitiseItsCbaser, update64 } from '../baser.js';
 import { freeCollectionList, freeDeviceList, processCommands, VITS_DEVBITS, VITS_IDBITS } from './cmd.js';
 import { cmdQueueSize, GITS_BASER, type ItsState, ITS_ESZ } from './state.js';
 
-/** What an ITS register handler works on. */
-export interface ItsCtx {
-  readonly vm: VmCtx;
-  readonly its: ItsState;
-}
-
-type Row = RegRow<ItsCtx>;
+type Row = RegRow<ItsState>;
 
 const GITS_CTLR_ENABLE = 1;
 const GITS_CTLR_QUIESCENT = 1 << 31;
@@ -38,31 +32,30 @@ export function freeLists(vm: VmCtx, its: ItsState, devices: boolean, collection
 }
 
 /** A 64-bit ITS register: 32-bit halves or one 64-bit access. */
-function reg64(name: string, offset: number, len: number, get: (c: ItsCtx, off: number) => bigint, put: (c: ItsCtx, off: number, size: number, val: bigint) => void, extra: Partial<Row> = {}): Row {
+function reg64(name: string, offset: number, len: number, get: (its: ItsState, off: number) => bigint, put: (vm: VmCtx, its: ItsState, off: number, size: number, val: bigint) => void, extra: Partial<Row> = {}): Row {
   return {
     name,
     offset,
-    len,
-    bitsPerIrq: 0,
+    size: 8,
+    ...(len > 8 && { count: len / 8 }),
     widths: ACC64 | ACC32,
-    stride: 8,
-    read: (c, _v, off, size) => extract64(get(c, off & ~7), off, size),
-    write: (c, _v, off, size, val) => put(c, off, size, BigInt(val >>> 0)),
-    read64: (c, _v, off) => get(c, off),
-    write64: (c, _v, off, val) => put(c, off, 8, val),
+    read: (_vm, its, _v, off, size) => extract64(get(its, off & ~7), off, size),
+    write: (vm, its, _v, off, size, val) => put(vm, its, off, size, BigInt(val >>> 0)),
+    read64: (_vm, its, _v, off) => get(its, off),
+    write64: (vm, its, _v, off, val) => put(vm, its, off, 8, val),
     ...extra,
   };
 }
 
-function reg32(name: string, offset: number, read: (c: ItsCtx) => number, write: (c: ItsCtx, val: number) => void, extra: Partial<Row> = {}): Row {
-  return { name, offset, len: 4, bitsPerIrq: 0, widths: ACC32, read: (c) => read(c) >>> 0, write: (c, _v, _o, _l, val) => write(c, val), ...extra };
+function reg32(name: string, offset: number, read: (its: ItsState) => number, write: (vm: VmCtx, its: ItsState, val: number) => void, extra: Partial<Row> = {}): Row {
+  return { name, offset, size: 4, widths: ACC32, read: (_vm, its) => read(its) >>> 0, write: (vm, its, _v, _o, _l, val) => write(vm, its, val), ...extra };
 }
 
 /**
  * vgic_mmio_write_its_ctlr: enabling needs valid CBASER and BASER0/1 (else
  * the write is ignored); then queued commands run.
  */
-function writeCtlr({ vm, its }: ItsCtx, val: number): void {
+function writeCtlr(vm: VmCtx, its: ItsState, val: number): void {
   if (!its.enabled && val & GITS_CTLR_ENABLE && (!(its.baserDevice & GITS_BASER.VALID) || !(its.baserColl & GITS_BASER.VALID) || !(its.cbaser & GITS_CBASER_VALID))) return;
   its.enabled = (val & GITS_CTLR_ENABLE) !== 0;
   processCommands(vm, its);
@@ -73,7 +66,7 @@ function writeCtlr({ vm, its }: ItsCtx, val: number): void {
  * and page size are forced, BASER1 cannot be indirect; clearing Valid frees
  * the devices (BASER0) or collections (BASER1).
  */
-function writeBaser({ vm, its }: ItsCtx, off: number, size: number, val: bigint): void {
+function writeBaser(vm: VmCtx, its: ItsState, off: number, size: number, val: bigint): void {
   if (its.enabled) return;
   const index = ((off - 0x100) >>> 3) & 7;
   if (index > 1) return;
@@ -91,18 +84,18 @@ function writeBaser({ vm, its }: ItsCtx, off: number, size: number, val: bigint)
 const ID_VALUES: Record<string, number> = { PIDR4: 0x40, PIDR0: 0x92, PIDR1: 0xb4, PIDR2: 0x3b, CIDR0: 0x0d, CIDR1: 0xf0, CIDR2: 0x05, CIDR3: 0xb1 };
 const ID_NAMES = ['PIDR4', 'PIDR5', 'PIDR6', 'PIDR7', 'PIDR0', 'PIDR1', 'PIDR2', 'PIDR3', 'CIDR0', 'CIDR1', 'CIDR2', 'CIDR3'];
 
-export const ITS_REGS = new RegTable<ItsCtx>('GICv3 ITS control frame', 0x20000, [
+export const ITS_REGS = new RegTable<ItsState>('GICv3 ITS control frame', 0x20000, [
   reg32(
     'GITS_CTLR',
     0x0,
-    ({ its }) => (its.creadr === its.cwriter ? GITS_CTLR_QUIESCENT : 0) | (its.enabled ? GITS_CTLR_ENABLE : 0),
+    (its) => (its.creadr === its.cwriter ? GITS_CTLR_QUIESCENT : 0) | (its.enabled ? GITS_CTLR_ENABLE : 0),
     writeCtlr,
     { fields: [field('Enabled', 0), field('Quiescent', 31)] },
   ),
   // vgic_mmio_uaccess_write_its_iidr: only ABI revision 0 exists (else EINVAL); committing it resets the entry sizes.
-  reg32('GITS_IIDR', 0x4, ({ its }) => gitsIidr(its), () => {}, {
+  reg32('GITS_IIDR', 0x4, gitsIidr, () => {}, {
     fields: [field('Implementer', 0, 12), field('Revision', 12, 4), field('ProductID', 24, 8)],
-    uwrite({ its }, _v, _off, val) {
+    uwrite(_vm, its, _v, _off, val) {
       const rev = (val >>> 12) & 0xf;
       if (rev >= 1) return ERRNO.EINVAL;
       its.abiRev = rev;
@@ -116,23 +109,23 @@ export const ITS_REGS = new RegTable<ItsCtx>('GICv3 ITS control frame', 0x20000,
     fields: [field('Physical', 0), field('ITT_entry_size', 4, 4), field('IDbits', 8, 5), field('Devbits', 13, 5)],
   }),
   // vgic_mmio_write_its_cbaser: RO while enabled; a write empties the queue (CREADR = CWRITER = 0).
-  reg64('GITS_CBASER', 0x80, 8, ({ its }) => its.cbaser, ({ its }, off, size, val) => {
+  reg64('GITS_CBASER', 0x80, 8, (its) => its.cbaser, (_vm, its, off, size, val) => {
     if (its.enabled) return;
     its.cbaser = sanitiseItsCbaser(update64(its.cbaser, off, size, val));
     its.creadr = 0;
     its.cwriter = 0;
   }, { fields: [field('Size', 0, 8), field('Shareability', 10, 2), field('Physical_Address', 12, 20)] }),
   // vgic_mmio_write_its_cwriter: an offset beyond the queue is ignored; then the commands run.
-  reg64('GITS_CWRITER', 0x88, 8, ({ its }) => BigInt(its.cwriter), ({ vm, its }, off, size, val) => {
+  reg64('GITS_CWRITER', 0x88, 8, (its) => BigInt(its.cwriter), (vm, its, off, size, val) => {
     const reg = Number(update64(BigInt(its.cwriter), off, size, val) & 0xfffe0n);
     if (reg >= cmdQueueSize(its.cbaser)) return;
     its.cwriter = reg;
     processCommands(vm, its);
   }, { fields: [field('Retry', 0), field('Offset', 5, 15)] }),
   // GITS_CREADR: the guest cannot write it; userspace can while the ITS is disabled (EBUSY) within the queue (EINVAL).
-  reg64('GITS_CREADR', 0x90, 8, ({ its }) => BigInt(its.creadr), () => {}, {
+  reg64('GITS_CREADR', 0x90, 8, (its) => BigInt(its.creadr), () => {}, {
     fields: [field('Stalled', 0), field('Offset', 5, 15)],
-    uwrite64({ its }, _v, _off, val) {
+    uwrite64(_vm, its, _v, _off, val) {
       if (its.enabled) return ERRNO.EBUSY;
       const off = Number(val & 0xfffe0n);
       if (off >= cmdQueueSize(its.cbaser)) return ERRNO.EINVAL;
@@ -140,7 +133,7 @@ export const ITS_REGS = new RegTable<ItsCtx>('GICv3 ITS control frame', 0x20000,
       return 0;
     },
   }),
-  reg64('GITS_BASER', 0x100, 0x40, ({ its }, off) => {
+  reg64('GITS_BASER', 0x100, 0x40, (its, off) => {
     const index = ((off - 0x100) >>> 3) & 7;
     return index === 0 ? its.baserDevice : index === 1 ? its.baserColl : 0n;
   }, writeBaser, {

@@ -22,8 +22,8 @@
 import type { VmCtx } from '../../core/device.js';
 import { readGuestU64, writeGuestU64 } from '../../core/guest-mem.js';
 import { ERRNO, type Errno, VGIC } from '../../core/uapi.js';
-import { addLpi } from '../v3/lpi.js';
-import { checkEventId, checkId, freeCollectionList, freeDevice, freeDeviceList, vgic3Of } from './cmd.js';
+import { addLpi, lpiHost } from '../v3/lpi.js';
+import { checkEventId, checkId, freeCollectionList, freeDevice, freeDeviceList } from './cmd.js';
 import { baserAddress, baserTableSize, COLLECTION_NOT_MAPPED, GITS_BASER, type ItsDevice, type ItsState, ITS_ESZ } from './state.js';
 
 /** VITS_DTE_MAX_DEVID_OFFSET / VITS_ITE_MAX_EVENTID_OFFSET: the Next fields saturate. */
@@ -95,7 +95,7 @@ function scan(vm: VmCtx, base: number, size: number, startId: number, fn: (id: n
 
 /** vgic_its_restore_ite: an ITE with pINTID 0 is skipped; a bad pINTID, Next, ICID or event ID is EINVAL. */
 function restoreIte(vm: VmCtx, its: ItsState, dev: ItsDevice, eventId: number, val: bigint): number {
-  const s3 = vgic3Of(vm);
+  const s3 = lpiHost(vm);
   const collId = Number(val & 0xffffn);
   const lpiId = Number((val >> 16n) & 0xffffffffn);
   if (!lpiId) return 1;

@@ -13,11 +13,11 @@
  * vgic_v2_cpu_registers[] (vgic-mmio-v2.c), in KVM's own formats.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, field, RegTable, type RegRow } from '../../core/regtable.js';
+import { ACC32, field } from '../../core/regtable.js';
+import { type GicRow, GicTable } from '../regions.js';
 import { VGIC } from '../../core/uapi.js';
 import { type IrqBank, lowestBit, pendingWord } from '../irq.js';
 import type { VgicCpu, VgicState } from '../state.js';
-import { vgicOf } from '../vgic-of.js';
 
 /** GICC_CTLR bits that the virtual interface keeps (GICH_VMCR's control fields). */
 export const CTLR = { EnableGrp0: 1 << 0, EnableGrp1: 1 << 1, AckCtl: 1 << 2, FIQEn: 1 << 3, CBPR: 1 << 4, EOImodeNS: 1 << 9 } as const;
@@ -164,43 +164,42 @@ function highestPendingId(vm: VmCtx, s: VgicState, vcpu: number, aliased: boolea
   return (n | (src << 10)) >>> 0;
 }
 
-type Row = RegRow<VmCtx>;
+type Row = GicRow<VgicState>;
 
-function reg(name: string, offset: number, read: (vm: VmCtx, vcpu: number, off: number) => number, write: (vm: VmCtx, vcpu: number, val: number, off: number) => void, fields?: Row['fields'], len = 4): Row {
+/** A 32-bit CPU-interface register of the accessing vcpu (`len` bytes: GICC_APR and GICC_NSAPR are 4 words). */
+function reg(name: string, offset: number, read: (vm: VmCtx, s: VgicState, vcpu: number, off: number) => number, write: (s: VgicState, vcpu: number, val: number, off: number) => void, fields?: Row['fields'], len = 4): Row {
   return {
     name,
     offset,
-    len,
-    bitsPerIrq: 0,
+    size: 4,
+    ...(len > 4 && { count: len / 4 }),
     widths: ACC32,
     ...(fields && { fields }),
-    read: (vm, vcpu, off) => read(vm, vcpu, off) >>> 0,
-    write: (vm, vcpu, off, _len, val) => write(vm, vcpu, val, off),
+    read: (vm, s, vcpu, off) => read(vm, s, vcpu, off) >>> 0,
+    write: (_vm, s, vcpu, off, _len, val) => write(s, vcpu, val, off),
   };
 }
 
-const cpuOf = (vm: VmCtx, vcpu: number) => vgicOf(vm).cpus[vcpu]!;
 const ignore = () => {};
 const raz = () => 0;
 
 /** The guest's GICC frame (8 KiB: GICC_DIR sits at 0x1000). Only 32-bit accesses are defined. */
-export const V2_GICC = new RegTable<VmCtx>('GICv2 CPU interface (guest)', 0x2000, [
-  reg('GICC_CTLR', 0x00, (vm, c) => cpuOf(vm, c).ctlr, (vm, c, v) => void (cpuOf(vm, c).ctlr = v & CTLR_MASK), CTLR_FIELDS),
-  reg('GICC_PMR', 0x04, (vm, c) => cpuOf(vm, c).pmr, (vm, c, v) => void (cpuOf(vm, c).pmr = v & 0xf8), [field('Priority', 0, 8)]),
-  reg('GICC_BPR', 0x08, (vm, c) => cpuOf(vm, c).bpr, (vm, c, v) => void (cpuOf(vm, c).bpr = v & 7), [field('BinaryPoint', 0, 3)]),
-  reg('GICC_IAR', 0x0c, (vm, c) => acknowledge(vm, vgicOf(vm), c, false), ignore, IAR_FIELDS),
-  reg('GICC_EOIR', 0x10, raz, (vm, c, v) => endOfInterrupt(vgicOf(vm), c, v), IAR_FIELDS),
-  reg('GICC_RPR', 0x14, (vm, c) => runningPriority(cpuOf(vm, c)), ignore, [field('Priority', 0, 8)]),
-  reg('GICC_HPPIR', 0x18, (vm, c) => highestPendingId(vm, vgicOf(vm), c, false), ignore, IAR_FIELDS),
-  reg('GICC_ABPR', 0x1c, (vm, c) => cpuOf(vm, c).abpr, (vm, c, v) => void (cpuOf(vm, c).abpr = v & 7), [field('BinaryPoint', 0, 3)]),
-  reg('GICC_AIAR', 0x20, (vm, c) => acknowledge(vm, vgicOf(vm), c, true), ignore, IAR_FIELDS),
-  reg('GICC_AEOIR', 0x24, raz, (vm, c, v) => endOfInterrupt(vgicOf(vm), c, v), IAR_FIELDS),
-  reg('GICC_AHPPIR', 0x28, (vm, c) => highestPendingId(vm, vgicOf(vm), c, true), ignore, IAR_FIELDS),
-  reg('GICC_APR', 0xd0, (vm, c, off) => (off === 0xd0 ? cpuOf(vm, c).apr : 0), (vm, c, v, off) => void (off === 0xd0 && (cpuOf(vm, c).apr = v >>> 0)), undefined, 16),
+export const V2_GICC = new GicTable<VgicState>('GICv2 CPU interface (guest)', 0x2000, [
+  reg('GICC_CTLR', 0x00, (_vm, s, c) => s.cpus[c]!.ctlr, (s, c, v) => void (s.cpus[c]!.ctlr = v & CTLR_MASK), CTLR_FIELDS),
+  reg('GICC_PMR', 0x04, (_vm, s, c) => s.cpus[c]!.pmr, (s, c, v) => void (s.cpus[c]!.pmr = v & 0xf8), [field('Priority', 0, 8)]),
+  reg('GICC_BPR', 0x08, (_vm, s, c) => s.cpus[c]!.bpr, (s, c, v) => void (s.cpus[c]!.bpr = v & 7), [field('BinaryPoint', 0, 3)]),
+  reg('GICC_IAR', 0x0c, (vm, s, c) => acknowledge(vm, s, c, false), ignore, IAR_FIELDS),
+  reg('GICC_EOIR', 0x10, raz, (s, c, v) => endOfInterrupt(s, c, v), IAR_FIELDS),
+  reg('GICC_RPR', 0x14, (_vm, s, c) => runningPriority(s.cpus[c]!), ignore, [field('Priority', 0, 8)]),
+  reg('GICC_HPPIR', 0x18, (vm, s, c) => highestPendingId(vm, s, c, false), ignore, IAR_FIELDS),
+  reg('GICC_ABPR', 0x1c, (_vm, s, c) => s.cpus[c]!.abpr, (s, c, v) => void (s.cpus[c]!.abpr = v & 7), [field('BinaryPoint', 0, 3)]),
+  reg('GICC_AIAR', 0x20, (vm, s, c) => acknowledge(vm, s, c, true), ignore, IAR_FIELDS),
+  reg('GICC_AEOIR', 0x24, raz, (s, c, v) => endOfInterrupt(s, c, v), IAR_FIELDS),
+  reg('GICC_AHPPIR', 0x28, (vm, s, c) => highestPendingId(vm, s, c, true), ignore, IAR_FIELDS),
+  reg('GICC_APR', 0xd0, (_vm, s, c, off) => (off === 0xd0 ? s.cpus[c]!.apr : 0), (s, c, v, off) => void (off === 0xd0 && (s.cpus[c]!.apr = v >>> 0)), undefined, 16),
   reg('GICC_NSAPR', 0xe0, raz, ignore, undefined, 16),
   reg('GICC_IIDR', 0xfc, () => GICC_IIDR_VALUE, ignore, [field('Implementer', 0, 12), field('Revision', 12, 4), field('ArchVersion', 16, 4), field('ProductID', 20, 12)]),
-  reg('GICC_DIR', 0x1000, raz, (vm, c, v) => {
-    const s = vgicOf(vm);
+  reg('GICC_DIR', 0x1000, raz, (s, c, v) => {
     if (s.cpus[c]!.ctlr & CTLR.EOImodeNS) deactivate(s, c, v);
   }, IAR_FIELDS),
 ]);
@@ -211,11 +210,11 @@ export const V2_GICC = new RegTable<VmCtx>('GICv2 CPU interface (guest)', 0x2000
  * as GICH_VMCR.VMPriMask (the 5 bits, shifted down by 3); BPR and ABPR hold
  * the 3 bits GICH_VMCR has room for; only APR0 holds state; IIDR is read-only.
  */
-export const V2_CPU_REGS = new RegTable<VmCtx>('GICv2 CPU interface (userspace)', 0x2000, [
-  reg('GICC_CTLR', 0x00, (vm, c) => cpuOf(vm, c).ctlr, (vm, c, v) => void (cpuOf(vm, c).ctlr = v & CTLR_MASK), CTLR_FIELDS),
-  reg('GICC_PMR', 0x04, (vm, c) => cpuOf(vm, c).pmr >>> 3, (vm, c, v) => void (cpuOf(vm, c).pmr = (v << 3) & 0xf8), [field('VMPriMask', 0, 5)]),
-  reg('GICC_BPR', 0x08, (vm, c) => cpuOf(vm, c).bpr, (vm, c, v) => void (cpuOf(vm, c).bpr = v & 7), [field('BinaryPoint', 0, 3)]),
-  reg('GICC_ABPR', 0x1c, (vm, c) => cpuOf(vm, c).abpr, (vm, c, v) => void (cpuOf(vm, c).abpr = v & 7), [field('BinaryPoint', 0, 3)]),
-  reg('GICC_APR', 0xd0, (vm, c, off) => (off === 0xd0 ? cpuOf(vm, c).apr : 0), (vm, c, v, off) => void (off === 0xd0 && (cpuOf(vm, c).apr = v >>> 0)), undefined, 16),
+export const V2_CPU_REGS = new GicTable<VgicState>('GICv2 CPU interface (userspace)', 0x2000, [
+  reg('GICC_CTLR', 0x00, (_vm, s, c) => s.cpus[c]!.ctlr, (s, c, v) => void (s.cpus[c]!.ctlr = v & CTLR_MASK), CTLR_FIELDS),
+  reg('GICC_PMR', 0x04, (_vm, s, c) => s.cpus[c]!.pmr >>> 3, (s, c, v) => void (s.cpus[c]!.pmr = (v << 3) & 0xf8), [field('VMPriMask', 0, 5)]),
+  reg('GICC_BPR', 0x08, (_vm, s, c) => s.cpus[c]!.bpr, (s, c, v) => void (s.cpus[c]!.bpr = v & 7), [field('BinaryPoint', 0, 3)]),
+  reg('GICC_ABPR', 0x1c, (_vm, s, c) => s.cpus[c]!.abpr, (s, c, v) => void (s.cpus[c]!.abpr = v & 7), [field('BinaryPoint', 0, 3)]),
+  reg('GICC_APR', 0xd0, (_vm, s, c, off) => (off === 0xd0 ? s.cpus[c]!.apr : 0), (s, c, v, off) => void (off === 0xd0 && (s.cpus[c]!.apr = v >>> 0)), undefined, 16),
   reg('GICC_IIDR', 0xfc, () => GICC_IIDR_VALUE, ignore),
 ]);

@@ -6,19 +6,20 @@
  * (v6.17), shared/reference/kvm-device-api.md sections 3.1, 3.2, 4.
  */
 import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, UserBuf, VmCtx } from '../../core/device.js';
-import type { RegTable } from '../../core/regtable.js';
+import { findRegion, type GicTable } from '../regions.js';
 import { DEV_TYPE, ERRNO, type Errno, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP, nameOf, VGIC_ADDR_TYPE } from '../../core/uapi.js';
 import { getVgicAddr, hasVgicAddr, legacySetVgicAddr, setVgicAddr } from '../addr.js';
 import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreated, vgicVcpuPrecreate } from '../common.js';
 import { nrIrqs, type VgicState, vgicV2Schema } from '../state.js';
 import { V2_CPU_REGS, V2_GICC } from './cpuif.js';
 import { V2_DIST } from './dist.js';
-import { vgicView } from '../view.js';
-import { explainVgicIrq } from '../explain.js';
+import { vgicView } from './view.js';
+import { explainVgicIrq } from './explain.js';
 import { vgicV2Migration } from './migration.js';
+import { vgicV2Interrupts } from './interrupts.js';
+import { FRAME } from './frames.js';
 
-/** Frame kinds on the MMIO bus. */
-export const FRAME = { DIST: 0, CPU: 1 } as const;
+export { FRAME } from './frames.js';
 
 /**
  * vgic_v2_parse_attr(): bits 39:32 name the vcpu by id (EINVAL if none),
@@ -38,21 +39,21 @@ function parseRegAttr(vm: VmCtx, attr: bigint): { vcpu: number; offset: number }
  * and ignores writes (vgic_uaccess_read/write find no region); only
  * HAS_DEVICE_ATTR reports it, with ENXIO.
  */
-function regsGroup(id: number, name: string, table: RegTable<VmCtx>): AttrGroup<VgicState> {
+function regsGroup(id: number, name: string, table: GicTable<VgicState>): AttrGroup<VgicState> {
   const access = (vm: VmCtx, s: VgicState, attr: bigint, buf: UserBuf, write: boolean): AttrOutcome => {
     const p = parseRegAttr(vm, attr);
     if (typeof p === 'number') return { errno: p };
     if (write && buf.nullPtr) return { errno: ERRNO.EFAULT };
     const e = vgicInit(vm, s);
     if (e) return { errno: e };
-    const row = table.lookup(p.offset, 4, nrIrqs(s));
+    const row = findRegion(table, p.offset, 4, nrIrqs(s));
     if (!row) return { errno: 0, value: 0n };
     if (write) {
       const val = Number(BigInt.asUintN(32, buf.value));
-      const r = row.uwrite ? row.uwrite(vm, p.vcpu, p.offset, val) : (row.write(vm, p.vcpu, p.offset, 4, val), 0);
+      const r = row.uwrite ? row.uwrite(vm, s, p.vcpu, p.offset, val) : (row.write(vm, s, p.vcpu, p.offset, 4, val), 0);
       return { errno: r };
     }
-    const v = row.uread ? row.uread(vm, p.vcpu, p.offset) : row.read(vm, p.vcpu, p.offset, 4);
+    const v = row.uread ? row.uread(vm, s, p.vcpu, p.offset) : row.read(vm, s, p.vcpu, p.offset, 4);
     return { errno: 0, value: BigInt(v >>> 0) };
   };
   return {
@@ -64,7 +65,7 @@ function regsGroup(id: number, name: string, table: RegTable<VmCtx>): AttrGroup<
       const p = parseRegAttr(vm, attr);
       if (typeof p === 'number') return p;
       if (p.offset & 3) return ERRNO.ENXIO;
-      return table.lookup(p.offset, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
+      return findRegion(table, p.offset, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
     },
     get: (vm, s, attr, buf) => access(vm, s, attr, buf, false),
     set: (vm, s, attr, buf) => access(vm, s, attr, buf, true).errno,
@@ -126,43 +127,48 @@ export const vgicV2: DeviceModel<VgicState> = {
   inodeName: 'kvm-arm-vgic-v2',
   arches: ['arm64'],
   modelVersion: 2,
-  ops: { get: true, set: true, has: true },
-  groups: GROUPS,
-  isIrqchip: true,
-  create: (vm) => vgicCreate(vm, DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2),
-  vcpuPrecreate: (_vm, s) => vgicVcpuPrecreate(s),
-  vcpuCreated: (vm, s, index) => vgicVcpuCreated(vm, s, index),
-  firstRun,
-  frames(s): readonly MmioFrame[] {
-    if (!s.ready) return [];
-    return [
-      { base: Number(s.distBase), size: 0x1000, kind: FRAME.DIST, name: 'GICD' },
-      { base: Number(s.cpuBase), size: 0x2000, kind: FRAME.CPU, name: 'GICC' },
-    ];
-  },
-  // Guest accesses: a width the register does not allow, a misaligned access,
-  // an INTID beyond nr_irqs or an offset with no register is RAZ/WI (vgic-mmio.c dispatch).
-  mmio(vm, s, vcpu, frame, off, len, write, value) {
-    const row = (frame === FRAME.DIST ? V2_DIST : V2_GICC).lookup(off, len, nrIrqs(s));
-    if (!row) return 0;
-    if (write) {
-      row.write(vm, vcpu, off, len, value);
-      return 0;
-    }
-    return row.read(vm, vcpu, off, len);
-  },
-  irqLine: vgicIrqLine,
-  legacySetAddr: (vm, s, id, addr) => legacySetVgicAddr(vm, s, id, addr),
-  describeMmio(s, frame, off, len) {
-    const t = frame === FRAME.DIST ? V2_DIST : V2_GICC;
-    const row = t.lookup(off, len, nrIrqs(s));
-    return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
-  },
   stateSchema: vgicV2Schema,
-  view: vgicView,
-  explainIrq: explainVgicIrq,
-  migration: vgicV2Migration,
-  registerFields(frame, off) {
-    return (frame === FRAME.DIST ? V2_DIST : V2_GICC).find(off)?.fields;
+  isIrqchip: true,
+  kernel: {
+    ops: { get: true, set: true, has: true },
+    groups: GROUPS,
+    create: (vm) => vgicCreate(vm, DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2),
+    vcpuPrecreate: (_vm, s) => vgicVcpuPrecreate(s),
+    vcpuCreated: (vm, s, index) => vgicVcpuCreated(vm, s, index),
+    firstRun,
+    frames(s): readonly MmioFrame[] {
+      if (!s.ready) return [];
+      return [
+        { base: Number(s.distBase), size: 0x1000, kind: FRAME.DIST, name: 'GICD' },
+        { base: Number(s.cpuBase), size: 0x2000, kind: FRAME.CPU, name: 'GICC' },
+      ];
+    },
+    // Guest accesses: a width the register does not allow, a misaligned access,
+    // an INTID beyond nr_irqs or an offset with no register is RAZ/WI (vgic-mmio.c dispatch).
+    mmio(vm, s, vcpu, frame, off, len, write, value) {
+      const row = findRegion(frame === FRAME.DIST ? V2_DIST : V2_GICC, off, len, nrIrqs(s));
+      if (!row) return 0;
+      if (write) {
+        row.write(vm, s, vcpu, off, len, value);
+        return 0;
+      }
+      return row.read(vm, s, vcpu, off, len);
+    },
+    irqLine: vgicIrqLine,
+    legacySetAddr: (vm, s, id, addr) => legacySetVgicAddr(vm, s, id, addr),
+  },
+  inspect: {
+    describeMmio(s, frame, off, len) {
+      const t = frame === FRAME.DIST ? V2_DIST : V2_GICC;
+      const row = findRegion(t, off, len, nrIrqs(s));
+      return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
+    },
+    registerFields(frame, off) {
+      return (frame === FRAME.DIST ? V2_DIST : V2_GICC).find(off)?.fields;
+    },
+    view: vgicView,
+    explainIrq: explainVgicIrq,
+    migration: vgicV2Migration,
+    interrupts: vgicV2Interrupts,
   },
 };

@@ -8,7 +8,8 @@
  * arch/arm64/kvm/vgic-sys-reg-v3.c, shared/reference/kvm-device-api.md 3.1, 3.3.
  */
 import type { AttrGroup, AttrOutcome, DeviceModel, MmioFrame, UserBuf, VmCtx } from '../../core/device.js';
-import { type BitField, decodeFields, field, type RegTable } from '../../core/regtable.js';
+import { type BitField, decodeFields, field } from '../../core/regtable.js';
+import { findRegion, type GicTable } from '../regions.js';
 import {
   DEV_TYPE,
   ERRNO,
@@ -29,8 +30,6 @@ import {
   VGIC_GRP,
 } from '../../core/uapi.js';
 import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine } from '../common.js';
-import { triggerMsi } from '../its/cmd.js';
-import type { ItsState } from '../its/state.js';
 import { nrIrqs } from '../state.js';
 import { checkBase, describeRegionWord, getV3Addr, hasV3Addr, redistPrecheck, registerRedist, setV3Addr } from './addr.js';
 import { hasIts, V3_DIST } from './dist.js';
@@ -41,6 +40,7 @@ import { INITIAL_PROPBASER, newV3Cpu, newVgic3State, V3_HOST, V3_SRE, vcpuByAff,
 import { explainVgic3Irq } from './explain.js';
 import { vgic3View } from './view.js';
 import { vgicV3Migration } from './migration.js';
+import { vgicV3Interrupts } from './interrupts.js';
 
 /** Frame kinds on the MMIO bus: the distributor, then REDIST + vcpu index for each redistributor. */
 export const FRAME = { DIST: 0, REDIST: 1 } as const;
@@ -67,14 +67,14 @@ function allowedPreInit(group: number, attr: bigint): boolean {
 }
 
 /** vgic_uaccess: an offset with no register (or a per-IRQ one beyond nr_irqs) reads 0 and ignores writes. */
-function uaccess(vm: VmCtx, s: Vgic3State, table: RegTable<VmCtx>, vcpu: number, off: number, buf: UserBuf, write: boolean): AttrOutcome {
-  const row = table.lookup(off, 4, nrIrqs(s));
+function uaccess(vm: VmCtx, s: Vgic3State, table: GicTable<Vgic3State>, vcpu: number, off: number, buf: UserBuf, write: boolean): AttrOutcome {
+  const row = findRegion(table, off, 4, nrIrqs(s));
   if (!row) return { errno: 0, value: 0n };
   if (write) {
     const val = Number(BigInt.asUintN(32, buf.value));
-    return { errno: row.uwrite ? row.uwrite(vm, vcpu, off, val) : (row.write(vm, vcpu, off, 4, val), 0) };
+    return { errno: row.uwrite ? row.uwrite(vm, s, vcpu, off, val) : (row.write(vm, s, vcpu, off, 4, val), 0) };
   }
-  return { errno: 0, value: BigInt((row.uread ? row.uread(vm, vcpu, off) : row.read(vm, vcpu, off, 4)) >>> 0) };
+  return { errno: 0, value: BigInt((row.uread ? row.uread(vm, s, vcpu, off) : row.read(vm, s, vcpu, off, 4)) >>> 0) };
 }
 
 /** vgic_read/write_irq_line_level_info: 32 INTIDs from `intid`; SGIs and INTIDs beyond nr_irqs are RAZ/WI; only level IRQs report a level. */
@@ -138,7 +138,7 @@ function hasRegs(vm: VmCtx, s: Vgic3State, group: number, attr: bigint): Errno {
   const off = Number(attr & 0xffffffffn);
   if (off & 3) return ERRNO.ENXIO;
   const table = group === VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS ? V3_DIST : V3_REDIST;
-  return table.lookup(off, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
+  return findRegion(table, off, 4, nrIrqs(s)) ? 0 : ERRNO.ENXIO;
 }
 
 /** A register value decoded into its named fields. */
@@ -283,9 +283,8 @@ function signalMsi(vm: VmCtx, _s: Vgic3State, msi: { address: bigint; data: numb
   if (!(msi.flags & KVM_MSI_VALID_DEVID)) return { errno: ERRNO.EINVAL, ret: 0 };
   const owner = msi.address < 2n ** 53n ? vm.frameOwner(Number(msi.address)) : undefined;
   if (!owner || vm.state.devices[owner.handle]!.type !== DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS) return { errno: ERRNO.EINVAL, ret: 0 };
-  const r = triggerMsi(vm, vm.deviceState<ItsState>(owner.handle), msi.devid >>> 0, msi.data >>> 0);
-  if (r < 0) return { errno: -r, ret: 0 };
-  return { errno: 0, ret: r > 0 ? 0 : 1 };
+  // vgic_its_inject_msi: the ITS model translates (its/device.ts).
+  return vm.modelOf(owner.handle).kernel.signalMsi!(vm, vm.deviceState(owner.handle), msi);
 }
 
 
@@ -295,94 +294,98 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   inodeName: 'kvm-arm-vgic-v3',
   arches: ['arm64'],
   modelVersion: 2,
-  ops: { get: true, set: true, has: true },
-  groups: GROUPS,
-  isIrqchip: true,
-  /**
-   * kvm_vgic_create as for v2 (EEXIST, EBUSY, E2BIG; max_vcpus 512). The
-   * VGIC's PROPBASER is the one an ITS created earlier left there.
-   */
-  create(vm) {
-    const r = vgicCreate(vm, V3);
-    if (r.errno || !r.state) return { errno: r.errno };
-    const anyIts = vm.state.devices.some((d) => d.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS);
-    const s = newVgic3State(anyIts ? INITIAL_PROPBASER : 0n);
-    s.implementationRev = r.state.implementationRev;
-    s.cpus = vm.state.vcpus.map((v) => newV3Cpu(v.id));
-    return { errno: 0, state: s };
-  },
-  /**
-   * kvm_arch_vcpu_precreate (EBUSY once initialised), then what
-   * kvm_vgic_vcpu_init's vgic_register_redist_iodev would refuse (EINVAL).
-   */
-  vcpuPrecreate: (vm, s) => (s.initialized ? ERRNO.EBUSY : redistPrecheck(vm, s)),
-  vcpuCreated(vm, s, index) {
-    s.cpus[index] = newV3Cpu(vm.state.vcpus[index]!.id);
-    // vcpuPrecreate ran vgic_v3_check_base with the vcpus online before this one, as the kernel does.
-    registerRedist(vm, s, index, true);
-  },
-  firstRun,
-  frames(s): readonly MmioFrame[] {
-    const out: MmioFrame[] = [];
-    if (s.ready) out.push({ base: Number(s.distBase), size: KVM_VGIC_V3_DIST_SIZE, kind: FRAME.DIST, name: 'GICD' });
-    s.cpus.forEach((c, i) => {
-      if (c.rdMapped) out.push({ base: Number(c.rdBase), size: KVM_VGIC_V3_REDIST_SIZE, kind: FRAME.REDIST + i, name: `GICR(vcpu ${i})` });
-    });
-    return out;
-  },
-  // Guest accesses: a width the register does not allow, a misaligned
-  // access, an INTID beyond nr_irqs or an offset with no register is RAZ/WI.
-  mmio(vm, s, vcpu, frame, off, len, write, value) {
-    const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
-    const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
-    const row = table.lookup(off, len, nrIrqs(s));
-    if (!row) return 0;
-    if (write) {
-      row.write(vm, target, off, len, value);
-      return 0;
-    }
-    return row.read(vm, target, off, len);
-  },
-  mmio64(vm, s, vcpu, frame, off, write, value) {
-    const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
-    const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
-    const row = table.lookup(off, 8, nrIrqs(s));
-    if (!row?.read64) return 0n;
-    if (write) {
-      row.write64!(vm, target, off, value);
-      return 0n;
-    }
-    return row.read64(vm, target, off);
-  },
-  // KVM_IRQ_LINE of SPI type reaches the LPIs too (vgic_get_irq).
-  irqLine: (vm, s, irq, level) => vgicIrqLine(vm, s, irq, level, (intid) => findLpi(s, intid)),
-  signalMsi,
-  sysreg: (vm, _s, vcpu, reg, write, value) => guestSysreg(vm, vcpu, reg, write, value),
-  describeSysreg: iccName,
-  sysregFields: (reg) => ICC_FIELDS.get(reg),
-  /** Bytes written into the LPI property table, decoded ("LPI 8192: enabled, priority 0xa0"). */
-  describeMemWrite(_vm, s, addr, data) {
-    const base = propbaseAddress(s.propbaser);
-    const end = base + maxLpis(s.propbaser) - VGIC.MIN_LPI;
-    if (!s.propbaser || addr >= end || addr + data.length <= base) return undefined;
-    const parts: string[] = [];
-    for (let a = Math.max(addr, base); a < Math.min(addr + data.length, end) && parts.length < 8; a++) {
-      const p = data[a - addr]!;
-      parts.push(`LPI ${a - base + VGIC.MIN_LPI}: ${p & 1 ? 'enabled' : 'disabled'}, priority 0x${(p & 0xfc).toString(16)}`);
-    }
-    return `LPI property table: ${parts.join(', ')}${addr + data.length - Math.max(addr, base) > 8 ? ', ...' : ''}`;
-  },
-  describeMmio(s, frame, off, len) {
-    const t = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
-    const who = frame === FRAME.DIST ? '' : ` (vcpu ${frame - FRAME.REDIST})`;
-    return t.lookup(off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
-  },
   stateSchema: vgicV3Schema,
-  view: vgic3View,
-  migration: vgicV3Migration,
-  explainIrq: explainVgic3Irq,
-  registerFields(frame, off) {
-    return (frame === FRAME.DIST ? V3_DIST : V3_REDIST).find(off)?.fields;
+  isIrqchip: true,
+  kernel: {
+    ops: { get: true, set: true, has: true },
+    groups: GROUPS,
+    /**
+     * kvm_vgic_create as for v2 (EEXIST, EBUSY, E2BIG; max_vcpus 512). The
+     * VGIC's PROPBASER is the one an ITS created earlier left there.
+     */
+    create(vm) {
+      const r = vgicCreate(vm, V3);
+      if (r.errno || !r.state) return { errno: r.errno };
+      const anyIts = vm.state.devices.some((d) => d.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS);
+      const s = newVgic3State(anyIts ? INITIAL_PROPBASER : 0n);
+      s.implementationRev = r.state.implementationRev;
+      s.cpus = vm.state.vcpus.map((v) => newV3Cpu(v.id));
+      return { errno: 0, state: s };
+    },
+    /**
+     * kvm_arch_vcpu_precreate (EBUSY once initialised), then what
+     * kvm_vgic_vcpu_init's vgic_register_redist_iodev would refuse (EINVAL).
+     */
+    vcpuPrecreate: (vm, s) => (s.initialized ? ERRNO.EBUSY : redistPrecheck(vm, s)),
+    vcpuCreated(vm, s, index) {
+      s.cpus[index] = newV3Cpu(vm.state.vcpus[index]!.id);
+      // vcpuPrecreate ran vgic_v3_check_base with the vcpus online before this one, as the kernel does.
+      registerRedist(vm, s, index, true);
+    },
+    firstRun,
+    frames(s): readonly MmioFrame[] {
+      const out: MmioFrame[] = [];
+      if (s.ready) out.push({ base: Number(s.distBase), size: KVM_VGIC_V3_DIST_SIZE, kind: FRAME.DIST, name: 'GICD' });
+      s.cpus.forEach((c, i) => {
+        if (c.rdMapped) out.push({ base: Number(c.rdBase), size: KVM_VGIC_V3_REDIST_SIZE, kind: FRAME.REDIST + i, name: `GICR(vcpu ${i})` });
+      });
+      return out;
+    },
+    // Guest accesses: a width the register does not allow, a misaligned
+    // access, an INTID beyond nr_irqs or an offset with no register is RAZ/WI.
+    mmio(vm, s, vcpu, frame, off, len, write, value) {
+      const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
+      const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
+      const row = findRegion(table, off, len, nrIrqs(s));
+      if (!row) return 0;
+      if (write) {
+        row.write(vm, s, target, off, len, value);
+        return 0;
+      }
+      return row.read(vm, s, target, off, len);
+    },
+    mmio64(vm, s, vcpu, frame, off, write, value) {
+      const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
+      const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;
+      const row = findRegion(table, off, 8, nrIrqs(s));
+      if (!row?.read64) return 0n;
+      if (write) {
+        row.write64!(vm, s, target, off, value);
+        return 0n;
+      }
+      return row.read64(vm, s, target, off);
+    },
+    // KVM_IRQ_LINE of SPI type reaches the LPIs too (vgic_get_irq).
+    irqLine: (vm, s, irq, level) => vgicIrqLine(vm, s, irq, level, (intid) => findLpi(s, intid)),
+    signalMsi,
+    sysreg: guestSysreg,
+  },
+  inspect: {
+    describeMmio(s, frame, off, len) {
+      const t = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
+      const who = frame === FRAME.DIST ? '' : ` (vcpu ${frame - FRAME.REDIST})`;
+      return findRegion(t, off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
+    },
+    registerFields(frame, off) {
+      return (frame === FRAME.DIST ? V3_DIST : V3_REDIST).find(off)?.fields;
+    },
+    describeSysreg: iccName,
+    sysregFields: (reg) => ICC_FIELDS.get(reg),
+    /** Bytes written into the LPI property table, decoded ("LPI 8192: enabled, priority 0xa0"). */
+    describeMemWrite(_vm, s, addr, data) {
+      const base = propbaseAddress(s.propbaser);
+      const end = base + maxLpis(s.propbaser) - VGIC.MIN_LPI;
+      if (!s.propbaser || addr >= end || addr + data.length <= base) return undefined;
+      const parts: string[] = [];
+      for (let a = Math.max(addr, base); a < Math.min(addr + data.length, end) && parts.length < 8; a++) {
+        const p = data[a - addr]!;
+        parts.push(`LPI ${a - base + VGIC.MIN_LPI}: ${p & 1 ? 'enabled' : 'disabled'}, priority 0x${(p & 0xfc).toString(16)}`);
+      }
+      return `LPI property table: ${parts.join(', ')}${addr + data.length - Math.max(addr, base) > 8 ? ', ...' : ''}`;
+    },
+    view: vgic3View,
+    migration: vgicV3Migration,
+    explainIrq: explainVgic3Irq,
+    interrupts: vgicV3Interrupts,
   },
 };
-

@@ -6,23 +6,14 @@
  * (REGISTER_DESC_WITH_BITS_PER_IRQ_SHARED), the redistributors hold those.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC64, field, RegTable } from '../../core/regtable.js';
+import { ACC32, ACC64, field } from '../../core/regtable.js';
+import { type GicRow, GicTable, perIrq } from '../regions.js';
 import { DEV_TYPE, ERRNO, VGIC } from '../../core/uapi.js';
-import { extract64 } from './baser.js';
-import {
-  BYTE_WIDTHS,
-  configRead,
-  configWrite,
-  fixedRow,
-  priorityRead,
-  priorityWrite,
-  razRow,
-  type Row,
-  v3Of,
-  WORD_OPS,
-  type WordOp,
-} from './irq-rows.js';
+import { extract64 } from '../baser.js';
+import { BITS, bitsRow, type BitsHandlers, BYTE_WIDTHS, configRow, fixedRow, irqBank, priorityRow, razRow } from '../mmio.js';
 import { V3_HOST, vcpuByAff, type Vgic3State } from './state.js';
+
+type Row = GicRow<Vgic3State>;
 
 /** GICD_CTLR bits: EnableGrp1NS (ENABLE_SS_G1), ARE_NS, DS, nASSGIreq. */
 export const GICD_CTLR = { EnableGrp1: 1 << 1, ARE_NS: 1 << 4, DS: 1 << 6, nASSGIreq: 1 << 8 } as const;
@@ -59,17 +50,16 @@ function miscRow(name: string, offset: number, fields: ReturnType<typeof field>[
     offset,
     4,
     ACC32,
-    (vm, _c, off) => readMisc(vm, v3Of(vm), off),
+    (vm, s, _vcpu, off) => readMisc(vm, s, off),
     // vgic_mmio_write_v3_misc: only GICD_CTLR is writable. Without GICv4.1
     // vSGIs nASSGIreq reads as 0 whatever is written.
-    (vm, _c, off, _len, val) => {
-      if ((off & 0x0c) === 0) v3Of(vm).enabled = (val & GICD_CTLR.EnableGrp1) !== 0;
+    (_vm, s, _vcpu, off, _len, val) => {
+      if ((off & 0x0c) === 0) s.enabled = (val & GICD_CTLR.EnableGrp1) !== 0;
     },
     {
       fields,
       // vgic_mmio_uaccess_write_v3_misc.
-      uwrite(vm, _c, off, val) {
-        const s = v3Of(vm);
+      uwrite(vm, s, _vcpu, off, val) {
         switch (off & 0x0c) {
           case 0x0:
             s.enabled = (val & GICD_CTLR.EnableGrp1) !== 0;
@@ -104,31 +94,6 @@ function miscRow(name: string, offset: number, fields: ReturnType<typeof field>[
   );
 }
 
-/** A 1-bit-per-IRQ distributor row over the SPI bank; words for INTIDs 0-31 are RAZ/WI. */
-function bitsRow(name: string, offset: number, op: WordOp): Row {
-  const word = (off: number) => (off - offset) >>> 2; // bank word = INTID / 32
-  const ur = op.uread;
-  const uw = op.uwrite;
-  return {
-    name,
-    offset,
-    len: 0x80,
-    bitsPerIrq: 1,
-    widths: ACC32,
-    read: (vm, _c, off) => (word(off) ? op.read(v3Of(vm).spi, word(off)) >>> 0 : 0),
-    write(vm, _c, off, _len, val) {
-      if (word(off)) op.write(v3Of(vm).spi, word(off), val);
-    },
-    ...(ur && { uread: (vm: VmCtx, _c: number, off: number) => (word(off) ? ur(v3Of(vm).spi, word(off)) >>> 0 : 0) }),
-    ...(uw && {
-      uwrite(vm: VmCtx, _c: number, off: number, val: number) {
-        if (word(off)) uw(v3Of(vm).spi, word(off), val);
-        return 0;
-      },
-    }),
-  };
-}
-
 const IROUTER = 0x6000;
 
 /**
@@ -139,78 +104,74 @@ const IROUTER = 0x6000;
  */
 function irouterRow(): Row {
   const intid = (off: number) => (off - IROUTER) >>> 3;
-  const read64 = (vm: VmCtx, off: number): bigint => {
+  const read64 = (s: Vgic3State, off: number): bigint => {
     const n = intid(off);
-    return n < VGIC.NR_PRIVATE_IRQS ? 0n : BigInt(v3Of(vm).irouter[n]!);
+    return n < VGIC.NR_PRIVATE_IRQS ? 0n : BigInt(s.irouter[n]!);
   };
-  const write = (vm: VmCtx, off: number, val: number) => {
+  const write = (vm: VmCtx, s: Vgic3State, off: number, val: number) => {
     const n = intid(off);
     if (n < VGIC.NR_PRIVATE_IRQS || off & 4) return;
-    const s = v3Of(vm);
     s.irouter[n] = val & 0xffffff;
     s.spiTarget[n] = vcpuByAff(vm.state.vcpus, val & 0xffffff);
   };
   return {
     name: 'GICD_IROUTER',
     offset: IROUTER,
-    len: 0x2000,
-    bitsPerIrq: 64,
+    ...perIrq(64),
     widths: ACC64 | ACC32,
     fields: [field('Aff0', 0, 8), field('Aff1', 8, 8), field('Aff2', 16, 8), field('Interrupt_Routing_Mode', 31)],
-    read: (vm, _c, off, len) => extract64(read64(vm, off & ~7), off, len),
-    write: (vm, _c, off, _len, val) => write(vm, off, val),
-    read64: (vm, _c, off) => read64(vm, off),
-    write64: (vm, _c, off, val) => write(vm, off, Number(BigInt.asUintN(32, val))),
+    read: (_vm, s, _vcpu, off, len) => extract64(read64(s, off & ~7), off, len),
+    write: (vm, s, _vcpu, off, _len, val) => write(vm, s, off, val),
+    read64: (_vm, s, _vcpu, off) => read64(s, off),
+    write64: (vm, s, _vcpu, off, val) => write(vm, s, off, Number(BigInt.asUintN(32, val))),
   };
 }
 
 /** vgic_mmio_read_v3_idregs: GICD_PIDR2 reports a GICv3 (0x3b); the rest read 0. */
 export function idRegRows(prefix: 'GICD' | 'GICR'): Row[] {
   const names = ['PIDR4', 'PIDR5', 'PIDR6', 'PIDR7', 'PIDR0', 'PIDR1', 'PIDR2', 'PIDR3', 'CIDR0', 'CIDR1', 'CIDR2', 'CIDR3'];
-  return names.map((n, i) => fixedRow(`${prefix}_${n}`, 0xffd0 + 4 * i, 4, ACC32, () => (n === 'PIDR2' ? 0x3b : 0), () => {}));
+  return names.map((n, i) => fixedRow<Vgic3State>(`${prefix}_${n}`, 0xffd0 + 4 * i, 4, ACC32, () => (n === 'PIDR2' ? 0x3b : 0), () => {}));
 }
 
-const spiBank = (vm: VmCtx) => v3Of(vm).spi;
+/**
+ * The GICv3 userspace side of the pending registers (vgic-mmio-v3.c), for
+ * the distributor and the redistributors alike: userspace saves and
+ * restores the latch and the line level separately (arm-vgic-v3.rst), so
+ * GICx_ISPENDR reads the latch alone (vgic_uaccess_read_pending, shared)
+ * and a write replaces it (vgic_v3_uaccess_write_pending); GICx_ICPENDR is
+ * RAZ/WI (vgic_mmio_read_raz, vgic_mmio_uaccess_write_wi).
+ */
+export const V3_PENDING_UACCESS = {
+  spending: {
+    uwrite(_vm, s, vcpu, n0, val) {
+      irqBank(s, vcpu, n0).latch[n0 >>> 5] = val;
+    },
+  },
+  cpending: { uread: () => 0, uwrite: () => {} },
+} as const satisfies Record<string, Partial<BitsHandlers>>;
 
-export const V3_DIST = new RegTable<VmCtx>('GICv3 distributor', 0x10000, [
+/** The v3 distributor's per-IRQ rows: INTIDs 0-31 are RAZ/WI, the redistributors hold them. */
+const SPIS = { razBelow: VGIC.NR_PRIVATE_IRQS } as const;
+
+export const V3_DIST = new GicTable<Vgic3State>('GICv3 distributor', 0x10000, [
   miscRow('GICD_CTLR', 0x0, [field('EnableGrp0', 0), field('EnableGrp1NS', 1), field('ARE_NS', 4), field('DS', 6), field('nASSGIreq', 8)]),
   miscRow('GICD_TYPER', 0x4, [field('ITLinesNumber', 0, 5), field('LPIS', 17), field('IDbits', 19, 5)]),
   miscRow('GICD_IIDR', 0x8, [field('Implementer', 0, 12), field('Revision', 12, 4), field('Variant', 16, 4), field('ProductID', 24, 8)]),
   miscRow('GICD_TYPER2', 0xc, [field('VID', 0, 5), field('VIL', 7), field('nASSGIcap', 8)]),
   // vgic_mmio_read_rao: the kernel reads GICD_STATUSR as all ones.
-  fixedRow('GICD_STATUSR', 0x10, 4, ACC32, () => 0xffffffff, () => {}),
-  bitsRow('GICD_IGROUPR', 0x080, WORD_OPS.IGROUPR),
-  bitsRow('GICD_ISENABLER', 0x100, WORD_OPS.ISENABLER),
-  bitsRow('GICD_ICENABLER', 0x180, WORD_OPS.ICENABLER),
-  bitsRow('GICD_ISPENDR', 0x200, WORD_OPS.ISPENDR),
-  bitsRow('GICD_ICPENDR', 0x280, WORD_OPS.ICPENDR),
-  bitsRow('GICD_ISACTIVER', 0x300, WORD_OPS.ISACTIVER),
-  bitsRow('GICD_ICACTIVER', 0x380, WORD_OPS.ICACTIVER),
-  {
-    name: 'GICD_IPRIORITYR',
-    offset: 0x400,
-    len: 0x400,
-    bitsPerIrq: 8,
-    widths: BYTE_WIDTHS,
-    read: (vm, _c, off, len) => (off - 0x400 < 32 ? 0 : priorityRead(spiBank(vm), off - 0x400, len)),
-    write(vm, _c, off, len, val) {
-      if (off - 0x400 >= 32) priorityWrite(spiBank(vm), off - 0x400, len, val);
-    },
-  },
+  fixedRow<Vgic3State>('GICD_STATUSR', 0x10, 4, ACC32, () => 0xffffffff, () => {}),
+  bitsRow('GICD_IGROUPR', 0x080, BITS.group, SPIS),
+  bitsRow('GICD_ISENABLER', 0x100, BITS.senable, SPIS),
+  bitsRow('GICD_ICENABLER', 0x180, BITS.cenable, SPIS),
+  bitsRow('GICD_ISPENDR', 0x200, { ...BITS.spending, ...V3_PENDING_UACCESS.spending }, SPIS),
+  bitsRow('GICD_ICPENDR', 0x280, { ...BITS.cpending, ...V3_PENDING_UACCESS.cpending }, SPIS),
+  bitsRow('GICD_ISACTIVER', 0x300, BITS.sactive, SPIS),
+  bitsRow('GICD_ICACTIVER', 0x380, BITS.cactive, SPIS),
+  priorityRow('GICD_IPRIORITYR', 0x400, SPIS),
   // With affinity routing enabled GICD_ITARGETSR is RAZ/WI.
-  razRow('GICD_ITARGETSR', 0x800, 0x400, BYTE_WIDTHS, 8),
-  {
-    name: 'GICD_ICFGR',
-    offset: 0xc00,
-    len: 0x100,
-    bitsPerIrq: 2,
-    widths: ACC32,
-    read: (vm, _c, off) => ((off - 0xc00) * 4 < 32 ? 0 : configRead(spiBank(vm), (off - 0xc00) * 4)),
-    write(vm, _c, off, _len, val) {
-      if ((off - 0xc00) * 4 >= 32) configWrite(spiBank(vm), (off - 0xc00) * 4, val);
-    },
-  },
-  razRow('GICD_IGRPMODR', 0xd00, 0x80, ACC32, 1),
+  razRow('GICD_ITARGETSR', 0x800, perIrq(8), BYTE_WIDTHS),
+  configRow('GICD_ICFGR', 0xc00, SPIS),
+  razRow('GICD_IGRPMODR', 0xd00, perIrq(1)),
   irouterRow(),
   ...idRegRows('GICD'),
 ]);

@@ -18,7 +18,6 @@ import type { VmCtx } from '../../core/device.js';
 import { type BitField, field } from '../../core/regtable.js';
 import { ERRNO, type Errno, ICC_SYSREG as R, VGIC } from '../../core/uapi.js';
 import { type IrqBank, lowestBit, pendingWord } from '../irq.js';
-import { v3Of } from './irq-rows.js';
 import { V3_HOST, vcpuByAff, type V3Cpu, type Vgic3State } from './state.js';
 
 /** ICC_CTLR_EL1 fields. */
@@ -289,8 +288,7 @@ export function iccName(reg: number): string | undefined {
  * 0; an encoding the interface does not have, or an APnR beyond the
  * implemented priority bits, is RAZ/WI (on hardware: an UNDEF exception).
  */
-export function guestSysreg(vm: VmCtx, v: number, reg: number, write: boolean, val: bigint): bigint {
-  const s = v3Of(vm);
+export function guestSysreg(vm: VmCtx, s: Vgic3State, v: number, reg: number, write: boolean, val: bigint): bigint {
   const c = s.cpus[v]!;
   const n = lo(val);
   switch (reg) {

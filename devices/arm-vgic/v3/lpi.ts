@@ -6,11 +6,73 @@
  * (PENDBASER). Sources: arch/arm64/kvm/vgic/vgic-its.c (vgic_add_lpi,
  * update_lpi_config, its_sync_lpi_pending_table), vgic-v3.c
  * (vgic_v3_lpi_sync_pending_status, vgic_v3_save_pending_tables).
+ *
+ * This module is the one seam between the GICv3 VGIC and the ITS: the ITS
+ * (its/) reaches the VGIC's LPIs only through the functions here, and the
+ * VGIC never imports the ITS (KVM_SIGNAL_MSI reaches an ITS through its
+ * device model's signalMsi, v3/device.ts).
  */
 import type { VmCtx } from '../../core/device.js';
 import { readGuestByte, writeGuestByte } from '../../core/guest-mem.js';
-import { ERRNO, type Errno, VGIC } from '../../core/uapi.js';
-import type { Lpi, Vgic3State } from './state.js';
+import { DEV_TYPE, ERRNO, type Errno, VGIC } from '../../core/uapi.js';
+import { INITIAL_PROPBASER, type Lpi, type Vgic3State } from './state.js';
+
+/** The VGIC state that holds the LPIs, as the ITS sees it: a handle for the functions below. */
+export type LpiHost = Vgic3State;
+
+/**
+ * The GICv3 VGIC whose LPIs an ITS feeds (kvm->arch.vgic), if the VM's
+ * irqchip is one; an ITS may exist before the VGIC or beside a GICv2.
+ */
+export function lpiHost(vm: VmCtx): LpiHost | undefined {
+  const ic = vm.state.irqchip;
+  const d = ic >= 0 ? vm.state.devices[ic] : undefined;
+  return d && d.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3 ? (d.state as Vgic3State) : undefined;
+}
+
+/** vgic_its_create's part on the VGIC: PROPBASER resets to INITIAL_PROPBASER_VALUE. */
+export function itsCreated(vm: VmCtx): void {
+  const s3 = lpiHost(vm);
+  if (s3) s3.propbaser = INITIAL_PROPBASER;
+}
+
+/** MAPTI's range check: an LPI INTID from 8192 up to what PROPBASER.IDbits allows. */
+export function lpiInRange(s: Vgic3State, intid: number): boolean {
+  return intid >= VGIC.MIN_LPI && intid < maxLpis(s.propbaser);
+}
+
+/** GICR_CTLR.EnableLPIs of vcpu index v (vgic_lpis_enabled). */
+export function lpisEnabled(s: Vgic3State, v: number): boolean {
+  return s.cpus[v]!.lpisEnabled;
+}
+
+/** irq->target_vcpu of a mapped LPI becomes vcpu index v (-1: none); MAPC, MOVI. */
+export function retargetLpi(s: Vgic3State, intid: number, v: number): void {
+  const l = findLpi(s, intid);
+  if (l) l.target = v;
+}
+
+/** pending_latch of a mapped LPI (INT and an MSI set it, CLEAR clears it). */
+export function setLpiPending(s: Vgic3State, intid: number, pending: boolean): void {
+  const l = findLpi(s, intid);
+  if (l) l.pending = pending;
+}
+
+/** INV: a mapped LPI re-reads its property byte (update_lpi_config). */
+export function invalidateLpi(vm: VmCtx, s: Vgic3State, intid: number): Errno {
+  const l = findLpi(s, intid);
+  return l ? updateLpiConfig(vm, s, l) : 0;
+}
+
+/** INVALL (vgic_its_invall): every LPI targeting vcpu index v re-reads its property byte. */
+export function invalidateAllLpis(vm: VmCtx, s: Vgic3State, v: number): void {
+  for (const l of s.lpis) updateLpiConfig(vm, s, l, v);
+}
+
+/** MOVALL: every LPI targeting vcpu index `from` now targets `to`. */
+export function moveAllLpis(s: Vgic3State, from: number, to: number): void {
+  for (const l of s.lpis) if (l.target === from) l.target = to;
+}
 
 /** INTERRUPT_ID_BITS_ITS: the VGIC supports 16-bit INTIDs with an ITS. */
 export const INTERRUPT_ID_BITS_ITS = 16;

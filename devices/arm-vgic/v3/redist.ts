@@ -7,26 +7,17 @@
  * KVM_DEV_ARM_VGIC_GRP_REDIST_REGS.
  */
 import type { VmCtx } from '../../core/device.js';
-import { ACC32, ACC64, field, RegTable } from '../../core/regtable.js';
+import { ACC32, ACC64, field } from '../../core/regtable.js';
+import { type GicRow, GicTable } from '../regions.js';
 import { VGIC } from '../../core/uapi.js';
+import { extract64, sanitisePendbaser, sanitisePropbaser, update64 } from '../baser.js';
+import { BITS, bitsRow, configRow, fixedRow, priorityRow, razRow } from '../mmio.js';
 import { rdistIsLast } from './addr.js';
-import { extract64, sanitisePendbaser, sanitisePropbaser, update64 } from './baser.js';
-import { hasIts, idRegRows } from './dist.js';
-import {
-  BYTE_WIDTHS,
-  configRead,
-  configWrite,
-  fixedRow,
-  priorityRead,
-  priorityWrite,
-  razRow,
-  type Row,
-  v3Of,
-  WORD_OPS,
-  type WordOp,
-} from './irq-rows.js';
+import { hasIts, idRegRows, V3_PENDING_UACCESS } from './dist.js';
 import { findLpi, GICR_PENDBASER_PTZ, syncPendingTable, updateLpiConfig } from './lpi.js';
-import { mpidrAff } from './state.js';
+import { mpidrAff, type Vgic3State } from './state.js';
+
+type Row = GicRow<Vgic3State>;
 
 /** The SGI_base frame's offset within a redistributor. */
 export const SGI_BASE = 0x10000;
@@ -37,11 +28,11 @@ const GICR_TYPER_PLPIS = 1n << 0n;
 const GICR_TYPER_LAST = 1n << 4n;
 
 /** GICR_TYPER (vgic_mmio_read_v3r_typer): affinity, Processor_Number = vcpu id, PLPIS with an ITS, Last. */
-export function gicrTyper(vm: VmCtx, vcpu: number): bigint {
+export function gicrTyper(vm: VmCtx, s: Vgic3State, vcpu: number): bigint {
   const id = vm.state.vcpus[vcpu]!.id;
   let v = (BigInt(mpidrAff(id)) << 32n) | (BigInt(id & 0xffff) << 8n);
   if (hasIts(vm)) v |= GICR_TYPER_PLPIS;
-  if (rdistIsLast(vm, v3Of(vm), vcpu)) v |= GICR_TYPER_LAST;
+  if (rdistIsLast(vm, s, vcpu)) v |= GICR_TYPER_LAST;
   return v;
 }
 
@@ -51,9 +42,8 @@ export function gicrTyper(vm: VmCtx, vcpu: number): bigint {
  * LPIs are off); setting it syncs the pending state of the LPIs targeting
  * the vcpu from its pending table, unless PENDBASER.PTZ says the table is zero.
  */
-function writeCtlr(vm: VmCtx, vcpu: number, val: number): void {
+function writeCtlr(vm: VmCtx, s: Vgic3State, vcpu: number, val: number): void {
   if (!hasIts(vm)) return;
-  const s = v3Of(vm);
   const c = s.cpus[vcpu]!;
   if (!(val & GICR_CTLR.EnableLPIs)) {
     c.lpisEnabled = false;
@@ -65,19 +55,17 @@ function writeCtlr(vm: VmCtx, vcpu: number, val: number): void {
 }
 
 /** A 64-bit register row with whole-register and half-register access. */
-function reg64(name: string, offset: number, get: (vm: VmCtx, vcpu: number) => bigint, put: (vm: VmCtx, vcpu: number, off: number, len: number, val: bigint) => void, fields?: Row['fields']): Row {
+function reg64(name: string, offset: number, get: (vm: VmCtx, s: Vgic3State, vcpu: number) => bigint, put: (vm: VmCtx, s: Vgic3State, vcpu: number, off: number, len: number, val: bigint) => void, fields?: Row['fields']): Row {
   return {
     name,
     offset,
-    len: 8,
-    bitsPerIrq: 0,
+    size: 8,
     widths: ACC64 | ACC32,
-    stride: 8,
     ...(fields && { fields }),
-    read: (vm, c, off, len) => extract64(get(vm, c), off, len),
-    write: (vm, c, off, len, val) => put(vm, c, off, len, BigInt(val >>> 0)),
-    read64: (vm, c) => get(vm, c),
-    write64: (vm, c, off, val) => put(vm, c, off, 8, val),
+    read: (vm, s, c, off, len) => extract64(get(vm, s, c), off, len),
+    write: (vm, s, c, off, len, val) => put(vm, s, c, off, len, BigInt(val >>> 0)),
+    read64: (vm, s, c) => get(vm, s, c),
+    write64: (vm, s, c, off, val) => put(vm, s, c, off, 8, val),
   };
 }
 
@@ -86,9 +74,8 @@ function propbaser(): Row {
   return reg64(
     'GICR_PROPBASER',
     0x70,
-    (vm) => v3Of(vm).propbaser,
-    (vm, c, off, len, val) => {
-      const s = v3Of(vm);
+    (_vm, s) => s.propbaser,
+    (_vm, s, c, off, len, val) => {
       if (s.cpus[c]!.lpisEnabled) return;
       s.propbaser = sanitisePropbaser(update64(s.propbaser, off, len, val));
     },
@@ -101,9 +88,9 @@ function pendbaser(): Row {
     'GICR_PENDBASER',
     0x78,
     // vgic_mmio_read_pendbase: PTZ always reads 0.
-    (vm, c) => v3Of(vm).cpus[c]!.pendbaser & ~GICR_PENDBASER_PTZ,
-    (vm, c, off, len, val) => {
-      const cpu = v3Of(vm).cpus[c]!;
+    (_vm, s, c) => s.cpus[c]!.pendbaser & ~GICR_PENDBASER_PTZ,
+    (_vm, s, c, off, len, val) => {
+      const cpu = s.cpus[c]!;
       if (cpu.lpisEnabled) return;
       cpu.pendbaser = sanitisePendbaser(update64(cpu.pendbaser, off, len, val));
     },
@@ -119,49 +106,31 @@ function pendbaser(): Row {
  */
 function invRows(): Row[] {
   return [
-    reg64('GICR_INVLPIR', 0xa0, () => 0n, (vm, c, off, _len, val) => {
-      const s = v3Of(vm);
+    reg64('GICR_INVLPIR', 0xa0, () => 0n, (vm, s, c, off, _len, val) => {
       if (off & 4 || !s.cpus[c]!.lpisEnabled) return;
       const lpi = findLpi(s, Number(BigInt.asUintN(32, val)));
       if (lpi) updateLpiConfig(vm, s, lpi);
     }),
-    reg64('GICR_INVALLR', 0xb0, () => 0n, (vm, c, off) => {
-      const s = v3Of(vm);
+    reg64('GICR_INVALLR', 0xb0, () => 0n, (vm, s, c, off) => {
       if (off & 4 || !s.cpus[c]!.lpisEnabled) return;
       for (const lpi of s.lpis) updateLpiConfig(vm, s, lpi, c);
     }),
   ];
 }
 
-/** A GICR_I*R0 row over the vcpu's private bank (word 0: SGIs and PPIs). */
-function sgiBits(name: string, offset: number, op: WordOp): Row {
-  const bank = (vm: VmCtx, c: number) => v3Of(vm).cpus[c]!.priv;
-  const ur = op.uread;
-  const uw = op.uwrite;
-  return fixedRow(name, SGI_BASE + offset, 4, ACC32, (vm, c) => op.read(bank(vm, c), 0) >>> 0, (vm, c, _o, _l, val) => op.write(bank(vm, c), 0, val), {
-    ...(ur && { uread: (vm: VmCtx, c: number) => ur(bank(vm, c), 0) >>> 0 }),
-    ...(uw && {
-      uwrite(vm: VmCtx, c: number, _off: number, val: number) {
-        uw(bank(vm, c), 0, val);
-        return 0;
-      },
-    }),
-  });
-}
+/** The SGI_base frame's per-IRQ registers: one word (or 8 bytes of ICFGR, 32 of IPRIORITYR) over the vcpu's INTIDs 0-31. */
+const word0 = { words: 1 } as const;
 
-const priv = (vm: VmCtx, c: number) => v3Of(vm).cpus[c]!.priv;
-
-export const V3_REDIST = new RegTable<VmCtx>('GICv3 redistributor (RD_base + SGI_base)', 0x20000, [
+export const V3_REDIST = new GicTable<Vgic3State>('GICv3 redistributor (RD_base + SGI_base)', 0x20000, [
   fixedRow(
     'GICR_CTLR',
     0x0,
     4,
     ACC32,
-    (vm, c) => {
-      const s = v3Of(vm);
+    (_vm, s, c) => {
       return (s.cpus[c]!.lpisEnabled ? GICR_CTLR.EnableLPIs : 0) | (s.implementationRev >= VGIC.IMP_REV_3 ? GICR_CTLR.IR | GICR_CTLR.CES : 0);
     },
-    (vm, c, _off, _len, val) => writeCtlr(vm, c, val),
+    (vm, s, c, _off, _len, val) => writeCtlr(vm, s, c, val),
     { fields: [field('EnableLPIs', 0), field('CES', 1), field('IR', 2), field('RWP', 3)] },
   ),
   fixedRow('GICR_IIDR', 0x4, 4, ACC32, () => ((VGIC.PRODUCT_ID_KVM << 24) | VGIC.IMPLEMENTER_ARM) >>> 0, () => {}, {
@@ -177,19 +146,15 @@ export const V3_REDIST = new RegTable<VmCtx>('GICv3 redistributor (RD_base + SGI
   // vgic_mmio_read_sync: every invalidation completes at once, never busy.
   razRow('GICR_SYNCR', 0xc0),
   ...idRegRows('GICR'),
-  sgiBits('GICR_IGROUPR0', 0x080, WORD_OPS.IGROUPR),
-  sgiBits('GICR_ISENABLER0', 0x100, WORD_OPS.ISENABLER),
-  sgiBits('GICR_ICENABLER0', 0x180, WORD_OPS.ICENABLER),
-  sgiBits('GICR_ISPENDR0', 0x200, WORD_OPS.ISPENDR),
-  sgiBits('GICR_ICPENDR0', 0x280, WORD_OPS.ICPENDR),
-  sgiBits('GICR_ISACTIVER0', 0x300, WORD_OPS.ISACTIVER),
-  sgiBits('GICR_ICACTIVER0', 0x380, WORD_OPS.ICACTIVER),
-  fixedRow('GICR_IPRIORITYR', SGI_BASE + 0x400, 32, BYTE_WIDTHS, (vm, c, off, len) => priorityRead(priv(vm, c), off - SGI_BASE - 0x400, len), (vm, c, off, len, val) =>
-    priorityWrite(priv(vm, c), off - SGI_BASE - 0x400, len, val),
-  ),
-  fixedRow('GICR_ICFGR', SGI_BASE + 0xc00, 8, ACC32, (vm, c, off) => configRead(priv(vm, c), (off - SGI_BASE - 0xc00) * 4), (vm, c, off, _len, val) =>
-    configWrite(priv(vm, c), (off - SGI_BASE - 0xc00) * 4, val),
-  ),
+  bitsRow('GICR_IGROUPR0', SGI_BASE + 0x080, BITS.group, word0),
+  bitsRow('GICR_ISENABLER0', SGI_BASE + 0x100, BITS.senable, word0),
+  bitsRow('GICR_ICENABLER0', SGI_BASE + 0x180, BITS.cenable, word0),
+  bitsRow('GICR_ISPENDR0', SGI_BASE + 0x200, { ...BITS.spending, ...V3_PENDING_UACCESS.spending }, word0),
+  bitsRow('GICR_ICPENDR0', SGI_BASE + 0x280, { ...BITS.cpending, ...V3_PENDING_UACCESS.cpending }, word0),
+  bitsRow('GICR_ISACTIVER0', SGI_BASE + 0x300, BITS.sactive, word0),
+  bitsRow('GICR_ICACTIVER0', SGI_BASE + 0x380, BITS.cactive, word0),
+  priorityRow('GICR_IPRIORITYR', SGI_BASE + 0x400, { words: 8 }),
+  configRow('GICR_ICFGR', SGI_BASE + 0xc00, { words: 2 }),
   razRow('GICR_IGRPMODR0', SGI_BASE + 0xd00),
   razRow('GICR_NSACR', SGI_BASE + 0xe00),
 ]);

@@ -227,7 +227,7 @@ export function resolve(act: Action, session: Session, vmIndex = 0): TraceEvent[
         const model = devs[handle] ? DEVICE_MODELS.get(devs[handle]!.type) : undefined;
         v3 = devs[handle]?.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3;
         // Mostly a group the device has (its table), sometimes any number.
-        if (model && act.group <= 12) group = model.groups[act.group % model.groups.length]!.id;
+        if (model && act.group <= 12) group = model.kernel.groups[act.group % model.kernel.groups.length]!.id;
         if (model && !findGroup(model, group) && act.group <= 12) group = act.group;
       }
       const attr = attrWord(vm, group, act.attr, v3);

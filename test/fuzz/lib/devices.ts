@@ -100,7 +100,7 @@ export function saveAttrs(vm: Vm): { values: Map<string, bigint>; errors: string
   const ic = src.state.irqchip;
   for (const handle of ic >= 0 ? [...handles.filter((h) => h !== ic), ic] : handles) {
     const model = DEVICE_MODELS.get(src.state.devices[handle]!.type)!;
-    for (const a of model.migration?.saveActions ?? []) {
+    for (const a of model.inspect?.migration?.saveActions ?? []) {
       const e = src.setAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n });
       if (e) errors.push(`save action ${a.name}: ${errnoName(e)}`);
     }
@@ -109,7 +109,7 @@ export function saveAttrs(vm: Vm): { values: Map<string, bigint>; errors: string
   for (const handle of handles) {
     const d = src.state.devices[handle]!;
     const model = DEVICE_MODELS.get(d.type)!;
-    for (const a of model.migration?.saveList(src.state, d.state) ?? []) {
+    for (const a of model.inspect?.migration?.saveList(src.state, d.state) ?? []) {
       const r = src.getAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n });
       if (r.errno) errors.push(`save ${a.name}: ${errnoName(r.errno)}`);
       values.set(`dev ${handle} ${a.name} (group ${a.group} attr 0x${a.attr.toString(16)})`, r.value ?? 0n);

@@ -4,12 +4,12 @@
  * (IHI 0048B 3.2 and 4.4; KVM's vgic_queue_irq_unlock and the virtual CPU
  * interface), each with the view paths it depends on.
  */
-import type { VmState } from '../core/vm-state.js';
-import type { IrqCondition } from '../core/device.js';
-import { VGIC } from '../core/uapi.js';
-import { bit, isPending } from './irq.js';
-import type { VgicState } from './state.js';
-import { CTLR, runningPriority, spiTargetIndex } from './v2/cpuif.js';
+import type { VmState } from '../../core/vm-state.js';
+import type { IrqCondition } from '../../core/device.js';
+import { VGIC } from '../../core/uapi.js';
+import { bit, isPending } from '../irq.js';
+import type { VgicState } from '../state.js';
+import { CTLR, runningPriority, spiTargetIndex } from './cpuif.js';
 
 export function explainVgicIrq(vm: VmState, s: VgicState, irq: number, root: string): IrqCondition[] {
   const out: IrqCondition[] = [];

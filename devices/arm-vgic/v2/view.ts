@@ -4,12 +4,12 @@
  * fields and one of CPU-interface fields feed both the whole view (diff,
  * TUI) and the single-field resolver (watchpoints, explain).
  */
-import type { VmState } from '../core/vm-state.js';
-import type { DeviceView, PathStep } from '../core/view.js';
-import { VGIC, VGIC_ADDR_UNDEF } from '../core/uapi.js';
-import { bit, isPending, type IrqBank } from './irq.js';
-import type { VgicCpu, VgicState } from './state.js';
-import { runningPriority, spiTargetIndex, CTLR } from './v2/cpuif.js';
+import type { VmState } from '../../core/vm-state.js';
+import type { DeviceView, PathStep } from '../../core/view.js';
+import { VGIC, VGIC_ADDR_UNDEF } from '../../core/uapi.js';
+import { bit, isPending, type IrqBank } from '../irq.js';
+import type { VgicCpu, VgicState } from '../state.js';
+import { runningPriority, spiTargetIndex, CTLR } from './cpuif.js';
 
 type IrqField = (b: IrqBank, n: number, cpu: VgicCpu | undefined) => unknown;
 

@@ -11,7 +11,6 @@
 import { type Infer, S, type Schema, U32, U64, U8, sameType } from '../../core/state.js';
 import type { VmState } from '../../core/vm-state.js';
 import { DEV_TYPE, VGIC, VGIC_ADDR_UNDEF } from '../../core/uapi.js';
-import type { ItsState } from '../its/state.js';
 import { newVgicCpu, newVgicState, VGIC_CPU_FIELDS, vgicStateFields, vgicStateRule, type VgicCpu, type VgicState } from '../state.js';
 
 /**
@@ -225,7 +224,9 @@ export function vgicV3Schema(vm: VmState): Schema<Vgic3State> {
     }
     for (const [h, d] of vm.devices.entries()) {
       if (d.type !== DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS) continue;
-      for (const dev of (d.state as ItsState).devices) {
+      // The ITS's state was checked first (the irqchip is checked last); only its ITEs' LPIs matter here,
+      // read through their shape so that v3/ imports nothing from its/.
+      for (const dev of (d.state as ItsItes).devices) {
         for (const ite of dev.ites) {
           const r = refs.get(ite.intid);
           if (r === undefined) return `devices[${h}] (ITS) device ${dev.id} event ${ite.eventId} maps LPI ${ite.intid}, which ${p}.lpis does not hold`;
@@ -236,4 +237,9 @@ export function vgicV3Schema(vm: VmState): Schema<Vgic3State> {
     for (const [i, l] of s.lpis.entries()) if (l.refs !== refs.get(l.intid)) return `${p}.lpis[${i}].refs is ${l.refs} but ${refs.get(l.intid)} ITEs map LPI ${l.intid}`;
     return undefined;
   });
+}
+
+/** What an ITS's state holds that the LPI reference counts depend on: each device's ITEs and their LPIs. */
+interface ItsItes {
+  readonly devices: readonly { readonly id: number; readonly ites: readonly { readonly eventId: number; readonly intid: number }[] }[];
 }

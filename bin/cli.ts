@@ -84,6 +84,15 @@ export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record
   }
 }
 
+/**
+ * An error message as the one line exit status 2 promises: line breaks and
+ * other control characters (from a file name, or quoted from the input by a
+ * parser) are written as escapes.
+ */
+export function oneLine(message: string): string {
+  return message.replace(/\r?\n/g, '\\n').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** A whole-number option, or the default. */
 export function intOption(cmd: string, values: Record<string, unknown>, name: string, dflt: number | undefined): number | undefined {
   const v = values[name];

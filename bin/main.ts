@@ -7,7 +7,7 @@
 import { ScenarioError } from '../recorder/scenario.js';
 import { DEVRR_VERSION } from '../recorder/trace-file.js';
 import { TraceError } from '../traces/errors.js';
-import { type Command, type Io, parseCommandArgs, stdio, UsageError } from './cli.js';
+import { type Command, type Io, oneLine, parseCommandArgs, stdio, UsageError } from './cli.js';
 import { benchCommand } from './commands/bench.js';
 import { dumpCommand } from './commands/dump.js';
 import { infoCommand } from './commands/info.js';
@@ -57,7 +57,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return await cmd.run(args, io);
   } catch (e) {
     if (e instanceof UsageError || e instanceof ScenarioError || e instanceof TraceError) {
-      io.err(e.message);
+      io.err(oneLine(e.message));
       return 2;
     }
     io.err(`devrr: internal error (a bug in devrr, please report it): ${(e as Error).stack ?? String(e)}`);

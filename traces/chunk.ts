@@ -264,10 +264,21 @@ function checkLimits(kind: string, o: Record<string, unknown>): string | undefin
  * EVENT_FIELDS (optional ones absent, never present as undefined), each of
  * its type, and for mmio `value: 0n`. Returns the problem, or undefined.
  */
+/** A kind that is not one, for a message: JSON where it can be, else its type (a bigint, bytes). */
+function describeKind(kind: unknown): string {
+  if (typeof kind === 'bigint') return `${kind} (an integer)`;
+  if (kind instanceof Uint8Array) return `(${kind.length} bytes)`;
+  try {
+    return JSON.stringify(kind) ?? String(kind);
+  } catch {
+    return `(a ${typeof kind})`;
+  }
+}
+
 export function checkShape(raw: unknown): string | undefined {
   if (!isPlainObject(raw)) return 'is not a map';
   const kind = own(raw, 'kind');
-  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${JSON.stringify(kind)}`;
+  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${describeKind(kind)}`;
   const fields = EVENT_FIELDS[kind as EventKind];
   for (const key of Object.keys(raw)) {
     if (key !== 'kind' && key !== 'vm' && key !== 'note' && !fields.some((f) => f.name === key)) {
@@ -301,7 +312,7 @@ export function checkEvent(ev: unknown): string | undefined {
   if (ev === null || typeof ev !== 'object') return 'is not an object';
   const o = ev as Record<string, unknown>;
   const kind = o['kind'];
-  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${JSON.stringify(kind)}`;
+  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${describeKind(kind)}`;
   if (!fieldOk('u32', o['vm'], false)) return `(${kind}) field vm is not ${TYPE_TEXT.u32}`;
   for (const f of EVENT_FIELDS[kind as EventKind]) {
     const v = o[f.name];

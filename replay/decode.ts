@@ -102,7 +102,16 @@ function result(errno: number): string {
 export function describeEvent(ev: TraceEvent, session?: Session): string {
   const text = describeCall(ev, session);
   if (ev.note === undefined) return text;
-  return `${text}  # ${typeof ev.note === 'string' ? ev.note : JSON.stringify(ev.note)}`;
+  return `${text}  # ${typeof ev.note === 'string' ? ev.note : noteJson(ev.note)}`;
+}
+
+/**
+ * A note that is not a string, as JSON. Notes are any plain data
+ * (FORMAT.md): bigints are written as hex strings and byte arrays as hex, as
+ * --json output does, where JSON.stringify alone would throw on a bigint.
+ */
+function noteJson(note: unknown): string {
+  return JSON.stringify(note, (_k, x: unknown) => (typeof x === 'bigint' ? `0x${x.toString(16)}` : ArrayBuffer.isView(x) ? Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('hex') : x)) ?? 'undefined';
 }
 
 function describeCall(ev: TraceEvent, session?: Session): string {

@@ -98,7 +98,7 @@ export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport
           const cp = cps[cpNext++]!;
           if (cp.event < i) continue;
           checked++;
-          const replayedDigest = digestState(session.snapshot());
+          const replayedDigest = liveDigest(session);
           if (replayedDigest !== cp.digest) return { events: i, checkpoints: checked, divergence: digestDivergence(src, cpNext - 1, session, chunk.event(j), replayedDigest) };
         }
         nextCpEvent = cpNext < cps.length ? cps[cpNext]!.event : Infinity;
@@ -131,10 +131,15 @@ export function replay(src: TraceSource, opts: ReplayOptions = {}): ReplayReport
     const cp = src.checkpoints[cpNext++]!;
     if (cp.event !== to) continue;
     checked++;
-    const replayedDigest = digestState(session.snapshot());
+    const replayedDigest = liveDigest(session);
     if (replayedDigest !== cp.digest) return { events: to, checkpoints: checked, divergence: digestDivergence(src, cpNext - 1, session, undefined, replayedDigest) };
   }
   return { events: to, checkpoints: checked, divergence: null };
+}
+
+/** digestState(session.snapshot()) without copying the state first (guest RAM can make it large). */
+function liveDigest(session: Session): string {
+  return digestState({ vms: session.vms.map((v) => v.state) });
 }
 
 /** The replayed state just before event `i`, by replaying [0, i) again (on the fast paths). */

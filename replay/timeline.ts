@@ -10,6 +10,7 @@
  * IRQ number, errno); watchpoints stop where a state field's value changes.
  */
 import { findGroup } from '../devices/core/device.js';
+import { stateBytes } from '../devices/core/state.js';
 import { formatPath, parsePath, type PathStep } from '../devices/core/view.js';
 import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
 import { DEVICE_MODELS } from '../devices/registry.js';
@@ -49,8 +50,14 @@ export interface Hit {
 }
 
 export interface TimelineOptions {
-  /** Distance between the timeline's own checkpoints (default 8192 events). */
+  /**
+   * Distance between the timeline's own checkpoints (default 8192 events). It
+   * doubles, dropping every other checkpoint, whenever the checkpoints would
+   * hold more than `checkpointBytes` of state.
+   */
   readonly checkpointEvery?: number;
+  /** Most bytes of state the timeline's checkpoints hold together, roughly (default 256 MiB, at least one checkpoint). */
+  readonly checkpointBytes?: number;
   /**
    * States known to equal the replay at some event (a trace's recorded
    * checkpoints that a bisect has verified): the best one at or before a
@@ -79,12 +86,20 @@ class ChunkCache {
   }
 }
 
+/** Default budget for a timeline's checkpoints: guest RAM can make each one large. */
+const DEFAULT_CHECKPOINT_BYTES = 256 << 20;
+
 export class Timeline {
   readonly length: number;
-  readonly checkpointEvery: number;
+  /** K: checkpoints[k] is the state after events [0, k*K). */
+  private every: number;
   private readonly chunks: ChunkCache;
   /** checkpoints[k] = state after events [0, k*K); filled as the replay first passes them. */
-  private readonly checkpoints: SessionState[] = [];
+  private checkpoints: SessionState[] = [];
+  /** stateBytes of each checkpoint, and their sum, against the budget. */
+  private sizes: number[] = [];
+  private bytes = 0;
+  private readonly budget: number;
   private session = new Session();
   private pos = 0;
 
@@ -93,9 +108,29 @@ export class Timeline {
   constructor(readonly src: TraceSource, opts: TimelineOptions = {}) {
     this.anchor = opts.anchor;
     this.length = src.eventCount;
-    this.checkpointEvery = opts.checkpointEvery ?? 8192;
+    this.every = opts.checkpointEvery ?? 8192;
+    this.budget = opts.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
     this.chunks = new ChunkCache(src);
-    this.checkpoints.push(this.session.snapshot());
+    this.keep(this.session.snapshot());
+  }
+
+  /** Distance in events between the timeline's checkpoints (it doubles when they outgrow their budget). */
+  get checkpointEvery(): number {
+    return this.every;
+  }
+
+  /** Adds the next checkpoint; while they hold more than the budget, drops every other one and doubles K. */
+  private keep(state: SessionState): void {
+    const n = stateBytes(state);
+    this.checkpoints.push(state);
+    this.sizes.push(n);
+    this.bytes += n;
+    while (this.bytes > this.budget && this.checkpoints.length > 1) {
+      this.checkpoints = this.checkpoints.filter((_, k) => k % 2 === 0);
+      this.sizes = this.sizes.filter((_, k) => k % 2 === 0);
+      this.bytes = this.sizes.reduce((a, b) => a + b, 0);
+      this.every *= 2;
+    }
   }
 
   get position(): number {
@@ -136,7 +171,6 @@ export class Timeline {
 
   /** Applies events [pos, target), taking checkpoints as it first passes them. */
   private advance(target: number): void {
-    const K = this.checkpointEvery;
     while (this.pos < target) {
       const k = this.chunkIndex(this.pos);
       const chunk = this.chunks.get(k);
@@ -144,7 +178,7 @@ export class Timeline {
       let vi = chunk.valueStart[this.pos - chunk.first]!;
       const end = Math.min(target, chunk.first + chunk.count);
       for (let i = this.pos; i < end; i++) {
-        if (i % K === 0 && i / K === this.checkpoints.length) this.checkpoints.push(this.session.snapshot());
+        if (i % this.every === 0 && i / this.every === this.checkpoints.length) this.keep(this.session.snapshot());
         const j = i - chunk.first;
         const shape = chunk.shapes[chunk.index[j]!]!;
         let done = false;

@@ -16,9 +16,14 @@
 import { ARCHES } from '../devices/core/uapi.js';
 import { TraceError, describeThrown } from './errors.js';
 import type { EventKind, TraceEvent } from './events.js';
+import type { Arch } from '../devices/core/uapi.js';
 import {
   HOST_BIG_ENDIAN,
   MAX_CHUNK_EVENTS,
+  MAX_DEVICE_CREATES_PER_VM,
+  MAX_MEM_READ,
+  MAX_NOTE_BYTES,
+  MAX_VMS,
   byteSwapInPlace,
   checkPlainData,
   clonePlain,
@@ -244,6 +249,16 @@ function canonicalTarget(v: Record<string, unknown>): Record<string, unknown> {
   }
 }
 
+/** The size limits of FORMAT.md's *Limits* that concern one event; the problem, or undefined. */
+function checkLimits(kind: string, o: Record<string, unknown>): string | undefined {
+  if (kind === 'mem_read' && (o['len'] as number) > MAX_MEM_READ) return `(mem_read) len ${o['len'] as number} is over the ${MAX_MEM_READ}-byte limit`;
+  if (o['note'] !== undefined) {
+    const bytes = encodeValue(o['note'], false).length;
+    if (bytes > MAX_NOTE_BYTES) return `(${kind}) note of ${bytes} bytes is over the ${MAX_NOTE_BYTES}-byte limit`;
+  }
+  return undefined;
+}
+
 /**
  * Check a decoded shape from a file: a known kind, exactly the fields of
  * EVENT_FIELDS (optional ones absent, never present as undefined), each of
@@ -274,7 +289,7 @@ export function checkShape(raw: unknown): string | undefined {
     if (bad !== undefined) return `(${kind}) ${bad}`;
   }
   if (kind === 'mmio' && raw['value'] !== 0n) return '(mmio) value is not 0n in the shape';
-  return undefined;
+  return checkLimits(kind, raw);
 }
 
 /**
@@ -305,7 +320,7 @@ export function checkEvent(ev: unknown): string | undefined {
     const value = o['value'] as bigint;
     if (value < 0n || value >= 1n << BigInt(8 * len)) return `(mmio) value ${value} does not fit in len ${len}`;
   }
-  return undefined;
+  return checkLimits(kind, o);
 }
 
 /** The canonical shape of a checked event: fields in EVENT_FIELDS order, mmio value 0n, absent optionals omitted. */
@@ -592,12 +607,35 @@ function freezeShape(shape: TraceEvent): TraceEvent {
   return Object.freeze(shape);
 }
 
+/** A VM as the `create_vm` event that made it describes it. */
+export interface StreamVm {
+  readonly arch: Arch;
+  readonly ipaBits: number;
+}
+
+/**
+ * What the events before a point of a trace created, for the event-stream
+ * rules (FORMAT.md, *Event stream*): the VMs in creation order and the
+ * `create_device` events of each so far. decodeChunk checks a chunk's events
+ * against it and, when they pass, advances it past the chunk.
+ */
+export interface StreamState {
+  readonly vms: StreamVm[];
+  /** create_device events so far, by VM. */
+  readonly creates: number[];
+}
+
+/** Gate value of a shape whose every event goes through the slow stream check. */
+const GATE_ALWAYS = 0xffffffff;
+
 /**
  * Decode and fully validate a chunk record payload. `file` and `offset` (the
  * record's byte offset) only label errors: every problem is a TraceError
- * with code `malformed`.
+ * with code `malformed`. With `stream` (what the events before the chunk
+ * created), the events must also follow the event-stream rules, and `stream`
+ * is advanced past the chunk when they do.
  */
-export function decodeChunk(payload: Uint8Array, file: string, offset: number): DecodedChunk {
+export function decodeChunk(payload: Uint8Array, file: string, offset: number, stream?: StreamState): DecodedChunk {
   const fail = (what: string): TraceError => new TraceError('malformed', file, offset, `event chunk: ${what}`);
   let raw: unknown;
   try {
@@ -624,6 +662,9 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number): 
 
   const shapeWords = new Uint8Array(nShapes);
   const limit = new Uint32Array(nShapes);
+  // Stream rules: an event of shape k needs more than gate[k] - 1 VMs to exist
+  // (its vm index); create_vm and create_device always take the slow path.
+  const gate = new Uint32Array(nShapes);
   for (let k = 0; k < nShapes; k++) {
     const bad = checkShape(s[k]);
     if (bad !== undefined) throw fail(`shape ${k} ${bad}`);
@@ -631,7 +672,11 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number): 
     s[k] = shape;
     shapeWords[k] = wordsOf(shape);
     limit[k] = shape.kind === 'mmio' ? (shape.len === 1 ? 0xff : shape.len === 2 ? 0xffff : 0xffffffff) : 0;
+    if (stream) gate[k] = shape.kind === 'create_vm' || shape.kind === 'create_device' ? GATE_ALWAYS : shape.vm + 1;
   }
+  let vms = stream ? stream.vms.length : 0;
+  const newVms: StreamVm[] = [];
+  const creates = stream ? stream.creates.slice() : [];
 
   // Copy the columns once into aligned, host-endian typed arrays.
   let index: Uint8Array | Uint16Array;
@@ -654,6 +699,23 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number): 
     const k = index[e]!;
     if (k >= nShapes) throw fail(`event ${e} refers to shape ${k} but the chunk has ${nShapes} shapes`);
     valueStart[e] = w;
+    if (gate[k]! > vms) {
+      const shape = s[k] as TraceEvent;
+      const at = `event ${f + e} (${shape.kind})`;
+      if (shape.kind === 'create_vm') {
+        if (shape.vm !== vms) throw fail(`${at} names its new VM ${shape.vm}, but it is VM ${vms} of the trace (VMs are numbered in creation order)`);
+        if (vms >= MAX_VMS) throw fail(`${at} creates VM ${vms}: a trace holds at most ${MAX_VMS} VMs`);
+        newVms.push({ arch: shape.arch, ipaBits: shape.ipaBits });
+        creates[vms] = 0;
+        vms++;
+      } else if (shape.vm >= vms) {
+        throw fail(`${at} is for VM ${shape.vm}, which no earlier create_vm created (${vms === 0 ? 'none did' : `VMs 0..${vms - 1} exist`})`);
+      } else if (shape.kind === 'create_device') {
+        const n = (creates[shape.vm] ?? 0) + 1;
+        if (n > MAX_DEVICE_CREATES_PER_VM) throw fail(`${at} is VM ${shape.vm}'s create_device number ${n}: a VM may have at most ${MAX_DEVICE_CREATES_PER_VM}`);
+        creates[shape.vm] = n;
+      }
+    }
     const words = shapeWords[k]!;
     if (words !== 0) {
       if (w + words > nWords) throw fail(`value column too short: ${nWords} words, event ${e} needs word ${w + words - 1}`);
@@ -662,5 +724,9 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number): 
     }
   }
   if (w !== nWords) throw fail(`value column has ${nWords} words but the events use ${w}`);
+  if (stream) {
+    stream.vms.push(...newVms);
+    for (let v = 0; v < creates.length; v++) stream.creates[v] = creates[v]!;
+  }
   return new Chunk(f, n, s as TraceEvent[], index, values, valueStart, shapeWords);
 }

@@ -66,6 +66,29 @@ export const MAX_HEADER_BYTES = 1 << 20;
  */
 export const MAX_RECORD_PAYLOAD = 512 << 20;
 
+/**
+ * Limits on what a trace may describe (FORMAT.md, *Limits*). The reader
+ * refuses a trace beyond them as `malformed` before the models see it, so no
+ * count or size taken from a file drives an allocation past them. The
+ * scenario parser enforces the same limits, so every recording stays within.
+ */
+export {
+  /** VMs per trace: `create_vm` events. */
+  MAX_VMS,
+  /** `create_device` events per VM. */
+  MAX_DEVICE_CREATES_PER_VM,
+  /** A `mem_read` event's `len`. */
+  MAX_MEM_READ,
+} from '../devices/core/vm-state.js';
+/** A note's msgpack encoding, in bytes. */
+export const MAX_NOTE_BYTES = 64 << 10;
+/**
+ * Decoding one msgpack payload may build JS values of at most this much
+ * (estimated from the bytes before decoding, see msgpackProblem) plus twice
+ * the payload's own size.
+ */
+export const MAX_DECODE_OVERHEAD = 64 << 20;
+
 /** Most events one chunk may hold (the shape index column is at most u16). */
 export const MAX_CHUNK_EVENTS = 65536;
 /** Events per chunk unless the writer is told otherwise. */
@@ -186,9 +209,103 @@ export function encodeValue(value: unknown, swap: boolean = HOST_BIG_ENDIAN): Bu
  * @param swap byte-swap typed arrays in the result; @default HOST_BIG_ENDIAN
  */
 export function decodeValue(bytes: Uint8Array, swap: boolean = HOST_BIG_ENDIAN): unknown {
+  const bad = msgpackProblem(bytes);
+  if (bad !== undefined) throw new RangeError(bad);
   const value: unknown = packr.unpack(bytes);
   if (swap) swapTypedArraysInPlace(value, 0);
   return value;
+}
+
+/** Deepest nesting of msgpack containers a payload may have (state and notes at 256, inside the record's own maps). */
+const MAX_MSGPACK_DEPTH = 260;
+
+/**
+ * Walk the msgpack bytes without building anything and say what is wrong
+ * with them for decoding, or undefined. Checked: exactly one value fills the
+ * bytes; every declared length fits in the bytes that remain (msgpackr
+ * allocates `new Array(n)` for a declared n before reading any element, so a
+ * five-byte header declaring 2^32-1 elements would otherwise exhaust the
+ * heap); nesting is at most MAX_MSGPACK_DEPTH; and the JS values decoding
+ * builds are estimated at most 2 × bytes + MAX_DECODE_OVERHEAD, counting an
+ * object or array as 64 bytes plus 16 per slot, a string 32 plus its
+ * length, a bin or ext 160 plus its length and any other value 16.
+ */
+export function msgpackProblem(b: Uint8Array, budget = 2 * b.length + MAX_DECODE_OVERHEAD): string | undefined {
+  const n = b.length;
+  const stack: number[] = [];
+  let pos = 0;
+  let left = 1; // values still to read in the innermost open container
+  let cost = 0;
+  const u16 = (at: number): number => (b[at]! << 8) | b[at + 1]!;
+  const u32 = (at: number): number => ((b[at]! << 24) >>> 0) + (b[at + 1]! << 16) + (b[at + 2]! << 8) + b[at + 3]!;
+  for (;;) {
+    if (left === 0) {
+      if (stack.length === 0) break;
+      left = stack.pop()!;
+      continue;
+    }
+    left--;
+    if (pos >= n) return `msgpack ends inside a value at byte ${pos} of ${n}`;
+    const at = pos;
+    const t = b[pos++]!;
+    let slots = -1; // a container's values (a map's keys and values)
+    let skip = 0; // bytes of a string, bin or ext body
+    let head = 0; // length-field bytes after the type byte
+    if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) cost += 16;
+    else if (t <= 0x8f) slots = (t & 0x0f) * 2;
+    else if (t <= 0x9f) slots = t & 0x0f;
+    else if (t <= 0xbf) skip = t & 0x1f;
+    else {
+      switch (t) {
+        case 0xc4: case 0xd9: head = 1; break;
+        case 0xc5: case 0xda: head = 2; break;
+        case 0xc6: case 0xdb: head = 4; break;
+        case 0xc7: head = 1; break;
+        case 0xc8: head = 2; break;
+        case 0xc9: head = 4; break;
+        case 0xca: skip = 4; break;
+        case 0xcb: skip = 8; break;
+        case 0xcc: case 0xd0: skip = 1; break;
+        case 0xcd: case 0xd1: skip = 2; break;
+        case 0xce: case 0xd2: skip = 4; break;
+        case 0xcf: case 0xd3: skip = 8; break;
+        case 0xd4: skip = 2; break;
+        case 0xd5: skip = 3; break;
+        case 0xd6: skip = 5; break;
+        case 0xd7: skip = 9; break;
+        case 0xd8: skip = 17; break;
+        case 0xdc: case 0xde: head = 2; break;
+        case 0xdd: case 0xdf: head = 4; break;
+        default:
+          return `msgpack type byte 0x${t.toString(16)} at byte ${at} is not valid`;
+      }
+    }
+    if (head) {
+      if (pos + head > n) return `msgpack ends inside a length field at byte ${pos} of ${n}`;
+      const len = head === 1 ? b[pos]! : head === 2 ? u16(pos) : u32(pos);
+      pos += head;
+      if (t === 0xdc || t === 0xdd) slots = len;
+      else if (t === 0xde || t === 0xdf) slots = len * 2;
+      else skip = t >= 0xc7 && t <= 0xc9 ? len + 1 : len; // an ext has its type byte before the data
+    }
+    if (slots >= 0) {
+      // Every value takes at least one byte.
+      if (slots > n - pos) return `msgpack container at byte ${at} declares ${slots} values but only ${n - pos} bytes remain`;
+      cost += 64 + 16 * slots;
+      if (slots > 0) {
+        if (stack.length >= MAX_MSGPACK_DEPTH) return `msgpack nesting deeper than ${MAX_MSGPACK_DEPTH} levels at byte ${at}`;
+        stack.push(left);
+        left = slots;
+      }
+    } else if (skip) {
+      if (skip > n - pos) return `msgpack value at byte ${at} needs ${skip} bytes but only ${n - pos} remain`;
+      pos += skip;
+      cost += (t >= 0xa0 && t <= 0xbf) || (t >= 0xd9 && t <= 0xdb) ? 32 + skip : (t >= 0xc4 && t <= 0xc9) || (t >= 0xd4 && t <= 0xd8) ? 160 + skip : 16;
+    } else if (t >= 0xa0 && t < 0xe0 && t !== 0xc0 && t !== 0xc2 && t !== 0xc3) cost += 32; // an empty string, bin or ext
+    if (cost > budget) return `msgpack value would take more than ${budget} bytes of memory to decode (at byte ${at})`;
+  }
+  if (pos !== n) return `msgpack value ends at byte ${pos} but the payload has ${n} bytes`;
+  return undefined;
 }
 
 /** Reverse the bytes of each element of a typed array, in place. */

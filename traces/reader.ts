@@ -9,9 +9,13 @@
  * damage is recovered, and `damage` says where and what the damage is.
  *
  * Every problem with the file's bytes is a TraceError naming the byte offset.
+ * Chunks are also checked against the events before them (the event-stream
+ * rules of FORMAT.md: VMs exist before their events, at most 16 of them,
+ * 256 create_device each); verify() reads every record once, against the
+ * footer's index, so a caller can refuse a damaged file before acting on it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { type DecodedChunk, decodeChunk } from './chunk.js';
+import { type DecodedChunk, type StreamState, type StreamVm, decodeChunk } from './chunk.js';
 import { TraceError, describeThrown } from './errors.js';
 import type { TraceEvent } from './events.js';
 import {
@@ -25,6 +29,7 @@ import {
   MAGIC,
   MAX_CHUNK_EVENTS,
   MAX_HEADER_BYTES,
+  MAX_VMS,
   MAX_RECORD_PAYLOAD,
   RECORD_HEADER_BYTES,
   RECORD_OVERHEAD,
@@ -44,6 +49,18 @@ import {
 /** A trace event with its index in the trace. */
 export type IndexedEvent = TraceEvent & { readonly i: number };
 
+/**
+ * A check of a checkpoint's content beyond the format (devrr's commands check
+ * the state against the models' schema and its digest): the problem, or
+ * undefined. `vms` are the VMs the events before the checkpoint created.
+ */
+export type CheckpointCheck = (cp: Checkpoint, vms: readonly StreamVm[]) => string | undefined;
+
+export interface TraceReaderOptions {
+  /** Run on every checkpoint read (readCheckpoint, verify); a problem becomes a `malformed` TraceError at the record. */
+  readonly checkCheckpoint?: CheckpointCheck;
+}
+
 /** What the index of a file is, however it was obtained. */
 interface Index {
   complete: boolean;
@@ -54,6 +71,12 @@ interface Index {
   recordsEnd: number;
   recoveredUpTo: number;
   damage: TraceError | undefined;
+  /** The scan stopped at a record boundary: the end of the file, or a footer whose trailer is cut. */
+  unclosed: boolean;
+  /** Events the footer of an unclosed file says the recording holds, when it says so. */
+  footerEvents: number | undefined;
+  /** The stream state at the start of each chunk the scan decoded (chunks.length + 1 entries). */
+  stream: StreamState[] | undefined;
 }
 
 /** Positioned reads on one open file, with errors located in it. */
@@ -176,18 +199,40 @@ export class TraceReader {
   readonly recoveredUpTo: number;
   /** Set exactly when incomplete: the first damage found (its offset is the bad record's). */
   readonly damage: TraceError | undefined;
+  /**
+   * Incomplete, and every record was read whole: the file ends at a record
+   * boundary (or inside the end trailer), which is what a recorder that
+   * crashed or is still running leaves. False when the scan stopped at damage.
+   */
+  readonly unclosed: boolean;
+  /**
+   * For an unclosed file whose footer record survived (the file ends inside
+   * the trailer): the events the footer says the recording holds.
+   */
+  readonly footerEvents: number | undefined;
   /** Size of the file in bytes. */
   readonly size: number;
 
   private readonly src: Source;
   private readonly recordsEnd: number;
+  private readonly dataStart: number;
+  private readonly checkCheckpoint: CheckpointCheck | undefined;
+  /**
+   * The event-stream state at the start of chunk k (k = chunks.length: the
+   * end), as an index into `streams`, or -1 until the chunks before it were
+   * read. `streams` holds only the distinct states: they change at
+   * create_vm and create_device events, of which a trace has a bounded number.
+   */
+  private readonly streamAt: Int32Array;
+  private readonly streams: StreamState[] = [{ vms: [], creates: [] }];
   private closed = false;
 
-  private constructor(src: Source, header: TraceHeader, index: Index) {
+  private constructor(src: Source, header: TraceHeader, dataStart: number, index: Index, opts: TraceReaderOptions) {
     this.src = src;
     this.path = src.file;
     this.size = src.size;
     this.header = header;
+    this.dataStart = dataStart;
     this.complete = index.complete;
     this.eventCount = index.eventCount;
     this.chunks = Object.freeze(index.chunks.map((c) => Object.freeze(c)));
@@ -195,6 +240,18 @@ export class TraceReader {
     this.recordsEnd = index.recordsEnd;
     this.recoveredUpTo = index.recoveredUpTo;
     this.damage = index.damage;
+    this.unclosed = index.unclosed;
+    this.footerEvents = index.footerEvents;
+    this.checkCheckpoint = opts.checkCheckpoint;
+    this.streamAt = new Int32Array(this.chunks.length + 1).fill(-1);
+    this.streamAt[0] = 0;
+    if (index.stream) {
+      let last = this.streams[0]!;
+      index.stream.forEach((st, k) => {
+        if (!sameStream(st, last)) this.streams.push((last = st));
+        this.streamAt[k] = this.streams.length - 1;
+      });
+    }
   }
 
   /**
@@ -203,7 +260,7 @@ export class TraceReader {
    * the header is unusable (bad-magic, truncated, bad-crc, bad-header,
    * unsupported-version) or the file cannot be read (io).
    */
-  static open(path: string): TraceReader {
+  static open(path: string, opts: TraceReaderOptions = {}): TraceReader {
     let fd: number;
     try {
       fd = openSync(path, 'r');
@@ -220,7 +277,7 @@ export class TraceReader {
       const src = new Source(path, fd, size);
       return located(path, 0, () => {
         const { header, dataStart } = readHeader(src);
-        return new TraceReader(src, header, readIndex(src, dataStart));
+        return new TraceReader(src, header, dataStart, readIndex(src, dataStart), opts);
       });
     } catch (e) {
       closeSync(fd);
@@ -243,18 +300,34 @@ export class TraceReader {
   }
 
   /**
-   * Read, check and decode chunk `k`. Throws TraceError when its record is
-   * damaged (bad-crc, truncated, bad-record) or its contents are invalid
-   * (malformed), RangeError when k is out of range.
+   * Read, check and decode chunk `k`, including the event-stream rules (the
+   * chunks before it are read first if they have not been yet). Throws
+   * TraceError when its record is damaged (bad-crc, truncated, bad-record)
+   * or its contents are invalid (malformed), RangeError when k is out of range.
    */
   readChunk(k: number): DecodedChunk {
-    const entry = this.entry(this.chunks, k, 'chunk');
+    this.entry(this.chunks, k, 'chunk');
+    return this.chunkAt(k).chunk;
+  }
+
+  /** Chunk k and the offset just past its record. */
+  private chunkAt(k: number): { chunk: DecodedChunk; next: number } {
+    let j = k;
+    while (this.streamAt[j]! < 0) j--;
+    for (; j < k; j++) this.decodeChunkRecord(j);
+    return this.decodeChunkRecord(k);
+  }
+
+  private decodeChunkRecord(k: number): { chunk: DecodedChunk; next: number } {
+    const entry = this.chunks[k]!;
     return located(this.path, entry.offset, () => {
       const rec = this.src.record(entry.offset, this.recordsEnd);
       if (rec.type !== RecordType.Chunk) {
         throw new TraceError('malformed', this.path, entry.offset, `index says event chunk but the record is a ${recordTypeName(rec.type)}`);
       }
-      const c = decodeChunk(rec.payload, this.path, entry.offset);
+      const before = this.streams[this.streamAt[k]!]!;
+      const stream: StreamState = { vms: before.vms.slice(), creates: before.creates.slice() };
+      const c = decodeChunk(rec.payload, this.path, entry.offset, stream);
       if (c.first !== entry.first || c.count !== entry.count) {
         throw new TraceError(
           'malformed',
@@ -263,8 +336,28 @@ export class TraceReader {
           `event chunk holds events ${c.first}..${c.first + c.count - 1} but the index says ${entry.first}..${entry.first + entry.count - 1}`,
         );
       }
-      return c;
+      if (this.streamAt[k + 1]! < 0) {
+        if (!sameStream(stream, before)) this.streams.push(stream);
+        this.streamAt[k + 1] = sameStream(stream, before) ? this.streamAt[k]! : this.streams.length - 1;
+      }
+      return { chunk: c, next: rec.next };
     });
+  }
+
+  /** The VMs the events [0, event) created. */
+  private vmsBefore(event: number): readonly StreamVm[] {
+    if (event >= this.eventCount) {
+      if (this.chunks.length) this.chunkAt(this.chunks.length - 1);
+      return this.streams[this.streamAt[this.chunks.length]!]!.vms;
+    }
+    const k = this.chunkIndexOf(event);
+    const c = this.chunkAt(k).chunk;
+    const vms = this.streams[this.streamAt[k]!]!.vms.slice();
+    for (let e = 0; e < event - c.first; e++) {
+      const shape = c.shapes[c.index[e]!]!;
+      if (shape.kind === 'create_vm') vms.push({ arch: shape.arch, ipaBits: shape.ipaBits });
+    }
+    return vms;
   }
 
   /**
@@ -294,9 +387,14 @@ export class TraceReader {
     }
   }
 
-  /** Read, check and decode checkpoint `k`. Throws like readChunk. */
+  /** Read, check and decode checkpoint `k` (and run the open options' checkCheckpoint). Throws like readChunk. */
   readCheckpoint(k: number): Checkpoint {
-    const entry = this.entry(this.checkpoints, k, 'checkpoint');
+    this.entry(this.checkpoints, k, 'checkpoint');
+    return this.checkpointAt(k).cp;
+  }
+
+  private checkpointAt(k: number): { cp: Checkpoint; next: number } {
+    const entry = this.checkpoints[k]!;
     return located(this.path, entry.offset, () => {
       const rec = this.src.record(entry.offset, this.recordsEnd);
       if (rec.type !== RecordType.Checkpoint) {
@@ -306,8 +404,50 @@ export class TraceReader {
       if (cp.event !== entry.event || cp.digest !== entry.digest) {
         throw new TraceError('malformed', this.path, entry.offset, `checkpoint is for event ${cp.event} but the index says ${entry.event}`);
       }
-      return cp;
+      if (this.checkCheckpoint) {
+        const vms = this.vmsBefore(cp.event);
+        const bad = this.checkCheckpoint(cp, vms);
+        if (bad !== undefined) throw new TraceError('malformed', this.path, entry.offset, `checkpoint for event ${cp.event}: ${bad}`);
+      }
+      return { cp, next: rec.next };
     });
+  }
+
+  /**
+   * Read and check every record the reader knows of, in file order: each
+   * chunk and checkpoint as readChunk and readCheckpoint do, and, for a
+   * closed file, that the footer's index accounts for every record between
+   * the header and the footer (optional records aside). Throws the first
+   * problem as a TraceError. Holds one record at a time.
+   */
+  verify(): void {
+    let c = 0;
+    let p = 0;
+    const nextChunk = (): number => (c < this.chunks.length ? this.chunks[c]!.offset : Infinity);
+    const nextCheckpoint = (): number => (p < this.checkpoints.length ? this.checkpoints[p]!.offset : Infinity);
+    if (!this.complete) {
+      // Scanned: the index is exactly the records recovered (optional ones aside), in file order.
+      while (c < this.chunks.length || p < this.checkpoints.length) {
+        if (nextChunk() < nextCheckpoint()) this.chunkAt(c++);
+        else this.checkpointAt(p++);
+      }
+      return;
+    }
+    let pos = this.dataStart;
+    while (pos < this.recordsEnd) {
+      if (nextChunk() === pos) pos = this.chunkAt(c++).next;
+      else if (nextCheckpoint() === pos) pos = this.checkpointAt(p++).next;
+      else {
+        const at = pos;
+        const rec = located(this.path, at, () => this.src.record(at, this.recordsEnd));
+        if (rec.type < FIRST_OPTIONAL_RECORD_TYPE) throw new TraceError('malformed', this.path, at, `${recordTypeName(rec.type)} record is not in the footer's index`);
+        pos = rec.next;
+      }
+    }
+    const stray = Math.min(nextChunk(), nextCheckpoint());
+    if (stray !== Infinity) {
+      throw new TraceError('malformed', this.path, stray, `the footer's index names a ${stray === nextChunk() ? 'chunk' : 'checkpoint'} record at byte ${stray}, which is inside another record`);
+    }
   }
 
   /** Index of the last checkpoint at or before event `event`, or -1. */
@@ -339,6 +479,10 @@ export class TraceReader {
     }
     return list[k]!;
   }
+}
+
+function sameStream(a: StreamState, b: StreamState): boolean {
+  return a.vms.length === b.vms.length && a.creates.length === b.creates.length && a.creates.every((n, v) => n === b.creates[v]);
 }
 
 // ---------------------------------------------------------------------------
@@ -424,6 +568,11 @@ function readFooter(src: Source, dataStart: number): Index {
   if (!isCount(events)) throw fail('events is not a non-negative integer');
   if (!Array.isArray(chunksRaw)) throw fail('chunks is not an array');
   if (!Array.isArray(checkpointsRaw)) throw fail('checkpoints is not an array');
+  // Each entry names its own record, of at least RECORD_OVERHEAD + 1 bytes, before the footer.
+  const room = Math.floor((footerAt - dataStart) / (RECORD_OVERHEAD + 1));
+  if (chunksRaw.length + checkpointsRaw.length > room) {
+    throw fail(`${chunksRaw.length} chunk and ${checkpointsRaw.length} checkpoint entries, but the ${footerAt - dataStart} bytes of records hold at most ${room} records`);
+  }
   const lastRecord = footerAt - RECORD_OVERHEAD; // the latest a record before the footer can start
   const chunks: ChunkEntry[] = [];
   let next = 0;
@@ -445,16 +594,19 @@ function readFooter(src: Source, dataStart: number): Index {
   }
   if (next !== events) throw fail(`chunks hold ${next} events but events says ${events}`);
   const checkpoints: CheckpointEntry[] = [];
+  const chunkAt = new Set(chunks.map((c) => c.offset));
   let prevEvent = 0;
+  prevOffset = -1;
   for (let k = 0; k < checkpointsRaw.length; k++) {
     const c: unknown = checkpointsRaw[k];
     if (!isPlainObject(c)) throw fail(`checkpoint ${k} is not a map`);
     const offset = own(c, 'offset');
     const event = own(c, 'event');
     const digest = own(c, 'digest');
-    if (!isCount(offset) || offset < dataStart || offset > lastRecord) {
-      throw fail(`checkpoint ${k} offset is not a byte offset in [${dataStart}, ${lastRecord}]`);
+    if (!isCount(offset) || offset < dataStart || offset > lastRecord || offset <= prevOffset || chunkAt.has(offset)) {
+      throw fail(`checkpoint ${k} offset is not an increasing byte offset in [${dataStart}, ${lastRecord}] of a record that is not a chunk`);
     }
+    prevOffset = offset;
     if (!isCount(event) || event < prevEvent || event > events) {
       throw fail(`checkpoint ${k} event is not a non-decreasing integer in [${prevEvent}, ${events}]`);
     }
@@ -462,7 +614,7 @@ function readFooter(src: Source, dataStart: number): Index {
     checkpoints.push({ offset, event, digest });
     prevEvent = event;
   }
-  return { complete: true, eventCount: events, chunks, checkpoints, recordsEnd: footerAt, recoveredUpTo: size, damage: undefined };
+  return { complete: true, eventCount: events, chunks, checkpoints, recordsEnd: footerAt, recoveredUpTo: size, damage: undefined, unclosed: false, footerEvents: undefined, stream: undefined };
 }
 
 /**
@@ -475,29 +627,39 @@ function scan(src: Source, dataStart: number, footerProblem: TraceError): Index 
   const { file, size } = src;
   const chunks: ChunkEntry[] = [];
   const checkpoints: CheckpointEntry[] = [];
+  const stream: StreamState = { vms: [], creates: [] };
+  const streamAt: StreamState[] = [{ vms: [], creates: [] }];
   let events = 0;
   let pos = dataStart;
   let damage: TraceError | undefined;
+  let unclosed = false;
+  let footerEvents: number | undefined;
   while (pos < size) {
     try {
       const rec = src.record(pos, size);
       if (rec.type === RecordType.Footer) {
         const trailerBytes = size - rec.next;
-        damage =
-          trailerBytes < TRAILER_BYTES
-            ? new TraceError('truncated', file, rec.next, `file ends inside the end trailer (${trailerBytes} of ${TRAILER_BYTES} bytes)`)
-            : footerProblem;
+        if (trailerBytes < TRAILER_BYTES) {
+          // Cut while closing: every record is whole, and the footer says how many events there were.
+          unclosed = true;
+          footerEvents = footerEventCount(rec.payload);
+          damage = new TraceError('truncated', file, rec.next, `file ends inside the end trailer (${trailerBytes} of ${TRAILER_BYTES} bytes)`);
+        } else damage = footerProblem;
         break;
       }
       if (rec.type === RecordType.Chunk) {
-        const c = located(file, pos, () => decodeChunk(rec.payload, file, pos));
+        const at = pos;
+        const c = located(file, at, () => decodeChunk(rec.payload, file, at, stream));
         if (c.first !== events) {
           throw new TraceError('malformed', file, pos, `event chunk starts at event ${c.first}, expected ${events}`);
         }
         chunks.push({ offset: pos, first: c.first, count: c.count });
         events += c.count;
+        const last = streamAt[streamAt.length - 1]!;
+        streamAt.push(sameStream(stream, last) ? last : { vms: stream.vms.slice(), creates: stream.creates.slice() });
       } else if (rec.type === RecordType.Checkpoint) {
-        const cp = located(file, pos, () => decodeCheckpoint(rec.payload, file, pos));
+        const at = pos;
+        const cp = located(file, at, () => decodeCheckpoint(rec.payload, file, at));
         const prev = checkpoints.length === 0 ? 0 : checkpoints[checkpoints.length - 1]!.event;
         if (cp.event > events || cp.event < prev) {
           throw new TraceError('malformed', file, pos, `checkpoint for event ${cp.event} is not in [${prev}, ${events}] (events so far)`);
@@ -513,12 +675,25 @@ function scan(src: Source, dataStart: number, footerProblem: TraceError): Index 
     }
   }
   if (damage === undefined) {
+    unclosed = true;
     damage =
       footerProblem.code === 'truncated' && footerProblem.offset === size
         ? new TraceError('truncated', file, size, 'file ends after the last complete record, without footer or trailer: the recording was not closed')
         : footerProblem;
   }
-  return { complete: false, eventCount: events, chunks, checkpoints, recordsEnd: pos, recoveredUpTo: pos, damage };
+  streamAt.length = chunks.length + 1;
+  return { complete: false, eventCount: events, chunks, checkpoints, recordsEnd: pos, recoveredUpTo: pos, damage, unclosed, footerEvents, stream: streamAt };
+}
+
+/** The `events` of a footer payload, if it decodes to a map holding one. */
+function footerEventCount(payload: Uint8Array): number | undefined {
+  try {
+    const raw = decodeValue(payload);
+    const events = isPlainObject(raw) ? own(raw, 'events') : undefined;
+    return isCount(events) ? events : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { nameOf, NAMES } from '../../devices/core/uapi.js';
 import { type Command, toJson, UsageError } from '../cli.js';
-import { openTrace, traceWarnings } from '../open-trace.js';
+import { modelMismatches, openTrace, traceWarnings } from '../open-trace.js';
 
 export const infoCommand: Command = {
   name: 'info',
@@ -39,6 +39,7 @@ Options:
         arch: h.arch,
         ipa_bits: h.ipaBits,
         models: h.models,
+        model_mismatches: modelMismatches(h),
         events: t.eventCount,
         event_counts: counts,
         vms,
@@ -60,6 +61,7 @@ Options:
             : `  closed cleanly: no (no footer: the recorder stopped early; ${t.eventCount} events read from its complete records${t.damage ? `, stopped at ${t.damage.message}` : ''})`,
         );
         io.out(`  arch ${h.arch}, ipa_bits ${h.ipaBits}; models: ${Object.entries(h.models).map(([k, v]) => `${k} v${v}`).join(', ')}`);
+        if (info.model_mismatches.length) io.out(`  recorded with other model versions than this devrr's: ${info.model_mismatches.join(', ')}`);
         io.out(`  ${t.eventCount} events in ${t.chunks.length} chunks, ${bytes} bytes (${info.bytes_per_event} bytes/event)`);
         io.out(`  events: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         io.out(`  VMs: ${vms.map((v) => `vm ${v.vm} ${v.arch}`).join(', ')}; ${vcpus} vcpu(s)`);

@@ -5,6 +5,7 @@
  * same layout as the GICD_I[SC]*R registers, so register accesses are word
  * operations and finding a pending interrupt skips 32 at a time.
  */
+import { type Infer, S, type Schema, sameType } from '../core/state.js';
 
 export interface IrqBank {
   /** Number of INTIDs the bank covers (32 for private banks, nr_irqs for the SPI bank). */
@@ -68,4 +69,36 @@ export function isPending(b: IrqBank, n: number): boolean {
 /** Index of the lowest set bit of a non-zero 32-bit word. */
 export function lowestBit(x: number): number {
   return 31 - Math.clz32(x & -x);
+}
+
+/** Most INTIDs a bank covers: nr_irqs is at most 992 (NR_IRQS accepts up to 1023 in steps of 32). */
+const MAX_BANK_IRQS = 1024;
+
+const bankFields = S.obj({
+  count: S.int(0, MAX_BANK_IRQS),
+  enabled: S.typed(Uint32Array),
+  latch: S.typed(Uint32Array),
+  level: S.typed(Uint32Array),
+  active: S.typed(Uint32Array),
+  group: S.typed(Uint32Array),
+  edge: S.typed(Uint32Array),
+  owned: S.typed(Uint32Array),
+  priority: S.typed(Uint8Array),
+  targets: S.typed(Uint8Array),
+});
+
+/** Compile-time: bankFields describes IrqBank. */
+export const BANK_SCHEMA_MATCHES: true = sameType<Infer<typeof bankFields>, IrqBank>();
+
+/** An IrqBank as newBank(count) lays it out: a bitmap word per 32 INTIDs, a byte per INTID. `count` when given is required. */
+export function bankSchema(count?: number): Schema<IrqBank> {
+  return S.where(bankFields, (b, p) => {
+    if (count !== undefined && b.count !== count) return `${p}.count is ${b.count}, not ${count}`;
+    const words = Math.ceil(b.count / 32);
+    for (const k of ['enabled', 'latch', 'level', 'active', 'group', 'edge', 'owned'] as const) {
+      if (b[k].length !== words) return `${p}.${k} has ${b[k].length} words, not ${words} for ${b.count} INTIDs`;
+    }
+    if (b.priority.length !== b.count || b.targets.length !== b.count) return `${p}.priority and ${p}.targets must have ${b.count} entries`;
+    return undefined;
+  });
 }

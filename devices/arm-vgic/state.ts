@@ -2,8 +2,10 @@
  * The VGIC's state (kvm->arch.vgic and each vcpu's vgic_cpu), as plain data.
  * Changing this layout requires bumping the model version of the device.
  */
-import { DEV_TYPE, VGIC_ADDR_UNDEF } from '../core/uapi.js';
-import { type IrqBank, newBank } from './irq.js';
+import { type Infer, S, type Schema, U32, U64, sameType } from '../core/state.js';
+import type { VmState } from '../core/vm-state.js';
+import { DEV_TYPE, VGIC, VGIC_ADDR_UNDEF } from '../core/uapi.js';
+import { bankSchema, type IrqBank, newBank } from './irq.js';
 
 /** One vcpu's view: its private interrupts and its CPU interface. */
 export interface VgicCpu {
@@ -89,3 +91,54 @@ export function newVgicCpu(model: number, vcpuId: number): VgicCpu {
 export function nrIrqs(s: VgicState): number {
   return s.nrSpis + 32;
 }
+
+// ---------------------------------------------------------------------------
+// Schemas (a checkpoint's state is checked against them before a restore)
+
+/** The fields of a VgicCpu, for V3Cpu to extend. */
+export const VGIC_CPU_FIELDS = {
+  priv: bankSchema(VGIC.NR_PRIVATE_IRQS),
+  sgiSource: S.typed(Uint8Array, VGIC.NR_SGIS),
+  activeSource: S.typed(Uint8Array, VGIC.NR_SGIS),
+  ctlr: U32,
+  pmr: U32,
+  bpr: U32,
+  abpr: U32,
+  apr: U32,
+};
+
+/** Compile-time: VGIC_CPU_FIELDS describes VgicCpu. */
+export const VGIC_CPU_SCHEMA_MATCHES: true = sameType<Infer<ReturnType<typeof S.obj<typeof VGIC_CPU_FIELDS>>>, VgicCpu>();
+
+/** The fields of a VgicState whose vcpus are described by `cpu`, for Vgic3State to extend. */
+export function vgicStateFields<C>(vm: VmState, model: number, cpu: Schema<C>) {
+  return {
+    model: S.oneOf([model]),
+    initialized: S.bool,
+    ready: S.bool,
+    nrSpis: S.int(0, VGIC.MAX_RESERVED + 1 - VGIC.NR_PRIVATE_IRQS),
+    distBase: U64,
+    cpuBase: U64,
+    enabled: S.bool,
+    implementationRev: U32,
+    v2GroupsUserWritable: S.bool,
+    spi: bankSchema(),
+    // kvm_vgic_vcpu_init: one per vcpu, by vcpu index.
+    cpus: S.list(cpu, vm.vcpus.length, true),
+  };
+}
+
+/** vgic_init allocates the SPIs: nr_irqs = nr_spis + 32 INTIDs once initialised, none before. */
+export function vgicStateRule(s: VgicState, p: string): string | undefined {
+  const want = s.initialized ? s.nrSpis + VGIC.NR_PRIVATE_IRQS : 0;
+  return s.spi.count === want ? undefined : `${p}.spi covers ${s.spi.count} INTIDs, not ${want} (initialized ${s.initialized}, nrSpis ${s.nrSpis})`;
+}
+
+/** The state of a VGIC v2 in `vm`. */
+export function vgicV2Schema(vm: VmState): Schema<VgicState> {
+  const fields = S.obj(vgicStateFields(vm, DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V2, S.obj(VGIC_CPU_FIELDS)));
+  return S.where(fields as Schema<VgicState>, vgicStateRule);
+}
+
+/** Compile-time: the v2 fields describe VgicState. */
+export const VGIC_SCHEMA_MATCHES: true = sameType<Infer<ReturnType<typeof S.obj<ReturnType<typeof vgicStateFields<VgicCpu>>>>>, VgicState>();

@@ -8,6 +8,7 @@
  * Vm snapshot, digest, diff and restore any device without per-device code.
  */
 import type { BitField } from './regtable.js';
+import type { Schema } from './state.js';
 import type { DeviceView } from './view.js';
 import type { VmState } from './vm-state.js';
 import type { Arch, Errno } from './uapi.js';
@@ -137,6 +138,13 @@ export interface DeviceModel<S = unknown> {
   describeMemWrite?(vm: VmState, s: S, addr: number, data: Uint8Array): string | undefined;
   /** Register name of a guest access ("GICD_ISENABLER1"), or why it is RAZ/WI. */
   describeMmio?(s: S, frame: number, offset: number, len: number): string;
+  /**
+   * The shape of its state, given the VM it is in (vcpus, other devices):
+   * a checkpoint's state is checked against it before the model is given it
+   * (checkVmState in vm-state.ts). Without one, checkpoints holding the
+   * device are refused.
+   */
+  readonly stateSchema?: (vm: VmState) => Schema<S>;
   /** The named view of its state (diff, watchpoints, explain, TUI); raw state is shown without one. */
   readonly view?: DeviceView<S>;
   /** Its save list and restore order (devrr migrate-check). */

@@ -108,3 +108,157 @@ export function diffState(a: unknown, b: unknown, path = '', out: FieldDiff[] = 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !isTypedArray(v);
 }
+
+// ---------------------------------------------------------------------------
+// State schemas: what a checkpoint's state must look like before a restore.
+
+/**
+ * A description of plain-data state that can check a value from outside
+ * (a trace's checkpoint) before the models are given it. `check` returns
+ * the first problem as "<path> <what is wrong>", or undefined. The type
+ * parameter is the TypeScript type the schema describes: `Infer` gives it
+ * back, and `sameType` lets a state module assert at compile time that its
+ * schema and its interface describe the same thing, so neither can change
+ * without the other.
+ */
+export interface Schema<T> {
+  readonly check: (v: unknown, path: string) => string | undefined;
+  /** Marks an object field that may be absent (never present as undefined). */
+  readonly optional?: true;
+  /** Phantom: the described type. */
+  readonly __type?: T;
+}
+
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+type OptionalKeys<F> = { [K in keyof F]: F[K] extends { readonly optional: true } ? K : never }[keyof F];
+type ObjectOf<F> = { [K in Exclude<keyof F, OptionalKeys<F>>]: Infer<F[K]> } & { [K in OptionalKeys<F>]?: Infer<F[K]> };
+
+/** True exactly when A and B are mutually assignable (readonly aside). */
+export type SameType<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+/** `const _: true = sameType<Infer<typeof schema>, State>()` fails to compile when they differ. */
+export function sameType<A, B>(): SameType<A, B> {
+  return true as SameType<A, B>;
+}
+
+type TypedCtor = Uint8ArrayConstructor | Uint16ArrayConstructor | Uint32ArrayConstructor | Int16ArrayConstructor | Int32ArrayConstructor;
+/** The array type a constructor makes, as state interfaces spell it (no buffer type argument). */
+type TypedOf<C> = C extends Uint8ArrayConstructor
+  ? Uint8Array
+  : C extends Uint16ArrayConstructor
+    ? Uint16Array
+    : C extends Uint32ArrayConstructor
+      ? Uint32Array
+      : C extends Int16ArrayConstructor
+        ? Int16Array
+        : Int32Array;
+
+const at = (path: string): string => path || 'state';
+
+function isPlainRecord(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || ArrayBuffer.isView(v)) return false;
+  const proto: unknown = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function schema<T>(check: (v: unknown, path: string) => string | undefined): Schema<T> {
+  return { check };
+}
+
+/** The schema combinators. Integers are checked for range, lists and typed arrays for length, objects for exact keys. */
+export const S = {
+  bool: schema<boolean>((v, p) => (typeof v === 'boolean' ? undefined : `${at(p)} is not a boolean`)),
+
+  /** Anything: for a part checked elsewhere (a device slot's state, by the device's own schema). */
+  any: schema<unknown>(() => undefined),
+
+  /** An integer in [min, max]. */
+  int: (min: number, max: number): Schema<number> =>
+    schema((v, p) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? undefined : `${at(p)} is not an integer in ${min}..${max}`)),
+
+  /** A bigint in [min, max]. */
+  big: (min: bigint, max: bigint): Schema<bigint> =>
+    schema((v, p) => (typeof v === 'bigint' && v >= min && v <= max ? undefined : `${at(p)} is not a bigint in ${min}..${max}`)),
+
+  /** One of the given strings or numbers. */
+  oneOf: <T extends string | number>(values: readonly T[]): Schema<T> =>
+    schema((v, p) => ((values as readonly unknown[]).includes(v) ? undefined : `${at(p)} is not one of ${values.join(', ')}`)),
+
+  /** A typed array of exactly this class (a Buffer is not a Uint8Array here), of `len` elements when given. */
+  typed: <C extends TypedCtor>(ctor: C, len?: number): Schema<TypedOf<C>> =>
+    schema((v, p) => {
+      if (!ArrayBuffer.isView(v) || Object.getPrototypeOf(v) !== ctor.prototype) return `${at(p)} is not a ${ctor.name}`;
+      const n = (v as unknown as ArrayLike<number>).length;
+      return len === undefined || n === len ? undefined : `${at(p)} has ${n} elements, not ${len}`;
+    }),
+
+  /** A plain object with exactly these fields (optional ones may be absent). */
+  obj: <F extends Record<string, Schema<unknown>>>(fields: F): Schema<ObjectOf<F>> =>
+    schema((v, p) => {
+      if (!isPlainRecord(v)) return `${at(p)} is not an object`;
+      for (const k of Object.keys(v)) if (!Object.prototype.hasOwnProperty.call(fields, k)) return `${at(p)} has unknown field ${JSON.stringify(k)}`;
+      for (const [k, f] of Object.entries(fields)) {
+        const path = p ? `${p}.${k}` : k;
+        if (!Object.prototype.hasOwnProperty.call(v, k)) {
+          if (f.optional) continue;
+          return `${path} is missing`;
+        }
+        const bad = f.check(v[k], path);
+        if (bad !== undefined) return bad;
+      }
+      return undefined;
+    }),
+
+  /** An object field that may be absent. */
+  optional: <T>(s: Schema<T>): Schema<T> & { readonly optional: true } => ({ check: s.check, optional: true }),
+
+  /** An array of at most `max` elements (exactly `max` with `exact`), each matching `of`. */
+  list: <T>(of: Schema<T>, max: number, exact = false): Schema<T[]> =>
+    schema((v, p) => {
+      if (!Array.isArray(v) || Object.getPrototypeOf(v) !== Array.prototype) return `${at(p)} is not an array`;
+      if (exact ? v.length !== max : v.length > max) return `${at(p)} has ${v.length} elements, ${exact ? 'not' : 'more than'} ${max}`;
+      for (let i = 0; i < v.length; i++) {
+        const bad = of.check(v[i], `${p}[${i}]`);
+        if (bad !== undefined) return bad;
+      }
+      return undefined;
+    }),
+
+  /** A plain object used as a map: keys matching `key`, at most `max` of them, values matching `of`. */
+  dict: <T>(key: RegExp, of: Schema<T>, max: number): Schema<Record<string, T>> =>
+    schema((v, p) => {
+      if (!isPlainRecord(v)) return `${at(p)} is not an object`;
+      const keys = Object.keys(v);
+      if (keys.length > max) return `${at(p)} has ${keys.length} entries, more than ${max}`;
+      for (const k of keys) {
+        if (!key.test(k)) return `${at(p)} has key ${JSON.stringify(k)}, which is not ${key}`;
+        const bad = of.check(v[k], `${p}[${k}]`);
+        if (bad !== undefined) return bad;
+      }
+      return undefined;
+    }),
+
+  /** `base`, then a rule on the whole value (relations between its fields). */
+  where: <T>(base: Schema<T>, rule: (v: T, path: string) => string | undefined): Schema<T> =>
+    schema((v, p) => base.check(v, p) ?? rule(v as T, at(p))),
+};
+
+/** Common integer ranges. */
+export const U8 = S.int(0, 0xff);
+export const U32 = S.int(0, 0xffffffff);
+export const U64 = S.big(0n, 0xffffffffffffffffn);
+
+/**
+ * Roughly how many bytes of memory plain-data state takes: its typed arrays'
+ * bytes, plus 64 for each object or array and 16 for each other value. For
+ * memory budgets (the timeline's checkpoints), not for exact accounting.
+ */
+export function stateBytes(v: unknown): number {
+  if (v === null || typeof v !== 'object') return 16;
+  if (ArrayBuffer.isView(v)) return 64 + v.byteLength;
+  let n = 64;
+  if (Array.isArray(v)) for (const x of v) n += stateBytes(x);
+  else for (const k of Object.keys(v)) n += 16 + stateBytes((v as Record<string, unknown>)[k]);
+  return n;
+}

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { digestState } from '../../devices/core/state.js';
+import { digestState, stateBytes } from '../../devices/core/state.js';
 import { prng, writeWorkloadTrace } from '../../replay/bench.js';
 import { stateBefore } from '../../replay/engine.js';
 import { Timeline } from '../../replay/timeline.js';
@@ -79,4 +79,19 @@ test('an IRQ-number breakpoint matches KVM_IRQ_LINE and the IAR/EOIR values nami
     return ev.kind === 'mmio' ? (ev.write ? 'eoir' : 'iar') : ev.kind;
   });
   expect(kinds).toEqual(['irq_line', 'iar', 'eoir']);
+});
+
+test('checkpoints stay within their memory budget: past it every other one goes and K doubles, and seeks still give the replayed state', () => {
+  const one = stateBytes(stateBefore(reader, N));
+  const tl = new Timeline(reader, { checkpointEvery: 1000, checkpointBytes: 5 * one });
+  tl.seek(N);
+  expect(tl.checkpointEvery).toBeGreaterThan(1000);
+  expect(tl.checkpointCount).toBeLessThanOrEqual(5);
+  expect(tl.checkpointCount * tl.checkpointEvery).toBeGreaterThan(N - tl.checkpointEvery);
+  const rnd = prng(7);
+  for (let k = 0; k < 10; k++) {
+    const p = Math.floor(rnd() * (N + 1));
+    tl.seek(p);
+    expect(digestState(tl.snapshot()), `position ${p}`).toBe(digestState(stateBefore(reader, p)));
+  }
 });

@@ -32,7 +32,9 @@ const HEADER_BYTES = encodeHeaderBytes(headerMap({ ...HEADER, formatVersion: FOR
 
 function stream(n: number): TraceEvent[] {
   return Array.from({ length: n }, (_, k): TraceEvent =>
-    k % 3 === 0
+    k === 0
+      ? { kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 }
+      : k % 3 === 0
       ? { kind: 'irq_line', vm: 0, irq: 32 + (k % 5), level: k & 1, errno: 0 }
       : { kind: 'mmio', vm: 0, vcpu: 0, write: k % 3 === 1, addr: 0x8010000 + 4 * (k % 7), len: 4, value: BigInt(k), exit: false, errno: 0 },
   );
@@ -319,11 +321,16 @@ describe('crash recovery', () => {
 // ---------------------------------------------------------------------------
 // Hand-made records: CRC-valid but wrong inside.
 
+const vmShape = { kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 };
 const mmioShape = { kind: 'mmio', vm: 0, vcpu: 0, write: true, addr: 0x1000, len: 4, value: 0n, exit: false, errno: 0 };
 const irqShape = { kind: 'irq_line', vm: 0, irq: 1, level: 1, errno: 0 };
 const u32s = (...w: number[]): Buffer => Buffer.from(new Uint32Array(w).buffer);
+/** The first chunk of a trace: create_vm, an mmio write of 7, an irq_line. */
 const chunkPayload = (fields: Record<string, unknown>): Buffer =>
-  encodeValue({ f: 0, n: 2, s: [mmioShape, irqShape], i: Buffer.from([0, 1]), v: u32s(7), ...fields }, false);
+  encodeValue({ f: 0, n: 3, s: [vmShape, mmioShape, irqShape], i: Buffer.from([0, 1, 2]), v: u32s(7), ...fields }, false);
+/** A chunk after chunkPayload's: an mmio write of 7, an irq_line. */
+const laterPayload = (fields: Record<string, unknown>): Buffer =>
+  encodeValue({ f: 3, n: 2, s: [mmioShape, irqShape], i: Buffer.from([0, 1]), v: u32s(7), ...fields }, false);
 
 /** Header + records, with no footer: read by scanning. */
 function unclosed(name: string, ...records: Buffer[]): string {
@@ -331,7 +338,7 @@ function unclosed(name: string, ...records: Buffer[]): string {
 }
 
 /** Header + one chunk + footer + trailer: read through the footer index. */
-function closedWithChunk(name: string, payload: Buffer, first = 0, count = 2): string {
+function closedWithChunk(name: string, payload: Buffer, first = 0, count = 3): string {
   const chunk = frameRecord(RecordType.Chunk, payload);
   const footerAt = HEADER_BYTES.length + chunk.length;
   const footer = frameRecord(RecordType.Footer, encodeValue({ events: count, chunks: [{ offset: HEADER_BYTES.length, first, count }], checkpoints: [] }, false));
@@ -346,30 +353,30 @@ describe('malformed records', () => {
 
   it('the hand-made baseline chunk is valid', () => {
     const r = TraceReader.open(closedWithChunk('baseline', chunkPayload({})));
-    expect([...r.events()].map(({ i: _i, ...ev }) => ev)).toStrictEqual([{ ...mmioShape, value: 7n }, irqShape]);
+    expect([...r.events()].map(({ i: _i, ...ev }) => ev)).toStrictEqual([vmShape, { ...mmioShape, value: 7n }, irqShape]);
     r.close();
   });
 
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['index refers to a missing shape', { i: Buffer.from([0, 2]) }, /event 1 refers to shape 2 but the chunk has 2 shapes/],
+    ['index refers to a missing shape', { i: Buffer.from([0, 1, 3]) }, /event 2 refers to shape 3 but the chunk has 3 shapes/],
     ['value column too short', { v: Buffer.alloc(0) }, /value column too short/],
     ['value column too long', { v: u32s(1, 2) }, /value column has 2 words but the events use 1/],
     ['value column not whole words', { v: Buffer.alloc(3) }, /whole u32 words/],
-    ['index column of the wrong length', { i: Buffer.from([0]) }, /i \(shape index\) is not a bin of 2 bytes/],
+    ['index column of the wrong length', { i: Buffer.from([0]) }, /i \(shape index\) is not a bin of 3 bytes/],
     ['count of zero', { n: 0 }, /n \(event count\)/],
     ['count beyond the chunk limit', { n: 70000 }, /n \(event count\)/],
     ['first is negative', { f: -1 }, /f \(first event\)/],
     ['shapes not an array', { s: 'x' }, /s \(shapes\)/],
-    ['unknown event kind', { s: [mmioShape, { ...irqShape, kind: 'teleport' }] }, /shape 1 has unknown kind "teleport"/],
-    ['missing field', { s: [mmioShape, { kind: 'irq_line', vm: 0, irq: 1, errno: 0 }] }, /shape 1 \(irq_line\) field level is missing/],
-    ['field of the wrong type', { s: [{ ...mmioShape, addr: '0x1000' }, irqShape] }, /shape 0 \(mmio\) field addr is not a non-negative safe integer/],
-    ['unknown field', { s: [mmioShape, { ...irqShape, extra: 1 }] }, /shape 1 \(irq_line\) has unknown field "extra"/],
-    ['mmio shape with a value', { s: [{ ...mmioShape, value: 5n }, irqShape] }, /value is not 0n/],
-    ['value wider than the access', { s: [{ ...mmioShape, len: 1 }, irqShape], v: u32s(0x100) }, /does not fit mmio len 1/],
-    ['bad mmio len', { s: [{ ...mmioShape, len: 3 }, irqShape] }, /field len is not 1, 2, 4 or 8/],
-    ['bad attr target', { s: [mmioShape, { kind: 'has_attr', vm: 0, target: { kind: 'gpu' }, group: 0, attr: 0n, errno: 0 }] }, /field target/],
-    ['bigint where a number belongs', { s: [{ ...mmioShape, vcpu: 0n }, irqShape] }, /field vcpu/],
-    ['note that is not plain data', { s: [mmioShape, { ...irqShape, note: new Date(0) }] }, /note: Date object is not plain data/],
+    ['unknown event kind', { s: [vmShape, mmioShape, { ...irqShape, kind: 'teleport' }] }, /shape 2 has unknown kind "teleport"/],
+    ['missing field', { s: [vmShape, mmioShape, { kind: 'irq_line', vm: 0, irq: 1, errno: 0 }] }, /shape 2 \(irq_line\) field level is missing/],
+    ['field of the wrong type', { s: [vmShape, { ...mmioShape, addr: '0x1000' }, irqShape] }, /shape 1 \(mmio\) field addr is not a non-negative safe integer/],
+    ['unknown field', { s: [vmShape, mmioShape, { ...irqShape, extra: 1 }] }, /shape 2 \(irq_line\) has unknown field "extra"/],
+    ['mmio shape with a value', { s: [vmShape, { ...mmioShape, value: 5n }, irqShape] }, /value is not 0n/],
+    ['value wider than the access', { s: [vmShape, { ...mmioShape, len: 1 }, irqShape], v: u32s(0x100) }, /does not fit mmio len 1/],
+    ['bad mmio len', { s: [vmShape, { ...mmioShape, len: 3 }, irqShape] }, /field len is not 1, 2, 4 or 8/],
+    ['bad attr target', { s: [vmShape, mmioShape, { kind: 'has_attr', vm: 0, target: { kind: 'gpu' }, group: 0, attr: 0n, errno: 0 }] }, /field target/],
+    ['bigint where a number belongs', { s: [vmShape, { ...mmioShape, vcpu: 0n }, irqShape] }, /field vcpu/],
+    ['note that is not plain data', { s: [vmShape, mmioShape, { ...irqShape, note: new Date(0) }] }, /note: Date object is not plain data/],
   ];
 
   for (const [what, fields, message] of cases) {
@@ -398,16 +405,16 @@ describe('malformed records', () => {
 
   it('a chunk whose events do not follow on from the previous chunk', () => {
     const one = frameRecord(RecordType.Chunk, chunkPayload({}));
-    const gap = frameRecord(RecordType.Chunk, chunkPayload({ f: 5 }));
+    const gap = frameRecord(RecordType.Chunk, laterPayload({ f: 5 }));
     const r = TraceReader.open(unclosed('gap', one, gap));
-    expect(r.eventCount).toBe(2);
-    expect(r.damage!.what).toMatch(/starts at event 5, expected 2/);
+    expect(r.eventCount).toBe(3);
+    expect(r.damage!.what).toMatch(/starts at event 5, expected 3/);
     expect(r.damage!.offset).toBe(at + one.length);
     r.close();
   });
 
   it('a chunk that disagrees with the footer index', () => {
-    const r = TraceReader.open(closedWithChunk('index-mismatch', chunkPayload({}), 0, 3));
+    const r = TraceReader.open(closedWithChunk('index-mismatch', chunkPayload({}), 0, 4));
     expect(r.complete).toBe(true);
     expectTraceError(() => r.readChunk(0), 'malformed', at);
     r.close();
@@ -433,16 +440,16 @@ describe('malformed records', () => {
     const chunk = frameRecord(RecordType.Chunk, chunkPayload({}));
     const unknown = frameRecord(7, Buffer.from('hello'));
     const r = TraceReader.open(unclosed('unknown-type', chunk, unknown, chunk));
-    expect(r.eventCount).toBe(2);
+    expect(r.eventCount).toBe(3);
     expect(r.damage!.code).toBe('bad-record');
     expect(r.damage!.offset).toBe(at + chunk.length);
     expect(r.damage!.what).toMatch(/unknown record type 7/);
     r.close();
 
     const optional = frameRecord(200, Buffer.from('future data'));
-    const second = frameRecord(RecordType.Chunk, chunkPayload({ f: 2 }));
+    const second = frameRecord(RecordType.Chunk, laterPayload({}));
     const r2 = TraceReader.open(unclosed('optional-type', chunk, optional, second));
-    expect(r2.eventCount).toBe(4);
+    expect(r2.eventCount).toBe(5);
     expect(r2.damage!.code).toBe('truncated'); // just the missing footer
     r2.close();
   });
@@ -467,7 +474,7 @@ describe('malformed records', () => {
 
   it('zero-filled space after the records (a crash on some filesystems) is damage, not a crash', () => {
     const r = TraceReader.open(unclosed('zeros', frameRecord(RecordType.Chunk, chunkPayload({})), Buffer.alloc(4096)));
-    expect(r.eventCount).toBe(2);
+    expect(r.eventCount).toBe(3);
     expect(r.damage!.code).toBe('bad-record');
     r.close();
   });

@@ -131,7 +131,7 @@ describe('events round-trip', () => {
 
   it('drops undefined optional fields and fields events.ts does not define', () => {
     const ev = { kind: 'set_attr', vm: 0, target: { kind: 'vm' }, group: 1, attr: 2n, value: undefined, data: undefined, errno: 0, extra: 'x', note: undefined } as unknown as TraceEvent;
-    const [back] = readAll(write('undefined-fields', [ev]));
+    const [, back] = readAll(write('undefined-fields', [{ kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 }, ev]));
     expect(Object.keys(back!)).toEqual(['kind', 'vm', 'target', 'group', 'attr', 'errno']);
   });
 
@@ -314,7 +314,7 @@ describe('a 100k-event MMIO/IRQ recording', () => {
 
 describe('shape index width', () => {
   it('switches to a u16 index column past 256 distinct shapes', () => {
-    const events: TraceEvent[] = Array.from({ length: 2000 }, (_, k) => ({
+    const events: TraceEvent[] = [{ kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 }, ...Array.from({ length: 2000 }, (_, k): TraceEvent => ({
       kind: 'mmio',
       vm: 0,
       vcpu: 0,
@@ -324,14 +324,14 @@ describe('shape index width', () => {
       value: BigInt(k) * 0x1_0000_0001n,
       exit: false,
       errno: 0,
-    }));
+    }))];
     const path = write('u16', events);
     const r = TraceReader.open(path);
     const c = r.readChunk(0);
-    expect(c.shapes).toHaveLength(300);
+    expect(c.shapes).toHaveLength(301);
     expect(c.index).toBeInstanceOf(Uint16Array);
     expect(c.values).toHaveLength(4000); // two words per 8-byte access
-    expect(c.event(1999)).toStrictEqual(events[1999]);
+    expect(c.event(2000)).toStrictEqual(events[2000]);
     r.close();
     expect(readAll(path)).toStrictEqual(events);
   });

@@ -12,7 +12,7 @@ import { checkIorange } from '../common.js';
 import { INITIAL_PROPBASER } from '../v3/state.js';
 import { describeCommand, vgic3Of } from './cmd.js';
 import { freeLists, GITS_PIDR4, type ItsCtx, ITS_REGS } from './regs.js';
-import { cbaserAddress, cmdQueueSize, type ItsState, newItsState, GITS_BASER } from './state.js';
+import { cbaserAddress, cmdQueueSize, type ItsState, itsSchema, newItsState, GITS_BASER } from './state.js';
 import { restoreTables, saveTables } from './tables.js';
 import { itsView } from './view.js';
 import { itsMigration } from './migration.js';
@@ -189,6 +189,7 @@ export const vgicIts: DeviceModel<ItsState> = {
     }
     return out.length ? `ITS command queue +0x${(Math.max(addr, base) - base).toString(16)}: ${out.join(', ')}` : undefined;
   },
+  stateSchema: itsSchema,
   view: itsView,
   migration: itsMigration,
 };

@@ -7,7 +7,9 @@
  * Plain data only; changing this layout requires bumping the model version
  * of KVM_DEV_TYPE_ARM_VGIC_ITS.
  */
-import { VGIC_ADDR_UNDEF } from '../../core/uapi.js';
+import { type Infer, S, type Schema, U32, U64, sameType } from '../../core/state.js';
+import type { VmState } from '../../core/vm-state.js';
+import { DEV_TYPE, VGIC, VGIC_ADDR_UNDEF } from '../../core/uapi.js';
 
 /** COLLECTION_NOT_MAPPED: a collection allocated by MAPTI before any MAPC. */
 export const COLLECTION_NOT_MAPPED = 0xffffffff;
@@ -102,4 +104,53 @@ export function cbaserAddress(cbaser: bigint): number {
 
 export function cmdQueueSize(cbaser: bigint): number {
   return (Number(cbaser & 0xffn) + 1) << 12;
+}
+
+// ---------------------------------------------------------------------------
+// Schema (a checkpoint's state is checked against it before a restore)
+
+/** Device, event and collection IDs are 16 bits (VITS_TYPER_DEVBITS, VITS_TYPER_IDBITS, 16-bit ICIDs). */
+const ID = S.int(0, 0xffff);
+
+const iteSchema = S.obj({ eventId: ID, intid: S.int(VGIC.MIN_LPI, 0xffffffff), collection: S.int(-1, 0xffff) });
+const itsDeviceSchema = S.obj({ id: ID, ittAddr: S.int(0, Number.MAX_SAFE_INTEGER), eventBits: S.int(1, 16), ites: S.list(iteSchema, 1 << 16) });
+const collectionSchema = S.obj({ id: ID, target: U32 });
+const itsFields = S.obj({
+  base: U64,
+  enabled: S.bool,
+  cbaser: U64,
+  creadr: U32,
+  cwriter: U32,
+  baserDevice: U64,
+  baserColl: U64,
+  abiRev: S.int(0, 0xff),
+  devices: S.list(itsDeviceSchema, 1 << 16),
+  collections: S.list(collectionSchema, 1 << 16),
+});
+
+/** Compile-time: the schemas describe ItsState and its lists. */
+export const ITS_SCHEMA_MATCHES: true = sameType<Infer<typeof itsFields>, ItsState>();
+
+/**
+ * The state of an ITS in `vm`: IDs unique in each list, each ITE's event ID
+ * within its device's event bits. ITEs exist only while the VM's irqchip is
+ * a VGIC v3 (MAPTI and the table restore need its LPIs); the VGIC v3's
+ * schema checks that each maps an LPI it holds.
+ */
+export function itsSchema(vm: VmState): Schema<ItsState> {
+  const ic = vm.irqchip >= 0 ? vm.devices[vm.irqchip] : undefined;
+  const hasLpis = ic?.type === DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3;
+  return S.where(itsFields, (s, p) => {
+    const unique = (ids: number[], what: string): string | undefined => (new Set(ids).size === ids.length ? undefined : `${p}: two ${what} have the same ID`);
+    const bad = unique(s.devices.map((d) => d.id), 'devices') ?? unique(s.collections.map((c) => c.id), 'collections');
+    if (bad !== undefined) return bad;
+    for (const [i, d] of s.devices.entries()) {
+      if (d.ites.length && !hasLpis) return `${p}.devices[${i}] has ITEs, but the VM has no VGIC v3 to hold their LPIs`;
+      const events = d.ites.map((e) => e.eventId);
+      if (events.some((e) => e >= 2 ** d.eventBits)) return `${p}.devices[${i}] has an ITE beyond its ${d.eventBits} event bits`;
+      const dup = unique(events, `ITEs of devices[${i}]`);
+      if (dup !== undefined) return dup;
+    }
+    return undefined;
+  });
 }

@@ -10,7 +10,7 @@ import type { RegTable } from '../../core/regtable.js';
 import { DEV_TYPE, ERRNO, type Errno, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP, nameOf, VGIC_ADDR_TYPE } from '../../core/uapi.js';
 import { getVgicAddr, hasVgicAddr, legacySetVgicAddr, setVgicAddr } from '../addr.js';
 import { nrIrqsGroup, vgicFirstRun, vgicCreate, vgicInit, vgicIrqLine, vgicVcpuCreated, vgicVcpuPrecreate } from '../common.js';
-import { nrIrqs, type VgicState } from '../state.js';
+import { nrIrqs, type VgicState, vgicV2Schema } from '../state.js';
 import { V2_CPU_REGS, V2_GICC } from './cpuif.js';
 import { V2_DIST } from './dist.js';
 import { vgicView } from '../view.js';
@@ -158,6 +158,7 @@ export const vgicV2: DeviceModel<VgicState> = {
     const row = t.lookup(off, len, nrIrqs(s));
     return row ? t.nameAt(off) : `${frame === FRAME.DIST ? 'GICD' : 'GICC'}+0x${off.toString(16)} (RAZ/WI)`;
   },
+  stateSchema: vgicV2Schema,
   view: vgicView,
   explainIrq: explainVgicIrq,
   migration: vgicV2Migration,

@@ -37,7 +37,7 @@ import { hasIts, V3_DIST } from './dist.js';
 import { guestSysreg, ICC_FIELDS, ICC_USER_REGS, iccName } from './icc.js';
 import { findLpi, maxLpis, propbaseAddress, savePendingTables } from './lpi.js';
 import { V3_REDIST } from './redist.js';
-import { INITIAL_PROPBASER, newV3Cpu, newVgic3State, V3_HOST, V3_SRE, vcpuByAff, type Vgic3State } from './state.js';
+import { INITIAL_PROPBASER, newV3Cpu, newVgic3State, V3_HOST, V3_SRE, vcpuByAff, type Vgic3State, vgicV3Schema } from './state.js';
 import { explainVgic3Irq } from './explain.js';
 import { vgic3View } from './view.js';
 import { vgicV3Migration } from './migration.js';
@@ -377,6 +377,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
     const who = frame === FRAME.DIST ? '' : ` (vcpu ${frame - FRAME.REDIST})`;
     return t.lookup(off, len, nrIrqs(s)) ? `${t.nameAt(off)}${who}` : `${frame === FRAME.DIST ? 'GICD' : 'GICR'}+0x${off.toString(16)}${who} (RAZ/WI)`;
   },
+  stateSchema: vgicV3Schema,
   view: vgic3View,
   migration: vgicV3Migration,
   explainIrq: explainVgic3Irq,

@@ -8,8 +8,11 @@
  * diffed generically. Changing this layout requires bumping the model
  * version of KVM_DEV_TYPE_ARM_VGIC_V3.
  */
-import { DEV_TYPE, VGIC_ADDR_UNDEF } from '../../core/uapi.js';
-import { newVgicCpu, newVgicState, type VgicCpu, type VgicState } from '../state.js';
+import { type Infer, S, type Schema, U32, U64, U8, sameType } from '../../core/state.js';
+import type { VmState } from '../../core/vm-state.js';
+import { DEV_TYPE, VGIC, VGIC_ADDR_UNDEF } from '../../core/uapi.js';
+import type { ItsState } from '../its/state.js';
+import { newVgicCpu, newVgicState, VGIC_CPU_FIELDS, vgicStateFields, vgicStateRule, type VgicCpu, type VgicState } from '../state.js';
 
 /**
  * The host this model emulates: ICH_VTR_EL2 of a GICv3 with 5 priority bits,
@@ -143,4 +146,94 @@ export function vcpuByAff(vcpuIds: readonly { id: number }[], aff: number): numb
   if (aff >>> 24 !== 0) return -1;
   for (let i = 0; i < vcpuIds.length; i++) if (mpidrAff(vcpuIds[i]!.id) === (aff & 0xffffff)) return i;
   return -1;
+}
+
+// ---------------------------------------------------------------------------
+// Schema (a checkpoint's state is checked against it before a restore)
+
+const V3_CPU_FIELDS = {
+  ...VGIC_CPU_FIELDS,
+  grpen0: S.bool,
+  grpen1: S.bool,
+  ap0r: S.typed(Uint32Array, 4),
+  ap1r: S.typed(Uint32Array, 4),
+  sre: U32,
+  numPriBits: S.int(0, 8),
+  numIdBits: S.int(0, 1),
+  rdBase: U64,
+  rdRegion: S.int(-1, 0xffffffff),
+  rdIndex: U32,
+  rdMapped: S.bool,
+  lpisEnabled: S.bool,
+  pendbaser: U64,
+};
+
+const regionSchema = S.obj({ index: U32, base: U64, count: U32, freeIndex: U32 });
+
+const lpiSchema = S.obj({
+  intid: S.int(VGIC.MIN_LPI, 0xffffffff),
+  enabled: S.bool,
+  priority: U8,
+  pending: S.bool,
+  target: S.int(-1, VGIC.V3_MAX_CPUS - 1),
+  refs: S.int(1, 0xffffffff),
+});
+
+/** Compile-time: the schemas describe V3Cpu, RdRegion, Lpi. */
+export const V3_SCHEMAS_MATCH: true = sameType<Infer<ReturnType<typeof S.obj<typeof V3_CPU_FIELDS>>>, V3Cpu>();
+export const RD_REGION_SCHEMA_MATCHES: true = sameType<Infer<typeof regionSchema>, RdRegion>();
+export const LPI_SCHEMA_MATCHES: true = sameType<Infer<typeof lpiSchema>, Lpi>();
+
+function v3Fields(vm: VmState) {
+  return {
+    ...vgicStateFields(vm, DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_V3, S.obj(V3_CPU_FIELDS)),
+    regions: S.list(regionSchema, 1 << 16),
+    propbaser: U64,
+    nassgicap: S.bool,
+    nassgireq: S.bool,
+    miIntid: U32,
+    irouter: S.typed(Uint32Array),
+    spiTarget: S.typed(Int16Array),
+    lpis: S.list(lpiSchema, 1 << 24),
+  };
+}
+
+/** Compile-time: v3Fields describes Vgic3State. */
+export const VGIC3_SCHEMA_MATCHES: true = sameType<Infer<ReturnType<typeof S.obj<ReturnType<typeof v3Fields>>>>, Vgic3State>();
+
+/**
+ * The state of a VGIC v3 in `vm`. Beyond the fields: the routing arrays
+ * cover the SPIs, every vcpu index it holds (SPI and LPI targets) names a
+ * vcpu, the LPIs are in ascending INTID order, and each LPI's reference
+ * count is the number of ITEs of the VM's ITSes that map it (vgic_add_lpi /
+ * vgic_put_irq), every ITE mapping an LPI that exists. The ITSes' own states
+ * have been checked before (checkVmState checks the irqchip last).
+ */
+export function vgicV3Schema(vm: VmState): Schema<Vgic3State> {
+  return S.where(S.obj(v3Fields(vm)) as Schema<Vgic3State>, (s, p) => {
+    const bad = vgicStateRule(s, p);
+    if (bad !== undefined) return bad;
+    if (s.irouter.length !== s.spi.count || s.spiTarget.length !== s.spi.count) return `${p}.irouter and ${p}.spiTarget must cover the ${s.spi.count} INTIDs of the SPI bank`;
+    const n = s.cpus.length;
+    for (let i = 0; i < s.spiTarget.length; i++) if (s.spiTarget[i]! < -1 || s.spiTarget[i]! >= n) return `${p}.spiTarget[${i}] ${s.spiTarget[i]} is not a vcpu index (${n} vcpus)`;
+    const refs = new Map<number, number>();
+    for (let i = 0; i < s.lpis.length; i++) {
+      const l = s.lpis[i]!;
+      if (i > 0 && l.intid <= s.lpis[i - 1]!.intid) return `${p}.lpis[${i}] is out of INTID order`;
+      if (l.target >= n) return `${p}.lpis[${i}].target ${l.target} is not a vcpu index (${n} vcpus)`;
+      refs.set(l.intid, 0);
+    }
+    for (const [h, d] of vm.devices.entries()) {
+      if (d.type !== DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS) continue;
+      for (const dev of (d.state as ItsState).devices) {
+        for (const ite of dev.ites) {
+          const r = refs.get(ite.intid);
+          if (r === undefined) return `devices[${h}] (ITS) device ${dev.id} event ${ite.eventId} maps LPI ${ite.intid}, which ${p}.lpis does not hold`;
+          refs.set(ite.intid, r + 1);
+        }
+      }
+    }
+    for (const [i, l] of s.lpis.entries()) if (l.refs !== refs.get(l.intid)) return `${p}.lpis[${i}].refs is ${l.refs} but ${refs.get(l.intid)} ITEs map LPI ${l.intid}`;
+    return undefined;
+  });
 }

@@ -4,7 +4,7 @@
  * watchpoint on the selected state field, and matching events for the
  * event list's marks. Running to them is the timeline's.
  */
-import type { Session } from '../recorder/execute.js';
+import type { Point } from '../recorder/inspect.js';
 import { type Breakpoint, type EventMatch, matches } from '../replay/timeline.js';
 import type { TraceEvent } from '../traces/events.js';
 import type { DecodedEvent } from './format.js';
@@ -39,9 +39,9 @@ export class BreakpointList {
     return new Set(this.list.filter((b): b is Extract<Breakpoint, { kind: 'watch' }> => b.kind === 'watch').map((b) => b.path));
   }
 
-  /** Whether an event breakpoint matches `ev`, about to run in `session`. */
-  matchesEvent(ev: TraceEvent, session: Session): boolean {
-    return this.list.some((b) => b.kind === 'event' && matches(b.match, ev, session));
+  /** Whether an event breakpoint matches `ev`, about to run at `at`. */
+  matchesEvent(ev: TraceEvent, at: Point | undefined): boolean {
+    return this.list.some((b) => b.kind === 'event' && matches(b.match, ev, at));
   }
 
   /** Removes them all; says how many there were. */

@@ -7,9 +7,10 @@
  * the user is. Work per key stays bounded by what is on screen: decoded
  * rows are cached per event, views per position.
  */
+import { type Backend, pointIn } from '../recorder/backend.js';
+import type { Point } from '../recorder/inspect.js';
 import { claimingFrame, eventToJson } from '../replay/decode.js';
 import type { Timeline } from '../replay/timeline.js';
-import { Session } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
 import { type DecodedEvent, detailOf, type MmioTarget, rowText } from './format.js';
 import type { EventDetail } from './frame.js';
@@ -36,11 +37,11 @@ export class EventCache {
 
   /**
    * `isBreakpoint` says whether an event breakpoint matches an event about
-   * to run in a session (the row's `●`).
+   * to run at a point (the row's `●`).
    */
   constructor(
     private readonly tl: Timeline,
-    private readonly isBreakpoint: (ev: TraceEvent, session: Session) => boolean,
+    private readonly isBreakpoint: (ev: TraceEvent, at: Point | undefined) => boolean,
   ) {}
 
   /** Forgets the decoded rows (their breakpoint marks changed). */
@@ -67,7 +68,7 @@ export class EventCache {
     const hit = this.details.get(cur);
     if (hit) return hit.json;
     this.tl.seek(cur);
-    const json = eventToJson(this.tl.event(cur), cur, this.tl.current);
+    const json = eventToJson(this.tl.event(cur), cur, this.tl.point());
     this.tl.seek(pos);
     return json;
   }
@@ -83,9 +84,9 @@ export class EventCache {
     return v;
   }
 
-  private decodeRow(i: number, ev: TraceEvent, session: Session): { row: CachedRow; json: DecodedEvent } {
-    const json = eventToJson(ev, i, session);
-    return { row: { text: rowText(json), failed: 'errno' in ev && ev.errno !== 0, breakpoint: this.isBreakpoint(ev, session) }, json };
+  private decodeRow(i: number, ev: TraceEvent, at: Point | undefined): { row: CachedRow; json: DecodedEvent } {
+    const json = eventToJson(ev, i, at);
+    return { row: { text: rowText(json), failed: 'errno' in ev && ev.errno !== 0, breakpoint: this.isBreakpoint(ev, at) }, json };
   }
 
   /**
@@ -109,9 +110,10 @@ export class EventCache {
       for (let i = s; i <= cur; i++) {
         const ev = this.tl.event(i);
         if (!this.rows.has(i) || (i === cur && !this.details.has(cur))) {
-          const { row, json } = this.decodeRow(i, ev, this.tl.current);
+          const at = this.tl.point();
+          const { row, json } = this.decodeRow(i, ev, at);
           this.rows.set(i, row);
-          if (i === cur) this.details.set(cur, { detail: detailOf(cur, json, mmioTarget(ev, this.tl.current)), json });
+          if (i === cur) this.details.set(cur, { detail: detailOf(cur, json, mmioTarget(ev, at)), json });
         }
         if (i === cur && !this.views.has(cur)) this.views.set(cur, this.tl.view());
         this.tl.seek(i + 1);
@@ -126,25 +128,28 @@ export class EventCache {
    * the timeline stays at `pos`.
    */
   prepareBelow(top: number, bottom: number, pos: number): void {
-    let scratch: Session | null = null;
+    const backends = this.tl.backends;
+    let scratch: Backend | null = null;
+    const at = (): Point | undefined => pointIn(backends, scratch!);
     for (let i = Math.max(pos, top); i <= bottom; i++) {
       const ev = this.tl.event(i);
       if (!this.rows.has(i)) {
         if (!scratch) {
-          scratch = new Session();
-          scratch.restore(this.tl.snapshot());
-          for (let j = pos; j < i; j++) scratch.execute(this.tl.event(j));
+          scratch = backends.create();
+          // Without the state capability the scratch copy replays from the start.
+          if (scratch.state) scratch.state.restore(this.tl.snapshot());
+          for (let j = scratch.state ? pos : 0; j < i; j++) scratch.execute(this.tl.event(j));
         }
-        this.rows.set(i, this.decodeRow(i, ev, scratch).row);
+        this.rows.set(i, this.decodeRow(i, ev, at()).row);
       }
       scratch?.execute(ev);
     }
   }
 }
 
-/** Which device claims an MMIO access made with the state `session` (a vcpu's first access maps the frames first). */
-function mmioTarget(ev: TraceEvent, session: Session): MmioTarget | undefined {
+/** Which device claims an MMIO access made at a point (a vcpu's first access maps the frames first). */
+function mmioTarget(ev: TraceEvent, at: Point | undefined): MmioTarget | undefined {
   if (ev.kind !== 'mmio') return undefined;
-  const f = claimingFrame(ev, session)?.frame;
-  return f && { handle: f.handle, device: f.model.inodeName, frame: f.frame.name };
+  const f = claimingFrame(ev, at);
+  return f && { handle: f.handle, device: f.device, frame: f.frame };
 }

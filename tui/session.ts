@@ -20,6 +20,8 @@
  * (replay/report.ts afterEvents), p = 0 "the start".
  */
 import { basename } from 'node:path';
+import type { BackendFactory } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
 import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../replay/async.js';
 import { afterEvents } from '../replay/report.js';
 import { Timeline } from '../replay/timeline.js';
@@ -40,6 +42,13 @@ import { parseGoto, Prompt, type PromptKind } from './prompt.js';
 import { TreeNav } from './tree-nav.js';
 
 export interface DebugSessionOptions {
+  /**
+   * What replays the traces and how their state is read (default: the
+   * device models). Jobs run on worker threads only with the default (a
+   * thread makes its own models); with another factory they run on this
+   * thread unless `runner` says otherwise.
+   */
+  readonly backends?: BackendFactory;
   /** A second trace of the same workload, for bisect and the "other trace" diff. */
   readonly against?: string;
   /** The timeline's checkpoint interval (default 8192 events: a seek replays at most that many). */
@@ -79,7 +88,7 @@ export class DebugSession implements Debugger {
   private readonly inlineSmall: boolean;
   /** The runner is the session's own, to close with it. */
   private readonly ownRunner: boolean;
-  private readonly inline = new InlineRunner();
+  private readonly inline: InlineRunner;
   private readonly checkOnStart: boolean;
 
   private readonly jobs: JobSlots;
@@ -120,17 +129,19 @@ export class DebugSession implements Debugger {
       this.reader.close();
       throw e;
     }
-    const tlOpts = { checkpointEvery: opts.checkpointEvery ?? 8192 };
+    const backends = opts.backends ?? MODELS;
+    const tlOpts = { checkpointEvery: opts.checkpointEvery ?? 8192, backends };
     this.tl = new Timeline(this.reader, tlOpts);
     this.otl = this.other ? new Timeline(this.other, tlOpts) : null;
     this.length = this.reader.eventCount;
-    this.runner = opts.runner ?? opts.threads ?? new WorkerRunner();
+    this.inline = new InlineRunner(backends);
+    this.runner = opts.runner ?? opts.threads ?? (backends === MODELS ? new WorkerRunner() : this.inline);
     this.inlineSmall = !opts.runner;
-    this.ownRunner = !opts.runner && !opts.threads;
+    this.ownRunner = !opts.runner && !opts.threads && this.runner !== this.inline;
     this.checkOnStart = opts.check ?? true;
 
     this.jobs = new JobSlots({ changed: (core, progressOnly) => this.changed(core, progressOnly), say: (m, t) => this.say(m, t) });
-    this.cache = new EventCache(this.tl, (ev, session) => this.breakpoints.matchesEvent(ev, session));
+    this.cache = new EventCache(this.tl, (ev, at) => this.breakpoints.matchesEvent(ev, at));
     this.diff = new DiffPane(this.otl && { tl: this.otl, path: this.againstPath! }, {
       busy: () => this.jobs.main !== null,
       runMain: (label, work) => this.jobs.runMain(label, work),

@@ -10,7 +10,8 @@
  * Name lookups go through Maps and own properties only, so no step can reach
  * a name from Object.prototype (`"op": "toString"` is an unknown op).
  */
-import { checkPlainData } from '../traces/format.js';
+import { checkPlainData, encodeValue, MAX_NOTE_BYTES } from '../traces/format.js';
+import { MAX_DEVICE_CREATES_PER_VM, MAX_VMS } from '../devices/core/vm-state.js';
 import { ARCHES, type Arch, errnoByName, KVM_ARM_IRQ_TYPE, NAMES } from '../devices/core/uapi.js';
 import { DEFAULT_IPA_BITS } from '../devices/registry.js';
 import { mpidrOfVcpu, registerAttr, takesRegisterNames, vcpuPart } from './attr-names.js';
@@ -175,6 +176,8 @@ export function parseScenario(text: string, file: string): Scenario {
   const vmArch: Arch[] = [arch];
   /** Per VM: device name (create_device "as") -> the device type it was created as. */
   const devTypes: Map<string, number>[] = [new Map()];
+  /** Per VM: create_device steps so far. */
+  const deviceCreates: number[] = [0];
   const saved = new Set<string>();
   const steps: Step[] = [];
   const writtenPages = new Set<number>();
@@ -204,6 +207,8 @@ export function parseScenario(text: string, file: string): Scenario {
       // The trace keeps the note as plain data (traces/FORMAT.md): the writer's own check, run before anything is written.
       const bad = checkPlainData(note, 'note');
       if (bad !== undefined) throw err('note', bad.startsWith('note: ') ? bad.slice(6) : bad);
+      const bytes = encodeValue(note, false).length;
+      if (bytes > MAX_NOTE_BYTES) throw err('note', `takes ${bytes} bytes in the trace; a note may take at most ${MAX_NOTE_BYTES >> 10} KiB`);
     }
     const base = { index, vm, ...(note !== undefined && { note }), ...(own(raw, 'expect') !== undefined && { expect: p.expect('expect') }) };
 
@@ -214,6 +219,8 @@ export function parseScenario(text: string, file: string): Scenario {
       case 'create_device': {
         const as = p.optName('as');
         const type = p.named('type', NAMES.type);
+        // Every create_device is an event the trace counts, whatever its result (traces/FORMAT.md limits).
+        if (++deviceCreates[vm]! > MAX_DEVICE_CREATES_PER_VM) throw err('op', `is the ${MAX_DEVICE_CREATES_PER_VM + 1}th create_device of this VM; a trace holds at most ${MAX_DEVICE_CREATES_PER_VM} per VM`);
         steps.push({ ...base, op, type, flags: p.has('flags') ? p.named('flags', NAMES.flags) : 0, ...(as && { as }) });
         if (as) devTypes[vm]!.set(as, type);
         break;
@@ -344,11 +351,13 @@ export function parseScenario(text: string, file: string): Scenario {
         const as = p.optName('as');
         if (!as) throw err('as', 'missing: later steps address the VM by this name');
         if (vmNames.includes(as)) throw err('as', `a VM named ${JSON.stringify(as)} already exists`);
+        if (vmNames.length >= MAX_VMS) throw err('op', `would make VM ${vmNames.length}; a trace holds at most ${MAX_VMS} VMs (the file's own and ${MAX_VMS - 1} create_vm steps)`);
         const a = p.has('arch') ? parseArch(own(raw, 'arch'), file, index) : arch;
         const ipa = p.has('ipa_bits') ? parseIpaBits(own(raw, 'ipa_bits'), file, index) : DEFAULT_IPA_BITS[a];
         vmNames.push(as);
         vmArch.push(a);
         devTypes.push(new Map());
+        deviceCreates.push(0);
         steps.push({ ...base, vm: 0, op, as, arch: a, ipaBits: ipa });
         break;
       }

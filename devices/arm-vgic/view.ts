@@ -62,17 +62,23 @@ function irqView(b: IrqBank, n: number, cpu: VgicCpu | undefined, spi: boolean):
 
 const addr = (a: bigint) => (a === VGIC_ADDR_UNDEF ? null : a);
 
+/** The device-wide fields, in display order: built into the view and read alone by resolve. */
+const TOP_FIELDS: Readonly<Record<string, (s: VgicState) => unknown>> = {
+  initialized: (s) => s.initialized,
+  ready: (s) => s.ready,
+  nr_irqs: (s) => s.nrSpis + VGIC.NR_PRIVATE_IRQS,
+  dist_base: (s) => addr(s.distBase),
+  cpu_base: (s) => addr(s.cpuBase),
+  implementation_rev: (s) => s.implementationRev,
+  groups_user_writable: (s) => s.v2GroupsUserWritable,
+};
+
 function build(vm: VmState, s: VgicState): Record<string, unknown> {
   const irq: (Record<string, unknown> | null)[] = [];
   for (let n = 0; n < s.spi.count; n++) irq.push(n < VGIC.NR_PRIVATE_IRQS ? null : irqView(s.spi, n, undefined, true));
+  const top = Object.fromEntries(Object.entries(TOP_FIELDS).map(([k, f]) => [k, f(s)]));
   return {
-    initialized: s.initialized,
-    ready: s.ready,
-    nr_irqs: s.nrSpis + VGIC.NR_PRIVATE_IRQS,
-    dist_base: addr(s.distBase),
-    cpu_base: addr(s.cpuBase),
-    implementation_rev: s.implementationRev,
-    groups_user_writable: s.v2GroupsUserWritable,
+    ...top,
     dist: { enabled: s.enabled, irq },
     cpu: s.cpus.map((c, i) => {
       const o: Record<string, unknown> = { vcpu_id: vm.vcpus[i]?.id ?? null };
@@ -85,6 +91,9 @@ function build(vm: VmState, s: VgicState): Record<string, unknown> {
 
 /** Reads one field without building the view; undefined if the path names nothing. */
 function resolve(vm: VmState, s: VgicState, p: readonly PathStep[]): unknown {
+  const top = p.length === 1 ? TOP_FIELDS[p[0] as string] : undefined;
+  if (top) return top(s);
+  if (p[0] === 'dist' && p[1] === 'enabled') return p.length === 2 ? s.enabled : undefined;
   if (p[0] === 'dist' && p[1] === 'irq' && typeof p[2] === 'number') {
     const n = p[2];
     if (n < VGIC.NR_PRIVATE_IRQS || n >= s.spi.count) return p.length === 3 ? null : undefined;

@@ -17,6 +17,15 @@ import type { VmState } from './vm-state.js';
 
 export const GUEST_PAGE = 4096;
 
+/**
+ * The most 4 KiB pages of guest RAM one VM may hold written (64 MiB). A devrr
+ * limit, not a kernel rule: it bounds every state, checkpoint and digest
+ * whatever a trace asks for. A write that would make a page past it writes
+ * nothing and fails (the VMM's write: ENOMEM; a device's own write to guest
+ * RAM: as a failed kvm_write_guest, EFAULT).
+ */
+export const MAX_GUEST_PAGES = 16384;
+
 /** Touched pages by page number (decimal string keys, as plain objects have). */
 export interface GuestMem {
   pages: Record<string, Uint8Array>;
@@ -47,7 +56,7 @@ export function readGuest(vm: VmState, addr: number, out: Uint8Array): boolean {
 
 /** kvm_write_guest: copies `data` into guest RAM; false (nothing written) when out of range. */
 export function writeGuest(vm: VmState, addr: number, data: Uint8Array): boolean {
-  if (!inGuestRam(vm, addr, data.length)) return false;
+  if (!inGuestRam(vm, addr, data.length) || !roomFor(vm, addr, data)) return false;
   let done = 0;
   while (done < data.length) {
     const a = addr + done;
@@ -64,6 +73,21 @@ export function writeGuest(vm: VmState, addr: number, data: Uint8Array): boolean
     done += n;
   }
   return true;
+}
+
+/** Whether writing `data` at `addr` keeps the VM within MAX_GUEST_PAGES written pages. */
+export function roomFor(vm: VmState, addr: number, data: Uint8Array): boolean {
+  const pages = vm.mem?.pages;
+  let added = 0;
+  for (let done = 0; done < data.length; ) {
+    const a = addr + done;
+    const page = Math.floor(a / GUEST_PAGE);
+    const n = Math.min(data.length - done, GUEST_PAGE - (a - page * GUEST_PAGE));
+    if (!pages?.[page] && data.subarray(done, done + n).some((b) => b !== 0)) added++;
+    done += n;
+  }
+  // Counting the pages held is a walk of their keys: done only when a write makes new ones.
+  return added === 0 || (pages ? Object.keys(pages).length : 0) + added <= MAX_GUEST_PAGES;
 }
 
 /** Little-endian u64 at `addr`, or undefined when it is not in guest RAM. */

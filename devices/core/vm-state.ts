@@ -8,7 +8,7 @@
  * between fields that the models themselves maintain.
  */
 import type { DeviceModel } from './device.js';
-import { GUEST_PAGE, type GuestMem } from './guest-mem.js';
+import { GUEST_PAGE, type GuestMem, MAX_GUEST_PAGES } from './guest-mem.js';
 import { type Infer, S, sameType } from './state.js';
 import { ARCHES, type Arch } from './uapi.js';
 import { ARCH_LIMITS } from './vm.js';
@@ -70,7 +70,7 @@ const vmSchema = S.where(
     irqchip: S.int(-1, MAX_DEVICE_CREATES_PER_VM - 1),
     dead: S.bool,
     // Page numbers are decimal strings below 2^52 (a 64-bit IPA space of 4 KiB pages).
-    mem: S.optional(S.obj({ pages: S.dict(/^(0|[1-9][0-9]{0,15})$/, S.typed(Uint8Array, GUEST_PAGE), 1 << 24) })),
+    mem: S.optional(S.obj({ pages: S.dict(/^(0|[1-9][0-9]{0,15})$/, S.typed(Uint8Array, GUEST_PAGE), MAX_GUEST_PAGES) })),
   }),
   (vm, p) => {
     const limits = ARCH_LIMITS[vm.arch];

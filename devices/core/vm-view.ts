@@ -53,9 +53,21 @@ export function resolveSessionPath(vms: readonly VmState[], registry: Registry, 
   if (!vm) return undefined;
   const h = rootNames(vm, registry).indexOf(rest[0] as string);
   if (h >= 0) {
-    const model = registry.get(vm.devices[h]!.type);
-    const v = model?.view?.resolve?.(vm, vm.devices[h]!.state, rest.slice(1));
+    // One device: its resolver, else a walk of that device's view alone.
+    const d = vm.devices[h]!;
+    const view = registry.get(d.type)?.view;
+    const v = view?.resolve?.(vm, d.state, rest.slice(1));
     if (v !== undefined) return v;
+    return walk(view ? view.build(vm, d.state) : d.state, rest.slice(1));
+  }
+  // The VM's own fields (vmView's first three): read without building any device's view.
+  switch (rest[0]) {
+    case 'vcpus':
+      return walk(vm.vcpus.map((v) => ({ id: v.id, ran: v.ran })), rest.slice(1));
+    case 'max_vcpus':
+      return rest.length === 1 ? vm.maxVcpus : undefined;
+    case 'dead':
+      return rest.length === 1 ? vm.dead : undefined;
   }
   return walk(vmView(vm, registry), rest);
 }

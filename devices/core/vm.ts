@@ -7,7 +7,7 @@
  * for a misuse.
  */
 import type { AttrOutcome, DeviceModel, MmioFrame, MsiRequest, UserBuf, VmCtx } from './device.js';
-import { readGuest, writeGuest } from './guest-mem.js';
+import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
 import { findGroup } from './device.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
@@ -326,10 +326,11 @@ export class Vm implements VmCtx {
     return m.signalMsi(this, this.state.devices[ic]!.state, msi);
   }
 
-  /** The VMM writes guest RAM (through its own mapping): EFAULT beyond the IPA space. */
+  /** The VMM writes guest RAM (through its own mapping): EFAULT beyond the IPA space, ENOMEM past devrr's MAX_GUEST_PAGES. */
   memWrite(addr: number, data: Uint8Array): Errno {
     if (this.state.dead) return ERRNO.EIO;
-    return writeGuest(this.state, addr, data) ? 0 : ERRNO.EFAULT;
+    if (!inGuestRam(this.state, addr, data.length)) return ERRNO.EFAULT;
+    return writeGuest(this.state, addr, data) ? 0 : ERRNO.ENOMEM;
   }
 
   /** The VMM reads guest RAM: EFAULT beyond the IPA space. */

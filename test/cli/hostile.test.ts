@@ -7,6 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { modelVersions } from '../../devices/registry.js';
 import { Session } from '../../recorder/execute.js';
 import type { TraceEvent } from '../../traces/events.js';
 import { frameRecord, RecordType } from '../../traces/format.js';
@@ -14,6 +15,9 @@ import { TraceReader } from '../../traces/reader.js';
 import { tempDir } from '../tmp.js';
 import { CREATE_VM, checkpoint, chunk, chunks, fileIn, traceBytes } from '../traces/craft.js';
 import { devrr } from './run.js';
+
+/** The running VGIC v2 model's version, which the notes name. */
+const V2 = modelVersions()['kvm-arm-vgic-v2'];
 
 const dir = tempDir();
 const file = (name: string, bytes: Uint8Array): string => fileIn(dir, name, bytes);
@@ -223,7 +227,7 @@ describe('item 7: damage is reported the same way by every command', () => {
 
 describe('item 8: a trace recorded with other model versions says so before any report', () => {
   const path = file('v999', traceBytes([chunk(0, BASE), checkpoint(3, baseState())], { header: { models: { 'kvm-arm-vgic-v2': 999 } } }));
-  const note = `note: ${path} was recorded with other device model versions: kvm-arm-vgic-v2 v999 (this devrr: v1); replayed results may differ from the recorded ones`;
+  const note = `note: ${path} was recorded with other device model versions: kvm-arm-vgic-v2 v999 (this devrr: v${V2}); replayed results may differ from the recorded ones`;
 
   it('every command prints the note (replay still replays)', async () => {
     for (const [name, args] of COMMANDS) {
@@ -236,8 +240,8 @@ describe('item 8: a trace recorded with other model versions says so before any 
 
   it('info shows it in its report and --json', async () => {
     const r = await devrr('info', path);
-    expect(r.out).toContain('recorded with other model versions than this devrr\'s: kvm-arm-vgic-v2 v999 (this devrr: v1)');
-    expect(JSON.parse((await devrr('info', path, '--json')).out).model_mismatches).toEqual(['kvm-arm-vgic-v2 v999 (this devrr: v1)']);
+    expect(r.out).toContain(`recorded with other model versions than this devrr's: kvm-arm-vgic-v2 v999 (this devrr: v${V2})`);
+    expect(JSON.parse((await devrr('info', path, '--json')).out).model_mismatches).toEqual([`kvm-arm-vgic-v2 v999 (this devrr: v${V2})`]);
   });
 
   it('a trace recorded with this devrr\'s models has no note', async () => {

@@ -196,3 +196,19 @@ describe('guest RAM a scenario can make the models hold or the trace keep', () =
     await refused(arm(steps), /step 64: field "len": brings the guest RAM the scenario reads past 64 MiB in all/);
   });
 });
+
+describe('limits the trace reader enforces, refused before anything is written (traces/FORMAT.md, Limits)', () => {
+  test('a 16th create_vm step (17 VMs with the file\'s own) is exit 2 naming the step, not a trace every command refuses', async () => {
+    const steps = Array.from({ length: 16 }, (_, i) => ({ op: 'create_vm', as: `vm${i + 1}` }));
+    await refused(arm(steps), /step 15.*op.*at most 16 VMs/);
+  });
+
+  test('a 257th create_device of one VM is exit 2, whatever the earlier ones returned', async () => {
+    const steps = Array.from({ length: 257 }, () => ({ op: 'create_device', type: 'KVM_DEV_TYPE_ARM_VGIC_V2', flags: 'KVM_CREATE_DEVICE_TEST' }));
+    await refused(arm(steps), /step 256.*at most 256 per VM/);
+  });
+
+  test('a note over 64 KiB as the trace encodes it is exit 2 naming the note (it was exit 70 from the writer)', async () => {
+    await refused(arm([{ op: 'create_vcpu', id: 0, note: 'x'.repeat(70_000) }]), /step 0.*note.*at most 64 KiB/);
+  });
+});

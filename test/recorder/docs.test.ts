@@ -10,6 +10,9 @@ import { expect, test } from 'vitest';
 import { ERRNO, NAMES } from '../../devices/core/uapi.js';
 import { MAX_SCENARIO_BYTES, MAX_SCENARIO_CONTAINERS, MAX_SCENARIO_DEPTH, MAX_SCENARIO_VALUES } from '../../recorder/scenario-file.js';
 import { runScenario } from '../helpers.js';
+import { MAX_DEVICE_CREATES_PER_VM, MAX_VMS } from '../../devices/core/vm-state.js';
+import { MAX_GUEST_PAGES } from '../../devices/core/guest-mem.js';
+import { MAX_NOTE_BYTES } from '../../traces/format.js';
 import { COMMON_FIELDS, MAX_READ_BYTES, MAX_STEP_BYTES, MAX_STEPS, MAX_WRITTEN_PAGES, OP_FIELDS, SCENARIO_OPS, TOP_FIELDS } from '../../recorder/scenario.js';
 
 const doc = readFileSync(new URL('../../docs/scenarios.md', import.meta.url), 'utf8');
@@ -50,6 +53,10 @@ test('the limits the parser enforces are the ones the docs state', () => {
   expect(doc).toContain(`\`mem_read\` \`len\` | ${MAX_STEP_BYTES >> 20} MiB`);
   expect(doc).toContain(`${MAX_WRITTEN_PAGES} distinct 4 KiB pages`);
   expect(doc).toContain(`${MAX_READ_BYTES >> 20} MiB in all`);
+  expect(doc).toContain(`| VMs | ${MAX_VMS}: the file's own and ${MAX_VMS - 1} \`create_vm\` steps |`);
+  expect(doc).toContain(`| \`create_device\` steps | ${MAX_DEVICE_CREATES_PER_VM} per VM`);
+  expect(doc).toContain(`| a \`note\` | ${MAX_NOTE_BYTES >> 10} KiB`);
+  expect(doc).toContain(`at most ${MAX_GUEST_PAGES} written pages`);
 });
 
 test('the README points at docs/ and never at a ../shared tree a clone does not have', () => {

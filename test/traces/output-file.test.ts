@@ -25,7 +25,8 @@ const sub = (): string => {
 };
 
 const HEADER: TraceHeaderInit = { devrrVersion: '0.1.0', arch: 'arm64', ipaBits: 40, models: { 'arm-vgic-v2': 1 }, checkpointEvery: 1000 };
-const EV = (k: number): TraceEvent => ({ kind: 'irq_line', vm: 0, irq: 32, level: k & 1, errno: 0 });
+/** Event k of a recording: VM 0 is created first, as in every trace (the reader refuses events of a VM not yet made). */
+const EV = (k: number): TraceEvent => (k === 0 ? { kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 } : { kind: 'irq_line', vm: 0, irq: 32, level: k & 1, errno: 0 });
 
 function record(path: string, n: number): TraceWriter {
   const w = TraceWriter.create(path, HEADER, { chunkSize: 100 });

@@ -138,7 +138,7 @@ export const vgicIts: DeviceModel<ItsState> = {
   typeName: 'KVM_DEV_TYPE_ARM_VGIC_ITS',
   inodeName: 'kvm-arm-vgic-its',
   arches: ['arm64'],
-  modelVersion: 1,
+  modelVersion: 2,
   ops: { get: true, set: true, has: true },
   groups: GROUPS,
   /**

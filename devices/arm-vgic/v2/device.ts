@@ -125,7 +125,7 @@ export const vgicV2: DeviceModel<VgicState> = {
   typeName: 'KVM_DEV_TYPE_ARM_VGIC_V2',
   inodeName: 'kvm-arm-vgic-v2',
   arches: ['arm64'],
-  modelVersion: 1,
+  modelVersion: 2,
   ops: { get: true, set: true, has: true },
   groups: GROUPS,
   isIrqchip: true,

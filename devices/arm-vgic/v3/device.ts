@@ -294,7 +294,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   typeName: 'KVM_DEV_TYPE_ARM_VGIC_V3',
   inodeName: 'kvm-arm-vgic-v3',
   arches: ['arm64'],
-  modelVersion: 1,
+  modelVersion: 2,
   ops: { get: true, set: true, has: true },
   groups: GROUPS,
   isIrqchip: true,

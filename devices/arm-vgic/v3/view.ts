@@ -99,6 +99,9 @@ function resolve(vm: VmState, s: Vgic3State, p: readonly PathStep[]): unknown {
     }
     return v;
   };
+  // The device-wide scalars the delivery conditions read (explain asks for them once per event).
+  if (p.length === 1 && (p[0] === 'initialized' || p[0] === 'ready')) return s[p[0]];
+  if (p[0] === 'dist' && p[1] === 'enabled') return p.length === 2 ? s.enabled : undefined;
   if (p[0] === 'dist' && p[1] === 'irq' && typeof p[2] === 'number') {
     const n = p[2];
     if (n < VGIC.NR_PRIVATE_IRQS || n >= s.spi.count) return p.length === 3 ? null : undefined;

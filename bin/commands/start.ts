@@ -36,7 +36,13 @@ Options:
     if (positionals.length > 1) throw new UsageError('devrr start: give at most one SCENARIO.json');
     if (!values.report && !positionals.length && io === stdio && process.stdout.isTTY && process.stdin.isTTY) return tuiCommand.run({ values: {}, positionals: [] }, io);
     const file = positionals[0] ?? DEFAULT_EXAMPLE;
-    const sc = parseScenario(readFileSync(file, 'utf8'), file);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new UsageError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const sc = parseScenario(text, file);
     const dir = mkdtempSync(join(tmpdir(), 'devrr-start-'));
     try {
       const trace = join(dir, 'example.devrr');

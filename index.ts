@@ -33,8 +33,14 @@ export { RegTable, type RegRow, type BitField, decodeFields } from './devices/co
 export { parseScenario, ScenarioError, type Scenario, type Step } from './recorder/scenario.js';
 export { recordScenario, type EventSink, type RecordResult, type Miss } from './recorder/record.js';
 export { recordToFile, traceHeader, DEVRR_VERSION } from './recorder/trace-file.js';
-export { Session, sameResult, type SessionState } from './recorder/execute.js';
-export { replay, stateBefore, type ReplayReport, type Divergence, type TraceSource } from './replay/engine.js';
+export { Session, ModelBackend, modelBackends, MODELS, sameResult, type SessionState } from './recorder/execute.js';
+export { type Backend, type BackendFactory, type StateCapability, type FastPaths, FAST_OK, FAST_SKIP, pointIn } from './recorder/backend.js';
+export { type Inspector, type Point, type PointLike, type MmioTarget, type DeviceMigration, pointOf } from './recorder/inspect.js';
+export { modelInspector } from './recorder/model-inspect.js';
+export { replay, stateBefore, type ReplayReport, type ReplayOptions, type Divergence } from './replay/engine.js';
+export { type TraceSource, type ChunkView } from './replay/trace-source.js';
+export { applyEvents, type Mismatch } from './replay/apply.js';
+export { Timeline, type TimelineOptions, type Breakpoint, type EventMatch, type Hit } from './replay/timeline.js';
 export { describeEvent, eventToJson } from './replay/decode.js';
 export { formatReport } from './replay/report.js';
 export type { TraceEvent, EventKind, AttrTarget } from './traces/events.js';

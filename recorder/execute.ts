@@ -1,24 +1,57 @@
 /**
- * Executes one trace event against the device models and returns the event
- * with the results the models gave. Recording and replay both go through
- * here, so a replay makes exactly the calls the recording made.
+ * The device models as a backend: executes one trace event against the
+ * models and returns the event with the results the models gave.
+ * Recording and replay both go through here, so a replay makes exactly the
+ * calls the recording made. It has both capabilities of backend.ts: its
+ * state is plain data (snapshot, restore, digest) and it has the replay
+ * fast paths.
  */
 import { findGroup } from '../devices/core/device.js';
-import type { AttrFd, Vm } from '../devices/core/vm.js';
-import type { VmState } from '../devices/core/vm-state.js';
-import { createVm, DEVICE_MODELS } from '../devices/registry.js';
+import { digestState } from '../devices/core/state.js';
+import { type AttrFd, type DeviceRegistry, Vm } from '../devices/core/vm.js';
+import { DEVICE_MODELS } from '../devices/registry.js';
 import { ERRNO } from '../devices/core/uapi.js';
-import type { AttrEvent, AttrTarget, TraceEvent } from '../traces/events.js';
+import type { AttrEvent, AttrTarget, IrqLineEvent, MmioEvent, TraceEvent } from '../traces/events.js';
 import { assertNever } from '../traces/events.js';
+import { type Backend, type BackendFactory, FAST_OK, FAST_SKIP, type FastPaths, type SessionState, type StateCapability } from './backend.js';
+import type { Inspector, Point } from './inspect.js';
+import { modelInspector } from './model-inspect.js';
 
-/** The VMs of one recording or replay, in creation order. */
-export class Session {
+export { sameResult, type SessionState } from './backend.js';
+
+/** The device models of a registry as a backend factory: what every command uses. */
+export function modelBackends(registry: DeviceRegistry = DEVICE_MODELS): BackendFactory {
+  const inspector = inspectorOf(registry);
+  return { name: 'the device models', create: () => new ModelBackend(registry), inspector };
+}
+
+const inspectors = new WeakMap<DeviceRegistry, Inspector>();
+/** One inspector per registry. */
+function inspectorOf(registry: DeviceRegistry): Inspector {
+  let i = inspectors.get(registry);
+  if (!i) inspectors.set(registry, (i = modelInspector(registry)));
+  return i;
+}
+
+/** The device models devrr has (devices/registry.ts). */
+export const MODELS: BackendFactory = modelBackends();
+
+/** The VMs of one recording or replay, in creation order, on the models of one registry. */
+export class ModelBackend implements Backend, StateCapability, FastPaths {
   readonly vms: Vm[] = [];
+  readonly state: StateCapability = this;
+  readonly fast: FastPaths = this;
+
+  constructor(readonly registry: DeviceRegistry = DEVICE_MODELS) {}
+
+  private createVm(arch: VmArch, ipaBits: number): Vm {
+    return new Vm(this.registry, arch, ipaBits);
+  }
 
   /** Runs `ev` (its result fields are ignored) and returns it with fresh results. */
   execute(ev: TraceEvent): TraceEvent {
     if (ev.kind === 'create_vm') {
-      this.vms.push(createVm(ev.arch, ev.ipaBits));
+      this.vms.push(this.createVm(ev.arch, ev.ipaBits));
       return ev;
     }
     const vm = this.vms[ev.vm];
@@ -90,6 +123,8 @@ export class Session {
     }
   }
 
+  // ---- the state capability ---------------------------------------------------
+
   /** Plain-data state of every VM: what checkpoints store and digests cover. */
   snapshot(): SessionState {
     return { vms: this.vms.map((v) => v.snapshot()) };
@@ -98,16 +133,54 @@ export class Session {
   restore(state: SessionState): void {
     this.vms.length = 0;
     for (const s of state.vms) {
-      const vm = createVm(s.arch, s.ipaBits);
+      const vm = this.createVm(s.arch, s.ipaBits);
       vm.restore(s);
       this.vms.push(vm);
     }
   }
+
+  digest(): string {
+    return digestState(this.peek());
+  }
+
+  peek(): SessionState {
+    return { vms: this.vms.map((v) => v.state) };
+  }
+
+  /** The state now with the registry's inspector: decode an event about to run here with it (replay/decode.ts). */
+  point(): Point {
+    return { inspector: inspectorOf(this.registry), state: this.peek() };
+  }
+
+  // ---- the fast paths ----------------------------------------------------------
+
+  /**
+   * A 1/2/4-byte access by a vcpu that has already run, on a live VM,
+   * recorded without error and claimed by a device: straight to the
+   * device with the value word, no event object built.
+   */
+  mmio(shape: MmioEvent, lo: number): number {
+    if (shape.len === 8 || shape.errno !== 0 || shape.exit) return FAST_SKIP;
+    const vm = this.vms[shape.vm];
+    if (!vm || vm.state.dead) return FAST_SKIP;
+    const idx = vm.vcpuIndexById(shape.vcpu);
+    if (idx < 0 || !vm.state.vcpus[idx]!.ran) return FAST_SKIP;
+    const v = vm.mmioFast(idx, shape.write, shape.addr, shape.len, lo);
+    if (v < 0) return FAST_SKIP; // no device claims it: nothing ran
+    return shape.write || v === lo ? FAST_OK : v;
+  }
+
+  /** KVM_IRQ_LINE needs no event object: the errno, or FAST_SKIP for a VM that does not exist. */
+  irqLine(shape: IrqLineEvent): number {
+    const vm = this.vms[shape.vm];
+    return vm ? vm.irqLine(shape.irq, shape.level) : FAST_SKIP;
+  }
 }
 
-export interface SessionState {
-  vms: VmState[];
-}
+/** The model backend under its old name. */
+export { ModelBackend as Session };
+
+type VmArch = Extract<TraceEvent, { kind: 'create_vm' }>['arch'];
 
 /**
  * The fd a scenario's device name stands for when its create_device made no
@@ -148,44 +221,11 @@ export function payloadWidth(vm: Vm, target: AttrTarget, group: number): number 
   if (target.kind !== 'device') return 8;
   const d = vm.state.devices[target.handle];
   if (!d) return 8;
-  const g = findGroup(DEVICE_MODELS.get(d.type)!, group);
+  const model = vm.registry.get(d.type);
+  const g = model && findGroup(model, group);
   return typeof g?.payload === 'number' && g.payload > 0 ? g.payload : 8;
 }
 
 function truncateToPayload(vm: Vm, ev: AttrEvent, v: bigint): bigint {
   return BigInt.asUintN(payloadWidth(vm, ev.target, ev.group) * 8, v);
-}
-
-/** Do two executions of one event agree on every result field? */
-export function sameResult(a: TraceEvent, b: TraceEvent): boolean {
-  if (a.kind !== b.kind) return false;
-  switch (a.kind) {
-    case 'create_vm':
-      return true;
-    case 'create_device':
-      return a.errno === (b as typeof a).errno && a.handle === (b as typeof a).handle;
-    case 'get_attr': {
-      const o = b as typeof a;
-      return a.errno === o.errno && a.outValue === o.outValue && bytesEqual(a.outData, o.outData);
-    }
-    case 'mmio': {
-      const o = b as typeof a;
-      return a.errno === o.errno && a.exit === o.exit && a.value === o.value;
-    }
-    case 'hcall':
-      return a.errno === (b as typeof a).errno && a.ret === (b as typeof a).ret;
-    case 'sysreg':
-      return a.errno === (b as typeof a).errno && a.value === (b as typeof a).value;
-    case 'mem_read':
-      return a.errno === (b as typeof a).errno && bytesEqual(a.data, (b as typeof a).data);
-    case 'signal_msi':
-      return a.errno === (b as typeof a).errno && a.ret === (b as typeof a).ret;
-    default:
-      return a.errno === (b as { errno: number }).errno;
-  }
-}
-
-function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (!a || !b) return a === b;
-  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

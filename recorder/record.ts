@@ -1,5 +1,5 @@
 /**
- * Runs a parsed scenario against the device models: every step becomes one
+ * Runs a parsed scenario against a backend (the device models by default): every step becomes one
  * trace event, executed and recorded even after an earlier step failed or
  * missed its expectation; every missed expectation becomes one line of the
  * report (scenario.md, "What devrr record does with it").
@@ -7,7 +7,8 @@
 import { errnoName, nameOf, NAMES, VGIC_GRP } from '../devices/core/uapi.js';
 import { digestState } from '../devices/core/state.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
-import { NO_DEVICE_FD, payloadWidth, Session } from './execute.js';
+import type { BackendFactory } from './backend.js';
+import { MODELS, NO_DEVICE_FD } from './execute.js';
 import type { Expect, Scenario, Step, Value } from './scenario.js';
 
 /** Where recorded events go: a trace writer, or an array in tests. */
@@ -39,6 +40,8 @@ export interface RecordOptions {
   readonly checkpointEvery?: number;
   /** Also checkpoint the final state, after the last event. */
   readonly finalCheckpoint?: boolean;
+  /** What runs the steps (default: the device models); checkpoints need its state capability. */
+  readonly backends?: BackendFactory;
 }
 
 /** Runs the scenario, sending each event to `sink`. */
@@ -58,7 +61,10 @@ export function recordScenario(sc: Scenario, sink: EventSink, opts: RecordOption
 export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions = {}, sliceSteps = 1024): Generator<RecordResult, RecordResult> {
   let sliced = 0;
   const every = opts.checkpointEvery ?? 0;
-  const session = new Session();
+  const backends = opts.backends ?? MODELS;
+  const session = backends.create();
+  const state = session.state;
+  let vms = 0;
   const saved = new Map<string, bigint>();
   const devHandles: Map<string, number>[] = [new Map()];
   const misses: Miss[] = [];
@@ -66,11 +72,12 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
   let count = 0;
 
   const emit = (req: TraceEvent): TraceEvent => {
-    if (every > 0 && count > 0 && count % every === 0) {
-      const st = session.snapshot();
+    if (state && every > 0 && count > 0 && count % every === 0) {
+      const st = state.snapshot();
       sink.checkpoint(count, st, digestState(st));
     }
     const ev = session.execute(req);
+    if (ev.kind === 'create_vm') vms++;
     sink.append(ev);
     count++;
     return ev;
@@ -109,7 +116,7 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
     const vm = step.vm;
     switch (step.op) {
       case 'create_vm': {
-        const index = session.vms.length;
+        const index = vms;
         emit({ kind: 'create_vm', vm: index, arch: step.arch, ipaBits: step.ipaBits, ...note });
         devHandles[index] = new Map();
         break;
@@ -130,7 +137,7 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
       case 'get_attr':
       case 'has_attr': {
         const target: AttrTarget = step.dev.kind === 'device' ? { kind: 'device', handle: devHandles[vm]!.get(step.dev.name) ?? NO_DEVICE_FD } : step.dev;
-        const width = payloadWidth(session.vms[vm]!, target, step.group);
+        const width = state ? backends.inspector.payloadWidth(state.peek(), vm, target, step.group) : 8;
         const value = step.value !== undefined ? BigInt.asUintN(width * 8, val(step.value)) : undefined;
         const ev = emit({
           kind: step.op,
@@ -227,8 +234,8 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
       }
     }
   }
-  if (opts.finalCheckpoint) {
-    const st = session.snapshot();
+  if (opts.finalCheckpoint && state) {
+    const st = state.snapshot();
     sink.checkpoint(count, st, digestState(st));
   }
   return { events: count, misses, unexpected };

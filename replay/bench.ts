@@ -12,7 +12,8 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { digestState } from '../devices/core/state.js';
-import { sameResult, Session } from '../recorder/execute.js';
+import { type BackendFactory, sameResult, type StateCapability } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
 import { traceHeader } from '../recorder/trace-file.js';
 import type { TraceEvent } from '../traces/events.js';
 import { eventFromJsonLine, eventToJsonLine } from '../traces/jsonl.js';
@@ -230,12 +231,13 @@ export async function runBench(
     // Record: execute each event against the models and write it to the trace.
     log(`recording ${events} events...`);
     let t0 = performance.now();
-    const session = new Session();
+    const session = MODELS.create();
+    const state = stateOf(session.state);
     const w = TraceWriter.create(trace, traceHeader({ arch: 'arm64', ipaBits: 40 }, 1 << 20));
     let i = 0;
     for (const req of workload(events)) {
       if (i > 0 && i % (1 << 20) === 0) {
-        const st = session.snapshot();
+        const st = state.snapshot();
         w.checkpoint(i, st, digestState(st));
       }
       w.append(session.execute(req));
@@ -285,7 +287,7 @@ export async function runBench(
     const extra = onTimelineTrace ? await onTimelineTrace(join(dir, 'timeline.devrr')) : {};
 
     log('replaying the JSON-lines baseline...');
-    const warmSession = new Session();
+    const warmSession = MODELS.create();
     let warmed = 0;
     for (const line of readLines(jsonl)) {
       const ev = eventFromJsonLine(line);
@@ -293,7 +295,7 @@ export async function runBench(
       if (++warmed >= warm) break;
     }
     t0 = performance.now();
-    const base = new Session();
+    const base = MODELS.create();
     let diverged = rep.divergence ? 1 : 0;
     let n = 0;
     for (const line of readLines(jsonl)) {
@@ -332,15 +334,16 @@ export async function runBench(
  * as if the models had changed since the recording: a divergence to find.
  * Returns the index of the planted event, or -1.
  */
-export function writeWorkloadTrace(path: string, events: number, opts: { checkpointEvery?: number; plantAt?: number } = {}): number {
+export function writeWorkloadTrace(path: string, events: number, opts: { checkpointEvery?: number; plantAt?: number; backends?: BackendFactory } = {}): number {
   const every = opts.checkpointEvery ?? 0;
-  const session = new Session();
+  const session = (opts.backends ?? MODELS).create();
+  const state = every > 0 ? stateOf(session.state) : undefined;
   const w = TraceWriter.create(path, traceHeader({ arch: 'arm64', ipaBits: 40 }, every));
   let i = 0;
   let planted = -1;
   for (const req of workload(events)) {
-    if (every > 0 && i > 0 && i % every === 0) {
-      const st = session.snapshot();
+    if (state && i > 0 && i % every === 0) {
+      const st = state.snapshot();
       w.checkpoint(i, st, digestState(st));
     }
     let ev = session.execute(req);
@@ -351,10 +354,16 @@ export function writeWorkloadTrace(path: string, events: number, opts: { checkpo
     w.append(ev);
     i++;
   }
-  if (every > 0) {
-    const st = session.snapshot();
+  if (state) {
+    const st = state.snapshot();
     w.checkpoint(i, st, digestState(st));
   }
   w.close();
   return planted;
+}
+
+/** The state capability the bench's checkpoints need. */
+function stateOf(st: StateCapability | undefined): StateCapability {
+  if (!st) throw new Error('devrr bug: the bench writes checkpoints, which need a backend with the state capability');
+  return st;
 }

@@ -16,13 +16,13 @@
  * then both traces are replayed in lockstep through the divergent interval
  * and compared after every event (state, and the recorded events themselves).
  */
-import { diffState, digestState, type FieldDiff } from '../devices/core/state.js';
-import { sameResult, Session, type SessionState } from '../recorder/execute.js';
+import { diffState, type FieldDiff } from '../devices/core/state.js';
+import type { Backend, BackendFactory, SessionState } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
-import { viewOf } from './diff.js';
-import { chunkIndexOf, type ChunkView, type TraceSource } from './engine.js';
-import { FAST_OK, FAST_SKIP, fastMmio } from './fast.js';
+import { applyEvents } from './apply.js';
 import { Timeline } from './timeline.js';
+import { ChunkCache, type TraceSource } from './trace-source.js';
 
 export interface Writer {
   readonly path: string;
@@ -56,58 +56,36 @@ export interface BisectResult {
   readonly events: number;
 }
 
-/** Applies events [from, to) of `src` to `session`; stops at the first result mismatch and returns its index, else -1. */
-function applyRange(src: TraceSource, session: Session, from: number, to: number, chunks: ChunkCursor): number {
-  for (let i = from; i < to; ) {
-    const chunk = chunks.at(i);
-    const end = Math.min(to, chunk.first + chunk.count);
-    let vi = chunk.valueStart[i - chunk.first]!;
-    for (; i < end; i++) {
-      const j = i - chunk.first;
-      const shape = chunk.shapes[chunk.index[j]!]!;
-      if (shape.kind === 'mmio') {
-        const lo = chunk.values[vi]!;
-        vi += shape.len === 8 ? 2 : 1;
-        const f = fastMmio(session, shape, lo);
-        if (f === FAST_OK) continue;
-        if (f !== FAST_SKIP) return i;
-      } else if (shape.kind === 'irq_line' && session.vms[shape.vm]) {
-        if (session.vms[shape.vm]!.irqLine(shape.irq, shape.level) !== shape.errno) return i;
-        continue;
-      }
-      const rec = chunk.event(j);
-      if (!sameResult(rec, session.execute(rec))) return i;
-    }
-  }
-  void src;
-  return -1;
+/** Applies events [from, to) of the trace to `backend`; stops at the first result mismatch and returns its index, else -1. */
+function applyRange(backend: Backend, from: number, to: number, chunks: ChunkCache): number {
+  return applyEvents(backend, chunks, from, to, true)?.event ?? -1;
 }
 
-/** Decoded-chunk access by event index, with the value-column cursor. */
-class ChunkCursor {
-  private chunk: ChunkView | undefined;
-  constructor(private readonly src: TraceSource) {}
-
-  at(i: number): ChunkView {
-    if (this.chunk && i >= this.chunk.first && i < this.chunk.first + this.chunk.count) return this.chunk;
-    this.chunk = this.src.readChunk(chunkIndexOf(this.src.chunks, i));
-    return this.chunk;
-  }
-
-  event(i: number): TraceEvent {
-    const c = this.at(i);
-    return c.event(i - c.first);
-  }
+/** The state capability bisect needs (checkpoints restored, digests compared). */
+function stateOf(b: Backend, backends: BackendFactory) {
+  if (!b.state) throw new BisectError(`bisect needs a backend that can give and restore its state; ${backends.name} cannot`);
+  return b.state;
 }
 
-/** Bisect one trace against the current models. */
-export function bisectTrace(src: TraceSource): BisectResult {
+/** Bisect cannot run on this backend. */
+export class BisectError extends Error {}
+
+export interface BisectOptions {
+  /** What replays the traces (default: the device models); it must have the state capability. */
+  readonly backends?: BackendFactory;
+}
+
+/** Bisect one trace against the current backend (the models by default). */
+export function bisectTrace(src: TraceSource, opts: BisectOptions = {}): BisectResult {
+  const backends = opts.backends ?? MODELS;
+  const viewOf = (st: SessionState) => backends.inspector.view(st);
   const cps = src.checkpoints;
-  const chunks = new ChunkCursor(src);
+  const chunks = new ChunkCache(src, 2);
   let probes = 0;
-  const anchor = (k: number): Session => {
-    const s = new Session();
-    if (k >= 0) s.restore(src.readCheckpoint(k).state as SessionState);
+  const anchor = (k: number): Backend => {
+    const s = backends.create();
+    const st = stateOf(s, backends);
+    if (k >= 0) st.restore(src.readCheckpoint(k).state as SessionState);
     return s;
   };
   const eventOf = (k: number) => (k < 0 ? 0 : cps[k]!.event);
@@ -119,8 +97,8 @@ export function bisectTrace(src: TraceSource): BisectResult {
     const mid = (lo + hi) >>> 1;
     const s = anchor(lo);
     probes++;
-    const m = applyRange(src, s, eventOf(lo), cps[mid]!.event, chunks);
-    if (m < 0 && digestState(s.snapshot()) === cps[mid]!.digest) lo = mid;
+    const m = applyRange(s, eventOf(lo), cps[mid]!.event, chunks);
+    if (m < 0 && s.state!.digest() === cps[mid]!.digest) lo = mid;
     else {
       hi = mid;
       if (m >= 0) mismatch = m;
@@ -131,17 +109,17 @@ export function bisectTrace(src: TraceSource): BisectResult {
   const s = anchor(lo);
   probes++;
   const start = eventOf(lo);
-  const first = mismatch >= 0 && mismatch >= start && mismatch < end ? applyRange(src, s, start, mismatch + 1, chunks) : applyRange(src, s, start, end, chunks);
+  const first = mismatch >= 0 && mismatch >= start && mismatch < end ? applyRange(s, start, mismatch + 1, chunks) : applyRange(s, start, end, chunks);
   if (first >= 0) {
     const before = anchor(lo);
-    applyRange(src, before, start, first, chunks);
-    const beforeState = before.snapshot();
+    applyRange(before, start, first, chunks);
+    const beforeState = before.state!.snapshot();
     const recorded = chunks.event(first);
     const replayed = before.execute(recorded);
-    const fields = diffState(viewOf(beforeState), viewOf(before.snapshot()));
+    const fields = diffState(viewOf(beforeState), viewOf(before.state!.peek()));
     return {
       // The fields are the ones the divergent event changed on replay: it is their writer.
-      first_divergence: { event: first, reason: 'result', recorded, replayed, fields, lastWriters: lastWriters(src, fields.map((f) => f.path), first + 1, lo), interval: [start, end] },
+      first_divergence: { event: first, reason: 'result', recorded, replayed, fields, lastWriters: lastWriters(src, backends, fields.map((f) => f.path), first + 1, lo), interval: [start, end] },
       probes,
       events: src.eventCount,
     };
@@ -149,8 +127,8 @@ export function bisectTrace(src: TraceSource): BisectResult {
   if (hi >= cps.length) return { first_divergence: null, probes, events: src.eventCount };
   // Results all matched but the digest at checkpoint hi differs: a state-only divergence.
   const recordedState = src.readCheckpoint(hi).state as SessionState;
-  const fields = diffState(viewOf(recordedState), viewOf(s.snapshot()));
-  const writers = lastWriters(src, fields.map((f) => f.path), end, lo);
+  const fields = diffState(viewOf(recordedState), viewOf(s.state!.peek()));
+  const writers = lastWriters(src, backends, fields.map((f) => f.path), end, lo);
   const inside = writers.map((w) => w.event).filter((e): e is number => e !== null && e >= start);
   const event = inside.length ? Math.min(...inside) : end - 1;
   return {
@@ -165,7 +143,7 @@ export function bisectTrace(src: TraceSource): BisectResult {
  * `goodUpTo`: the recorded checkpoints [0, goodUpTo] are known to equal the
  * replay, so the search may start from them instead of from event 0.
  */
-function lastWriters(src: TraceSource, paths: readonly string[], end: number, goodUpTo = -1): Writer[] {
+function lastWriters(src: TraceSource, backends: BackendFactory, paths: readonly string[], end: number, goodUpTo = -1): Writer[] {
   const uniq = [...new Set(paths)].slice(0, 64);
   const cache = new Map<number, SessionState>();
   const anchor = (target: number) => {
@@ -176,7 +154,7 @@ function lastWriters(src: TraceSource, paths: readonly string[], end: number, go
     if (!state) cache.set(best, (state = src.readCheckpoint(best).state as SessionState));
     return { event: src.checkpoints[best]!.event, state };
   };
-  const found = new Timeline(src, { anchor }).lastChanges(uniq, end);
+  const found = new Timeline(src, { anchor, backends }).lastChanges(uniq, end);
   return uniq.map((path) => ({ path, event: found.get(path) ?? null }));
 }
 
@@ -185,9 +163,11 @@ function key(v: unknown): string {
 }
 
 /** Bisect two traces of the same workload against each other. */
-export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
-  const ca = new ChunkCursor(a);
-  const cb = new ChunkCursor(b);
+export function bisectAgainst(a: TraceSource, b: TraceSource, opts: BisectOptions = {}): BisectResult {
+  const backends = opts.backends ?? MODELS;
+  const viewOf = (st: SessionState) => backends.inspector.view(st);
+  const ca = new ChunkCache(a, 2);
+  const cb = new ChunkCache(b, 2);
   const n = Math.min(a.eventCount, b.eventCount);
   // Checkpoints both traces have, at the same event index.
   const byEvent = new Map(b.checkpoints.map((c, k) => [c.event, k] as const));
@@ -203,11 +183,13 @@ export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
   }
   const start = lo < 0 ? 0 : common[lo]!.event;
   const end = hi < common.length ? common[hi]!.event : n;
-  const sa = new Session();
-  const sb = new Session();
+  const sa = backends.create();
+  const sb = backends.create();
+  const stA = stateOf(sa, backends);
+  const stB = stateOf(sb, backends);
   if (lo >= 0) {
-    sa.restore(a.readCheckpoint(common[lo]!.ka).state as SessionState);
-    sb.restore(b.readCheckpoint(common[lo]!.kb).state as SessionState);
+    stA.restore(a.readCheckpoint(common[lo]!.ka).state as SessionState);
+    stB.restore(b.readCheckpoint(common[lo]!.kb).state as SessionState);
   }
   probes++;
   for (let i = start; i < end; i++) {
@@ -216,14 +198,12 @@ export function bisectAgainst(a: TraceSource, b: TraceSource): BisectResult {
     const sameInput = key(ea) === key(eb);
     sa.execute(ea);
     sb.execute(eb);
-    const stA = sa.snapshot();
-    const stB = sb.snapshot();
-    if (!sameInput || digestState(stA) !== digestState(stB)) {
-      const fields = diffState(viewOf(stA), viewOf(stB));
+    if (!sameInput || stA.digest() !== stB.digest()) {
+      const fields = diffState(viewOf(stA.peek()), viewOf(stB.peek()));
       const paths = fields.map((f) => f.path);
       // Each field's last write up to and including event i, in either trace (event i in one of them, usually).
-      const wa = lastWriters(a, paths, i + 1, lo >= 0 ? common[lo]!.ka : -1);
-      const wb = lastWriters(b, paths, i + 1, lo >= 0 ? common[lo]!.kb : -1);
+      const wa = lastWriters(a, backends, paths, i + 1, lo >= 0 ? common[lo]!.ka : -1);
+      const wb = lastWriters(b, backends, paths, i + 1, lo >= 0 ? common[lo]!.kb : -1);
       const writers = wa.map((w, k): Writer => {
         const o = wb[k]!;
         return o.event !== null && (w.event === null || o.event > w.event) ? { path: w.path, event: o.event, trace: 'against' } : w;

@@ -7,11 +7,10 @@
  */
 import { structuredPatch } from 'diff';
 import { diffState, type FieldDiff } from '../devices/core/state.js';
-import { sessionView } from '../devices/core/vm-view.js';
-import { DEVICE_MODELS } from '../devices/registry.js';
-import type { SessionState } from '../recorder/execute.js';
+import type { BackendFactory, SessionState } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
 import { Timeline } from './timeline.js';
-import type { TraceSource } from './engine.js';
+import type { TraceSource } from './trace-source.js';
 
 /** "trace.devrr@120" -> { file, at: 120 }; no "@N" means the end of the trace. */
 export function parsePoint(spec: string): { file: string; at: number | 'end' } {
@@ -20,20 +19,20 @@ export function parsePoint(spec: string): { file: string; at: number | 'end' } {
 }
 
 /** The named view of a session state. */
-export function viewOf(state: SessionState): Record<string, unknown> {
-  return sessionView(state.vms, DEVICE_MODELS);
+export function viewOf(state: SessionState, backends: BackendFactory = MODELS): Record<string, unknown> {
+  return backends.inspector.view(state);
 }
 
 /** The replayed state of `src` after events [0, at). */
-export function stateAt(src: TraceSource, at: number | 'end'): SessionState {
-  const tl = new Timeline(src);
+export function stateAt(src: TraceSource, at: number | 'end', backends: BackendFactory = MODELS): SessionState {
+  const tl = new Timeline(src, { backends });
   tl.seek(at === 'end' ? src.eventCount : at);
   return tl.snapshot();
 }
 
 /** Named-field differences between two states (a -> b). */
-export function diffStates(a: SessionState, b: SessionState): FieldDiff[] {
-  return diffState(viewOf(a), viewOf(b));
+export function diffStates(a: SessionState, b: SessionState, backends: BackendFactory = MODELS): FieldDiff[] {
+  return diffState(viewOf(a, backends), viewOf(b, backends));
 }
 
 /** Every leaf of a view as "path = value" lines, in a stable order. */
@@ -57,9 +56,9 @@ export function fmtLeaf(v: unknown): string {
  * A unified diff of the two flattened views, with one line of context:
  * what `devrr diff` prints. Empty string when the states are equal.
  */
-export function renderDiff(a: SessionState, b: SessionState, nameA: string, nameB: string): string {
-  const la = flattenView(viewOf(a));
-  const lb = flattenView(viewOf(b));
+export function renderDiff(a: SessionState, b: SessionState, nameA: string, nameB: string, backends: BackendFactory = MODELS): string {
+  const la = flattenView(viewOf(a, backends));
+  const lb = flattenView(viewOf(b, backends));
   const patch = structuredPatch(nameA, nameB, la.join('\n') + '\n', lb.join('\n') + '\n', '', '', { context: 1 });
   if (!patch.hunks.length) return '';
   const out = [`--- ${nameA}`, `+++ ${nameB}`];

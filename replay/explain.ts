@@ -2,14 +2,15 @@
  * `devrr explain`: for interrupt N at a point of a trace, every condition
  * for its delivery to each vcpu, with its value, whether it holds, and the
  * event that last changed each value it depends on. The conditions come
- * from the irqchip's model (DeviceModel.explainIrq); finding the last
- * change is generic: replay backwards interval by interval, each event once.
+ * from the inspector (the irqchip's family: DeviceModel.explainIrq);
+ * finding the last change is generic: replay backwards interval by
+ * interval, each event once.
  */
 import type { IrqCondition } from '../devices/core/device.js';
-import { DEVICE_MODELS } from '../devices/registry.js';
-import type { TraceSource } from './engine.js';
+import type { BackendFactory } from '../recorder/backend.js';
 import { afterEvents } from './report.js';
 import { Timeline } from './timeline.js';
+import type { TraceSource } from './trace-source.js';
 
 export interface ExplainedCondition extends IrqCondition {
   /** For each path: the event that last changed it before the point, or null (unchanged since the start). */
@@ -29,20 +30,15 @@ export interface Explanation {
 
 export class ExplainError extends Error {}
 
-export function explain(src: TraceSource, irq: number, at: number = src.eventCount, vmIndex = 0): Explanation {
+export function explain(src: TraceSource, irq: number, at: number = src.eventCount, vmIndex = 0, backends?: BackendFactory): Explanation {
   const point = Math.max(0, Math.min(at, src.eventCount));
-  const tl = new Timeline(src);
+  const tl = new Timeline(src, backends ? { backends } : {});
   tl.seek(point);
-  const vm = tl.current.vms[vmIndex];
-  if (!vm) throw new ExplainError(`there is no VM ${vmIndex} ${afterEvents(point)}`);
-  const ic = vm.state.irqchip;
-  const model = ic >= 0 ? DEVICE_MODELS.get(vm.state.devices[ic]!.type) : undefined;
-  if (!model?.inspect?.explainIrq) throw new ExplainError(`VM ${vmIndex} has no in-kernel irqchip ${afterEvents(point)}, so nothing delivers interrupt ${irq}`);
-  const prefix = vmIndex ? `vm${vmIndex}.` : '';
-  const conditions = model.inspect.explainIrq(vm.state, vm.state.devices[ic]!.state, irq, `${prefix}${model.inspect.view?.root ?? `dev${ic}`}`).map((c) => ({
-    ...c,
-    paths: c.paths.map((p) => (p.startsWith(prefix) ? p : prefix + p)),
-  }));
+  const here = tl.point();
+  if (!here) throw new ExplainError(`explain needs a backend that can give its state; ${tl.backends.name} cannot`);
+  if (!here.state.vms[vmIndex]) throw new ExplainError(`there is no VM ${vmIndex} ${afterEvents(point)}`);
+  const conditions = here.inspector.explainIrq(here.state, vmIndex, irq);
+  if (!conditions) throw new ExplainError(`VM ${vmIndex} has no in-kernel irqchip ${afterEvents(point)}, so nothing delivers interrupt ${irq}`);
   const paths = [...new Set(conditions.flatMap((c) => c.paths))];
   const last = tl.lastChanges(paths, point);
   const explained = conditions.map((c) => ({ ...c, changedBy: c.paths.map((p) => ({ path: p, event: last.get(p) ?? null })) }));

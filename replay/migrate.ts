@@ -15,16 +15,16 @@
  * restored with set_attr calls) is checked as recorded: the source's state at
  * its last save read against the destination's after its last restore write.
  */
-import { findGroup, type NotCarried } from '../devices/core/device.js';
-import { cloneState, diffState, type FieldDiff } from '../devices/core/state.js';
-import type { Vm } from '../devices/core/vm.js';
-import { vmView } from '../devices/core/vm-view.js';
-import { createVm, DEVICE_MODELS } from '../devices/registry.js';
+import type { NotCarried } from '../devices/core/device.js';
+import { GUEST_PAGE } from '../devices/core/guest-mem.js';
+import { diffState, type FieldDiff } from '../devices/core/state.js';
+import type { VmState } from '../devices/core/vm-state.js';
 import { errnoName } from '../devices/core/uapi.js';
-import { sameResult, Session } from '../recorder/execute.js';
-import type { TraceEvent } from '../traces/events.js';
-import type { TraceSource } from './engine.js';
+import { type Backend, type BackendFactory, sameResult, type SessionState, type StateCapability } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
+import type { AttrTarget, TraceEvent } from '../traces/events.js';
 import { Timeline } from './timeline.js';
+import type { TraceSource } from './trace-source.js';
 
 export interface MigrationFailure {
   /** The migration point (state after events [0, event)), or the recorded restore's last event. */
@@ -60,8 +60,20 @@ export interface MigrateCheckResult {
   readonly notCompared: readonly string[];
 }
 
+/** migrate-check cannot run on this backend. */
+export class MigrateError extends Error {}
+
+function stateOf(b: Backend, backends: BackendFactory): StateCapability {
+  if (!b.state) throw new MigrateError(`migrate-check needs a backend that can give and restore its state; ${backends.name} cannot`);
+  return b.state;
+}
+
 /**
- * Builds a destination VM from `source` through the device attributes.
+ * Builds a destination VM from `source` through the device attributes, on
+ * fresh backends, the way a VMM does it: every call is a trace event
+ * executed by the backend (KVM_CREATE_VCPU, GET/SET_DEVICE_ATTR, guest RAM
+ * writes, KVM_CREATE_DEVICE, KVM_IRQ_LINE). Returns the destination VM's
+ * state and the calls that failed.
  *
  * Order (arm-vgic-v3.rst, arm-vgic-its.rst; reference 3.3 and 3.4): on the
  * source copy, every device's save actions run first (the other devices'
@@ -74,69 +86,76 @@ export interface MigrateCheckResult {
  * the VGIC initialised and its redistributors restored), the others in
  * creation order. Then the lines the VMM holds high are re-driven.
  */
-export function migrateVm(source: Vm, lines: ReadonlyMap<number, number>): { dest: Vm; errors: string[] } {
+export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, backends: BackendFactory = MODELS): { dest: VmState; errors: string[] } {
   const errors: string[] = [];
   const redrive: number[] = [];
-  // Reading attributes can have side effects (VGIC v2 initialises lazily): read from a copy.
-  const src = createVm(source.state.arch, source.state.ipaBits);
-  src.restore(source.state);
-  const dest = createVm(source.state.arch, source.state.ipaBits);
-  for (const v of source.state.vcpus) {
-    const e = dest.createVcpu(v.id);
+  const inspector = backends.inspector;
+  // Reading attributes can have side effects (VGIC v2 initialises lazily): read from a copy, as VM 0 of its own backend.
+  const src = backends.create();
+  const srcState = stateOf(src, backends);
+  srcState.restore({ vms: [source] });
+  const dest = backends.create();
+  const destState = stateOf(dest, backends);
+  dest.execute({ kind: 'create_vm', vm: 0, arch: source.arch, ipaBits: source.ipaBits });
+  const call = (b: Backend, ev: TraceEvent): TraceEvent & { errno: number } => b.execute(ev) as TraceEvent & { errno: number };
+  const device = (handle: number): AttrTarget => ({ kind: 'device', handle });
+  for (const v of source.vcpus) {
+    const e = call(dest, { kind: 'create_vcpu', vm: 0, id: v.id, errno: 0 }).errno;
     if (e) errors.push(`KVM_CREATE_VCPU ${v.id}: ${errnoName(e)}`);
   }
-  const handles = src.state.devices.map((_, h) => h);
-  const irqchip = src.state.irqchip;
+  const handles = source.devices.map((_, h) => h);
+  const irqchip = source.irqchip;
   const restoreOrder = irqchip >= 0 ? [irqchip, ...handles.filter((h) => h !== irqchip)] : handles;
   const actionOrder = irqchip >= 0 ? [...handles.filter((h) => h !== irqchip), irqchip] : handles;
+  const before = inspector.migration(srcState.peek(), 0);
   for (const handle of actionOrder) {
-    const model = DEVICE_MODELS.get(src.state.devices[handle]!.type)!;
-    for (const a of model.inspect?.migration?.saveActions ?? []) {
-      const e = src.setAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n });
+    for (const a of before[handle]!.saveActions) {
+      const e = call(src, { kind: 'set_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, errno: 0 }).errno;
       if (e) errors.push(`save ${a.name}: SET_DEVICE_ATTR ${errnoName(e)}`);
     }
   }
-  const saved = handles.map((handle) => {
-    const d = src.state.devices[handle]!;
-    const model = DEVICE_MODELS.get(d.type)!;
-    return (
-      model.inspect?.migration?.saveList(src.state, d.state).map((a) => {
-        const r = src.getAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }) });
+  // The save lists, as the devices stand after the save actions.
+  const plans = inspector.migration(srcState.peek(), 0);
+  const saved = handles.map(
+    (handle) =>
+      plans[handle]!.saveList?.map((a) => {
+        const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
-        // A struct payload (FLIC, VFIO) comes back as bytes and goes back as they are.
-        return { ...a, value: r.value ?? 0n, ...(r.data && { data: r.data }) };
-      }) ?? []
-    );
-  });
+        return { ...a, value: (r.kind === 'get_attr' && r.outValue) || 0n };
+      }) ?? [],
+  );
   // Guest RAM crosses before any device is restored (the tables the save actions wrote are in it).
-  if (src.state.mem) dest.state.mem = cloneState(src.state.mem);
+  const pages = srcState.peek().vms[0]!.mem?.pages ?? {};
+  for (const page of Object.keys(pages).map(Number).sort((x, y) => x - y)) {
+    const e = call(dest, { kind: 'mem_write', vm: 0, addr: page * GUEST_PAGE, data: pages[page]!.slice(), errno: 0 }).errno;
+    if (e) errors.push(`guest RAM page 0x${(page * GUEST_PAGE).toString(16)}: ${errnoName(e)}`);
+  }
   const created = handles.map((handle) => {
-    const model = DEVICE_MODELS.get(src.state.devices[handle]!.type)!;
-    const c = dest.createDevice(model.type, 0);
-    if (c.errno) errors.push(`KVM_CREATE_DEVICE ${model.typeName}: ${errnoName(c.errno)}`);
-    return c.errno ? -1 : c.handle;
+    const r = call(dest, { kind: 'create_device', vm: 0, type: source.devices[handle]!.type, flags: 0, errno: 0, handle: -1 });
+    if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
+    return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
   });
   for (const handle of restoreOrder) {
-    const model = DEVICE_MODELS.get(src.state.devices[handle]!.type)!;
-    if (created[handle]! < 0) continue;
-    const migration = model.inspect?.migration;
-    if (!migration) {
-      errors.push(`${model.typeName} declares no save list: its state is not migrated`);
+    const plan = plans[handle]!;
+    const to = created[handle]!;
+    if (to < 0) continue;
+    if (!plan.saveList) {
+      errors.push(`${plan.typeName} declares no save list: its state is not migrated`);
       continue;
     }
-    const plan = migration.restore(saved[handle]!, lines);
-    for (const w of plan.writes) {
-      const e = dest.setAttr({ kind: 'device', handle: created[handle]! }, w.group, w.attr, { nullPtr: false, value: w.value, ...(w.data && { data: w.data }) });
-      if (e) errors.push(`restore ${w.name} (${findGroup(model, w.group)?.name ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
+    const r = plan.restore(saved[handle]!, lines);
+    for (const w of r.writes) {
+      const e = call(dest, { kind: 'set_attr', vm: 0, target: device(to), group: w.group, attr: w.attr, value: w.value, errno: 0 }).errno;
+      if (e) errors.push(`restore ${w.name} (${inspector.groupName(destState.peek(), 0, to, w.group) ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
     }
-    redrive.push(...plan.redrive);
+    redrive.push(...r.redrive);
   }
   // The VMM's device models re-assert the lines they hold high.
   for (const irq of redrive) {
-    const e = dest.irqLine(irq, 1);
+    const e = call(dest, { kind: 'irq_line', vm: 0, irq, level: 1, errno: 0 }).errno;
     if (e) errors.push(`re-drive line 0x${irq.toString(16)}: KVM_IRQ_LINE ${errnoName(e)}`);
   }
-  return { dest, errors };
+  return { dest: destState.snapshot().vms[0]!, errors };
 }
 
 /** What the generic VM state has that no migration carries. */
@@ -157,24 +176,24 @@ export function fieldCovers(field: string, path: string): boolean {
 }
 
 /** The state the devices of `vm` declare as not carried by their migration ABI, with the VM's own. */
-function notCarried(vm: Vm): NotCarried[] {
+function notCarried(vm: VmState, backends: BackendFactory): NotCarried[] {
   const out = [...VM_NOT_CARRIED];
-  for (const d of vm.state.devices) for (const n of DEVICE_MODELS.get(d.type)?.inspect?.migration?.notCarried ?? []) if (!out.includes(n)) out.push(n);
+  for (const d of backends.inspector.migration({ vms: [vm] }, 0)) for (const n of d.notCarried) if (!out.includes(n)) out.push(n);
   return out;
 }
 
-function compare(a: Vm, b: Vm): FieldDiff[] {
-  const skip = notCarried(a).flatMap((n) => n.fields);
-  return diffState(vmView(a.state, DEVICE_MODELS), vmView(b.state, DEVICE_MODELS)).filter((f) => !skip.some((s) => fieldCovers(s, f.path)));
+/** The fields of VM `a`'s view that differ in VM `b`'s, minus what no migration carries. */
+function compare(a: VmState, b: VmState, backends: BackendFactory): FieldDiff[] {
+  const skip = notCarried(a, backends).flatMap((n) => n.fields);
+  const view = (vm: VmState) => backends.inspector.view({ vms: [vm] });
+  return diffState(view(a), view(b)).filter((f) => !skip.some((s) => fieldCovers(s, f.path)));
 }
 
 /** What the check leaves out for the devices of `vm`, in words: their notCarried rules and the guest RAM they own. */
-function notComparedOf(vm: Vm): NotCompared[] {
-  const out: NotCompared[] = notCarried(vm).map((n) => ({ fields: n.fields, what: n.what, why: n.why }));
-  for (const d of vm.state.devices) {
-    const model = DEVICE_MODELS.get(d.type);
-    const owned = model?.inspect?.migration?.ownedMemory;
-    if (owned) out.push({ fields: [], what: `guest reads of the RAM the ${model.typeName} owns, after the migration`, why: owned.why });
+function notComparedOf(vm: VmState, backends: BackendFactory): NotCompared[] {
+  const out: NotCompared[] = notCarried(vm, backends).map((n) => ({ fields: n.fields, what: n.what, why: n.why }));
+  for (const d of backends.inspector.migration({ vms: [vm] }, 0)) {
+    if (d.ownedMemory) out.push({ fields: [], what: `guest reads of the RAM the ${d.typeName} owns, after the migration`, why: d.ownedMemory.why });
   }
   return out;
 }
@@ -198,12 +217,12 @@ function highLinesUpTo(tl: Timeline, at: number): Map<number, number> {
  * Checks migration at every `every` events (default: 8 points spread over the
  * trace) where VM 0 is running (some vcpu has run), and any recorded migration.
  */
-export function migrateCheck(src: TraceSource, every?: number): MigrateCheckResult {
+export function migrateCheck(src: TraceSource, every?: number, backends: BackendFactory = MODELS): MigrateCheckResult {
   const n = src.eventCount;
   const step = every && every > 0 ? every : Math.max(1, Math.ceil(n / 8));
   const points: number[] = [];
   for (let p = step; p < n; p += step) points.push(p);
-  return migrateCheckPoints(src, points);
+  return migrateCheckPoints(src, points, backends);
 }
 
 /**
@@ -211,34 +230,34 @@ export function migrateCheck(src: TraceSource, every?: number): MigrateCheckResu
  * increasing order; points where no vcpu of VM 0 has run are skipped), and
  * any recorded migration. The TUI's "migrate-check from here" is one point.
  */
-export function migrateCheckPoints(src: TraceSource, points: readonly number[]): MigrateCheckResult {
+export function migrateCheckPoints(src: TraceSource, points: readonly number[], backends: BackendFactory = MODELS): MigrateCheckResult {
   const failures: MigrationFailure[] = [];
-  const tl = new Timeline(src);
+  const tl = new Timeline(src, { backends });
+  stateOf(tl.backend, backends);
   const checked: number[] = [];
   const skipped = new Map<string, NotCompared>();
   for (const p of points) {
     tl.seek(p);
-    const session = tl.current;
-    if (!session.vms[0]) continue;
-    const source = session.vms[0];
+    const source = tl.point()!.state.vms[0];
+    if (!source) continue;
     // A VMM migrates a running VM: points before any vcpu ran are not migration points.
-    if (!source.anyVcpuRan()) continue;
+    if (!source.vcpus.some((v) => v.ran)) continue;
     checked.push(p);
-    const { dest, errors } = migrateVm(source, highLinesUpTo(tl, p));
-    for (const n of notComparedOf(source)) skipped.set(describeNotCompared(n), n);
-    const fields = compare(source, dest);
+    const { dest, errors } = migrateVm(source, highLinesUpTo(tl, p), backends);
+    for (const n of notComparedOf(source, backends)) skipped.set(describeNotCompared(n), n);
+    const fields = compare(source, dest, backends);
     if (errors.length || fields.length) {
       failures.push({ event: p, fields, kind: 'restore', ...(errors.length && { errors }) });
       continue;
     }
-    const divergence = replayBoth(tl, p, dest);
+    const divergence = replayBoth(tl, p, dest, backends);
     if (divergence) failures.push({ event: p, kind: 'behaviour', fields: divergence.fields, divergence: divergence.at });
   }
   const recorded = recordedMigration(src);
   if (recorded) {
-    const failure = checkRecordedMigration(src, recorded);
+    const failure = checkRecordedMigration(src, recorded, backends);
     if (failure) failures.push(failure);
-    for (const n of notComparedOf(recordedSource(src, recorded))) skipped.set(describeNotCompared(n), n);
+    for (const n of notComparedOf(recordedSource(src, recorded, backends), backends)) skipped.set(describeNotCompared(n), n);
   }
   // In the order first met: the VM's own, then each device's in creation order.
   const keys = [...skipped.keys()];
@@ -253,29 +272,31 @@ export function migrateCheckPoints(src: TraceSource, points: readonly number[]):
 }
 
 /**
- * Replays events [p, end) on the source (continuing the timeline) and on a
- * session whose VM 0 is the destination; returns the first event whose
- * results differ, with the fields that differ just after it.
+ * Replays events [p, end) on the source (a copy of the timeline's state)
+ * and on a backend whose VM 0 is the destination; returns the first event
+ * whose results differ, with the fields that differ just after it.
  */
-function replayBoth(tl: Timeline, p: number, dest: Vm): { at: { event: number; source: TraceEvent; destination: TraceEvent }; fields: FieldDiff[] } | null {
-  const s = new Session();
-  s.restore(tl.snapshot());
-  const d = new Session();
-  d.restore(tl.snapshot());
-  d.vms[0]!.restore(dest.state);
+function replayBoth(tl: Timeline, p: number, dest: VmState, backends: BackendFactory): { at: { event: number; source: TraceEvent; destination: TraceEvent }; fields: FieldDiff[] } | null {
+  const here = tl.snapshot();
+  const s = backends.create();
+  const ss = stateOf(s, backends);
+  ss.restore(here);
+  const d = backends.create();
+  const ds = stateOf(d, backends);
+  ds.restore({ vms: [dest, ...here.vms.slice(1)] });
   for (let i = p; i < tl.length; i++) {
     const ev = tl.event(i);
     const rs = s.execute(ev);
     const rd = d.execute(ev);
-    if (!sameResult(rs, rd) && !sameOutsideOwned(s.vms[0]!, rs, rd)) return { at: { event: i, source: rs, destination: rd }, fields: compare(s.vms[0]!, d.vms[0]!) };
+    if (!sameResult(rs, rd) && !sameOutsideOwned(ss.peek().vms[0]!, rs, rd, backends)) return { at: { event: i, source: rs, destination: rd }, fields: compare(ss.peek().vms[0]!, ds.peek().vms[0]!, backends) };
   }
   return null;
 }
 
 /** Two guest reads that differ only in bytes some device owns (Migration.ownedMemory). */
-function sameOutsideOwned(vm: Vm, a: TraceEvent, b: TraceEvent): boolean {
+function sameOutsideOwned(vm: VmState, a: TraceEvent, b: TraceEvent, backends: BackendFactory): boolean {
   if (a.kind !== 'mem_read' || b.kind !== 'mem_read' || a.errno !== b.errno || a.addr !== b.addr || a.data.length !== b.data.length) return false;
-  const ranges = vm.state.devices.flatMap((d) => DEVICE_MODELS.get(d.type)?.inspect?.migration?.ownedMemory?.ranges(vm.state, d.state) ?? []);
+  const ranges = backends.inspector.migration({ vms: [vm] }, 0).flatMap((d) => d.ownedMemory?.ranges ?? []);
   for (let i = 0; i < a.data.length; i++) {
     const at = a.addr + i;
     if (a.data[i] !== b.data[i] && !ranges.some((r) => at >= r.addr && at < r.addr + r.len)) return false;
@@ -293,9 +314,7 @@ function recordedMigration(src: TraceSource): { save: number; restore: number; d
   let firstRestore = -1;
   let restore = -1;
   let dest = -1;
-  const tl = new Timeline(src);
-  for (let i = 0; i < src.eventCount; i++) {
-    const ev = tl.event(i);
+  for (const { i, ev } of eventsOf(src)) {
     if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
     if (ev.kind === 'get_attr' && ev.vm === 0 && ev.target.kind === 'device' && firstRestore < 0) save = i;
     if (dest > 0 && ev.kind === 'set_attr' && ev.vm === dest && ev.target.kind === 'device') {
@@ -306,14 +325,19 @@ function recordedMigration(src: TraceSource): { save: number; restore: number; d
   return dest > 0 && save >= 0 && restore > save ? { save, restore, dest } : null;
 }
 
+/** Every event of a trace with its index, decoded chunk by chunk. */
+function* eventsOf(src: TraceSource): Generator<{ i: number; ev: TraceEvent }> {
+  for (let k = 0; k < src.chunks.length; k++) {
+    const c = src.readChunk(k);
+    for (let j = 0; j < c.count; j++) yield { i: c.first + j, ev: c.event(j) };
+  }
+}
+
 /** The source VM of a recorded migration, as it was just after its last save read. */
-function recordedSource(src: TraceSource, m: { save: number }): Vm {
-  const tl = new Timeline(src);
+function recordedSource(src: TraceSource, m: { save: number }, backends: BackendFactory): VmState {
+  const tl = new Timeline(src, { backends });
   tl.seek(m.save + 1);
-  const source = tl.current.vms[0]!;
-  const copy = createVm(source.state.arch, source.state.ipaBits);
-  copy.restore(source.state);
-  return copy;
+  return tl.snapshot().vms[0]!;
 }
 
 /**
@@ -321,11 +345,11 @@ function recordedSource(src: TraceSource, m: { save: number }): Vm {
  * read against the destination's just after its last restore write, both
  * as the trace left them.
  */
-function checkRecordedMigration(src: TraceSource, m: { save: number; restore: number; dest: number }): MigrationFailure | null {
-  const sourceState = recordedSource(src, m);
-  const tl = new Timeline(src);
+function checkRecordedMigration(src: TraceSource, m: { save: number; restore: number; dest: number }, backends: BackendFactory): MigrationFailure | null {
+  const sourceState = recordedSource(src, m, backends);
+  const tl = new Timeline(src, { backends });
   tl.seek(m.restore + 1);
-  const dest = tl.current.vms[m.dest]!;
-  const fields = compare(sourceState, dest);
+  const dest = tl.snapshot().vms[m.dest]!;
+  const fields = compare(sourceState, dest, backends);
   return fields.length ? { event: m.restore, kind: 'recorded', fields } : null;
 }

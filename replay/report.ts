@@ -5,11 +5,13 @@
  */
 import { diffWords } from 'diff';
 import type { FieldDiff } from '../devices/core/state.js';
-import { Session } from '../recorder/execute.js';
+import type { BackendFactory } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
 import type { TraceEvent } from '../traces/events.js';
 import type { BisectResult } from './bisect.js';
 import { describeEvent } from './decode.js';
-import { type ReplayReport, stateBefore, type TraceSource } from './engine.js';
+import { type ReplayReport, stateBefore } from './engine.js';
+import type { TraceSource } from './trace-source.js';
 
 /**
  * A point of a trace in words. Points are positions: position p is the
@@ -53,12 +55,12 @@ export function wordDiff(a: string, b: string): string {
     .join('');
 }
 
-export function formatReport(r: ReplayReport, src: TraceSource, file: string, maxFields = 40): string {
+export function formatReport(r: ReplayReport, src: TraceSource, file: string, maxFields = 40, backends: BackendFactory = MODELS): string {
   const d = r.divergence;
   if (!d) return `replayed ${r.events} events of ${file}, ${r.checkpoints} checkpoint digest(s) checked: no divergence`;
   const lines: string[] = [];
-  const session = new Session();
-  session.restore(stateBefore(src, d.event));
+  // The events are decoded with the state just before the divergent one.
+  const session = backends.create().state ? { inspector: backends.inspector, state: stateBefore(src, d.event, backends) } : undefined;
   if (d.reason === 'result') {
     const rec = describeEvent(d.recorded!, session);
     const rep = describeEvent(d.replayed!, session);

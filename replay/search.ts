@@ -5,15 +5,18 @@
  * "GICD_ICENABLER0", "EEXIST", "SPI 33" or "vcpu 1 read" all find what
  * `devrr dump` shows. The event index matches as well ("#171" or "171").
  */
+import type { BackendFactory } from '../recorder/backend.js';
 import { describeEvent } from './decode.js';
-import type { TraceSource } from './engine.js';
 import { Timeline } from './timeline.js';
+import type { TraceSource } from './trace-source.js';
 
 export interface SearchOptions {
   /** Called now and then with events searched so far and the most there are to search. */
   readonly onProgress?: (done: number, total: number) => void;
   /** Checked between events; true stops the search (the result is then null). */
   readonly shouldStop?: () => boolean;
+  /** What replays the trace (default: the device models). */
+  readonly backends?: BackendFactory;
 }
 
 export interface SearchMatch {
@@ -38,7 +41,7 @@ export function matchesQuery(query: string, i: number, text: string): boolean {
 export function searchEvents(src: TraceSource, query: string, from: number, direction: 1 | -1, opts: SearchOptions = {}): SearchMatch | null {
   const n = src.eventCount;
   if (n === 0 || !query.trim()) return null;
-  const tl = new Timeline(src);
+  const tl = new Timeline(src, opts.backends ? { backends: opts.backends } : {});
   const start = Math.max(0, Math.min(n - 1, from));
   const every = 4096;
   if (direction === 1) {
@@ -49,7 +52,7 @@ export function searchEvents(src: TraceSource, query: string, from: number, dire
         opts.onProgress?.(i - start, n - start);
       }
       const ev = tl.event(i);
-      const text = describeEvent(ev, tl.current);
+      const text = describeEvent(ev, tl.point());
       if (matchesQuery(query, i, text)) return { event: i, text };
       tl.seek(i + 1);
     }
@@ -69,7 +72,7 @@ export function searchEvents(src: TraceSource, query: string, from: number, dire
         opts.onProgress?.(done, start + 1);
       }
       const ev = tl.event(i);
-      const text = describeEvent(ev, tl.current);
+      const text = describeEvent(ev, tl.point());
       if (matchesQuery(query, i, text)) found = { event: i, text };
       tl.seek(i + 1);
     }

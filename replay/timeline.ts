@@ -1,24 +1,25 @@
 /**
  * Time travel over a trace. The timeline keeps a position p in [0, length]:
- * the models' state after events [0, p). "The current event" is p - 1, the
- * one that just ran. Checkpoints (state snapshots of the replay itself)
+ * the backend's state after events [0, p). "The current event" is p - 1,
+ * the one that just ran. Checkpoints (state snapshots of the replay itself)
  * every K events are taken the first time the replay passes them, so
  * seek(n) restores the nearest checkpoint at or before n and replays at most
- * K events; stepping back is a seek.
+ * K events; stepping back is a seek. A backend without the state capability
+ * has no checkpoints: a seek back starts a fresh backend and replays from
+ * the start.
  *
  * Breakpoints stop on events (kind, device, group/attr, register by name,
  * IRQ number, errno); watchpoints stop where a state field's value changes.
  */
-import { findGroup } from '../devices/core/device.js';
 import { stateBytes } from '../devices/core/state.js';
 import { formatPath, parsePath, type PathStep } from '../devices/core/view.js';
-import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
-import { DEVICE_MODELS } from '../devices/registry.js';
-import { Session, type SessionState } from '../recorder/execute.js';
+import { type Backend, type BackendFactory, pointIn, type SessionState } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
+import { type Point, type PointLike, pointOf } from '../recorder/inspect.js';
 import type { TraceEvent } from '../traces/events.js';
+import { applyEvents } from './apply.js';
 import { mmioNames } from './decode.js';
-import { chunkIndexOf, type ChunkView, type TraceSource } from './engine.js';
-import { FAST_SKIP, fastMmio } from './fast.js';
+import { ChunkCache, type TraceSource } from './trace-source.js';
 
 /** What an event breakpoint matches; every given field must match. */
 export interface EventMatch {
@@ -50,6 +51,8 @@ export interface Hit {
 }
 
 export interface TimelineOptions {
+  /** What replays the trace (default: the device models). */
+  readonly backends?: BackendFactory;
   /**
    * Distance between the timeline's own checkpoints (default 8192 events). It
    * doubles, dropping every other checkpoint, whenever the checkpoints would
@@ -67,51 +70,36 @@ export interface TimelineOptions {
   readonly anchor?: (target: number) => { readonly event: number; readonly state: SessionState } | undefined;
 }
 
-/** A few decoded chunks kept around: stepping back and forth re-reads the same ones. */
-class ChunkCache {
-  private readonly cache = new Map<number, ChunkView>();
-  constructor(private readonly src: TraceSource, private readonly size = 8) {}
-
-  get(k: number): ChunkView {
-    let c = this.cache.get(k);
-    if (c) {
-      this.cache.delete(k);
-      this.cache.set(k, c);
-      return c;
-    }
-    c = this.src.readChunk(k);
-    this.cache.set(k, c);
-    if (this.cache.size > this.size) this.cache.delete(this.cache.keys().next().value!);
-    return c;
-  }
-}
-
 /** Default budget for a timeline's checkpoints: guest RAM can make each one large. */
 const DEFAULT_CHECKPOINT_BYTES = 256 << 20;
 
 export class Timeline {
   readonly length: number;
+  readonly backends: BackendFactory;
   /** K: checkpoints[k] is the state after events [0, k*K). */
   private every: number;
   private readonly chunks: ChunkCache;
-  /** checkpoints[k] = state after events [0, k*K); filled as the replay first passes them. */
-  private checkpoints: SessionState[] = [];
+  /** checkpoints[k] = state after events [0, k*K); filled as the replay first passes them (only [0] is kept, as null, for a backend without state). */
+  private checkpoints: (SessionState | null)[] = [];
   /** stateBytes of each checkpoint, and their sum, against the budget. */
   private sizes: number[] = [];
   private bytes = 0;
   private readonly budget: number;
-  private session = new Session();
+  private be: Backend;
   private pos = 0;
 
   private readonly anchor: TimelineOptions['anchor'];
 
   constructor(readonly src: TraceSource, opts: TimelineOptions = {}) {
+    this.backends = opts.backends ?? MODELS;
+    this.be = this.backends.create();
     this.anchor = opts.anchor;
     this.length = src.eventCount;
     this.every = opts.checkpointEvery ?? 8192;
     this.budget = opts.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
     this.chunks = new ChunkCache(src);
-    this.keep(this.session.snapshot());
+    if (this.be.state) this.keep(this.be.state.snapshot());
+    else this.checkpoints.push(null);
   }
 
   /** Distance in events between the timeline's checkpoints (it doubles when they outgrow their budget). */
@@ -142,9 +130,14 @@ export class Timeline {
     return this.checkpoints.length;
   }
 
-  /** The session at the current position (do not mutate; copy with snapshot()). */
-  get current(): Session {
-    return this.session;
+  /** The backend at the current position (do not run events on it; copy its state with snapshot()). */
+  get backend(): Backend {
+    return this.be;
+  }
+
+  /** The state at the current position with its inspector, for decoding the event at the position; undefined for a backend without state. */
+  point(): Point | undefined {
+    return pointIn(this.backends, this.be);
   }
 
   /** Moves to position n (clamped to [0, length]). */
@@ -154,11 +147,13 @@ export class Timeline {
     const K = this.checkpointEvery;
     const nearest = Math.min(Math.floor(target / K), this.checkpoints.length - 1);
     let from = nearest * K;
-    const a = this.anchor?.(target);
+    const a = this.be.state ? this.anchor?.(target) : undefined;
     if (a && a.event > from && a.event <= target) from = a.event;
     // Going forward within reach of the current position is cheaper than a restore.
     if (!(target > this.pos && this.pos >= from)) {
-      this.session.restore(from === nearest * K ? this.checkpoints[nearest]! : a!.state);
+      const state = from === nearest * K ? this.checkpoints[nearest]! : a!.state;
+      if (state && this.be.state) this.be.state.restore(state);
+      else this.be = this.backends.create();
       this.pos = from;
     }
     this.advance(target);
@@ -171,56 +166,44 @@ export class Timeline {
 
   /** Applies events [pos, target), taking checkpoints as it first passes them. */
   private advance(target: number): void {
+    const st = this.be.state;
     while (this.pos < target) {
-      const k = this.chunkIndex(this.pos);
-      const chunk = this.chunks.get(k);
-      // The value-column cursor of event pos within its chunk.
-      let vi = chunk.valueStart[this.pos - chunk.first]!;
-      const end = Math.min(target, chunk.first + chunk.count);
-      for (let i = this.pos; i < end; i++) {
-        if (i % this.every === 0 && i / this.every === this.checkpoints.length) this.keep(this.session.snapshot());
-        const j = i - chunk.first;
-        const shape = chunk.shapes[chunk.index[j]!]!;
-        let done = false;
-        if (shape.kind === 'mmio') {
-          const lo = chunk.values[vi]!;
-          vi += shape.len === 8 ? 2 : 1;
-          done = fastMmio(this.session, shape, lo) !== FAST_SKIP;
-        } else if (shape.kind === 'irq_line' && this.session.vms[shape.vm]) {
-          this.session.vms[shape.vm]!.irqLine(shape.irq, shape.level);
-          done = true;
-        }
-        if (!done) this.session.execute(chunk.event(j));
-        this.pos = i + 1;
+      let end = target;
+      if (st) {
+        const K = this.every;
+        if (this.pos % K === 0 && this.pos / K === this.checkpoints.length) this.keep(st.snapshot());
+        // Stop at the next checkpoint to take (K may have doubled).
+        end = Math.min(target, (Math.floor(this.pos / this.every) + 1) * this.every);
       }
+      applyEvents(this.be, this.chunks, this.pos, end, false);
+      this.pos = end;
     }
-  }
-
-  private chunkIndex(i: number): number {
-    return chunkIndexOf(this.src.chunks, i);
   }
 
   /** Event i, decoded. */
   event(i: number): TraceEvent {
-    const chunk = this.chunks.get(this.chunkIndex(i));
-    return chunk.event(i - chunk.first);
+    return this.chunks.event(i);
   }
 
-  /** The named view of the state at the current position. */
+  /** The named view of the state at the current position ({} for a backend without state). */
   view(): Record<string, unknown> {
-    return sessionView(this.session.vms.map((v) => v.state), DEVICE_MODELS);
+    const st = this.be.state;
+    return st ? this.backends.inspector.view(st.peek()) : {};
   }
 
   /** One field of the view at the current position ("gic.cpu[1].pmr"). */
   get(path: string | readonly PathStep[]): unknown {
     const steps = typeof path === 'string' ? parsePath(path) : path;
     if (!steps) throw new Error(`not a state path: ${String(path)}`);
-    return resolveSessionPath(this.session.vms.map((v) => v.state), DEVICE_MODELS, steps);
+    const st = this.be.state;
+    return st && this.backends.inspector.get(st.peek(), steps);
   }
 
   /** State snapshot at the current position. */
   snapshot(): SessionState {
-    return this.session.snapshot();
+    const st = this.be.state;
+    if (!st) throw new Error(`devrr bug: a state snapshot asked of ${this.backends.name}, which cannot give its state`);
+    return st.snapshot();
   }
 
   /**
@@ -304,7 +287,8 @@ export class Timeline {
     while (this.pos < end) {
       const i = this.pos;
       const ev = this.event(i);
-      const evHit = prepared.events.find((b) => matches(b.match, ev, this.session));
+      const at = prepared.events.length ? this.point() : undefined;
+      const evHit = prepared.events.find((b) => matches(b.match, ev, at));
       this.seek(i + 1);
       if (evHit) return { event: i, breakpoint: evHit.bp };
       for (let w = 0; w < prepared.watches.length; w++) {
@@ -344,8 +328,8 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 const big = (_k: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v);
 
-/** Does event `ev` (about to run in `session`) match? */
-export function matches(m: EventMatch, ev: TraceEvent, session: Session): boolean {
+/** Does event `ev` (about to run; `where` holds the state just before it) match? */
+export function matches(m: EventMatch, ev: TraceEvent, where: PointLike | undefined): boolean {
   if (m.kind !== undefined && ev.kind !== m.kind) return false;
   if (m.vm !== undefined && ev.vm !== m.vm) return false;
   if (m.errno !== undefined) {
@@ -357,39 +341,41 @@ export function matches(m: EventMatch, ev: TraceEvent, session: Session): boolea
     if (m.group !== undefined && ev.group !== m.group) return false;
     if (m.attr !== undefined && ev.attr !== m.attr) return false;
   }
+  const at = m.device !== undefined || m.reg !== undefined || m.irq !== undefined ? pointOf(where) : undefined;
   if (m.device !== undefined) {
     if ('target' in ev) {
       if (ev.target.kind !== 'device' || ev.target.handle !== m.device) return false;
     } else if (ev.kind === 'mmio') {
-      const f = session.vms[ev.vm]?.frameAt(ev.addr, ev.len);
+      const f = at?.inspector.mmio(at.state, ev);
       if (!f || f.handle !== m.device) return false;
     } else return false;
   }
   if (m.reg !== undefined) {
     if (ev.kind !== 'mmio') return false;
-    const reg = mmioNames(ev, session).reg;
+    const reg = mmioNames(ev, at).reg;
     if (!(reg === m.reg || (reg.startsWith(m.reg) && /^\d/.test(reg.slice(m.reg.length))))) return false;
   }
   if (m.irq !== undefined) {
     if (ev.kind === 'irq_line') {
       if ((ev.irq & 0xffff) !== m.irq) return false;
     } else if (ev.kind === 'mmio') {
-      const reg = mmioNames(ev, session).reg;
+      const reg = mmioNames(ev, at).reg;
       if (!/^GICC_(A?IAR|A?EOIR|DIR)$/.test(reg) || (Number(ev.value) & 0x3ff) !== m.irq) return false;
     } else return false;
   }
   return true;
 }
 
-/** "group 1 attr 0x..." style decoding helper for breakpoint labels. */
-export function describeMatch(m: EventMatch, session?: Session): string {
+/** A breakpoint's match in words ("mmio kvm-arm-vgic-v2 GICD_ISENABLER"); `at` names devices and groups. */
+export function describeMatch(m: EventMatch, where?: PointLike): string {
+  const at = pointOf(where);
   const parts: string[] = [];
   if (m.kind) parts.push(m.kind);
+  const vm = m.vm ?? 0;
   if (m.device !== undefined) {
-    const vm = session?.vms[m.vm ?? 0];
-    const name = vm?.state.devices[m.device] ? vm.modelOf(m.device).inodeName : `dev ${m.device}`;
-    parts.push(name);
-    if (m.group !== undefined && vm?.state.devices[m.device]) parts.push(findGroup(vm.modelOf(m.device), m.group)?.name ?? `group ${m.group}`);
+    const name = at?.inspector.deviceName(at.state, vm, m.device);
+    parts.push(name ?? `dev ${m.device}`);
+    if (m.group !== undefined && name !== undefined) parts.push(at!.inspector.groupName(at!.state, vm, m.device, m.group) ?? `group ${m.group}`);
   } else if (m.group !== undefined) parts.push(`group ${m.group}`);
   if (m.attr !== undefined) parts.push(`attr 0x${m.attr.toString(16)}`);
   if (m.reg) parts.push(m.reg);

@@ -1,4 +1,5 @@
-import { Session } from '../../recorder/execute.js';
+import { pointIn } from '../../recorder/backend.js';
+import { MODELS } from '../../recorder/execute.js';
 import { describeEvent, eventToJson } from '../../replay/decode.js';
 import type { TraceEvent } from '../../traces/events.js';
 import type { IndexedEvent } from '../../traces/reader.js';
@@ -30,10 +31,11 @@ Options:
       // Names of registers and devices depend on the VM's layout at each
       // event, so the models run alongside: each event is decoded against the
       // state just before it.
-      const session = new Session();
+      const backend = MODELS.create();
+      const at = () => pointIn(MODELS, backend);
       for (const ev of t.events(0, to)) {
-        if (ev.i >= from) io.out(values.json ? toJson(eventToJson(stripIndex(ev), ev.i, session)) : `${String(ev.i).padStart(7)}  ${describeEvent(stripIndex(ev), session)}`);
-        session.execute(stripIndex(ev));
+        if (ev.i >= from) io.out(values.json ? toJson(eventToJson(stripIndex(ev), ev.i, at())) : `${String(ev.i).padStart(7)}  ${describeEvent(stripIndex(ev), at())}`);
+        backend.execute(stripIndex(ev));
       }
       return damaged ? 2 : 0;
     } finally {

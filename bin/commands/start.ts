@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseScenario } from '../../recorder/scenario.js';
 import { recordToFile } from '../../recorder/trace-file.js';
-import { Session } from '../../recorder/execute.js';
+import { pointIn } from '../../recorder/backend.js';
+import { MODELS } from '../../recorder/execute.js';
 import { describeEvent } from '../../replay/decode.js';
 import { replay } from '../../replay/engine.js';
 import type { TraceEvent } from '../../traces/events.js';
@@ -52,11 +53,11 @@ Options:
       try {
         io.out('');
         io.out('The trace, decoded (devrr dump):');
-        const session = new Session();
+        const backend = MODELS.create();
         for (const ev of t.events()) {
           const { i, ...plain } = ev;
-          io.out(`${String(i).padStart(5)}  ${describeEvent(plain as TraceEvent, session)}`);
-          session.execute(plain as TraceEvent);
+          io.out(`${String(i).padStart(5)}  ${describeEvent(plain as TraceEvent, pointIn(MODELS, backend))}`);
+          backend.execute(plain as TraceEvent);
         }
         io.out('');
         const r = replay(t);

@@ -155,9 +155,9 @@ describe('migration carries struct payloads', () => {
     const { handle } = vm.createDevice(toyFlic.type, 0);
     const payload = Uint8Array.from([1, 2, 3, 0xfe, 0, 9]);
     expect(vm.setAttr({ kind: 'device', handle }, GRP_STATE, 0n, { nullPtr: false, value: 0n, data: payload })).toBe(0);
-    const { dest, errors } = migrateVm(vm, new Map());
+    const { dest, errors } = migrateVm(vm.snapshot(), new Map());
     expect(errors).toEqual([]);
-    expect((dest.state.devices[handle]!.state as Blob).bytes).toEqual(payload);
+    expect((dest.devices[handle]!.state as Blob).bytes).toEqual(payload);
   });
 
   test('without the bytes the restore fails: the payload is what carries the state', () => {

@@ -16,9 +16,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEV_TYPE, VGIC_GRP } from '../../devices/core/uapi.js';
 import { Session } from '../../recorder/execute.js';
-import { migrateVm } from '../../replay/migrate.js';
 import { eventsOf, EXAMPLES } from './lib/corpus.js';
-import { deviceProgramArb, fixedPointDiffs, runDeviceProgram, saveAttrs } from './lib/devices.js';
+import { deviceProgramArb, fixedPointDiffs, migrateModelVm, runDeviceProgram, saveAttrs } from './lib/devices.js';
 
 const SEED = 13;
 const RUNS = 80;
@@ -57,7 +56,7 @@ describe('device models under random device-control calls and guest events (VGIC
     for (const ev of eventsOf(join(EXAMPLES, 'vgic-v3-its-msi/vgic-v3-its-msi.devrr'))) s.execute(ev);
     const src = s.vms[0]!;
     const first = saveAttrs(src);
-    const { dest, errors } = migrateVm(src, new Map());
+    const { dest, errors } = migrateModelVm(src, new Map());
     expect(errors).toEqual([]);
     expect(fixedPointDiffs(first, saveAttrs(dest))).toEqual([]);
     // GICD_ISENABLER1 (offset 0x104): enable SPI 33 on the destination only.

@@ -105,14 +105,12 @@ const LONG_RUN: readonly { target: string; seed: number; k: number; what: string
     seed: 20250901,
     k: 887,
     what: 'bisect ran the V8 heap out of memory (past 1 GB, and past 4.5 GB after 100 s with a bigger heap) on a 535 KB trace of random calls on a v3 + ITS whose checkpoint states were tampered with (the reader of fix/reader refuses it: nrSpis out of range)',
-    open: 'issue 9 items 5 and 6 (checkpoint state checked against the model before a restore; memory bounded whatever the input)',
   },
   {
     target: 'footer',
     seed: 20250901,
     k: 1629,
     what: 'a 5 MB footer (its checkpoint list grown): opening it takes 2-4 s and 400 MB for each command, the input\'s 8 command runs over 20 s',
-    open: 'issue 9 item 5 (footer entries bounded by what the file can hold)',
   },
 ];
 
@@ -134,7 +132,7 @@ describe('fuzz regressions on the command line', () => {
 
   // Found by the cli target: a file name holding a newline is printed as it is, so the one-line
   // message is two lines. Owner: traces/errors.ts / bin (quote or escape the file name).
-  (OPEN ? it : it.skip)('a trace path holding a newline: exit 2 with one line', async () => {
+  it('a trace path holding a newline: exit 2 with one line', async () => {
     const r = await runCli(['info', join(dir, 'a\nb.devrr')]);
     expect(r.verdict, r.detail).toBe('rejected');
   });

@@ -79,7 +79,7 @@ test('every field a device declares not carried names state its view has, and sa
     const t = TraceReader.open(trace);
     const tl = new Timeline(t);
     tl.seek(t.eventCount);
-    const view = vmView(tl.current.vms[0]!.state, DEVICE_MODELS);
+    const view = vmView(tl.snapshot().vms[0]!, DEVICE_MODELS);
     t.close();
     // Every leaf's path, in the diff's own format: compare the view with a copy whose leaves all differ.
     const mark = (v: unknown): unknown => (v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) ? (Array.isArray(v) ? v.map(mark) : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mark(x)]))) : Symbol());

@@ -82,7 +82,7 @@ describe('views and explain on GICv3 state', () => {
     const r = TraceReader.open(EX('vgic-v3-its-msi'));
     const tl = new Timeline(r);
     tl.seek(31); // just after the first MSI was delivered
-    const vms = tl.current.vms.map((v) => v.state);
+    const vms = tl.snapshot().vms;
     const at = (p: string) => resolveSessionPath(vms, DEVICE_MODELS, parsePath(p)!);
     expect(at('gic.lpi[8192].pending')).toBe(true);
     expect(at('gic.lpi[8192].target_vcpu')).toBe(1);

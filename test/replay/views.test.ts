@@ -28,7 +28,7 @@ test.each(traces)('%s: every leaf of the built view resolves to the same value a
   const r = TraceReader.open(path);
   const tl = new Timeline(r);
   tl.seek(r.eventCount);
-  const vms = tl.current.vms.map((v) => v.state);
+  const vms = tl.snapshot().vms;
   const all = leaves(sessionView(vms, DEVICE_MODELS));
   expect(all.length).toBeGreaterThan(10);
   for (const [p, v] of all) expect(resolveSessionPath(vms, DEVICE_MODELS, p), formatPath(p)).toEqual(v);

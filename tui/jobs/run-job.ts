@@ -13,7 +13,10 @@
 import { basename } from 'node:path';
 import { bisectAgainst, bisectTrace } from '../../replay/bisect.js';
 import { EventDescriber } from '../../replay/describe-at.js';
-import { type ChunkView, replay, type TraceSource } from '../../replay/engine.js';
+import type { BackendFactory } from '../../recorder/backend.js';
+import { MODELS } from '../../recorder/execute.js';
+import { replay } from '../../replay/engine.js';
+import type { ChunkView, TraceSource } from '../../replay/trace-source.js';
 import { explain, formatExplanation } from '../../replay/explain.js';
 import { migrateCheckPoints } from '../../replay/migrate.js';
 import { afterEvents, bisectReport, formatField } from '../../replay/report.js';
@@ -70,8 +73,8 @@ function counting(src: TraceReader, onRead: () => void): TraceSource {
   };
 }
 
-/** Runs a job to completion on this thread. */
-export function runJob(spec: JobSpec, onProgress: (p: JobProgress) => void = () => {}): JobResult {
+/** Runs a job to completion on this thread, on backends of `backends` (default: the device models). */
+export function runJob(spec: JobSpec, onProgress: (p: JobProgress) => void = () => {}, backends: BackendFactory = MODELS): JobResult {
   const opened: TraceReader[] = [];
   const open = (path: string) => {
     const r = TraceReader.open(path);
@@ -98,18 +101,19 @@ export function runJob(spec: JobSpec, onProgress: (p: JobProgress) => void = () 
     const src = counting(reader, tick);
     switch (spec.kind) {
       case 'check':
-        return check(src, reader, (p) => (phase = p));
+        return check(src, reader, backends, (p) => (phase = p));
       case 'bisect': {
         const other = spec.against ? counting(open(spec.against), tick) : undefined;
         if (!other && reader.checkpoints.length === 0) throw new JobError(`${spec.path} has no checkpoints to bisect over; record it again (devrr record writes them) or bisect against another trace (--against)`);
-        return bisect(src, other, { trace: basename(spec.path), ...(spec.against && { against: basename(spec.against) }) }, (p) => (phase = p));
+        return bisect(src, other, { trace: basename(spec.path), ...(spec.against && { against: basename(spec.against) }) }, backends, (p) => (phase = p));
       }
       case 'migrate':
-        return migrate(src, spec.at, (p) => (phase = p));
+        return migrate(src, spec.at, backends, (p) => (phase = p));
       case 'explain':
-        return explainIrq(src, spec.irq, spec.at, (p) => (phase = p));
+        return explainIrq(src, spec.irq, spec.at, backends, (p) => (phase = p));
       case 'search': {
         const match = searchEvents(reader, spec.query, spec.from, spec.direction, {
+          backends,
           onProgress: (done, all) => onProgress({ done, total: all, phase: 'search' }),
         });
         return { kind: 'search', query: spec.query, direction: spec.direction, from: spec.from, match };
@@ -128,13 +132,13 @@ function fieldLines(fields: readonly { path: string; a: unknown; b: unknown }[],
   return out;
 }
 
-function check(src: TraceSource, reader: TraceReader, setPhase: (p: string) => void): JobResult {
+function check(src: TraceSource, reader: TraceReader, backends: BackendFactory, setPhase: (p: string) => void): JobResult {
   setPhase('replay check');
-  const r = replay(src);
+  const r = replay(src, { backends });
   const d = r.divergence;
   if (!d) return { kind: 'check', events: r.events, divergence: null, report: null };
   setPhase('decoding');
-  const describer = new EventDescriber(reader);
+  const describer = new EventDescriber(reader, backends);
   const lines: TextLine[] = [];
   // A digest divergence is found at a checkpoint: the state after the event before it.
   const event = d.reason === 'result' ? d.event : Math.max(0, d.event - 1);
@@ -156,13 +160,13 @@ function check(src: TraceSource, reader: TraceReader, setPhase: (p: string) => v
   };
 }
 
-function bisect(a: TraceSource, b: TraceSource | undefined, names: { trace: string; against?: string }, setPhase: (p: string) => void): JobResult {
+function bisect(a: TraceSource, b: TraceSource | undefined, names: { trace: string; against?: string }, backends: BackendFactory, setPhase: (p: string) => void): JobResult {
   setPhase('bisect');
-  const r = b ? bisectAgainst(a, b) : bisectTrace(a);
+  const r = b ? bisectAgainst(a, b, { backends }) : bisectTrace(a, { backends });
   const d = r.first_divergence;
   if (d) setPhase('decoding');
-  const da = new EventDescriber(a);
-  const db = b && new EventDescriber(b);
+  const da = new EventDescriber(a, backends);
+  const db = b && new EventDescriber(b, backends);
   const rep = bisectReport(r, {
     ...names,
     describe: (i, ev) => da.text(i, ev),
@@ -171,11 +175,11 @@ function bisect(a: TraceSource, b: TraceSource | undefined, names: { trace: stri
   return { kind: 'bisect', event: d?.event ?? null, reason: d?.reason ?? null, report: { title: `bisect: ${rep.title}`, lines: rep.lines } };
 }
 
-function migrate(src: TraceSource, at: number, setPhase: (p: string) => void): JobResult {
+function migrate(src: TraceSource, at: number, backends: BackendFactory, setPhase: (p: string) => void): JobResult {
   setPhase('migrate-check');
-  const r = migrateCheckPoints(src, at > 0 && at < src.eventCount ? [at] : []);
+  const r = migrateCheckPoints(src, at > 0 && at < src.eventCount ? [at] : [], backends);
   setPhase('decoding');
-  const describer = new EventDescriber(src);
+  const describer = new EventDescriber(src, backends);
   const lines: TextLine[] = [];
   const here = r.points.includes(at);
   if (!here) lines.push({ text: `no round trip ${afterEvents(at)}: no vcpu of VM 0 has run yet, or it is the end of the trace (a VMM migrates a running VM)`, tone: 'dim' });
@@ -199,16 +203,16 @@ function migrate(src: TraceSource, at: number, setPhase: (p: string) => void): J
   return { kind: 'migrate', at, checks: r.checks, failures: r.failures.length, report: { title, lines } };
 }
 
-function explainIrq(src: TraceSource, irq: number, at: number, setPhase: (p: string) => void): JobResult {
+function explainIrq(src: TraceSource, irq: number, at: number, backends: BackendFactory, setPhase: (p: string) => void): JobResult {
   setPhase('explain');
   let e;
   try {
-    e = explain(src, irq, at);
+    e = explain(src, irq, at, 0, backends);
   } catch (err) {
     throw new JobError((err as Error).message);
   }
   setPhase('decoding');
-  const describer = new EventDescriber(src);
+  const describer = new EventDescriber(src, backends);
   const text = formatExplanation(e, (i) => describer.text(i), src.eventCount).split('\n');
   // What blocks it first (the answer), then every condition.
   const who = (vcpu: number) => (vcpu < 0 ? 'device' : `vcpu ${vcpu}`);

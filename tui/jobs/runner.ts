@@ -8,6 +8,7 @@
  * warm thread would only add a hop.
  */
 import { Worker } from 'node:worker_threads';
+import type { BackendFactory } from '../../recorder/backend.js';
 import { TraceError } from '../../traces/errors.js';
 import { JobError, type JobProgress, type JobResult, type JobSpec, runJob } from './run-job.js';
 
@@ -128,13 +129,16 @@ export class WorkerRunner implements JobRunner {
 
 /** Runs the job on this thread, after the current turn of the event loop. */
 export class InlineRunner implements JobRunner {
+  /** `backends`: what the jobs replay on (default: the device models). */
+  constructor(private readonly backends?: BackendFactory) {}
+
   start(spec: JobSpec, onProgress: (p: JobProgress) => void): JobHandle {
     let cancelled = false;
     const outcome = new Promise<JobOutcome>((resolve) => {
       setImmediate(() => {
         if (cancelled) return resolve({ status: 'cancelled' });
         try {
-          resolve({ status: 'done', result: runJob(spec, onProgress) });
+          resolve({ status: 'done', result: runJob(spec, onProgress, this.backends) });
         } catch (e) {
           if (e instanceof JobError || e instanceof TraceError) resolve({ status: 'failed', message: e.message });
           else resolve({ status: 'failed', message: `internal error (a bug in devrr): ${(e as Error).stack ?? String(e)}` });

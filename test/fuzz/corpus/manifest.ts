@@ -24,62 +24,50 @@ export const CORPUS: readonly CorpusEntry[] = [
   {
     file: 'vm-never-created.devrr',
     what: 'an event for VM 1, which no create_vm made: replay, dump, diff, bisect, migrate-check, explain and the TUI threw "event refers to VM 1, which was never created" (exit 70)',
-    open: 'issue 9 item 6 (recorder/execute.ts Session.execute throws; the reader or the replay must refuse it with exit 2)',
   },
   {
     file: 'checkpoint-state-null.devrr',
     what: 'a checkpoint whose state is null: diff TRACE@8 and bisect crashed reading .vms (exit 70)',
-    open: 'issue 9 item 6 (validate checkpoint state against the model\'s schema before restoring it)',
   },
   {
     file: 'checkpoint-vms-not-array.devrr',
     what: 'a checkpoint whose state is {vms: 5}: diff and bisect crashed (exit 70)',
-    open: 'issue 9 item 6',
   },
   {
     file: 'checkpoint-bad-arch.devrr',
     what: 'a checkpoint with the real state but arch "sparc": Vm.restore looked it up in ARCH_LIMITS and crashed (devices/core/vm.ts, exit 70)',
-    open: 'issue 9 item 6',
   },
   {
     file: 'checkpoint-device-state-empty.devrr',
     what: 'a checkpoint whose VGIC state is {}: the views, firstRun and the irq helpers read missing fields (devices/arm-vgic/view.ts, irq.ts, common.ts; exit 70)',
-    open: 'issue 9 item 6',
   },
   {
     file: 'checkpoint-at-0-bad-digest.devrr',
     what: 'a checkpoint at event 0 with a digest the models do not reproduce: bisect failed with "event -1 is outside chunk" (exit 70)',
-    open: 'issue 9 item 6',
   },
   {
     file: 'note-bigint.devrr',
     what: 'a note holding a bigint (allowed by FORMAT.md): dump\'s text and explain serialised it with JSON.stringify and crashed (replay/decode.ts, exit 70)',
-    open: 'issue 9 item 6',
   },
   {
     file: 'chunk-bad-crc-indexed.devrr',
     what: 'a cleanly closed trace whose last chunk has a bad CRC: the CLI commands exit 2, but the TUI opens it (the footer is fine) and the TraceError escapes DebugSession.frame() when that chunk is drawn',
-    open: 'issue 9 item 7 (the reader reports damage the same way to every command) and tui/session.ts (damage found after opening must reach the screen, or refuse the file at open)',
   },
   {
     file: 'chunk-kind-bigint.devrr',
     what: 'a chunk shape whose kind is a bigint: exit 2 as it should, but the message is "unexpected error while decoding: Do not know how to serialize a BigInt" (checkShape and checkEvent JSON.stringify the kind)',
-    open: 'traces/chunk.ts (checkShape, checkEvent: describe the kind without JSON.stringify)',
     stderrNot: /unexpected error|serialize a BigInt/,
   },
   {
     file: 'scenario-bad-json.json',
     what: 'a scenario with a byte that is not JSON between line breaks: record exits 2, but the message (V8\'s JSON.parse message, which quotes the text around the error) is three lines',
-    open: 'issue 9 item 9 (recorder/scenario.ts: one line naming the file and where the JSON breaks)',
   },
   {
     file: 'scenario-failed-device.json',
     what: 'a step naming a device whose create_device failed (handle -1): record crashed with "field target is not an attribute target" (exit 70) and left the .incomplete file',
-    open: 'issue 9 item 9 (define what a step naming a failed device does: the kernel answers EBADF for fd -1)',
   },
   {
     file: 'scenario-op-tostring.json',
     what: 'a step with op "toString": record crashed with "allowed.includes is not a function" (exit 70)',
-    open: 'issue 9 item 9',
   },
 ];

@@ -15,6 +15,7 @@ import type { Vm } from '../../../devices/core/vm.js';
 import { createVm, DEVICE_MODELS } from '../../../devices/registry.js';
 import { Session } from '../../../recorder/execute.js';
 import { migrateVm } from '../../../replay/migrate.js';
+import type { VmState } from '../../../devices/core/vm-state.js';
 import type { TraceEvent } from '../../../traces/events.js';
 import { type Action, programArb, resolve } from './actions.js';
 import { eventsOf } from './corpus.js';
@@ -92,6 +93,18 @@ function describeEv(ev: TraceEvent): string {
  * irqchip's last), then every attribute of every save list, read with
  * GET_DEVICE_ATTR. Keys name the device handle, group and attr.
  */
+/** migrateVm on a model Vm: the destination as a Vm (migrateVm works on plain VM states, through a backend). */
+export function migrateModelVm(vm: Vm, lines: ReadonlyMap<number, number>): { dest: Vm; errors: string[] } {
+  const { dest, errors } = migrateVm(vm.state, lines);
+  return { dest: vmOf(dest), errors };
+}
+
+function vmOf(state: VmState): Vm {
+  const vm = createVm(state.arch, state.ipaBits);
+  vm.restore(state);
+  return vm;
+}
+
 export function saveAttrs(vm: Vm): { values: Map<string, bigint>; errors: string[] } {
   const src = createVm(vm.state.arch, vm.state.ipaBits);
   src.restore(vm.state);
@@ -169,7 +182,7 @@ export function runDeviceProgram(p: DeviceProgram, opts: { migrate?: boolean } =
   if (opts.migrate !== false && vm && vm.state.irqchip >= 0 && vm.anyVcpuRan() && !vm.state.dead) {
     try {
       const first = saveAttrs(vm);
-      const { dest, errors } = migrateVm(vm, lines);
+      const { dest, errors } = migrateModelVm(vm, lines);
       if (errors.length || first.errors.length) restoreErrors++;
       else {
         migrated = true;

@@ -1,0 +1,89 @@
+/**
+ * The inspection seam: how the debugger reads a backend's state. Every
+ * name dump prints, every frame and register, the state tree (diff,
+ * watchpoints, the TUI), explain's conditions and migrate-check's save
+ * lists come from here, computed from a plain-data SessionState: so a
+ * backend that can give its state (Backend.state) can be inspected, and
+ * replay/ and tui/ hold no device knowledge. The device models' inspector
+ * (model-inspect.ts) reads it through a device registry: each family's
+ * tables and hooks.
+ */
+import type { IrqCondition, NotCarried, SavedAttr } from '../devices/core/device.js';
+import type { PathStep } from '../devices/core/view.js';
+import type { AttrEvent, AttrTarget, MemWriteEvent, MmioEvent, SysregEvent } from '../traces/events.js';
+import type { SessionState } from './backend.js';
+
+/** A state and the inspector that reads it: what decoding an event at one point of a trace needs. */
+export interface Point {
+  readonly inspector: Inspector;
+  /** The state just before the event being decoded. */
+  readonly state: SessionState;
+}
+
+/** The device register a guest access hits. */
+export interface MmioTarget {
+  readonly handle: number;
+  /** The device's name (its anon inode name, "kvm-arm-vgic-v2"). */
+  readonly device: string;
+  /** The frame's name. */
+  readonly frame: string;
+  /** The register's spec name, or why the access is RAZ/WI. */
+  readonly reg: string;
+  /** The value's named bit fields ("InterruptID=0x20"), or ''. */
+  readonly fields: string;
+}
+
+/** One device's migration through its attributes, as its family declares it. */
+export interface DeviceMigration {
+  readonly handle: number;
+  readonly typeName: string;
+  /** SET_DEVICE_ATTR actions on the source before any save list is read. */
+  readonly saveActions: readonly SavedAttr[];
+  /** The attributes a VMM reads; undefined when the family declares no migration. */
+  readonly saveList: readonly SavedAttr[] | undefined;
+  /** The writes into a fresh device and the lines to re-drive (with a save list only). */
+  restore(saved: readonly (SavedAttr & { value: bigint })[], lines: ReadonlyMap<number, number>): { writes: readonly (SavedAttr & { value: bigint; why: string })[]; redrive: readonly number[] };
+  /** State its ABI does not carry by design. */
+  readonly notCarried: readonly NotCarried[];
+  /** Guest RAM the device owns (reads there are not compared after a migration). */
+  readonly ownedMemory?: { readonly why: string; readonly ranges: readonly { readonly addr: number; readonly len: number }[] };
+}
+
+export interface Inspector {
+  /** The uapi name of a device type (KVM_DEV_TYPE_ARM_VGIC_V2), if known. */
+  typeName(type: number): string | undefined;
+  /** The name of the device at a handle of VM `vm` (its anon inode name), if there is one. */
+  deviceName(state: SessionState, vm: number, handle: number): string | undefined;
+  /** The name of an attribute group of the device at a handle. */
+  groupName(state: SessionState, vm: number, handle: number, group: number): string | undefined;
+  /** Group and attribute names of an attribute call, when its fd is a device that has the group. */
+  attrNames(state: SessionState, ev: AttrEvent): { readonly group: string; readonly attr: string } | undefined;
+  /** The device's decoding of an attribute payload (a register's bit fields), or ''. */
+  attrValue(state: SessionState, ev: AttrEvent, value: bigint): string;
+  /** The payload width the fd's group declares, in bytes; 8 when unknown. */
+  payloadWidth(state: SessionState, vm: number, target: AttrTarget, group: number): number;
+  /** The register a guest access hits (as the access finds the VM: a vcpu's first access maps frames first), if any. */
+  mmio(state: SessionState, ev: MmioEvent): MmioTarget | undefined;
+  /** A guest system register's name and the value's fields, from the device that serves it. */
+  sysreg(state: SessionState, ev: SysregEvent): { readonly name?: string; readonly fields: string };
+  /** What a guest RAM write means to the VM's devices, or ''. */
+  memWrite(state: SessionState, ev: MemWriteEvent): string;
+  /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"). */
+  irqLine(state: SessionState, vm: number, irq: number): string;
+  /** The named state tree: VM 0's devices at the top, later VMs under "vm1"... */
+  view(state: SessionState): Record<string, unknown>;
+  /** One field of the tree. */
+  get(state: SessionState, steps: readonly PathStep[]): unknown;
+  /** Every condition for delivering interrupt `irq` in VM `vm` (paths in the tree), or undefined without an irqchip that explains. */
+  explainIrq(state: SessionState, vm: number, irq: number): readonly IrqCondition[] | undefined;
+  /** How each device of VM `vm` migrates, in handle order. */
+  migration(state: SessionState, vm: number): readonly DeviceMigration[];
+}
+
+/** Where a point can come from: a Point, or what is at one (a timeline, the model backend) and gives it with point(). */
+export type PointLike = Point | { point(): Point | undefined };
+
+/** The Point of a PointLike. */
+export function pointOf(at: PointLike | undefined): Point | undefined {
+  return at === undefined ? undefined : 'inspector' in at ? at : at.point();
+}

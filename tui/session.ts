@@ -25,7 +25,8 @@ import { MODELS } from '../recorder/execute.js';
 import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../replay/async.js';
 import { afterEvents } from '../replay/report.js';
 import { Timeline } from '../replay/timeline.js';
-import { TraceReader } from '../traces/reader.js';
+import type { TraceReader } from '../traces/reader.js';
+import { openTrace } from '../replay/open-trace.js';
 import { BreakpointList } from './breakpoints.js';
 import { DiffPane } from './diff-view.js';
 import { EventCache } from './event-cache.js';
@@ -122,9 +123,9 @@ export class DebugSession implements Debugger {
   constructor(path: string, opts: DebugSessionOptions = {}) {
     this.path = path;
     this.againstPath = opts.against ?? null;
-    this.reader = TraceReader.open(path);
+    this.reader = openTrace(path);
     try {
-      this.other = opts.against ? TraceReader.open(opts.against) : null;
+      this.other = opts.against ? openTrace(opts.against) : null;
     } catch (e) {
       this.reader.close();
       throw e;

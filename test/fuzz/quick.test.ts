@@ -13,11 +13,8 @@
  * than INPUT_MS (a hang guard: the inputs are small traces, milliseconds
  * each).
  *
- * Targets that currently fail because of bugs issue 9 lists, being fixed in
- * other branches, are skipped (`skipped` is it.skip) with the item named:
- * enable them when the fix is merged; DEVRR_FUZZ_OPEN=1 runs them anyway.
- * The known bugs these inputs happen to miss are held by the regression
- * corpus (regressions.test.ts), each by the input that found it.
+ * Every target runs. The known bugs these inputs happen to miss are held by
+ * the regression corpus (regressions.test.ts), each by the input that found it.
  */
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,9 +22,6 @@ import { inputJson, inputOf, scratchDir } from './lib/inputs.js';
 import { type Ctx, targetNamed } from './lib/targets.js';
 
 const SEED = 9;
-/** DEVRR_FUZZ_OPEN=1 runs the skipped targets too: to see which fixes have landed. */
-const OPEN = process.env['DEVRR_FUZZ_OPEN'] === '1';
-const skipped = OPEN ? it : it.skip;
 const INPUT_MS = 15_000;
 const dir = scratchDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -80,10 +74,10 @@ describe("fuzz, quick subset: the TUI's loader (DebugSession: open, first frame,
   // after the trace opened (a bad CRC or a malformed payload in a chunk the footer indexes) escapes
   // DebugSession.frame() as a TraceError; the screen cannot show it. Issue 9 item 7 (report damage
   // the same way) and tui/session.ts.
-  skipped('framing', async () => {
+  it('framing', async () => {
     expect(await fuzz('framing', 20, 'tui')).toEqual([]);
   });
-  skipped('chunk payloads', async () => {
+  it('chunk payloads', async () => {
     expect(await fuzz('chunk', 20, 'tui')).toEqual([]);
   });
   it('checkpoint payloads', async () => {

@@ -22,7 +22,8 @@ import { migrateCheckPoints } from '../../replay/migrate.js';
 import { afterEvents, bisectReport, formatField } from '../../replay/report.js';
 import { searchEvents } from '../../replay/search.js';
 import type { TraceEvent } from '../../traces/events.js';
-import { TraceReader } from '../../traces/reader.js';
+import { openTrace } from '../../replay/open-trace.js';
+import type { TraceReader } from '../../traces/reader.js';
 import type { TextLine } from '../frame.js';
 
 export type JobSpec =
@@ -77,7 +78,7 @@ function counting(src: TraceReader, onRead: () => void): TraceSource {
 export function runJob(spec: JobSpec, onProgress: (p: JobProgress) => void = () => {}, backends: BackendFactory = MODELS): JobResult {
   const opened: TraceReader[] = [];
   const open = (path: string) => {
-    const r = TraceReader.open(path);
+    const r = openTrace(path);
     opened.push(r);
     return r;
   };

@@ -1,0 +1,73 @@
+/**
+ * Opening a trace for any reader (a command, the TUI, a job): the one path every command takes, so every
+ * command reports a damaged or inconsistent trace the same way (one line
+ * naming the file and byte offset, exit status 2) before it does anything.
+ *
+ * - Every record is read and checked once (TraceReader.verify): CRCs, the
+ *   footer's index against the records, the event-stream rules, and each
+ *   checkpoint's state against the models' schema and its own digest. So no
+ *   command acts on half a trace, or restores or shows a state the models
+ *   could not have produced.
+ * - The one incomplete trace a command reads is one cut at a record boundary
+ *   (a recorder that crashed, was killed or is still running): its complete
+ *   records are read, with a note saying so and how many events are missing
+ *   when its footer survived to say.
+ * - A trace recorded with other model versions than this devrr's is read,
+ *   with a note naming them, before any divergence report.
+ */
+import { checkSessionState, type VmState } from '../devices/core/vm-state.js';
+import { digestState } from '../devices/core/state.js';
+import { DEVICE_MODELS, modelVersions } from '../devices/registry.js';
+import type { StreamVm } from '../traces/chunk.js';
+import type { Checkpoint, TraceHeader } from '../traces/format.js';
+import { TraceReader } from '../traces/reader.js';
+
+/**
+ * devrr's check of a checkpoint beyond the format: its state has the models'
+ * schema, holds the VMs the events before it created (same architecture and
+ * IPA size), and hashes to its digest. The problem, or undefined.
+ */
+export function checkCheckpoint(cp: Checkpoint, vms: readonly StreamVm[]): string | undefined {
+  const bad = checkSessionState(cp.state, DEVICE_MODELS);
+  if (bad !== undefined) return `state does not fit the models: ${bad}`;
+  const state = cp.state as { vms: VmState[] };
+  if (state.vms.length !== vms.length) return `state holds ${state.vms.length} VM(s) but the events before it created ${vms.length}`;
+  for (const [i, vm] of state.vms.entries()) {
+    const made = vms[i]!;
+    if (vm.arch !== made.arch || vm.ipaBits !== made.ipaBits) {
+      return `state's VM ${i} is ${vm.arch} with ${vm.ipaBits} IPA bits but its create_vm made ${made.arch} with ${made.ipaBits}`;
+    }
+  }
+  const digest = digestState(cp.state);
+  if (digest !== cp.digest) return `state does not match its digest (it hashes to ${digest}, the record says ${cp.digest})`;
+  return undefined;
+}
+
+/**
+ * Open and check the whole trace. Throws the first problem as a TraceError
+ * (the command prints its one line and exits 2); a trace that is only cut
+ * at a record boundary opens, with `unclosed` set (traceWarnings says so).
+ */
+export function openTrace(path: string): TraceReader {
+  const t = TraceReader.open(path, { checkCheckpoint });
+  try {
+    if (!t.complete && !t.unclosed) throw t.damage!;
+    t.verify();
+    return t;
+  } catch (e) {
+    t.close();
+    throw e;
+  }
+}
+
+/** Models the header names with another version than this devrr runs: "kvm-arm-vgic-v2 v999 (this devrr: v1)". */
+export function modelMismatches(header: TraceHeader): string[] {
+  const running = modelVersions();
+  const out: string[] = [];
+  for (const [name, version] of Object.entries(header.models)) {
+    const now = running[name];
+    if (now === undefined) out.push(`${name} v${version} (not modelled by this devrr)`);
+    else if (now !== version) out.push(`${name} v${version} (this devrr: v${now})`);
+  }
+  return out;
+}

@@ -8,6 +8,7 @@
  */
 import { findGroup } from '../devices/core/device.js';
 import { digestState } from '../devices/core/state.js';
+import { checkSessionState } from '../devices/core/vm-state.js';
 import { type AttrFd, type DeviceRegistry, Vm } from '../devices/core/vm.js';
 import { DEVICE_MODELS } from '../devices/registry.js';
 import { ERRNO } from '../devices/core/uapi.js';
@@ -22,7 +23,14 @@ export { sameResult, type SessionState } from './backend.js';
 /** The device models of a registry as a backend factory: what every command uses. */
 export function modelBackends(registry: DeviceRegistry = DEVICE_MODELS): BackendFactory {
   const inspector = inspectorOf(registry);
-  return { name: 'the device models', create: () => new ModelBackend(registry), inspector };
+  return {
+    name: 'the device models',
+    create: () => new ModelBackend(registry),
+    inspector,
+    // A checkpoint's state must have the models' schema before a Vm restores it.
+    checkState: (state) => checkSessionState(state, registry),
+    versions: () => Object.fromEntries([...registry.values()].map((m) => [m.inodeName, m.modelVersion])),
+  };
 }
 
 const inspectors = new WeakMap<DeviceRegistry, Inspector>();
@@ -114,9 +122,9 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
         const r = vm.getAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev));
         // The recorded outputs (if any) are replaced by what the models return now.
         const out = withoutOutputs(ev, r.errno);
-        if (r.errno === 0 && r.value !== undefined) return { ...out, outValue: truncateToPayload(vm, ev, r.value) };
-        if (r.errno === 0 && r.data !== undefined) return { ...out, outData: r.data };
-        return out;
+        if (r.errno !== 0) return out;
+        // A struct payload (FLIC, VFIO) comes back as bytes, beside the scalar the group may also return.
+        return { ...out, ...(r.value !== undefined && { outValue: truncateToPayload(vm, ev, r.value) }), ...(r.data !== undefined && { outData: r.data }) };
       }
       case 'has_attr':
         return { ...ev, errno: vm.hasAttr(fdOf(ev.target), ev.group, ev.attr) };

@@ -114,8 +114,9 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
         const r = vm.getAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev));
         // The recorded outputs (if any) are replaced by what the models return now.
         const out = withoutOutputs(ev, r.errno);
-        if (r.errno === 0 && r.value !== undefined) return { ...out, outValue: truncateToPayload(vm, ev, r.value) };
+        // What reached the user buffer: a struct payload's bytes, else the scalar at the group's width.
         if (r.errno === 0 && r.data !== undefined) return { ...out, outData: r.data };
+        if (r.errno === 0 && r.value !== undefined) return { ...out, outValue: truncateToPayload(vm, ev, r.value) };
         return out;
       }
       case 'has_attr':

@@ -8,7 +8,7 @@
  * (model-inspect.ts) reads it through a device registry: each family's
  * tables and hooks.
  */
-import type { IrqCondition, NotCarried, SavedAttr } from '../devices/core/device.js';
+import type { IrqCondition, NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
 import type { PathStep } from '../devices/core/view.js';
 import type { AttrEvent, AttrTarget, MemWriteEvent, MmioEvent, SysregEvent } from '../traces/events.js';
 import type { SessionState } from './backend.js';
@@ -42,7 +42,7 @@ export interface DeviceMigration {
   /** The attributes a VMM reads; undefined when the family declares no migration. */
   readonly saveList: readonly SavedAttr[] | undefined;
   /** The writes into a fresh device and the lines to re-drive (with a save list only). */
-  restore(saved: readonly (SavedAttr & { value: bigint })[], lines: ReadonlyMap<number, number>): { writes: readonly (SavedAttr & { value: bigint; why: string })[]; redrive: readonly number[] };
+  restore(saved: readonly (SavedAttr & SavedValue)[], lines: ReadonlyMap<number, number>): { writes: readonly (SavedAttr & SavedValue & { why: string })[]; redrive: readonly number[] };
   /** State its ABI does not carry by design. */
   readonly notCarried: readonly NotCarried[];
   /** Guest RAM the device owns (reads there are not compared after a migration). */

@@ -119,9 +119,11 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const saved = handles.map(
     (handle) =>
       plans[handle]!.saveList?.map((a) => {
-        const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, errno: 0 });
+        const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
-        return { ...a, value: (r.kind === 'get_attr' && r.outValue) || 0n };
+        // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
+        const out = r.kind === 'get_attr' ? r : undefined;
+        return { ...a, value: out?.outValue ?? 0n, ...(out?.outData && { data: out.outData }) };
       }) ?? [],
   );
   // Guest RAM crosses before any device is restored (the tables the save actions wrote are in it).
@@ -145,7 +147,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     }
     const r = plan.restore(saved[handle]!, lines);
     for (const w of r.writes) {
-      const e = call(dest, { kind: 'set_attr', vm: 0, target: device(to), group: w.group, attr: w.attr, value: w.value, errno: 0 }).errno;
+      const e = call(dest, { kind: 'set_attr', vm: 0, target: device(to), group: w.group, attr: w.attr, value: w.value, ...(w.data && { data: w.data }), errno: 0 }).errno;
       if (e) errors.push(`restore ${w.name} (${inspector.groupName(destState.peek(), 0, to, w.group) ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
     }
     redrive.push(...r.redrive);

@@ -122,9 +122,10 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
         const r = vm.getAttr(fdOf(ev.target), ev.group, ev.attr, bufOf(ev));
         // The recorded outputs (if any) are replaced by what the models return now.
         const out = withoutOutputs(ev, r.errno);
-        if (r.errno !== 0) return out;
-        // A struct payload (FLIC, VFIO) comes back as bytes, beside the scalar the group may also return.
-        return { ...out, ...(r.value !== undefined && { outValue: truncateToPayload(vm, ev, r.value) }), ...(r.data !== undefined && { outData: r.data }) };
+        // What reached the user buffer: a struct payload's bytes, else the scalar at the group's width.
+        if (r.errno === 0 && r.data !== undefined) return { ...out, outData: r.data };
+        if (r.errno === 0 && r.value !== undefined) return { ...out, outValue: truncateToPayload(vm, ev, r.value) };
+        return out;
       }
       case 'has_attr':
         return { ...ev, errno: vm.hasAttr(fdOf(ev.target), ev.group, ev.attr) };

@@ -41,7 +41,7 @@ export interface DeviceMigration {
   readonly saveActions: readonly SavedAttr[];
   /** The attributes a VMM reads; undefined when the family declares no migration. */
   readonly saveList: readonly SavedAttr[] | undefined;
-  /** The writes into a fresh device and the lines to re-drive (with a save list only); a struct payload is `data`. */
+  /** The writes into a fresh device and the lines to re-drive (with a save list only). */
   restore(saved: readonly (SavedAttr & SavedValue)[], lines: ReadonlyMap<number, number>): { writes: readonly (SavedAttr & SavedValue & { why: string })[]; redrive: readonly number[] };
   /** State its ABI does not carry by design. */
   readonly notCarried: readonly NotCarried[];

@@ -121,8 +121,8 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
       plans[handle]!.saveList?.map((a) => {
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
+        // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
         const out = r.kind === 'get_attr' ? r : undefined;
-        // A struct payload (FLIC, VFIO) comes back as bytes and goes back as they are.
         return { ...a, value: out?.outValue ?? 0n, ...(out?.outData && { data: out.outData }) };
       }) ?? [],
   );

@@ -468,7 +468,12 @@ describe('work that overlaps', () => {
     const { readFileSync, writeFileSync } = await import('node:fs');
     const bytes = readFileSync(RUN_B);
     const cut = `${dir}/cut.devrr`;
-    writeFileSync(cut, bytes.subarray(0, bytes.length - 40));
+    // A crashed recorder leaves whole records: cut where the last checkpoint record starts.
+    const { TraceReader } = await import('../../traces/reader.js');
+    const r = TraceReader.open(RUN_B);
+    const at = r.checkpoints.at(-1)!.offset;
+    r.close();
+    writeFileSync(cut, bytes.subarray(0, at));
     const t = await app(cut);
     expect(t.screen()).toMatch(/note: cut\.devrr was not closed cleanly: read \d+ events/);
   });

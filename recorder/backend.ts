@@ -70,6 +70,10 @@ export interface BackendFactory {
   readonly name: string;
   create(): Backend;
   readonly inspector: Inspector;
+  /** What is wrong with a plain-data state from outside (a trace's checkpoint) that its backends would restore, or undefined. */
+  checkState?(state: unknown): string | undefined;
+  /** What it runs, by name and version, as a trace header records them ("kvm-arm-vgic-v2": 2). */
+  versions?(): Readonly<Record<string, number>>;
 }
 
 /** The state a backend of `backends` holds now, with the inspector that reads it; undefined for a backend without state. */

@@ -8,6 +8,7 @@
  */
 import { findGroup } from '../devices/core/device.js';
 import { digestState } from '../devices/core/state.js';
+import { checkSessionState } from '../devices/core/vm-state.js';
 import { type AttrFd, type DeviceRegistry, Vm } from '../devices/core/vm.js';
 import { DEVICE_MODELS } from '../devices/registry.js';
 import { ERRNO } from '../devices/core/uapi.js';
@@ -22,7 +23,14 @@ export { sameResult, type SessionState } from './backend.js';
 /** The device models of a registry as a backend factory: what every command uses. */
 export function modelBackends(registry: DeviceRegistry = DEVICE_MODELS): BackendFactory {
   const inspector = inspectorOf(registry);
-  return { name: 'the device models', create: () => new ModelBackend(registry), inspector };
+  return {
+    name: 'the device models',
+    create: () => new ModelBackend(registry),
+    inspector,
+    // A checkpoint's state must have the models' schema before a Vm restores it.
+    checkState: (state) => checkSessionState(state, registry),
+    versions: () => Object.fromEntries([...registry.values()].map((m) => [m.inodeName, m.modelVersion])),
+  };
 }
 
 const inspectors = new WeakMap<DeviceRegistry, Inspector>();

@@ -8,9 +8,9 @@
  * (model-inspect.ts) reads it through a device registry: each family's
  * tables and hooks.
  */
-import type { IrqCondition, NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
+import type { InterruptEffect, InterruptRange, IrqCondition, NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
 import type { PathStep } from '../devices/core/view.js';
-import type { AttrEvent, AttrTarget, MemWriteEvent, MmioEvent, SysregEvent } from '../traces/events.js';
+import type { AttrEvent, AttrTarget, MemWriteEvent, MmioEvent, SysregEvent, TraceEvent } from '../traces/events.js';
 import type { SessionState } from './backend.js';
 
 /** A state and the inspector that reads it: what decoding an event at one point of a trace needs. */
@@ -68,8 +68,14 @@ export interface Inspector {
   sysreg(state: SessionState, ev: SysregEvent): { readonly name?: string; readonly fields: string };
   /** What a guest RAM write means to the VM's devices, or ''. */
   memWrite(state: SessionState, ev: MemWriteEvent): string;
-  /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"). */
+  /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"), by the VM's architecture's encoding. */
   irqLine(state: SessionState, vm: number, irq: number): string;
+  /** The interrupt numbers VM `vm`'s devices have (the irqchip's numbering), by name; empty without an irqchip that says. */
+  interruptRanges(state: SessionState, vm: number): readonly InterruptRange[];
+  /** An interrupt number as its family names it ("SPI 42"), if a device of VM `vm` has it. */
+  interruptName(state: SessionState, vm: number, irq: number): string | undefined;
+  /** What event `ev` (with its recorded results; `state` is just before it) did to which interrupts: raise, lower, acknowledge, complete, deactivate. */
+  interruptEffects(state: SessionState, ev: TraceEvent): readonly InterruptEffect[];
   /** The named state tree: VM 0's devices at the top, later VMs under "vm1"... */
   view(state: SessionState): Record<string, unknown>;
   /** One field of the tree. */

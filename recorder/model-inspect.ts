@@ -1,14 +1,17 @@
 /**
  * The device models' Inspector: reads a plain-data state through a device
- * registry, with each family's own tables and hooks (group tables,
- * describeMmio, register fields, views, explainIrq, migration).
+ * registry, with each family's own tables and `inspect` hooks (group
+ * tables, register names and fields, views, explainIrq, migration, the
+ * interrupts facet) and each architecture's rules (the KVM_IRQ_LINE
+ * encoding).
  */
-import { type DeviceModel, findGroup, type MmioFrame } from '../devices/core/device.js';
+import { ARCH_RULES } from '../devices/arch/index.js';
+import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame } from '../devices/core/device.js';
 import { decodeFields } from '../devices/core/regtable.js';
 import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
 import { type DeviceRegistry, Vm } from '../devices/core/vm.js';
 import type { VmState } from '../devices/core/vm-state.js';
-import type { AttrEvent, MmioEvent } from '../traces/events.js';
+import type { AttrEvent, MmioEvent, TraceEvent } from '../traces/events.js';
 import type { SessionState } from './backend.js';
 import type { DeviceMigration, Inspector, MmioTarget } from './inspect.js';
 
@@ -24,6 +27,16 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
     const ic = vm?.irqchip ?? -1;
     const model = ic >= 0 ? modelAt(vm, ic) : undefined;
     return model && { model, state: vm!.devices[ic]!.state };
+  };
+  /** The register an access hits, as the access finds the VM (a vcpu's first access is its first run, which maps the device frames). */
+  const frameFor = (vm: VmState, ev: MmioEvent): { vm: VmState; hit: FrameHit } | undefined => {
+    const hit = frameIn(vm, registry, ev.addr, ev.len);
+    if (hit || ev.exit) return hit && { vm, hit };
+    const copy = new Vm(registry, vm.arch, vm.ipaBits);
+    copy.restore(vm);
+    copy.runVcpu(ev.vcpu);
+    const h = frameIn(copy.state, registry, ev.addr, ev.len);
+    return h && { vm: copy.state, hit: h };
   };
   const deviceGroup = (state: SessionState, ev: AttrEvent) => {
     if (ev.target.kind !== 'device') return undefined;
@@ -51,18 +64,8 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
     },
     mmio(state, ev) {
       const vm = state.vms[ev.vm];
-      if (!vm) return undefined;
-      let hit = frameIn(vm, registry, ev.addr, ev.len);
-      let st = vm;
-      if (!hit && !ev.exit) {
-        // The vcpu's first access is its first run, which maps the device frames: look in a copy that has run.
-        const copy = new Vm(registry, vm.arch, vm.ipaBits);
-        copy.restore(vm);
-        copy.runVcpu(ev.vcpu);
-        st = copy.state;
-        hit = frameIn(st, registry, ev.addr, ev.len);
-      }
-      return hit && mmioTarget(st, hit, ev);
+      const f = vm && frameFor(vm, ev);
+      return f && mmioTarget(f.vm, f.hit, ev);
     },
     sysreg(state, ev) {
       const ic = irqchipOf(state.vms[ev.vm]);
@@ -80,16 +83,48 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       });
       return parts.join('; ');
     },
-    irqLine: (state, vm, irq) => describeIrq(irq, state.vms[vm]?.arch),
+    irqLine(state, vm, irq) {
+      const arch = state.vms[vm]?.arch;
+      return arch ? ARCH_RULES[arch].irqLine.describe(irq >>> 0) : `irq 0x${(irq >>> 0).toString(16)}`;
+    },
+    interruptRanges(state, vm) {
+      const out: InterruptRange[] = [];
+      for (const d of state.vms[vm]?.devices ?? []) out.push(...(registry.get(d.type)?.inspect?.interrupts?.ranges ?? []));
+      return out;
+    },
+    interruptName(state, vm, irq) {
+      for (const d of state.vms[vm]?.devices ?? []) {
+        const f = registry.get(d.type)?.inspect?.interrupts;
+        if (f?.name && f.ranges.some((r) => irq >= r.first && irq <= r.last)) return f.name(irq);
+      }
+      return undefined;
+    },
+    interruptEffects(state, ev) {
+      const vm = state.vms[ev.vm];
+      if (!vm) return [];
+      if (ev.kind === 'mmio') {
+        // An access is the business of the device whose frame it hits, in that frame's terms.
+        const f = frameFor(vm, ev);
+        const facet = f?.hit.model.inspect?.interrupts;
+        if (!f || !facet) return [];
+        const ie: InterruptEvent = { kind: 'mmio', vcpu: ev.vcpu, write: ev.write, frame: f.hit.frame.kind, offset: f.hit.offset, len: ev.len, value: ev.value, errno: ev.errno };
+        return facet.effects(f.vm, f.vm.devices[f.hit.handle]!.state, ie);
+      }
+      const ie = interruptEvent(ev);
+      if (!ie) return [];
+      const out: InterruptEffect[] = [];
+      vm.devices.forEach((d) => out.push(...(registry.get(d.type)?.inspect?.interrupts?.effects(vm, d.state, ie) ?? [])));
+      return out;
+    },
     view: (state) => sessionView(state.vms, registry),
     get: (state, steps) => resolveSessionPath(state.vms, registry, steps),
     explainIrq(state, vmIndex, irq) {
       const vm = state.vms[vmIndex];
       const ic = irqchipOf(vm);
       const inspect = ic?.model.inspect;
-      if (!vm || !ic || !inspect?.explainIrq) return undefined;
+      if (!vm || !inspect?.explainIrq) return undefined;
       const prefix = vmIndex ? `vm${vmIndex}.` : '';
-      return inspect.explainIrq(vm, ic.state, irq, `${prefix}${ic.model.inspect?.view?.root ?? `dev${vm.irqchip}`}`).map((c) => ({
+      return inspect.explainIrq(vm, ic!.state, irq, `${prefix}${inspect.view?.root ?? `dev${vm.irqchip}`}`).map((c) => ({
         ...c,
         paths: c.paths.map((p) => (p.startsWith(prefix) ? p : prefix + p)),
       }));
@@ -144,20 +179,16 @@ function mmioTarget(vm: VmState, f: FrameHit, ev: MmioEvent): MmioTarget {
   return { handle: f.handle, device: f.model.inodeName, frame: f.frame.name, reg, fields: fl && ev.len === 4 ? decodeFields(Number(ev.value), fl) : '' };
 }
 
-/** arm64 KVM_IRQ_LINE decoding: "SPI 42", "PPI 27 vcpu 1", "CPU IRQ vcpu 0". */
-function describeIrq(irq: number, arch = 'arm64'): string {
-  if (arch !== 'arm64') return `GSI ${irq}`;
-  const type = (irq >>> 24) & 0xf;
-  const vcpu = ((irq >>> 16) & 0xff) + ((irq >>> 28) & 0xf) * 256;
-  const num = irq & 0xffff;
-  switch (type) {
-    case 0:
-      return `CPU ${num === 0 ? 'IRQ' : num === 1 ? 'FIQ' : num} vcpu ${vcpu}`;
-    case 1:
-      return `SPI ${num}`;
-    case 2:
-      return `PPI ${num} vcpu ${vcpu}`;
+/** A trace event as the interrupts facets read it (an mmio access is read per frame, above); undefined for a kind no facet reads. */
+function interruptEvent(ev: TraceEvent): InterruptEvent | undefined {
+  switch (ev.kind) {
+    case 'irq_line':
+      return { kind: 'irq_line', irq: ev.irq >>> 0, level: ev.level, errno: ev.errno };
+    case 'sysreg':
+      return { kind: 'sysreg', vcpu: ev.vcpu, write: ev.write, reg: ev.reg, value: ev.value, errno: ev.errno };
+    case 'signal_msi':
+      return { kind: 'signal_msi', address: ev.address, data: ev.data, devid: ev.devid, errno: ev.errno, ret: ev.ret };
     default:
-      return `irq ${hex(irq)} (type ${type})`;
+      return undefined;
   }
 }

@@ -4,7 +4,7 @@
  * missed its expectation; every missed expectation becomes one line of the
  * report (scenario.md, "What devrr record does with it").
  */
-import { errnoName, nameOf, NAMES, VGIC_GRP } from '../devices/core/uapi.js';
+import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import { digestState } from '../devices/core/state.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 import type { BackendFactory } from './backend.js';
@@ -90,12 +90,19 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
   for (const step of sc.steps) {
     if (++sliced % sliceSteps === 0) yield { events: count, misses, unexpected };
     const note = step.note !== undefined ? { note: step.note } : {};
-    const miss = (message: string) => misses.push({ step: step.index, op: step.op, message: `step ${step.index} ${describeStep(step)}: ${message}` });
+    /** The step as report lines name it: its group or device type by the device's own table. */
+    const stepName = () => {
+      if (step.op === 'create_device') return describeStep(step, { type: backends.inspector.typeName(step.type) });
+      if ((step.op !== 'set_attr' && step.op !== 'get_attr' && step.op !== 'has_attr') || step.dev.kind !== 'device' || !state) return describeStep(step);
+      const handle = devHandles[step.vm]?.get(step.dev.name);
+      return describeStep(step, { group: handle === undefined ? undefined : backends.inspector.groupName(state.peek(), step.vm, handle, step.group) });
+    };
+    const miss = (message: string) => misses.push({ step: step.index, op: step.op, message: `step ${step.index} ${stepName()}: ${message}` });
     const checkErrno = (errno: number) => {
       const m = expectMiss(step.expect, errno);
       if (m) miss(m);
       else if (errno !== 0 && !step.expect && !hasResultExpectation(step))
-        unexpected.push({ step: step.index, op: step.op, message: `step ${step.index} ${describeStep(step)}: failed with ${errnoName(errno)}, and the step has no "expect" (add "expect": "${errnoName(errno)}" if that is what it should do)` });
+        unexpected.push({ step: step.index, op: step.op, message: `step ${step.index} ${stepName()}: failed with ${errnoName(errno)}, and the step has no "expect" (add "expect": "${errnoName(errno)}" if that is what it should do)` });
     };
     /** A read's expected value (or bytes) where the call failed: missed, unless `expect` accepted the error. */
     const checkFailedRead = (errno: number, what: string) => {
@@ -259,15 +266,19 @@ export function expectMiss(exp: Expect | undefined, errno: number): string | nul
   }
 }
 
-/** "set_attr KVM_DEV_ARM_VGIC_GRP_ADDR", the way the spec's report line names a step. */
-export function describeStep(step: Step): string {
+/**
+ * "set_attr <the group's uapi name>", the way the spec's report line names a
+ * step; `names` are the group's or device type's names from the device's
+ * own table, when known (else the uapi tables).
+ */
+export function describeStep(step: Step, names: { readonly group?: string | undefined; readonly type?: string | undefined } = {}): string {
   switch (step.op) {
     case 'set_attr':
     case 'get_attr':
     case 'has_attr':
-      return `${step.op} ${nameOf(NAMES.group, step.group) ?? nameOf(VGIC_GRP, step.group) ?? `group ${step.group}`}`;
+      return `${step.op} ${names.group ?? nameOf(NAMES.group, step.group) ?? `group ${step.group}`}`;
     case 'create_device':
-      return `create_device ${nameOf(NAMES.type, step.type) ?? `type ${step.type}`}`;
+      return `create_device ${names.type ?? nameOf(NAMES.type, step.type) ?? `type ${step.type}`}`;
     default:
       return step.op;
   }

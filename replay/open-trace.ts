@@ -15,21 +15,23 @@
  * - A trace recorded with other model versions than this devrr's is read,
  *   with a note naming them, before any divergence report.
  */
-import { checkSessionState, type VmState } from '../devices/core/vm-state.js';
+import type { VmState } from '../devices/core/vm-state.js';
 import { digestState } from '../devices/core/state.js';
-import { DEVICE_MODELS, modelVersions } from '../devices/registry.js';
+import type { BackendFactory } from '../recorder/backend.js';
+import { MODELS } from '../recorder/execute.js';
 import type { StreamVm } from '../traces/chunk.js';
 import type { Checkpoint, TraceHeader } from '../traces/format.js';
 import { TraceReader } from '../traces/reader.js';
 
 /**
- * devrr's check of a checkpoint beyond the format: its state has the models'
- * schema, holds the VMs the events before it created (same architecture and
- * IPA size), and hashes to its digest. The problem, or undefined.
+ * devrr's check of a checkpoint beyond the format: its state is one the
+ * backends could restore (the models' schema), holds the VMs the events
+ * before it created (same architecture and IPA size), and hashes to its
+ * digest. The problem, or undefined.
  */
-export function checkCheckpoint(cp: Checkpoint, vms: readonly StreamVm[]): string | undefined {
-  const bad = checkSessionState(cp.state, DEVICE_MODELS);
-  if (bad !== undefined) return `state does not fit the models: ${bad}`;
+export function checkCheckpoint(cp: Checkpoint, vms: readonly StreamVm[], backends: BackendFactory = MODELS): string | undefined {
+  const bad = backends.checkState?.(cp.state);
+  if (bad !== undefined) return `state does not fit ${backends.name === 'the device models' ? 'the models' : backends.name}: ${bad}`;
   const state = cp.state as { vms: VmState[] };
   if (state.vms.length !== vms.length) return `state holds ${state.vms.length} VM(s) but the events before it created ${vms.length}`;
   for (const [i, vm] of state.vms.entries()) {
@@ -48,8 +50,8 @@ export function checkCheckpoint(cp: Checkpoint, vms: readonly StreamVm[]): strin
  * (the command prints its one line and exits 2); a trace that is only cut
  * at a record boundary opens, with `unclosed` set (traceWarnings says so).
  */
-export function openTrace(path: string): TraceReader {
-  const t = TraceReader.open(path, { checkCheckpoint });
+export function openTrace(path: string, backends: BackendFactory = MODELS): TraceReader {
+  const t = TraceReader.open(path, { checkCheckpoint: (cp, vms) => checkCheckpoint(cp, vms, backends) });
   try {
     if (!t.complete && !t.unclosed) throw t.damage!;
     t.verify();
@@ -61,8 +63,8 @@ export function openTrace(path: string): TraceReader {
 }
 
 /** Models the header names with another version than this devrr runs: "kvm-arm-vgic-v2 v999 (this devrr: v1)". */
-export function modelMismatches(header: TraceHeader): string[] {
-  const running = modelVersions();
+export function modelMismatches(header: TraceHeader, backends: BackendFactory = MODELS): string[] {
+  const running = backends.versions?.() ?? {};
   const out: string[] = [];
   for (const [name, version] of Object.entries(header.models)) {
     const now = running[name];

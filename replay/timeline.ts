@@ -29,9 +29,13 @@ export interface EventMatch {
   readonly device?: number;
   readonly group?: number;
   readonly attr?: bigint;
-  /** Register by spec name; "GICD_ISENABLER" matches GICD_ISENABLER0, 1, ... */
+  /** Register by the name dump prints; a name without its index matches every register of the array ("X" matches X0, X1, ...). */
   readonly reg?: string;
-  /** IRQ number: KVM_IRQ_LINE of that INTID, or GICC_IAR/EOIR/DIR values naming it. */
+  /**
+   * Interrupt number, in the irqchip's numbering: an event that raises,
+   * lowers, acknowledges, completes or deactivates it, as the device's
+   * interrupts facet says (Inspector.interruptEffects).
+   */
   readonly irq?: number;
   /** An errno number, or 'any' for any failed call. */
   readonly errno?: number | 'any';
@@ -356,12 +360,7 @@ export function matches(m: EventMatch, ev: TraceEvent, where: PointLike | undefi
     if (!(reg === m.reg || (reg.startsWith(m.reg) && /^\d/.test(reg.slice(m.reg.length))))) return false;
   }
   if (m.irq !== undefined) {
-    if (ev.kind === 'irq_line') {
-      if ((ev.irq & 0xffff) !== m.irq) return false;
-    } else if (ev.kind === 'mmio') {
-      const reg = mmioNames(ev, at).reg;
-      if (!/^GICC_(A?IAR|A?EOIR|DIR)$/.test(reg) || (Number(ev.value) & 0x3ff) !== m.irq) return false;
-    } else return false;
+    if (!at || !at.inspector.interruptEffects(at.state, ev).some((e) => e.irq === m.irq)) return false;
   }
   return true;
 }

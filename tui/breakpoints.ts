@@ -9,6 +9,7 @@ import { type Breakpoint, type EventMatch, matches } from '../replay/timeline.js
 import type { TraceEvent } from '../traces/events.js';
 import type { DecodedEvent } from './format.js';
 import type { Tone } from './frame.js';
+import type { EventInterrupt } from './interrupts.js';
 
 const bigintJson = (v: unknown) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
 
@@ -51,9 +52,9 @@ export class BreakpointList {
     return { message: n ? `cleared ${n} breakpoint(s) and watchpoint(s)` : 'no breakpoints to clear', tone: 'normal' };
   }
 
-  /** Sets or clears the breakpoint on event `ev`'s kind (decoded as `d`). */
-  toggleEvent(ev: TraceEvent, d: DecodedEvent): Said {
-    const { match, label } = breakpointFor(ev, d);
+  /** Sets or clears the breakpoint on event `ev`'s kind (decoded as `d`; `touched`: the interrupts it raised, lowered, took or ended). */
+  toggleEvent(ev: TraceEvent, d: DecodedEvent, touched: readonly EventInterrupt[] = []): Said {
+    const { match, label } = breakpointFor(ev, d, touched);
     const key = bigintJson(match);
     const i = this.list.findIndex((b) => b.kind === 'event' && bigintJson(b.match) === key);
     if (i >= 0) {
@@ -76,8 +77,8 @@ export class BreakpointList {
   }
 }
 
-/** A breakpoint on the current event's kind: its register, attribute or interrupt line. */
-export function breakpointFor(ev: TraceEvent, d: DecodedEvent): { match: EventMatch; label: string } {
+/** A breakpoint on the current event's kind: its register, attribute or interrupt line (the interrupt it raised or lowered). */
+export function breakpointFor(ev: TraceEvent, d: DecodedEvent, touched: readonly EventInterrupt[] = []): { match: EventMatch; label: string } {
   const vm = ev.vm ? { vm: ev.vm } : {};
   switch (ev.kind) {
     case 'mmio': {
@@ -89,8 +90,11 @@ export function breakpointFor(ev: TraceEvent, d: DecodedEvent): { match: EventMa
     case 'get_attr':
     case 'has_attr':
       return { match: { kind: ev.kind, group: ev.group, attr: ev.attr, ...vm }, label: `${ev.kind} ${String(d.group_name)} ${String(d.attr_name)}` };
-    case 'irq_line':
-      return { match: { kind: 'irq_line', irq: ev.irq & 0xffff, ...vm }, label: `irq_line ${String(d.irq_name).replace(/ vcpu \d+$/, '')}` };
+    case 'irq_line': {
+      const t = touched[0];
+      if (!t) return { match: { kind: 'irq_line', ...vm }, label: 'irq_line (any)' };
+      return { match: { kind: 'irq_line', irq: t.irq, ...vm }, label: `irq_line ${t.name ?? `irq ${t.irq}`}` };
+    }
     default:
       return { match: { kind: ev.kind, ...vm }, label: ev.kind };
   }

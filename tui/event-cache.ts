@@ -14,6 +14,7 @@ import type { Timeline } from '../replay/timeline.js';
 import type { TraceEvent } from '../traces/events.js';
 import { type DecodedEvent, detailOf, type MmioTarget, rowText } from './format.js';
 import type { EventDetail } from './frame.js';
+import type { EventInterrupt } from './interrupts.js';
 import { Lru } from './lru.js';
 
 /** One event list row, as decoded. */
@@ -28,6 +29,8 @@ export interface CachedRow {
 export interface CachedDetail {
   readonly detail: EventDetail;
   readonly json: DecodedEvent;
+  /** What it did to which interrupts (the interrupts facets). */
+  readonly interrupts: readonly EventInterrupt[];
 }
 
 export class EventCache {
@@ -61,16 +64,6 @@ export class EventCache {
   /** The view cached at position p, if any (no replay). */
   cachedView(p: number): unknown {
     return this.views.get(p);
-  }
-
-  /** Event `cur`'s decoded form (cached, else decoded now); the timeline is left at `pos`. */
-  decoded(cur: number, pos: number): DecodedEvent {
-    const hit = this.details.get(cur);
-    if (hit) return hit.json;
-    this.tl.seek(cur);
-    const json = eventToJson(this.tl.event(cur), cur, this.tl.point());
-    this.tl.seek(pos);
-    return json;
   }
 
   /** The named view at position p (cached); the timeline is left at p when it had to replay. */
@@ -113,7 +106,7 @@ export class EventCache {
           const at = this.tl.point();
           const { row, json } = this.decodeRow(i, ev, at);
           this.rows.set(i, row);
-          if (i === cur) this.details.set(cur, { detail: detailOf(cur, json, mmioTarget(ev, at)), json });
+          if (i === cur) this.details.set(cur, { detail: detailOf(cur, json, mmioTarget(ev, at)), json, interrupts: interruptsOf(ev, at) });
         }
         if (i === cur && !this.views.has(cur)) this.views.set(cur, this.tl.view());
         this.tl.seek(i + 1);
@@ -152,4 +145,13 @@ function mmioTarget(ev: TraceEvent, at: Point | undefined): MmioTarget | undefin
   if (ev.kind !== 'mmio') return undefined;
   const f = claimingFrame(ev, at);
   return f && { handle: f.handle, device: f.device, frame: f.frame };
+}
+
+/** What an event about to run at a point does to which interrupts, named by their family. */
+function interruptsOf(ev: TraceEvent, at: Point | undefined): EventInterrupt[] {
+  if (!at) return [];
+  return at.inspector.interruptEffects(at.state, ev).map((e) => {
+    const name = at.inspector.interruptName(at.state, ev.vm, e.irq);
+    return { irq: e.irq, action: e.action, ...(name !== undefined && { name }) };
+  });
 }

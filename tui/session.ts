@@ -20,6 +20,7 @@
  * (replay/report.ts afterEvents), p = 0 "the start".
  */
 import { basename } from 'node:path';
+import type { InterruptRange } from '../devices/core/device.js';
 import type { BackendFactory } from '../recorder/backend.js';
 import { MODELS } from '../recorder/execute.js';
 import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../replay/async.js';
@@ -123,14 +124,14 @@ export class DebugSession implements Debugger {
   constructor(path: string, opts: DebugSessionOptions = {}) {
     this.path = path;
     this.againstPath = opts.against ?? null;
-    this.reader = openTrace(path);
+    const backends = opts.backends ?? MODELS;
+    this.reader = openTrace(path, backends);
     try {
-      this.other = opts.against ? openTrace(opts.against) : null;
+      this.other = opts.against ? openTrace(opts.against, backends) : null;
     } catch (e) {
       this.reader.close();
       throw e;
     }
-    const backends = opts.backends ?? MODELS;
     const tlOpts = { checkpointEvery: opts.checkpointEvery ?? 8192, backends };
     this.tl = new Timeline(this.reader, tlOpts);
     this.otl = this.other ? new Timeline(this.other, tlOpts) : null;
@@ -261,9 +262,10 @@ export class DebugSession implements Debugger {
       case 'migrate':
         return this.startMigrate();
       case 'explain-prompt': {
-        const cur = this.pos > 0 ? this.cache.detail(this.pos - 1)?.json ?? null : null;
+        const touched = this.pos > 0 ? this.cache.detail(this.pos - 1)?.interrupts ?? [] : [];
         const sel = this.nav.selectedField();
-        const irq = irqOf(this.focus === 'state' ? sel : null, cur) ?? irqOf(sel, null);
+        const ranges = this.interruptRanges();
+        const irq = irqOf(this.focus === 'state' ? sel : null, touched, ranges) ?? irqOf(sel, [], ranges);
         return this.prompt.open('explain', 'explain interrupt', irq === null ? '' : String(irq));
       }
       case 'focus': {
@@ -338,10 +340,12 @@ export class DebugSession implements Debugger {
   private toggleBreakpoint(): void {
     if (this.pos === 0) return this.say('no current event (at the start): n steps to event 0', 'warn');
     const cur = this.pos - 1;
-    const d = this.cache.decoded(cur, this.pos);
+    // The current event decoded (cached by the frame, else now), with the interrupts it touched.
+    this.cache.prepare(cur, cur, this.pos);
+    const d = this.cache.detail(cur)!;
     const ev = this.tl.event(cur);
     this.cache.clearRows();
-    this.tell(this.breakpoints.toggleEvent(ev, d));
+    this.tell(this.breakpoints.toggleEvent(ev, d.json, d.interrupts));
   }
 
   private toggleWatch(): void {
@@ -400,7 +404,7 @@ export class DebugSession implements Debugger {
       if (this.pos >= this.length) return this.startSearch(text, 0, 1);
       return this.startSearch(text, this.pos, 1);
     }
-    const i = parseInterrupt(text);
+    const i = parseInterrupt(text, this.interruptRanges());
     if ('error' in i) return this.say(i.error, 'warn');
     this.startExplain(i.irq);
   }
@@ -544,6 +548,12 @@ export class DebugSession implements Debugger {
 
   private computeCore(sizes: PaneSizes, key: string): Core {
     return this.builder.build({ pos: this.pos, focus: this.focus, divergence: this.divergence?.event ?? null, watched: this.breakpoints.watched() }, sizes, key);
+  }
+
+  /** The interrupt numbers VM 0's irqchip has, as its interrupts facet says (none known: any number goes). */
+  private interruptRanges(): readonly InterruptRange[] {
+    const at = this.tl.point();
+    return at ? at.inspector.interruptRanges(at.state, 0) : [];
   }
 
   /** Every line of the state tree (computing a frame first if there is none). */

@@ -114,3 +114,26 @@ describe('views and explain on GICv3 state', () => {
     r.close();
   });
 });
+
+describe('interrupt breakpoints on GICv3 follow the interrupts facet', () => {
+  /** Every event an `irq` breakpoint stops at, run forward from the start. */
+  const stops = (name: string, irq: number): string[] => {
+    const r = TraceReader.open(EX(name));
+    const tl = new Timeline(r);
+    const out: string[] = [];
+    for (let h = tl.runForward([{ kind: 'event', match: { irq } }]); h; h = tl.runForward([{ kind: 'event', match: { irq } }])) {
+      const ev = tl.event(h.event);
+      out.push(`${h.event} ${ev.kind}${ev.kind === 'sysreg' ? (ev.write ? ' write' : ' read') : ''}`);
+    }
+    r.close();
+    return out;
+  };
+
+  test('SPI 40: the line going high, then vcpu 2 acknowledging it with ICC_IAR1_EL1 and ending it with ICC_EOIR1_EL1 (vcpu 0 read 0x3ff: no interrupt)', () => {
+    expect(stops('vgic-v3-bringup', 40)).toEqual(['41 irq_line', '43 sysreg read', '45 sysreg write']);
+  });
+
+  test('LPI 8192 (no 0xffff mask, no 1020 cap): raised by the MSI the ITS translated, acknowledged and completed through the ICC registers', () => {
+    expect(stops('vgic-v3-its-msi', 8192).slice(0, 3)).toEqual(['30 signal_msi', '32 sysreg read', '34 sysreg write']);
+  });
+});

@@ -78,7 +78,7 @@ function counting(src: TraceReader, onRead: () => void): TraceSource {
 export function runJob(spec: JobSpec, onProgress: (p: JobProgress) => void = () => {}, backends: BackendFactory = MODELS): JobResult {
   const opened: TraceReader[] = [];
   const open = (path: string) => {
-    const r = openTrace(path);
+    const r = openTrace(path, backends);
     opened.push(r);
     return r;
   };

@@ -683,7 +683,7 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number, s
     s[k] = shape;
     shapeWords[k] = wordsOf(shape);
     limit[k] = shape.kind === 'mmio' ? (shape.len === 1 ? 0xff : shape.len === 2 ? 0xffff : 0xffffffff) : 0;
-    if (stream) gate[k] = shape.kind === 'create_vm' || shape.kind === 'create_device' ? GATE_ALWAYS : shape.vm + 1;
+    if (stream) gate[k] = shape.kind === 'create_vm' || shape.kind === 'create_device' ? GATE_ALWAYS : Math.min(shape.vm + 1, GATE_ALWAYS); // vm 2^32-1 must not wrap the gate to 0 (fuzz: events seed 20250901 input 1127)
   }
   let vms = stream ? stream.vms.length : 0;
   const newVms: StreamVm[] = [];

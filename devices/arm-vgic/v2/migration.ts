@@ -6,6 +6,7 @@
  * QEMU's kvm_arm_gic_get/put (hw/intc/arm_gic_kvm.c) for the clear-then-set
  * and SGI handling.
  */
+import { FIRST_RUN_NOT_CARRIED } from '../not-carried.js';
 import type { Migration, SavedAttr } from '../../core/device.js';
 import type { VmState } from '../../core/vm-state.js';
 import { VGIC_ADDR_TYPE, VGIC_CTRL, VGIC_GRP } from '../../core/uapi.js';
@@ -146,16 +147,7 @@ export const vgicV2Migration: Migration<VgicState> = {
       what: 'each interrupt\'s pending latch, apart from its line',
       why: 'pending state crosses as a pending latch (GICD_ISPENDR) whether it came from the latch or the line; the pending state itself is compared',
     },
-    {
-      fields: ['gic.ready'],
-      what: 'whether the VGIC frames are mapped (kvm_vgic_map_resources has run)',
-      why: 'the destination maps them at its own first KVM_RUN',
-    },
-    {
-      fields: ['gic.cpu[*].irq[*].owned'],
-      what: 'whether the arch timer owns a PPI',
-      why: 'the timer takes its PPIs at the destination vcpu\'s first KVM_RUN (kvm_timer_enable)',
-    },
+    ...FIRST_RUN_NOT_CARRIED,
     {
       fields: ['gic.groups_user_writable'],
       what: 'whether userspace may write GICD_IGROUPR (v2_groups_user_writable, set by a userspace GICD_IIDR write)',

@@ -6,6 +6,7 @@
  * ("Userspace register semantics", "Migration order"), and the order QEMU's
  * hw/intc/arm_gicv3_kvm.c restores in (its code is not used here).
  */
+import { FIRST_RUN_NOT_CARRIED } from '../not-carried.js';
 import type { Migration, SavedAttr } from '../../core/device.js';
 import type { VmState } from '../../core/vm-state.js';
 import { ICC_SYSREG, VGIC, VGIC_ADDR_TYPE, VGIC_ADDR_UNDEF, VGIC_CTRL, VGIC_GRP } from '../../core/uapi.js';
@@ -181,16 +182,7 @@ export const vgicV3Migration: Migration<Vgic3State> = {
   // userspace gate like v2's groups_user_writable: a userspace GICD_IIDR write only keeps the
   // implementation revision (vgic_mmio_uaccess_write_v3_misc), which GICD_IIDR itself carries.
   notCarried: [
-    {
-      fields: ['gic.ready'],
-      what: 'whether the VGIC frames are mapped (kvm_vgic_map_resources has run)',
-      why: 'the destination maps them at its own first KVM_RUN',
-    },
-    {
-      fields: ['gic.cpu[*].irq[*].owned'],
-      what: 'whether the arch timer owns a PPI',
-      why: 'the timer takes its PPIs at the destination vcpu\'s first KVM_RUN (kvm_timer_enable)',
-    },
+    ...FIRST_RUN_NOT_CARRIED,
     {
       fields: ['gic.lpi.*.enabled', 'gic.lpi.*.priority'],
       what: 'each LPI\'s cached configuration (enable bit and priority)',

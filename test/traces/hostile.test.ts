@@ -95,9 +95,9 @@ describe('item 5: sizes and counts from a trace are bounded before anything is a
     verifyFile(`${dir}/w-mem-read.devrr`);
   });
 
-  it('a 1.5 MB trace of repeated create_vm events is refused at the second one, before any VM is made', () => {
+  it('a trace of 1.5M repeated create_vm events (a few KB: its columns compress) is refused at the second one, before any VM is made', () => {
     const bytes = traceBytes(chunks(0, Array.from({ length: 1_500_000 }, () => CREATE_VM)));
-    expect(bytes.length).toBeGreaterThan(1_500_000);
+    expect(bytes.length).toBeLessThan(100_000);
     const r = TraceReader.open(file('create-vm-storm', bytes));
     expect(r.eventCount).toBe(1_500_000);
     const e = traceError(() => r.verify());
@@ -141,7 +141,7 @@ describe('item 5: sizes and counts from a trace are bounded before anything is a
     const footer = frameRecord(RecordType.Footer, payload);
     const trailer = Buffer.from(good.subarray(good.length - 16));
     const path = file('footer-120m', Buffer.concat([good.subarray(0, footerAt), footer, trailer]));
-    expect(readFileSync(path).length).toBeLessThan(600);
+    expect(readFileSync(path).length).toBeLessThan(900);
     const r = TraceReader.open(path);
     expect(r.complete).toBe(false);
     expect(r.unclosed).toBe(false);

@@ -19,6 +19,7 @@
  * How the debugger reads a state (names, frames, the state tree) is the
  * separate Inspector (inspect.ts) that comes with the factory.
  */
+import { kindDecl } from '../traces/kinds.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import type { IrqLineEvent, MmioEvent, TraceEvent } from '../traces/events.js';
 import type { Inspector, Point } from './inspect.js';
@@ -106,8 +107,13 @@ export function sameResult(a: TraceEvent, b: TraceEvent): boolean {
       return a.errno === (b as typeof a).errno && bytesEqual(a.data, (b as typeof a).data);
     case 'signal_msi':
       return a.errno === (b as typeof a).errno && a.ret === (b as typeof a).ret;
-    default:
-      return a.errno === (b as { errno: number }).errno;
+    default: {
+      // Every other kind: the result fields its declaration names (traces/kinds.ts).
+      const results = kindDecl(a.kind)?.results ?? ['errno'];
+      const x = a as unknown as Record<string, unknown>;
+      const y = b as unknown as Record<string, unknown>;
+      return results.every((f) => (x[f] instanceof Uint8Array || y[f] instanceof Uint8Array ? bytesEqual(x[f] as Uint8Array | undefined, y[f] as Uint8Array | undefined) : x[f] === y[f]));
+    }
   }
 }
 

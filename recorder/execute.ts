@@ -13,7 +13,7 @@ import { type AttrFd, type DeviceRegistry, Vm } from '../devices/core/vm.js';
 import { DEVICE_MODELS } from '../devices/registry.js';
 import { ERRNO } from '../devices/core/uapi.js';
 import type { AttrEvent, AttrTarget, IrqLineEvent, MmioEvent, TraceEvent } from '../traces/events.js';
-import { assertNever } from '../traces/events.js';
+import { type DeclaredEvent, kindDecl } from '../traces/kinds.js';
 import { type Backend, type BackendFactory, FAST_OK, FAST_SKIP, type FastPaths, type SessionState, type StateCapability } from './backend.js';
 import type { Inspector, Point } from './inspect.js';
 import { modelInspector } from './model-inspect.js';
@@ -108,8 +108,15 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
         const r = vm.signalMsi({ address: ev.address, data: ev.data, flags: ev.flags, devid: ev.devid });
         return { ...ev, errno: r.errno, ret: r.ret };
       }
-      default:
-        return assertNever(ev, 'event');
+      default: {
+        // A kind declared as data (traces/kinds.ts): its execution runs on the VM.
+        const d = ev as unknown as DeclaredEvent;
+        const decl = kindDecl(d.kind);
+        // A kind this devrr does not know (a newer devrr's trace, declared in its header): nothing here can run it.
+        if (!decl) return ev;
+        if (!decl.execute) throw new Error(`devrr bug: event kind ${JSON.stringify(d.kind)} has no execution (traces/kinds.ts)`);
+        return { ...d, ...decl.execute(vm, d) } as unknown as TraceEvent;
+      }
     }
   }
 

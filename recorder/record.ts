@@ -9,7 +9,8 @@ import { digestState } from '../devices/core/state.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 import type { BackendFactory } from './backend.js';
 import { MODELS, NO_DEVICE_FD } from './execute.js';
-import type { Expect, Scenario, Step, Value } from './scenario.js';
+import { kindDecl, type DeclaredEvent } from '../traces/kinds.js';
+import { type Expect, opOf, type Scenario, type Step, type Value } from './scenario.js';
 
 /** Where recorded events go: a trace writer, or an array in tests. */
 export interface EventSink {
@@ -97,12 +98,12 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
       const handle = devHandles[step.vm]?.get(step.dev.name);
       return describeStep(step, { group: handle === undefined ? undefined : backends.inspector.groupName(state.peek(), step.vm, handle, step.group) });
     };
-    const miss = (message: string) => misses.push({ step: step.index, op: step.op, message: `step ${step.index} ${stepName()}: ${message}` });
+    const miss = (message: string) => misses.push({ step: step.index, op: opOf(step), message: `step ${step.index} ${stepName()}: ${message}` });
     const checkErrno = (errno: number) => {
       const m = expectMiss(step.expect, errno);
       if (m) miss(m);
       else if (errno !== 0 && !step.expect && !hasResultExpectation(step))
-        unexpected.push({ step: step.index, op: step.op, message: `step ${step.index} ${stepName()}: failed with ${errnoName(errno)}, and the step has no "expect" (add "expect": "${errnoName(errno)}" if that is what it should do)` });
+        unexpected.push({ step: step.index, op: opOf(step), message: `step ${step.index} ${stepName()}: failed with ${errnoName(errno)}, and the step has no "expect" (add "expect": "${errnoName(errno)}" if that is what it should do)` });
     };
     /** A read's expected value (or bytes) where the call failed: missed, unless `expect` accepted the error. */
     const checkFailedRead = (errno: number, what: string) => {
@@ -233,6 +234,19 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         checkRead(ev.errno, BigInt(ev.ret), step.expectValue, undefined);
         break;
       }
+      case 'declared': {
+        // A kind declared as data: its scenario op builds the request, the backend runs it.
+        const sc = kindDecl(step.kind)!.scenario!;
+        const ev = emit({ kind: step.kind, vm, ...sc.request(step.fields, val), ...note } as unknown as TraceEvent) as unknown as DeclaredEvent;
+        const errno = typeof ev['errno'] === 'number' ? ev['errno'] : 0;
+        checkErrno(errno);
+        const got = sc.readValue?.(ev);
+        if (got !== undefined) {
+          checkRead(errno, got, step.expectValue, step.expectMask);
+          if (step.saveAs) saved.set(step.saveAs, got);
+        }
+        break;
+      }
       case 'enable_cap': {
         const args = step.args.map((a) => ('dev' in a ? BigInt(devHandles[vm]!.get(a.dev) ?? -1) : val(a)));
         const ev = emit({ kind: 'enable_cap', vm, vcpu: step.vcpu, cap: step.cap, args: args.map((a) => BigInt.asUintN(64, a)), errno: 0, ...note });
@@ -280,6 +294,6 @@ export function describeStep(step: Step, names: { readonly group?: string | unde
     case 'create_device':
       return `create_device ${names.type ?? nameOf(NAMES.type, step.type) ?? `type ${step.type}`}`;
     default:
-      return step.op;
+      return opOf(step);
   }
 }

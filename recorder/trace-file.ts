@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { modelVersions } from '../devices/registry.js';
-import type { TraceHeader } from '../traces/format.js';
+import { kindFlags, type TraceHeader } from '../traces/format.js';
 import { TraceWriter } from '../traces/writer.js';
 import { recordScenario, recordSteps, type RecordResult } from './record.js';
 import { type Scenario, ScenarioError } from './scenario.js';
@@ -15,7 +15,12 @@ export const DEVRR_VERSION: string = JSON.parse(readFileSync(new URL('../package
 /** Default distance between checkpoints, in events. */
 export const DEFAULT_CHECKPOINT_EVERY = 4096;
 
-export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number }, checkpointEvery: number): TraceHeader {
+/**
+ * The header of a recording. With the scenario's steps, its kinds map names
+ * exactly the kinds they record (create_vm and each step's); without them,
+ * every kind this devrr knows.
+ */
+export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number; steps?: Scenario['steps'] }, checkpointEvery: number): TraceHeader {
   return {
     formatVersion: [1, 0],
     devrrVersion: DEVRR_VERSION,
@@ -24,6 +29,7 @@ export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number }, che
     models: modelVersions(),
     checkpointEvery,
     requiredReader: [1, 0],
+    ...(sc.steps && { kinds: kindFlags(['create_vm', ...sc.steps.map((st) => (st.op === 'declared' ? st.kind : st.op))]) }),
   };
 }
 

@@ -10,6 +10,7 @@
 import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import { type MmioTarget, type Point, type PointLike, pointOf } from '../recorder/inspect.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
+import { type DeclaredEvent, kindDecl } from '../traces/kinds.js';
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
@@ -121,7 +122,22 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       return `${vmTag}mem_read @${hex(ev.addr)}/${ev.len} -> ${ev.errno ? result(ev.errno).slice(4) : Buffer.from(ev.data).toString('hex')}`;
     case 'signal_msi':
       return `${vmTag}signal_msi address=${hex(ev.address)} devid=${hex(ev.devid)} eventid=${ev.data}${ev.flags !== 1 ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ` -> ${ev.ret}${ev.ret ? ' (delivered)' : ' (blocked)'}`}`;
+    default:
+      return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent)}`;
   }
+}
+
+/**
+ * A kind declared as data: its own description; a kind this devrr does not
+ * know (a newer devrr's trace): its name and fields as they are.
+ */
+function describeDeclared(ev: DeclaredEvent): string {
+  const decl = kindDecl(ev.kind);
+  if (decl?.describe) return decl.describe(ev);
+  const fields = Object.entries(ev)
+    .filter(([k]) => k !== 'kind' && k !== 'vm' && k !== 'note')
+    .map(([k, v]) => `${k}=${typeof v === 'bigint' ? hex(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'object' ? noteJson(v) : String(v)}`);
+  return `${ev.kind}${decl ? '' : ' (a kind this devrr does not know)'}${fields.length ? ` ${fields.join(' ')}` : ''}`;
 }
 
 /** A device type's uapi name, from the inspector, else the uapi table. */

@@ -23,7 +23,8 @@ import { ChunkCache, type TraceSource } from './trace-source.js';
 
 /** What an event breakpoint matches; every given field must match. */
 export interface EventMatch {
-  readonly kind?: TraceEvent['kind'];
+  /** An event kind's name: one of TraceEvent's, or a kind declared as data (traces/kinds.ts). */
+  readonly kind?: string;
   readonly vm?: number;
   /** Device handle of an attribute event, or of the device an MMIO access hits. */
   readonly device?: number;

@@ -2,6 +2,7 @@ import { formatReport } from '../../replay/report.js';
 import { replay } from '../../replay/engine.js';
 import { type Command, toJson, UsageError } from '../cli.js';
 import { openTrace, traceWarnings } from '../open-trace.js';
+import { replayProblem } from '../../replay/open-trace.js';
 
 export const replayCommand: Command = {
   name: 'replay',
@@ -23,6 +24,11 @@ corrupt (the message names the byte offset).`,
     const t = openTrace(positionals[0]!);
     try {
       const damaged = traceWarnings(t, io);
+      const cannot = replayProblem(t.header);
+      if (cannot !== undefined) {
+        io.err(`${positionals[0]!}: ${cannot}`);
+        return 2;
+      }
       const r = replay(t);
       if (values.json) io.out(toJson({ events: r.events, checkpoints: r.checkpoints, complete: t.complete, divergence: r.divergence && { ...r.divergence, fields: r.divergence.fields } }));
       else io.out(formatReport(r, t, positionals[0]!));

@@ -6,6 +6,7 @@
  * (KVM_EXIT_IO), and an IN is then answered by the VMM: the value recorded,
  * as an unclaimed `mmio` read is.
  */
+import { errnoName } from '../../devices/core/uapi.js';
 import type { DeclaredEvent, EventKindDecl } from '../kinds.js';
 
 /** A `pio` event. */
@@ -47,7 +48,7 @@ export const PIO: EventKindDecl = {
     fields: ['vcpu', 'dir', 'port', 'len', 'value', 'expect_value', 'expect'],
     parse(p) {
       const dir = p.oneOf('dir', ['in', 'out'] as const);
-      const len = p.uint('len', 4);
+      const len = p.uint('len', 0xffffffff);
       if (len !== 1 && len !== 2 && len !== 4) p.fail('len', 'must be 1, 2 or 4');
       if (dir === 'out' && !p.has('value')) p.fail('value', 'missing: an OUT needs the value written');
       if (dir === 'out' && p.has('expect_value')) p.fail('expect_value', 'only an IN returns a value');
@@ -69,6 +70,6 @@ export const PIO: EventKindDecl = {
   },
   describe(e) {
     const ev = e as PioEvent;
-    return `pio vcpu ${ev.vcpu} ${ev.write ? 'out' : 'in '} port ${hex(ev.port)}/${ev.len} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${ev.exit ? ' (exit)' : ''}${ev.errno ? ` -> errno ${ev.errno}` : ''}`;
+    return `pio vcpu ${ev.vcpu} ${ev.write ? 'out' : 'in '} port ${hex(ev.port)}/${ev.len} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${ev.exit ? ' (exit)' : ''}${ev.errno ? ` -> ${errnoName(ev.errno)}` : ''}`;
   },
 };

@@ -10,6 +10,9 @@
  *   TOY_PENDING (0x4, ro), TOY_ACK (0x8: a read returns the lowest pending
  *   enabled line and makes it active, 0xff when none), TOY_EOI (0xc: a
  *   write of a line ends it);
+ * - two I/O ports, "TOY_PORTS" at 0x20-0x21 (x86's port bus): an IN from
+ *   0x20 reads the low byte of TOY_PENDING, an OUT to 0x21 sets the low byte
+ *   of TOY_ENABLE;
  * - KVM_IRQ_LINE: lines 0-31, a high level makes the line pending (EINVAL
  *   above 31);
  * - a state schema (what a trace's checkpoint must look like to be restored);
@@ -123,6 +126,13 @@ export const toyPic: DeviceModel<ToyState> = {
         default:
           return 0;
       }
+    },
+    ports: () => [{ base: 0x20, size: 2, kind: 0, name: 'TOY_PORTS' }],
+    pio(_vm, s, _vcpu, _range, offset, len, write, value) {
+      if (len !== 1) return 0;
+      if (offset === 0 && !write) return s.pending & 0xff;
+      if (offset === 1 && write) s.enabled = ((s.enabled & ~0xff) | (value & 0xff)) >>> 0;
+      return 0;
     },
     irqLine(_vm, s, irq, level) {
       if (irq >= LINES) return ERRNO.EINVAL;

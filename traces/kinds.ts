@@ -166,7 +166,7 @@ export const LEGACY_KINDS: readonly EventKindDecl[] = [
   { name: 'set_attr', since: V10, needed: true, description: 'KVM_SET_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno'] },
   { name: 'get_attr', since: V10, needed: true, description: 'KVM_GET_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno', 'outValue', 'outData'] },
   { name: 'has_attr', since: V10, needed: true, description: 'KVM_HAS_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno'] },
-  { name: 'arm_set_device_addr', since: V10, needed: true, description: 'KVM_ARM_SET_DEVICE_ADDR', fields: [{ name: 'id', type: 'big' }, { name: 'addr', type: 'big' }, { name: 'errno', type: 'errno' }], results: ['errno'] },
+  { name: 'arm_set_device_addr', since: V10, needed: true, description: "the legacy ioctl that places an in-kernel irqchip's frames", fields: [{ name: 'id', type: 'big' }, { name: 'addr', type: 'big' }, { name: 'errno', type: 'errno' }], results: ['errno'] },
   { name: 'run_vcpu', since: V10, needed: true, description: "KVM_RUN's first entry of a vcpu", fields: [{ name: 'vcpu', type: 'u32' }, { name: 'errno', type: 'errno' }], results: ['errno'] },
   {
     name: 'mmio',

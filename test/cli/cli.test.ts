@@ -81,7 +81,8 @@ test('info --json has the contract keys', async () => {
   const t = join(dir, 'i.devrr');
   await devrr('record', EX, '-o', t);
   const j = JSON.parse((await devrr('info', t, '--json')).out);
-  expect(j.format_version).toBe('1.1');
+  expect(j.format_version).toBe('1.2');
+  expect(j.kinds).toMatchObject({ create_vm: { needed: true, known: true }, mmio: { needed: true, known: true } });
   expect(j.arch).toBe('arm64');
   expect(j.events).toBeGreaterThan(30);
   expect(j.devices).toEqual([expect.objectContaining({ type_name: 'KVM_DEV_TYPE_ARM_VGIC_V2' })]);

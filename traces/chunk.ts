@@ -683,6 +683,7 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number, s
       // Bounded before inflating: at most MAX_COLUMN_BYTES (640 KiB), and a stream that would give more is refused.
       cols = inflateRawSync(z, { maxOutputLength: Math.max(1, Math.min(want, MAX_COLUMN_BYTES)) });
     } catch (e) {
+      if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw fail(`z inflates to more than the ${want} bytes ${m} value words and ${n} ${width}-byte index entries take`);
       throw fail(`z is not a raw DEFLATE stream of ${want} bytes (${describeThrown(e)})`);
     }
     if (cols.length !== want) throw fail(`z inflates to ${cols.length} bytes, but ${m} value words and ${n} ${width}-byte index entries take ${want}`);

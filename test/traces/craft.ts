@@ -45,10 +45,12 @@ export function chunkMap(first: number, events: readonly TraceEvent[]): Record<s
   const words: number[] = [];
   for (const ev of events) {
     const shape: Record<string, unknown> = { ...ev };
-    if (ev.kind === 'mmio') {
-      shape['value'] = 0n;
-      words.push(Number(ev.value & 0xffffffffn));
-      if (ev.len === 8) words.push(Number(ev.value >> 32n));
+    const col = kindDecl(ev.kind)?.column;
+    if (col) {
+      const value = shape[col.value] as bigint;
+      shape[col.value] = 0n;
+      words.push(Number(value & 0xffffffffn));
+      if (shape[col.len] === 8) words.push(Number(value >> 32n));
     }
     const key = canonicalKey(shape);
     let id = ids.get(key);

@@ -363,7 +363,7 @@ describe('malformed records', () => {
     ['index refers to a missing shape', { i: Buffer.from([0, 1, 3]) }, /event 2 refers to shape 3 but the chunk has 3 shapes/],
     ['value column too short', { v: Buffer.alloc(0) }, /value column too short/],
     ['value column too long', { v: u32s(1, 2) }, /value column has 2 words but the events use 1/],
-    ['value column not whole words', { v: Buffer.alloc(3) }, /z is not a raw DEFLATE stream of 3 bytes/],
+    ['value column not whole words', { v: Buffer.alloc(3) }, /z inflates to more than the 3 bytes 0 value words and 3 1-byte index entries take/],
     ['index column of the wrong length', { i: Buffer.from([0]) }, /z inflates to 5 bytes, but 1 value words and 3 1-byte index entries take 7/],
     ['count of zero', { n: 0 }, /n \(event count\)/],
     ['count beyond the chunk limit', { n: 70000 }, /n \(event count\)/],
@@ -388,7 +388,7 @@ describe('malformed records', () => {
     ['words per shape that disagree with a known kind', { w: Buffer.from([0, 2, 0]) }, /w: shape 1 \(mmio\) owns 2 value words, but its kind has 1/],
     ['value word count out of range', { m: 7 }, /m \(value words\) is not an integer in 0\.\.6/],
     ['columns that are not DEFLATE', { z: Buffer.from([0xff, 0xff, 0xff]) }, /z is not a raw DEFLATE stream of 7 bytes/],
-    ['columns that inflate past their size (a DEFLATE bomb is cut at the size)', { z: deflateRawSync(Buffer.alloc(1 << 20)) }, /z is not a raw DEFLATE stream of 7 bytes|z inflates to/],
+    ['columns that inflate past their size (a DEFLATE bomb is cut at the size)', { z: deflateRawSync(Buffer.alloc(1 << 20)) }, /z inflates to more than the 7 bytes/],
     ['columns that are not a bin', { z: 'x' }, /z \(columns\) is not a bin/],
   ];
 

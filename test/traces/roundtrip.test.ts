@@ -415,3 +415,23 @@ describe('older format versions (read tests: their writers are gone)', () => {
     });
   }
 });
+
+describe("FORMAT.md's worked example", () => {
+  it('is what the writer writes, byte for byte at every offset it names', () => {
+    const path = tmp('worked');
+    const w = TraceWriter.create(path, { devrrVersion: '0.1.0', arch: 'arm64', ipaBits: 40, models: {}, checkpointEvery: 0, kinds: kindFlags(['create_vm', 'irq_line', 'mmio']) });
+    w.append({ kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 });
+    w.append({ kind: 'irq_line', vm: 0, irq: 33, level: 1, errno: 0 });
+    w.append({ kind: 'mmio', vm: 0, vcpu: 0, write: false, addr: 0x801000c, len: 4, value: 33n, exit: false, errno: 0 });
+    w.append({ kind: 'irq_line', vm: 0, irq: 33, level: 1, errno: 0 });
+    w.checkpoint(4, { ctlr: 1n }, 'x');
+    w.close();
+    const b = readFileSync(path);
+    const hex = (at: number, n: number) => b.subarray(at, at + n).toString('hex');
+    expect(b.length).toBe(495);
+    expect([hex(8, 4), hex(146, 4), hex(150, 5), hex(314, 7), hex(321, 3), hex(324, 14), hex(338, 4)]).toEqual([
+      '86000000', 'a62eff4a', '01b7000000', 'a177c403000001', 'a16d01', 'a17ac40a536460606060646204' + '00', '183fbb15',
+    ]);
+    expect([hex(342, 5), hex(385, 4), hex(389, 5), hex(475, 4), hex(479, 16)]).toEqual(['0226000000', '7b9a8dba', '0351000000', '547ef1ea', '8501000000000000' + Buffer.from('DEVRREND').toString('hex')]);
+  });
+});

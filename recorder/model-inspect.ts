@@ -6,12 +6,13 @@
  * encoding).
  */
 import { ARCH_RULES } from '../devices/arch/index.js';
-import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame } from '../devices/core/device.js';
+import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame, type PortRange } from '../devices/core/device.js';
 import { decodeFields } from '../devices/core/regtable.js';
 import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
 import { type DeviceRegistry, Vm } from '../devices/core/vm.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import type { AttrEvent, MmioEvent, TraceEvent } from '../traces/events.js';
+import type { PioEvent } from '../traces/kinds/pio.js';
 import type { SessionState } from './backend.js';
 import type { DeviceMigration, Inspector, MmioTarget } from './inspect.js';
 
@@ -110,6 +111,15 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         const ie: InterruptEvent = { kind: 'mmio', vcpu: ev.vcpu, write: ev.write, frame: f.hit.frame.kind, offset: f.hit.offset, len: ev.len, value: ev.value, errno: ev.errno };
         return facet.effects(f.vm, f.vm.devices[f.hit.handle]!.state, ie);
       }
+      if ((ev.kind as string) === 'pio') {
+        // A port access is the business of the device whose port range holds it, in that range's terms.
+        const p = ev as unknown as PioEvent;
+        const hit = p.exit ? undefined : portIn(vm, registry, p.port, p.len);
+        const facet = hit?.model.inspect?.interrupts;
+        if (!hit || !facet) return [];
+        const ie: InterruptEvent = { kind: 'pio', vcpu: p.vcpu, write: p.write, range: hit.range.kind, offset: hit.offset, len: p.len, value: p.value, errno: p.errno };
+        return facet.effects(vm, vm.devices[hit.handle]!.state, ie);
+      }
       const ie = interruptEvent(ev);
       if (!ie) return [];
       const out: InterruptEffect[] = [];
@@ -170,6 +180,18 @@ function frameIn(vm: VmState, registry: DeviceRegistry, addr: number, len: numbe
   all.sort((a, b) => a.frame.base - b.frame.base);
   const f = all.find((b) => addr >= b.frame.base && addr + len <= b.frame.base + b.frame.size);
   return f && { ...f, offset: addr - f.frame.base };
+}
+
+/** The device port range a port access falls in, whole (kvm_io_bus_get_first_dev on KVM_PIO_BUS), with its offset. */
+function portIn(vm: VmState, registry: DeviceRegistry, port: number, len: number): { handle: number; model: DeviceModel<any>; range: PortRange; offset: number } | undefined {
+  const all: { handle: number; model: DeviceModel<any>; range: PortRange }[] = [];
+  vm.devices.forEach((d, handle) => {
+    const model = registry.get(d.type);
+    for (const range of model?.kernel.ports?.(d.state) ?? []) all.push({ handle, model: model!, range });
+  });
+  all.sort((a, b) => a.range.base - b.range.base);
+  const f = all.find((b) => port >= b.range.base && port + len <= b.range.base + b.range.size);
+  return f && { ...f, offset: port - f.range.base };
 }
 
 function mmioTarget(vm: VmState, f: FrameHit, ev: MmioEvent): MmioTarget {

@@ -50,6 +50,7 @@ const SCENARIO = {
     { op: 'pio', vcpu: 0, dir: 'out', port: '0x21', len: 1, value: '0x30' },
     { op: 'pio', vcpu: 0, dir: 'in', port: '0x60', len: 1, value: '0xab', expect_value: '0xab', note: 'no device: the VMM answers' },
     { op: 'toy_doorbell', line: 40, expect: 'EINVAL' },
+    { op: 'pio', vcpu: 0, dir: 'out', port: '0x20', len: 1, value: 4, note: 'end line 4' },
   ],
 };
 /** Events: 0 create_vm, then step i is event i + 1. */
@@ -57,6 +58,7 @@ const MARKER = 5;
 const DOORBELL = 6;
 const PIO_IN = 7;
 const PIO_EXIT = 10;
+const PIO_EOI = 12;
 
 beforeAll(() => {
   path = join(dir, 'toy-kinds.devrr');
@@ -66,7 +68,7 @@ beforeAll(() => {
   w.close();
   expect(r.misses).toEqual([]);
   expect(r.unexpected).toEqual([]);
-  expect(r.events).toBe(12);
+  expect(r.events).toBe(13);
 });
 
 afterAll(() => registerToyKinds());
@@ -94,7 +96,7 @@ test('it replays bit for bit, every result checked: a wrong recorded result of a
   const t = TraceReader.open(path);
   const r = replay(t, { backends: TOY });
   expect(r.divergence).toBeNull();
-  expect(r.events).toBe(12);
+  expect(r.events).toBe(13);
   const events = [...t.events()].map(({ i: _i, ...ev }) => ev as TraceEvent);
   t.close();
   // The same trace with the doorbell's result changed, as if the models had changed since.
@@ -127,6 +129,7 @@ test("dump's decoding shows them by their kinds' descriptions", () => {
     'pio vcpu 0 out port 0x21/1 <- 0x30',
     'pio vcpu 0 in  port 0x60/1 -> 0xab (exit)  # no device: the VMM answers',
     'toy_doorbell line 40 -> EINVAL',
+    'pio vcpu 0 out port 0x20/1 <- 0x4  # end line 4',
   ]);
   expect(json[PIO_IN]).toMatchObject({ kind: 'pio', port: 32, len: 1, value: '0x10', exit: false, text: 'pio vcpu 0 in  port 0x20/1 -> 0x10' });
   expect(json[DOORBELL]).toMatchObject({ kind: 'toy_doorbell', line: 4, errno: 0 });
@@ -140,6 +143,17 @@ test('a breakpoint on a toy kind stops at each of its events', () => {
   for (let h = tl.runForward(bp); h; h = tl.runForward(bp)) out.push(h.event);
   t.close();
   expect(out).toEqual([DOORBELL, 11]);
+});
+
+test("an interrupt breakpoint stops at a port access the family's facet says ends the interrupt", () => {
+  const t = TraceReader.open(path);
+  const tl = new Timeline(t, { backends: TOY });
+  const out: number[] = [];
+  const bp = [{ kind: 'event' as const, match: { irq: 4 } }];
+  for (let h = tl.runForward(bp); h; h = tl.runForward(bp)) out.push(h.event);
+  t.close();
+  // Acknowledged by the TOY_ACK read, completed by the OUT to port 0x20 (the doorbell is no interrupt event to the facet).
+  expect(out).toEqual([8, PIO_EOI]);
 });
 
 describe("the TUI's frame", () => {

@@ -211,13 +211,20 @@ export function checkShape(raw: unknown, ctx: ChunkContext = CURRENT): { decl: E
   return problem === undefined ? { decl } : { problem };
 }
 
+const fieldNameSets = new WeakMap<EventKindDecl, ReadonlySet<string>>();
+/** The keys a shape of this kind may have: kind, vm, note and its fields. */
+function fieldNames(decl: EventKindDecl): ReadonlySet<string> {
+  let names = fieldNameSets.get(decl);
+  if (!names) fieldNameSets.set(decl, (names = new Set(['kind', 'vm', 'note', ...decl.fields.map((f) => f.name)])));
+  return names;
+}
+
 function checkDeclared(decl: EventKindDecl, raw: Record<string, unknown>): string | undefined {
   const kind = decl.name;
   const fields = decl.fields;
+  const names = fieldNames(decl);
   for (const key of Object.keys(raw)) {
-    if (key !== 'kind' && key !== 'vm' && key !== 'note' && !fields.some((f) => f.name === key)) {
-      return `(${kind}) has unknown field ${JSON.stringify(key)}`;
-    }
+    if (!names.has(key)) return `(${kind}) has unknown field ${JSON.stringify(key)}`;
   }
   if (!fieldOk('u32', own(raw, 'vm'), true)) return `(${kind}) field vm is not ${TYPE_TEXT.u32}`;
   for (const f of fields) {

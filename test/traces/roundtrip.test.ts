@@ -435,3 +435,11 @@ describe("FORMAT.md's worked example", () => {
     expect([hex(342, 5), hex(385, 4), hex(389, 5), hex(475, 4), hex(479, 16)]).toEqual(['0226000000', '7b9a8dba', '0351000000', '547ef1ea', '8501000000000000' + Buffer.from('DEVRREND').toString('hex')]);
   });
 });
+
+describe('JSON lines (the bench baseline)', () => {
+  it('round-trips an event of every kind: the kinds declare which fields are bigints', async () => {
+    const { eventFromJsonLine, eventToJsonLine } = await import('../../traces/jsonl.js');
+    const pio: TraceEvent = { kind: 'pio', vm: 0, vcpu: 0, write: true, port: 0x21, len: 1, value: 0x30n, exit: false, errno: 0 } as unknown as TraceEvent;
+    for (const ev of [...EVERY_KIND, pio]) expect(eventFromJsonLine(eventToJsonLine(ev))).toStrictEqual(ev);
+  });
+});

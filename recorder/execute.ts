@@ -65,8 +65,6 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
     const vm = this.vms[ev.vm];
     if (!vm) throw new Error(`event refers to VM ${ev.vm}, which was never created`);
     switch (ev.kind) {
-      case 'create_vcpu':
-        return { ...ev, errno: vm.createVcpu(ev.id) };
       case 'create_device': {
         const r = vm.createDevice(ev.type, ev.flags);
         return { ...ev, errno: r.errno, handle: r.handle };
@@ -78,8 +76,6 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
         return this.attrCall(vm, ev);
       case 'arm_set_device_addr':
         return { ...ev, errno: vm.armSetDeviceAddr(ev.id, ev.addr) };
-      case 'run_vcpu':
-        return { ...ev, errno: vm.runVcpu(ev.vcpu) };
       case 'mmio': {
         const r = vm.mmio(ev.vcpu, ev.write, ev.addr, ev.len, ev.value);
         // An exit to the VMM: a read returns what the VMM answered (the recorded value).

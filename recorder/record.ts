@@ -129,11 +129,6 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         devHandles[index] = new Map();
         break;
       }
-      case 'create_vcpu': {
-        const ev = emit({ kind: 'create_vcpu', vm, id: step.id, errno: 0, ...note });
-        checkErrno((ev as { errno: number }).errno);
-        break;
-      }
       case 'create_device': {
         const ev = emit({ kind: 'create_device', vm, type: step.type, flags: step.flags, errno: 0, handle: -1, ...note });
         // A create_device that made no device leaves its name bound to fd -1 (NO_DEVICE_FD): later calls answer EBADF.
@@ -169,11 +164,6 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
       }
       case 'arm_set_device_addr': {
         const ev = emit({ kind: 'arm_set_device_addr', vm, id: val(step.id), addr: val(step.addr), errno: 0, ...note });
-        checkErrno((ev as { errno: number }).errno);
-        break;
-      }
-      case 'run_vcpu': {
-        const ev = emit({ kind: 'run_vcpu', vm, vcpu: step.vcpu, errno: 0, ...note });
         checkErrno((ev as { errno: number }).errno);
         break;
       }

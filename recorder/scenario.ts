@@ -38,7 +38,6 @@ interface StepBase {
 }
 
 export type Step =
-  | (StepBase & { readonly op: 'create_vcpu'; readonly id: number })
   | (StepBase & { readonly op: 'create_device'; readonly type: number; readonly flags: number; readonly as?: string })
   | (StepBase & {
       readonly op: 'set_attr' | 'get_attr' | 'has_attr';
@@ -53,7 +52,6 @@ export type Step =
       readonly saveAs?: string;
     })
   | (StepBase & { readonly op: 'arm_set_device_addr'; readonly id: Value; readonly addr: Value })
-  | (StepBase & { readonly op: 'run_vcpu'; readonly vcpu: number })
   | (StepBase & {
       readonly op: 'mmio';
       readonly vcpu: number;
@@ -247,9 +245,6 @@ export function parseScenario(text: string, file: string): Scenario {
       continue;
     }
     switch (op) {
-      case 'create_vcpu':
-        steps.push({ ...base, op, id: p.uint('id', 0xffffffff) });
-        break;
       case 'create_device': {
         const as = p.optName('as');
         const type = p.named('type', NAMES.type);
@@ -285,9 +280,6 @@ export function parseScenario(text: string, file: string): Scenario {
       }
       case 'arm_set_device_addr':
         steps.push({ ...base, op, id: p.value('id'), addr: p.value('addr') });
-        break;
-      case 'run_vcpu':
-        steps.push({ ...base, op, vcpu: p.uint('vcpu', 0xffffffff) });
         break;
       case 'mmio': {
         const dir = p.dir();

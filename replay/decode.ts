@@ -80,8 +80,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
   switch (ev.kind) {
     case 'create_vm':
       return `${vmTag}create_vm ${ev.arch} ipa_bits=${ev.ipaBits}`;
-    case 'create_vcpu':
-      return `${vmTag}create_vcpu id=${ev.id}${result(ev.errno)}`;
     case 'create_device':
       return `${vmTag}create_device ${typeName(ev.type, at) ?? `type ${ev.type}`}${ev.flags ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ev.handle >= 0 ? ` -> dev ${ev.handle}` : ' -> 0'}`;
     case 'set_attr':
@@ -96,8 +94,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
     }
     case 'arm_set_device_addr':
       return `${vmTag}arm_set_device_addr id=${hex(ev.id)} addr=${hex(ev.addr)}${result(ev.errno)}`;
-    case 'run_vcpu':
-      return `${vmTag}run_vcpu ${ev.vcpu}${result(ev.errno)}`;
     case 'mmio': {
       const n = mmioNames(ev, at);
       const fields = n.fields ? ` [${n.fields}]` : '';

@@ -18,9 +18,10 @@ import { diffCommand } from './commands/diff.js';
 import { bisectCommand } from './commands/bisect.js';
 import { migrateCheckCommand } from './commands/migrate-check.js';
 import { explainCommand } from './commands/explain.js';
+import { exportCommand } from './commands/export.js';
 import { tuiCommand } from './commands/tui.js';
 
-export const COMMANDS: readonly Command[] = [recordCommand, replayCommand, dumpCommand, infoCommand, diffCommand, bisectCommand, migrateCheckCommand, explainCommand, tuiCommand, benchCommand, startCommand];
+export const COMMANDS: readonly Command[] = [recordCommand, replayCommand, dumpCommand, infoCommand, diffCommand, bisectCommand, migrateCheckCommand, explainCommand, exportCommand, tuiCommand, benchCommand, startCommand];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -108,6 +108,25 @@ describe('GICv2: GICD_SGIR raises an SGI on each vcpu it targets (vgic_mmio_writ
   });
 });
 
+describe('GICv3: ICC_SGI*R_EL1 raises its SGI on each target the register may signal (vgic_v3_dispatch_sgi, vgic-mmio-v3.c)', () => {
+  const vm = { vcpus: [{ id: 0 }, { id: 1 }, { id: 2 }] } as never;
+  // SGI 3 is group 1 on every vcpu (the group bit set), SGI 4 group 0.
+  const s = { cpus: [0, 1, 2].map(() => ({ priv: { group: [1 << 3] } })) } as never;
+  const fx = (reg: number, value: bigint, vcpu = 0) => v3.effects(vm, s, { kind: 'sysreg', vcpu, write: true, reg, value, errno: 0 });
+
+  test('the target list (Aff0 bits) with Aff1-3 picks vcpus by affinity; IRM sends to all but the sender', () => {
+    expect(fx(ICC_SYSREG.ICC_SGI1R_EL1, (3n << 24n) | 0b110n)).toEqual([{ action: 'raise', irq: 3, vcpu: 1 }, { action: 'raise', irq: 3, vcpu: 2 }]);
+    expect(fx(ICC_SYSREG.ICC_SGI1R_EL1, (1n << 40n) | (3n << 24n), 1)).toEqual([{ action: 'raise', irq: 3, vcpu: 0 }, { action: 'raise', irq: 3, vcpu: 2 }]);
+    // Aff1 = 1 names no vcpu here.
+    expect(fx(ICC_SYSREG.ICC_SGI1R_EL1, (3n << 24n) | (1n << 16n) | 1n)).toEqual([]);
+  });
+
+  test('ICC_SGI0R_EL1 does not make a group 1 SGI pending; it does a group 0 one', () => {
+    expect(fx(ICC_SYSREG.ICC_SGI0R_EL1, (3n << 24n) | 0b10n)).toEqual([]);
+    expect(fx(ICC_SYSREG.ICC_SGI0R_EL1, (4n << 24n) | 0b10n)).toEqual([{ action: 'raise', irq: 4, vcpu: 1 }]);
+  });
+});
+
 describe('GICv3: the ICC system registers (IHI 0069 12.2)', () => {
   test('a read of ICC_IAR0_EL1 or ICC_IAR1_EL1 acknowledges the INTID it returned (bits 23:0), LPIs included', () => {
     expect(effects(v3, icc(false, ICC_SYSREG.ICC_IAR1_EL1, 8192, 1))).toEqual([{ action: 'acknowledge', irq: 8192, vcpu: 1 }]);

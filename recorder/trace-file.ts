@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { modelVersions } from '../devices/registry.js';
 import type { TraceHeader } from '../traces/format.js';
+import type { BackendFactory } from './backend.js';
 import { TraceWriter } from '../traces/writer.js';
 import { recordScenario, recordSteps, type RecordResult } from './record.js';
 import { type Scenario, ScenarioError } from './scenario.js';
@@ -15,13 +16,13 @@ export const DEVRR_VERSION: string = JSON.parse(readFileSync(new URL('../package
 /** Default distance between checkpoints, in events. */
 export const DEFAULT_CHECKPOINT_EVERY = 4096;
 
-export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number }, checkpointEvery: number): TraceHeader {
+export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number }, checkpointEvery: number, models: Readonly<Record<string, number>> = modelVersions()): TraceHeader {
   return {
     formatVersion: [1, 0],
     devrrVersion: DEVRR_VERSION,
     arch: sc.arch,
     ipaBits: sc.ipaBits,
-    models: modelVersions(),
+    models,
     checkpointEvery,
     requiredReader: [1, 0],
   };
@@ -62,6 +63,8 @@ export interface InterruptibleRecordOptions {
   readonly stop: () => string | undefined;
   /** Gets each note from opening the output, before the first step runs. */
   readonly onNote?: (line: string) => void;
+  /** What runs the steps (default: the device models). */
+  readonly backends?: BackendFactory;
 }
 
 /**
@@ -72,10 +75,11 @@ export interface InterruptibleRecordOptions {
  */
 export async function recordToFileInterruptible(sc: Scenario, path: string, opts: InterruptibleRecordOptions): Promise<FileRecordResult> {
   const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-  const w = TraceWriter.create(path, traceHeader(sc, checkpointEvery));
+  const models = opts.backends ? (opts.backends.versions?.() ?? {}) : modelVersions();
+  const w = TraceWriter.create(path, traceHeader(sc, checkpointEvery, models));
   try {
     for (const n of w.notes) opts.onNote?.(n);
-    const run = recordSteps(sc, w, { checkpointEvery, finalCheckpoint: true });
+    const run = recordSteps(sc, w, { checkpointEvery, finalCheckpoint: true, ...(opts.backends && { backends: opts.backends }) });
     for (;;) {
       const r = run.next();
       if (r.done) {

@@ -58,6 +58,7 @@ export const KVM_ENABLE_CAP_T = struct('kvm_enable_cap', [['cap', 'u32'], ['flag
 /** `__u32 chip_id; __u32 pad; union { char dummy[512]; struct kvm_pic_state pic; struct kvm_ioapic_state ioapic; } chip;` (x86). */
 export const KVM_IRQCHIP_T = struct('kvm_irqchip', [['chip_id', 'u32'], ['pad', 'u32'], ['chip', bytes(512, 8)]]);
 export const KVM_ARM_DEVICE_ADDR_T = struct('kvm_arm_device_addr', [['id', 'u64'], ['addr', 'u64']]);
+export const KVM_USERSPACE_MEMORY_REGION_T = struct('kvm_userspace_memory_region', [['slot', 'u32'], ['flags', 'u32'], ['guest_phys_addr', 'u64'], ['memory_size', 'u64'], ['userspace_addr', 'u64']]);
 /** arch/x86/include/uapi/asm/kvm.h: KVM_APIC_REG_SIZE 0x400. */
 export const KVM_LAPIC_STATE_T = struct('kvm_lapic_state', [['regs', bytes(0x400)]]);
 
@@ -90,6 +91,7 @@ export const KVM = {
   CHECK_EXTENSION: IO(0x03),
   GET_VCPU_MMAP_SIZE: IO(0x04),
   CREATE_VCPU: IO(0x41),
+  SET_USER_MEMORY_REGION: IOW(0x46, KVM_USERSPACE_MEMORY_REGION_T),
   CREATE_IRQCHIP: IO(0x60),
   IRQ_LINE: IOW(0x61, KVM_IRQ_LEVEL_T),
   GET_IRQCHIP: IOWR(0x62, KVM_IRQCHIP_T),

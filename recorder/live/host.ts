@@ -15,14 +15,24 @@ type Koffi = typeof import('koffi');
 
 let koffi: Koffi | undefined;
 /** libc's ioctl, variadic: its third argument is given with its C type at each call. */
-let libc: { ioctl: (fd: number, req: number, argType: string, arg: unknown) => number } | undefined;
+let libc:
+  | {
+      ioctl: (fd: number, req: number, argType: string, arg: unknown) => number;
+      mmap: (addr: null, length: number, prot: number, flags: number, fd: number, offset: number) => unknown;
+      munmap: (addr: unknown, length: number) => number;
+    }
+  | undefined;
 
 function load(): NonNullable<typeof libc> {
   if (libc) return libc;
   const require = createRequire(import.meta.url);
   koffi = require('koffi') as Koffi;
   const lib = koffi.load('libc.so.6');
-  libc = { ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as never };
+  libc = {
+    ioctl: lib.func('int ioctl(int fd, unsigned long request, ...)') as never,
+    mmap: lib.func('void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)') as never,
+    munmap: lib.func('int munmap(void *addr, size_t length)') as never,
+  };
   return libc;
 }
 
@@ -105,5 +115,41 @@ export function closeFd(fd: number): void {
     closeSync(fd);
   } catch {
     // already closed
+  }
+}
+
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const MAP_PRIVATE = 2;
+const MAP_ANONYMOUS = 0x20;
+
+/** Memory mapped into this process: a vcpu's kvm_run page (shared with the kernel) or guest RAM (anonymous). */
+export class Mapping {
+  readonly view: DataView;
+  readonly address: bigint;
+  private constructor(
+    private readonly ptr: unknown,
+    readonly size: number,
+  ) {
+    this.view = new DataView(koffi!.view(ptr, size));
+    this.address = koffi!.address(ptr);
+  }
+  /** mmap(fd, 0, size, MAP_SHARED): a vcpu's kvm_run; throws with the errno if it fails. */
+  static shared(fd: number, size: number): Mapping {
+    const c = load();
+    const p = c.mmap(null, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (koffi!.address(p) === 0xffffffffffffffffn || p === null) throw new Error(`mmap of fd ${fd} failed (errno ${koffi!.errno()})`);
+    return new Mapping(p, size);
+  }
+  /** Anonymous zeroed memory, page-aligned: guest RAM. */
+  static anonymous(size: number): Mapping {
+    const c = load();
+    const p = c.mmap(null, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (koffi!.address(p) === 0xffffffffffffffffn || p === null) throw new Error(`mmap of ${size} bytes failed (errno ${koffi!.errno()})`);
+    return new Mapping(p, size);
+  }
+  unmap(): void {
+    load().munmap(this.ptr, this.size);
   }
 }

@@ -5,9 +5,9 @@
  * interrupts facet) and each architecture's rules (the KVM_IRQ_LINE
  * encoding).
  */
-import { ARCH_RULES } from '../devices/arch/index.js';
+import { ARCH_RULES, archFdNames } from '../devices/arch/index.js';
 import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame } from '../devices/core/device.js';
-import { deviceNames, type FdNames, fdNames } from '../devices/core/names.js';
+import { deviceNames, type FdNames } from '../devices/core/names.js';
 import { decodeFields } from '../devices/core/regtable.js';
 import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
 import { type DeviceRegistry, Vm } from '../devices/core/vm.js';
@@ -43,8 +43,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
   const fdTable = (state: SessionState, vm: number, target: AttrEvent['target']): FdNames | undefined => {
     const v = state.vms[vm];
     if (!v) return undefined;
-    if (target.kind === 'vm') return fdNames(ARCH_RULES[v.arch].vmAttrs, `the ${v.arch} VM fd`);
-    if (target.kind === 'vcpu') return fdNames(ARCH_RULES[v.arch].vcpuAttrs, `the ${v.arch} vcpu fd`);
+    if (target.kind !== 'device') return archFdNames(v.arch, target.kind);
     const model = modelAt(v, target.handle);
     return model && deviceNames(model);
   };

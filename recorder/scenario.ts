@@ -13,8 +13,8 @@
 import { checkPlainData, encodeValue, MAX_NOTE_BYTES } from '../traces/format.js';
 import { MAX_DEVICE_CREATES_PER_VM, MAX_VMS } from '../devices/core/vm-state.js';
 import { ARCHES, type Arch, errnoByName, KVM_ARM_IRQ_TYPE, NAMES, nameOf } from '../devices/core/uapi.js';
-import { ARCH_RULES } from '../devices/arch/index.js';
-import { deviceNames, type FdNames, fdNames, someNames } from '../devices/core/names.js';
+import { archFdNames } from '../devices/arch/index.js';
+import { deviceNames, type FdNames, someNames } from '../devices/core/names.js';
 import type { DeviceRegistry } from '../devices/core/vm.js';
 import { DEFAULT_IPA_BITS, DEVICE_MODELS } from '../devices/registry.js';
 import { checkJsonShape } from './scenario-file.js';
@@ -434,8 +434,10 @@ interface Fd {
  * never reach another's device.
  */
 function fdOf(dev: DevRef, types: ReadonlyMap<string, number>, arch: Arch, registry: DeviceRegistry): Fd {
-  if (dev.kind === 'vm') return { names: fdNames(ARCH_RULES[arch].vmAttrs, `the ${arch} VM fd`), what: `the ${arch} VM fd` };
-  if (dev.kind === 'vcpu') return { names: fdNames(ARCH_RULES[arch].vcpuAttrs, `the ${arch} vcpu fd`), what: `the ${arch} vcpu fd` };
+  if (dev.kind !== 'device') {
+    const names = archFdNames(arch, dev.kind);
+    return { names, what: names.what };
+  }
   const type = types.get(dev.name)!;
   const model = registry.get(type);
   return model ? { names: deviceNames(model), what: model.typeName } : { what: nameOf(NAMES.type, type) ?? `device type ${type}` };

@@ -13,8 +13,6 @@ import type { AttrVcpu, FamilyNames } from '../core/device.js';
 import { constantNames, regTableNames } from '../core/names.js';
 import { ICC_SYSREG, VGIC_ADDR_TYPE, VGIC_CTRL, VGIC_GRP } from '../core/uapi.js';
 import { ITS_REGS } from './its/regs.js';
-import { V2_CPU_REGS } from './v2/cpuif.js';
-import { V2_DIST } from './v2/dist.js';
 import { V3_DIST } from './v3/dist.js';
 import { V3_REDIST } from './v3/redist.js';
 import { mpidrAff } from './v3/state.js';
@@ -27,24 +25,14 @@ export const ADDR_TYPE_NAMES = constantNames(VGIC_ADDR_TYPE);
 /** KVM_DEV_ARM_VGIC_GRP_CTRL's attrs. */
 export const CTRL_NAMES = constantNames(VGIC_CTRL);
 
-/** Register names of each register group, as the group's `describe` prints them. */
+/** Register names of each GICv3 and ITS register group, as the group's `describe` prints them (GICv2's: v2/names.ts). */
 export const REG_NAMES = {
-  v2Dist: regTableNames(V2_DIST),
-  v2Cpu: regTableNames(V2_CPU_REGS),
   v3Dist: regTableNames(V3_DIST),
   v3Redist: regTableNames(V3_REDIST),
   /** CPU_SYSREGS: the ICC_*_EL1 system registers by encoding (only gic_v3_icc_reg_descs[] answer; the rest are places). */
   v3Sysregs: constantNames(ICC_SYSREG),
   its: regTableNames(ITS_REGS),
 } as const;
-
-/** vgic_v2_parse_attr: bits 39:32 hold the vcpu id (KVM_DEV_ARM_VGIC_CPUID_MASK). */
-export const V2_ATTR_VCPU: AttrVcpu = {
-  kind: 'vcpu',
-  maxId: 0xff,
-  fromId: (id) => id,
-  affinity: { refused: 'GICv2 names the vcpu by its id in bits 39:32: use vcpu' },
-};
 
 /** vgic_v3_parse_attr: bits 63:32 hold the vcpu's MPIDR as Aff3.Aff2.Aff1.Aff0, which reset_mpidr derives from the id. */
 export const V3_ATTR_VCPU: AttrVcpu = { kind: 'vcpu', maxId: 0xfffff, fromId: mpidrAff, affinity: true };

@@ -18,7 +18,8 @@ import { explainVgicIrq } from './explain.js';
 import { vgicV2Migration } from './migration.js';
 import { vgicV2Interrupts } from './interrupts.js';
 import { FRAME } from './frames.js';
-import { ADDR_TYPE_NAMES, CTRL_NAMES, REG_NAMES, V2_ATTR_VCPU, VGIC_NAMES } from '../names.js';
+import { ADDR_TYPE_NAMES, CTRL_NAMES, VGIC_NAMES } from '../names.js';
+import { V2_ATTR_VCPU, V2_REG_NAMES } from './names.js';
 
 export { FRAME } from './frames.js';
 
@@ -87,8 +88,8 @@ const GROUPS: readonly AttrGroup<VgicState>[] = [
     describe: (attr) => (attr < 16n ? nameOf(VGIC_ADDR_TYPE, Number(attr)) : undefined) ?? `type ${attr}`,
     attrNames: ADDR_TYPE_NAMES,
   },
-  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', V2_DIST, REG_NAMES.v2Dist),
-  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CPU_REGS, 'KVM_DEV_ARM_VGIC_GRP_CPU_REGS', V2_CPU_REGS, REG_NAMES.v2Cpu),
+  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', V2_DIST, V2_REG_NAMES.dist),
+  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CPU_REGS, 'KVM_DEV_ARM_VGIC_GRP_CPU_REGS', V2_CPU_REGS, V2_REG_NAMES.cpu),
   nrIrqsGroup<VgicState>(),
   {
     id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CTRL,

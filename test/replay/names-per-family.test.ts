@@ -21,7 +21,10 @@ import { modelBackends } from '../../recorder/execute.js';
 import { type EventSink, recordScenario } from '../../recorder/record.js';
 import { parseScenario, ScenarioError } from '../../recorder/scenario.js';
 import { describeEvent, eventToJson } from '../../replay/decode.js';
-import type { TraceEvent } from '../../traces/events.js';
+import { matches } from '../../replay/timeline.js';
+import type { AttrEvent, TraceEvent } from '../../traces/events.js';
+import { breakpointFor } from '../../tui/breakpoints.js';
+import type { DecodedEvent } from '../../tui/format.js';
 import { toyPic, TOY_TYPE } from './toy/toy-pic.js';
 
 /** Every name table there is: each registered model, the toy family, and each arch's VM and vcpu fd. */
@@ -156,5 +159,10 @@ describe('two devices whose group 1 differ, in one VM', () => {
     expect(json[5]).toMatchObject({ group_name: 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', attr_name: 'vcpu 0 GICD_TYPER' });
     // Without the state before the event, a group number is printed as a number: it means nothing apart from its fd.
     expect(describeEvent(events[5]!)).toBe('get_attr dev 0 group 1 0x4 -> 0x7');
+    // The TUI's breakpoint on that event is on the VGIC's group 1, not on every device's.
+    const bp = breakpointFor(events[5]!, json[5] as DecodedEvent);
+    expect(bp.label).toBe('get_attr KVM_DEV_ARM_VGIC_GRP_DIST_REGS vcpu 0 GICD_TYPER');
+    expect(matches(bp.match, events[5]!, undefined)).toBe(true);
+    expect(matches(bp.match, { ...(events[5] as AttrEvent), target: { kind: 'device', handle: 1 } }, undefined)).toBe(false);
   });
 });

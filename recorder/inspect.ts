@@ -54,9 +54,14 @@ export interface Inspector {
   typeName(type: number): string | undefined;
   /** The name of the device at a handle of VM `vm` (its anon inode name), if there is one. */
   deviceName(state: SessionState, vm: number, handle: number): string | undefined;
-  /** The name of an attribute group of the device at a handle. */
+  /** The name of an attribute group of the device at a handle, by that device's own table. */
   groupName(state: SessionState, vm: number, handle: number, group: number): string | undefined;
-  /** Group and attribute names of an attribute call, when its fd is a device that has the group. */
+  /**
+   * Group and attribute names of an attribute call, by the table of the fd
+   * it addresses (its device's family, or the arch's VM or vcpu fd): a
+   * group that table does not name is "group N". Undefined when the fd is
+   * no device (a handle whose create failed).
+   */
   attrNames(state: SessionState, ev: AttrEvent): { readonly group: string; readonly attr: string } | undefined;
   /** The device's decoding of an attribute payload (a register's bit fields), or ''. */
   attrValue(state: SessionState, ev: AttrEvent, value: bigint): string;

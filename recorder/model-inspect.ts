@@ -5,8 +5,9 @@
  * interrupts facet) and each architecture's rules (the KVM_IRQ_LINE
  * encoding).
  */
-import { ARCH_RULES } from '../devices/arch/index.js';
+import { ARCH_RULES, archFdNames } from '../devices/arch/index.js';
 import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame } from '../devices/core/device.js';
+import { deviceNames, type FdNames } from '../devices/core/names.js';
 import { decodeFields } from '../devices/core/regtable.js';
 import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
 import { type DeviceRegistry, Vm } from '../devices/core/vm.js';
@@ -38,24 +39,27 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
     const h = frameIn(copy.state, registry, ev.addr, ev.len);
     return h && { vm: copy.state, hit: h };
   };
-  const deviceGroup = (state: SessionState, ev: AttrEvent) => {
-    if (ev.target.kind !== 'device') return undefined;
-    const model = modelAt(state.vms[ev.vm], ev.target.handle);
-    return model && findGroup(model, ev.group);
+  /** The name table of the fd an attribute call addresses: its device's model, or the VM's arch's VM or vcpu fd; none for a handle with no device. */
+  const fdTable = (state: SessionState, vm: number, target: AttrEvent['target']): FdNames | undefined => {
+    const v = state.vms[vm];
+    if (!v) return undefined;
+    if (target.kind !== 'device') return archFdNames(v.arch, target.kind);
+    const model = modelAt(v, target.handle);
+    return model && deviceNames(model);
   };
 
   return {
     typeName: (type) => registry.get(type)?.typeName,
     deviceName: (state, vm, handle) => modelAt(state.vms[vm], handle)?.inodeName,
-    groupName(state, vm, handle, group) {
-      const model = modelAt(state.vms[vm], handle);
-      return model && findGroup(model, group)?.name;
-    },
+    groupName: (state, vm, handle, group) => fdTable(state, vm, { kind: 'device', handle })?.byId.get(group)?.name,
     attrNames(state, ev) {
-      const g = deviceGroup(state, ev);
-      return g && { group: g.name, attr: g.describe(ev.attr) };
+      const t = fdTable(state, ev.vm, ev.target);
+      const g = t?.byId.get(ev.group);
+      if (!t) return undefined;
+      if (!g) return { group: `group ${ev.group}`, attr: hex(ev.attr) };
+      return { group: g.name, attr: g.row ? g.row.describe(ev.attr) : hex(ev.attr) };
     },
-    attrValue: (state, ev, value) => deviceGroup(state, ev)?.describeValue?.(ev.attr, value) ?? '',
+    attrValue: (state, ev, value) => fdTable(state, ev.vm, ev.target)?.byId.get(ev.group)?.row?.describeValue?.(ev.attr, value) ?? '',
     payloadWidth(state, vm, target, group) {
       if (target.kind !== 'device') return 8;
       const model = modelAt(state.vms[vm], target.handle);

@@ -23,8 +23,9 @@ function targetName(t: AttrTarget, at: Point | undefined, vm: number): string {
 /** Group and attribute names for an attribute event. */
 export function attrNames(ev: Extract<TraceEvent, { group: number }>, where?: PointLike): { group: string; attr: string } {
   const at = pointOf(where);
+  // Only the addressed fd's table names a group: group numbers are per device (1 is the VGIC's DIST_REGS, the MPIC's GRP_MISC, ...).
   const n = at?.inspector.attrNames(at.state, ev);
-  return n ? { group: n.group, attr: n.attr } : { group: nameOf(NAMES.group, ev.group) ?? `group ${ev.group}`, attr: hex(ev.attr) };
+  return n ? { group: n.group, attr: n.attr } : { group: `group ${ev.group}`, attr: hex(ev.attr) };
 }
 
 /** The device's decoding of an attribute payload (a REDIST_REGION word, a register's bit fields), or ''. */

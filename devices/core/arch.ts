@@ -5,7 +5,7 @@
  * Vm (vm.ts) holds only what virt/kvm/kvm_main.c does for every
  * architecture and asks the rules for the rest.
  */
-import type { AttrGroup, DeviceModel, VmCtx } from './device.js';
+import type { AttrGroup, DeviceModel, FamilyNames, VmCtx } from './device.js';
 import type { Arch, Errno } from './uapi.js';
 import type { VmState } from './vm-state.js';
 
@@ -59,6 +59,8 @@ export interface FdAttrRules {
   readonly handles: { readonly set: boolean; readonly get: boolean; readonly has: boolean };
   /** The errno of a group not in `groups` (the group switch's default case). */
   readonly unknownGroup: Errno;
+  /** The arch header's names for this fd beyond the rows of `groups` (as a device family's, FamilyNames). */
+  readonly names?: FamilyNames;
 }
 
 export interface ArchRules {

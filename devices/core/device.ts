@@ -72,8 +72,49 @@ export interface AttrGroup<S> {
   set?(vm: VmCtx, s: S, attr: bigint, buf: UserBuf): Errno;
   /** Human decoding of attr within this group, e.g. "vcpu 1 GICD_ISENABLER1". */
   describe(attr: bigint): string;
+  /**
+   * The names a scenario's `attr` may give in this group, each with the
+   * attr's low 32 bits it stands for: the register names `describe` prints
+   * (a register table's, see regTableNames), or the group's uapi constants.
+   * Built on first use. Absent: the group takes numbers only.
+   */
+  readonly attrNames?: () => ReadonlyMap<string, number>;
+  /** Where the attr names a vcpu in bits 63:32 (a scenario's `vcpu` field); absent when it names none. */
+  readonly attrVcpu?: AttrVcpu;
   /** Human decoding of a payload value of `attr` (bit fields, a packed word), when there is more to say than the number. */
   describeValue?(attr: bigint, value: bigint): string | undefined;
+}
+
+/**
+ * How an attribute group's attr carries the vcpu in bits 63:32, for
+ * scenarios that give the vcpu apart (`"vcpu": 1`) beside a register name;
+ * or, as `none`, why this group's attr names no vcpu.
+ */
+export type AttrVcpu =
+  | {
+      readonly kind: 'vcpu';
+      /** The largest vcpu id the field takes (what bits 63:32 can hold of it). */
+      readonly maxId: number;
+      /** Bits 63:32 of the attr for the vcpu with this id (the id itself, or the affinity KVM gives it at reset). */
+      fromId(id: number): number;
+      /** Bits 63:32 are the vcpu's affinity, which a scenario may give directly (its `mpidr` field); else why they are not. */
+      readonly affinity: true | { readonly refused: string };
+    }
+  | { readonly kind: 'none'; readonly why: string };
+
+/**
+ * A family's uapi names beyond its group table: the groups its header
+ * defines (a scenario may name one the model answers ENXIO to, to check
+ * that answer) and the attr constants a scenario may give on any of its
+ * groups. Names resolve only through the table of the fd a step addresses,
+ * so two families may give the same number different names
+ * (devices/core/names.ts).
+ */
+export interface FamilyNames {
+  /** Group name -> id. The group table's own rows are names too and must agree. */
+  readonly groups?: Readonly<Record<string, number>>;
+  /** attr constants accepted on any group of the fd (they are numbers: used where they mean something). */
+  readonly attrs?: Readonly<Record<string, number>>;
 }
 
 /** A guest-physical range a device claims. Offsets passed to mmio are relative to base. */
@@ -120,6 +161,8 @@ export interface DeviceModel<S = unknown> {
   readonly stateSchema?: (vm: VmState) => Schema<S>;
   readonly kernel: DeviceKernel<S>;
   readonly inspect?: DeviceInspect<S>;
+  /** Its uapi names beyond the group table's rows (FamilyNames); the rows' names and attrNames need nothing here. */
+  readonly names?: FamilyNames;
 }
 
 /** What the kernel does with the device: its ops, attribute groups and the hooks the generic KVM code calls. */

@@ -20,7 +20,8 @@ const INSPECT_KEYS = ['describeMmio', 'describePio', 'registerFields', 'describe
 describe('every registered model keeps kernel behaviour and introspection apart', () => {
   test('identity at the top; kernel hooks only under `kernel`, introspection only under `inspect`', () => {
     for (const m of DEVICE_MODELS.values()) {
-      const top = Object.keys(m).filter((k) => !['type', 'typeName', 'inodeName', 'arches', 'modelVersion', 'isIrqchip', 'stateSchema', 'kernel', 'inspect'].includes(k));
+      // `names`: the family's uapi names (its header's groups and attr constants), identity like typeName.
+      const top = Object.keys(m).filter((k) => !['type', 'typeName', 'inodeName', 'arches', 'modelVersion', 'isIrqchip', 'stateSchema', 'names', 'kernel', 'inspect'].includes(k));
       expect({ model: m.typeName, top }).toEqual({ model: m.typeName, top: [] });
       expect({ model: m.typeName, kernel: Object.keys(m.kernel).filter((k) => !KERNEL_KEYS.includes(k)) }).toEqual({ model: m.typeName, kernel: [] });
       expect({ model: m.typeName, inspect: Object.keys(m.inspect ?? {}).filter((k) => !INSPECT_KEYS.includes(k)) }).toEqual({ model: m.typeName, inspect: [] });

@@ -4,7 +4,6 @@ import { type Command, intOption, toJson, UsageError } from '../cli.js';
 
 export const benchCommand: Command = {
   name: 'bench',
-  summary: 'the benchmark suite: record, replay and decode speed beside a baseline',
   usage: 'devrr bench [--json] [--events N] [--timeline-events N]',
   help: `Records a VGIC v2 MMIO/IRQ workload of N events (default 5,000,000) to a
 trace, then measures in the same run: record events/s, replay events/s,

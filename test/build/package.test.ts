@@ -133,6 +133,13 @@ describe('bin/devrr.js runs the compiled build, and a command loads only what it
     expect(heavy).toEqual([]);
   });
 
+  test('replay of a trace that does not diverge: no Ink, React or word diff (the report loads the diff only to show a divergence)', () => {
+    const r = run(join(ROOT, 'bin/devrr.js'), ['replay', RUN_A]);
+    expect(r.status).toBe(0);
+    expect(r.modules).toContain(`${ROOT_URL}dist/bin/commands/replay.js`);
+    expect(r.modules.filter((m) => /\/node_modules\/(ink|react|diff|tsx)\//.test(m) || m.includes('/dist/tui/'))).toEqual([]);
+  });
+
   test('with no build (or a stale one), it runs the TypeScript sources through tsx: the same output', async () => {
     // A package root of its own with no dist/: bin/ copied (its root is where it lies), the rest linked.
     const pkg = join(dir, 'unbuilt');

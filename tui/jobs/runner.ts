@@ -3,9 +3,9 @@
  * each job in a worker thread (the screen keeps drawing and reading keys;
  * cancelling terminates the thread). Its threads stay up between jobs and
  * it keeps spare ones started, so a job does not wait for a thread to load
- * the code (about a second). InlineRunner runs jobs on the calling thread
- * after a turn of the event loop: for tests and small traces, where even a
- * warm thread would only add a hop.
+ * the code (up to a second from the sources through tsx). InlineRunner runs
+ * jobs on the calling thread after a turn of the event loop: for tests and
+ * small traces, where even a warm thread would only add a hop.
  */
 import { Worker } from 'node:worker_threads';
 import { COMPILED, packageFile } from '../../package-root.js';

@@ -2,7 +2,7 @@
  * Recording a scenario into a trace file: the header devrr writes and the
  * glue between the scenario runner and the trace writer.
  */
-import { readFileSync } from 'node:fs';
+import { DEVRR_VERSION } from '../package-root.js';
 import { modelVersions } from '../devices/registry.js';
 import type { TraceHeader } from '../traces/format.js';
 import type { BackendFactory } from './backend.js';
@@ -10,8 +10,8 @@ import { TraceWriter } from '../traces/writer.js';
 import { recordScenario, recordSteps, type RecordResult } from './record.js';
 import { type Scenario, ScenarioError } from './scenario.js';
 
-/** devrr's own version, from package.json. */
-export const DEVRR_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** devrr's own version, from package.json (package-root.ts). */
+export { DEVRR_VERSION };
 
 /** Default distance between checkpoints, in events. */
 export const DEFAULT_CHECKPOINT_EVERY = 4096;

@@ -5,7 +5,6 @@ import { openTrace, traceWarnings } from '../open-trace.js';
 
 export const explainCommand: Command = {
   name: 'explain',
-  summary: 'why interrupt N is or is not delivered, with the event that last changed each condition',
   usage: 'devrr explain TRACE --irq N [--at P] [--vm V] [--json]',
   help: `For interrupt N (an INTID: SGI 0-15, PPI 16-31, SPI 32-1019) at a point of
 TRACE, lists every condition for its delivery to each vcpu: line level or

@@ -137,6 +137,14 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
     return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
   });
+  // Each device's vcpu connections (KVM_ENABLE_CAP with the destination device's fd), before any restore write.
+  for (const handle of handles) {
+    const to = created[handle]!;
+    for (const c of to < 0 ? [] : plans[handle]!.vcpuConnects) {
+      const e = call(dest, { kind: 'enable_cap', vm: 0, vcpu: c.vcpu, cap: c.cap, args: [BigInt(to), ...c.args], errno: 0 }).errno;
+      if (e) errors.push(`connect vcpu ${c.vcpu} to ${plans[handle]!.typeName}: KVM_ENABLE_CAP ${errnoName(e)}`);
+    }
+  }
   for (const handle of restoreOrder) {
     const plan = plans[handle]!;
     const to = created[handle]!;

@@ -7,6 +7,8 @@
  * takes its numbers from here, so a name means the same everywhere.
  */
 
+import { XICS_NAMES } from '../ppc-xics/names.js';
+
 /** asm-generic errno numbers (x86, arm64, s390; powerpc shares these). */
 export const ERRNO = {
   EPERM: 1,
@@ -300,8 +302,9 @@ export const NAMES = {
   type: DEV_TYPE as Record<string, number>,
   cap: CAP as Record<string, number>,
   flags: { KVM_CREATE_DEVICE_TEST } as Record<string, number>,
-  group: { ...VGIC_GRP } as Record<string, number>,
-  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL } as Record<string, number>,
+  // The XICS declares its names in its folder (ppc-xics/names.ts); merged here until NAMES comes from the families.
+  group: { ...VGIC_GRP, ...XICS_NAMES.group } as Record<string, number>,
+  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL, ...XICS_NAMES.attr } as Record<string, number>,
   /** Guest system registers the `sysreg` scenario op names (arm64 ICC_*_EL1). */
   sysreg: ICC_SYSREG as Record<string, number>,
   /** KVM_SIGNAL_MSI flags. */

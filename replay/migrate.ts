@@ -84,7 +84,9 @@ function stateOf(b: Backend, backends: BackendFactory): StateCapability {
  * can reset another's state, e.g. an ITS resets the VGIC's PROPBASER), then
  * each device's restore writes: the irqchip's first (an ITS restore needs
  * the VGIC initialised and its redistributors restored), the others in
- * creation order. Then the lines the VMM holds high are re-driven.
+ * creation order; before any restore write, each device's vcpu connections
+ * (KVM_ENABLE_CAP, e.g. KVM_CAP_IRQ_XICS with the source's server numbers).
+ * Then the lines the VMM holds high are re-driven.
  */
 export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, backends: BackendFactory = MODELS): { dest: VmState; errors: string[] } {
   const errors: string[] = [];

@@ -430,6 +430,17 @@ describe('P/Q across save and restore', () => {
     expect(d.hcall(0, H_CALL.H_XIRR, []).ret).toBe(0xff001000n);
   });
 
+  test('xics_get_source / xics_set_source (book3s_xics.c): an MSI reported PENDING without PRESENTED (a masked_pending source whose P a stray H_EOI cleared) comes back with P set: xics_set_source sets P from PENDING, so that one save/restore round is not a fixed point', () => {
+    const x = xicsVm(1);
+    expect(x.set(4097, word(0, 0, MASKED | PENDING))).toBe(0);
+    expect(x.get(4097).value).toBe(word(0, 0, MASKED | PENDING | PRESENTED));
+    expect(x.hcall(0, 'H_EOI', 4097).ret).toBe(0n);
+    const saved = x.get(4097).value!;
+    expect(saved).toBe(word(0, 0, MASKED | PENDING));
+    expect(x.set(4097, saved)).toBe(0);
+    expect(x.get(4097).value).toBe(saved | PRESENTED);
+  });
+
   test('xics_set_source (book3s_xics.c): a word without PRESENTED and QUEUED (a VMM that drops bits 43-44) loses the queued interrupt: the EOI presents nothing', () => {
     const x = queuedAcrossMigration();
     const d = createVm('ppc64');

@@ -188,6 +188,13 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
     const what = memWriteNames(ev, at);
     if (what) o.decoded = what;
   } else if (ev.kind === 'create_device') o.type_name = typeName(ev.type, at) ?? null;
+  else if (ev.kind === 'hcall') {
+    const h = at?.inspector.hcall(at.state, ev);
+    if (h) {
+      o.hcall_name = h.name;
+      if (!ev.errno) o.decoded = h.detail;
+    }
+  }
   o.text = describeCall(ev, at);
   return o;
 }

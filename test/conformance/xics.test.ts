@@ -36,7 +36,7 @@ function xicsVm(n = 2, connect = true) {
     connect: (vcpu: number, server: number) => vm.enableCap(vcpu, CAP.KVM_CAP_IRQ_XICS, [BigInt(handle), BigInt(server)]),
     set: (irq: number | bigint, value: bigint, nullPtr = false) => vm.setAttr(fd, SOURCES, BigInt(irq), { nullPtr, value }),
     get: (irq: number | bigint, nullPtr = false) => vm.getAttr(fd, SOURCES, BigInt(irq), { nullPtr, value: 0n }),
-    has: (irq: number | bigint, group = SOURCES) => vm.hasAttr(fd, group, BigInt(irq)),
+    has: (irq: number | bigint, group: number = SOURCES) => vm.hasAttr(fd, group, BigInt(irq)),
     line: (irq: number, level: number) => vm.irqLine(irq, level),
     hcall: (vcpu: number, name: keyof typeof H_CALL, ...args: (number | bigint)[]) => vm.hcall(vcpu, H_CALL[name], args.map((a) => BigInt(a))),
     icp: (i: number) => (vm.state.devices[handle]!.state as XicsState).icp[i]!,

@@ -49,7 +49,8 @@ test('a watchpoint on xics.source[4096].queued stops where the source comes to e
   // 8 raise, 9 H_XIRR acknowledge, 10 raise, 20 H_EOI complete, 21 H_XIRR acknowledge, 22 H_EOI complete.
   expect(stops).toEqual([8, 9, 10, 20, 21, 22]);
   tl.seek(9);
-  expect(tl.point().inspector.interruptEffects(tl.point().state, tl.event(9))).toEqual([{ action: 'acknowledge', irq: 4096, vcpu: 0 }]);
+  const at = tl.point()!;
+  expect(at.inspector.interruptEffects(at.state, tl.event(9))).toEqual([{ action: 'acknowledge', irq: 4096, vcpu: 0 }]);
 });
 
 test('diff: between the two MSIs the source gains Q and the ICP hands the interrupt to the guest', () => {

@@ -17,7 +17,7 @@ import { xicsInterrupts } from './interrupts.js';
 import { xicsMigration } from './migration.js';
 import { describeSourceWord, describeXicsHcall, sourceName } from './names.js';
 import { newIcpSlot, type XicsState, xicsSchema } from './state.js';
-import { KVMPPC_XICS_FIRST_IRQ, KVMPPC_XICS_NR_IRQS, XICS_GRP } from './uapi.js';
+import { KVMPPC_XICS_FIRST_IRQ, KVMPPC_XICS_NR_IRQS, XICS_CTRL, XICS_GRP } from './uapi.js';
 import { xicsView } from './view.js';
 
 /** xics_set_attr / xics_get_attr / xics_has_attr: one group; any other (GRP_CTRL included) is ENXIO. */
@@ -32,6 +32,15 @@ const GROUPS: readonly AttrGroup<XicsState>[] = [
     set: (_vm, s, attr, buf) => setSource(s, attr, buf),
     describe: (attr) => (attr < 1n << 32n ? sourceName(Number(attr)) : `source 0x${attr.toString(16)}`),
     describeValue: (_attr, v) => describeSourceWord(v),
+  },
+  {
+    // KVM_DEV_XICS_NR_SERVERS is XICS-on-XIVE's (book3s_xive.c): xics_{has,get,set}_attr have no case for the
+    // group, so every call is ENXIO, as for an unknown group. The row is here so that dump names the group.
+    id: XICS_GRP.KVM_DEV_XICS_GRP_CTRL,
+    name: 'KVM_DEV_XICS_GRP_CTRL',
+    payload: 4,
+    has: () => ERRNO.ENXIO,
+    describe: (attr) => (attr === BigInt(XICS_CTRL.KVM_DEV_XICS_NR_SERVERS) ? 'KVM_DEV_XICS_NR_SERVERS' : `attr ${attr}`),
   },
 ];
 

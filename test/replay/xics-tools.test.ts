@@ -34,6 +34,10 @@ test('dump: the group, the source, its word, each hypercall and its result by th
   expect(text).toMatch(/hcall vcpu 0 H_CPPR args=\[0xff\] -> 0x0 \[CPPR 0xff: H_SUCCESS\]/);
   expect(text).toMatch(/hcall vcpu 0 H_XIRR args=\[\] -> 0xff001000 \[accept: CPPR 0xff XISR source 4096 \(0x1000\)\]/);
   expect(text).toMatch(/hcall vcpu 0 H_EOI args=\[0xff001000\] -> 0x0 \[CPPR 0xff XISR source 4096 \(0x1000\): H_SUCCESS\]/);
+  // KVM_DEV_XICS_GRP_CTRL (2) on the XICS is named as the XICS's group, not as the VGIC's group 2.
+  const ctrl = { kind: 'get_attr' as const, vm: 0, target: { kind: 'device' as const, handle: 0 }, group: 2, attr: 1n, errno: 6 };
+  tl.seek(5);
+  expect(describeEvent(ctrl, tl.point())).toMatch(/KVM_DEV_XICS_GRP_CTRL KVM_DEV_XICS_NR_SERVERS -> ENXIO/);
   tl.seek(9);
   expect(eventToJson(tl.event(9), 9, tl.point())).toMatchObject({ kind: 'hcall', hcall_name: 'H_XIRR', ret: '0xff001000', decoded: 'accept: CPPR 0xff XISR source 4096 (0x1000)' });
 });

@@ -1,12 +1,13 @@
 /**
  * The XICS as a PAPR engineer reads it: `xics.source[4096].presented`,
- * `xics.source[4096].word` (what GRP_SOURCES reads now), `xics.icp[0].xisr`.
+ * `xics.source[4096].word` (what GRP_SOURCES reads now), `xics.icp[0].xisr`,
+ * `xics.icp[0].icp_state` (what the one-reg KVM_REG_PPC_ICP_STATE reads now).
  * Sources appear at their number (a sparse list: the ones written through
  * GRP_SOURCES, or holding state); ICPs by vcpu index.
  */
 import type { DeviceView, PathStep } from '../core/view.js';
 import type { VmState } from '../core/vm-state.js';
-import { getSource } from './ics.js';
+import { getIcp, getSource } from './ics.js';
 import { resendBit, SRC, type XicsIcp, type XicsIcs, type XicsState } from './state.js';
 import { KVMPPC_XICS_ICS_SHIFT, MASKED, PQ_PRESENTED, PQ_QUEUED } from './uapi.js';
 
@@ -42,6 +43,9 @@ export const ICP_FIELDS: Readonly<Record<string, IcpField>> = {
   resend_ics: (c, s) => s.ics.filter((x) => resendBit(c, x.icsid)).map((x) => x.icsid),
 };
 
+/** What KVM_GET_ONE_REG KVM_REG_PPC_ICP_STATE reads for vcpu `i` now (kvmppc_xics_get_icp): the word a VMM saves. */
+const icpStateWord = (s: XicsState, i: number) => getIcp(s, i);
+
 /** Whether a source shows in the view: written, or holding state a guest could see. */
 function shown(x: XicsIcs, i: number): boolean {
   return x.flags[i] !== 0 || x.pq[i] !== 0;
@@ -56,6 +60,7 @@ function icpView(vm: VmState, s: XicsState, i: number): Record<string, unknown> 
   const o: Record<string, unknown> = { vcpu_id: vm.vcpus[i]?.id ?? null };
   if (!c.connected) return { ...o, connected: false };
   for (const [k, f] of Object.entries(ICP_FIELDS)) o[k] = f(c, s);
+  o.icp_state = icpStateWord(s, i);
   return o;
 }
 

@@ -63,6 +63,8 @@ test('diff: between the two MSIs the source gains Q and the ICP hands the interr
   expect(f).toContainEqual({ path: 'xics.source[4096].queued', a: false, b: true });
   expect(f).toContainEqual({ path: 'xics.icp[0].xisr', a: 4096, b: 0 });
   expect(f).toContainEqual({ path: 'xics.icp[0].cppr', a: 0xff, b: 5 });
+  // The one-reg word a VMM would save (kvmppc_xics_get_icp): CPPR 63:56, XISR 55:32, MFRR 31:24, pending priority 23:16.
+  expect(f).toContainEqual({ path: 'xics.icp[0].icp_state', a: 0xff00_1000_ff05_0000n, b: 0x0500_0000_ffff_0000n });
 });
 
 test('explain: on the bad destination source 4096 is blocked only by "triggered: P set", last changed by event 18 (the restore write); on the good one it is presented', () => {

@@ -10,7 +10,7 @@
  */
 import type { InterruptEffect, InterruptRange, IrqCondition, NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
 import type { PathStep } from '../devices/core/view.js';
-import type { AttrEvent, AttrTarget, MemWriteEvent, MmioEvent, SysregEvent, TraceEvent } from '../traces/events.js';
+import type { AttrEvent, AttrTarget, HcallEvent, MemWriteEvent, MmioEvent, SysregEvent, TraceEvent } from '../traces/events.js';
 import type { SessionState } from './backend.js';
 
 /** A state and the inspector that reads it: what decoding an event at one point of a trace needs. */
@@ -39,6 +39,8 @@ export interface DeviceMigration {
   readonly typeName: string;
   /** SET_DEVICE_ATTR actions on the source before any save list is read. */
   readonly saveActions: readonly SavedAttr[];
+  /** KVM_ENABLE_CAP calls on the destination's vcpus (by id) after the device is created, before its restore writes; `args` follow the device fd. */
+  readonly vcpuConnects: readonly { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[] }[];
   /** The attributes a VMM reads; undefined when the family declares no migration. */
   readonly saveList: readonly SavedAttr[] | undefined;
   /** The writes into a fresh device and the lines to re-drive (with a save list only). */
@@ -71,6 +73,8 @@ export interface Inspector {
   mmio(state: SessionState, ev: MmioEvent): MmioTarget | undefined;
   /** A guest system register's name and the value's fields, from the device that serves it. */
   sysreg(state: SessionState, ev: SysregEvent): { readonly name?: string; readonly fields: string };
+  /** A hypercall's kernel name ("H_XIRR") and its arguments and result in words, from the device that serves it; undefined when none does. */
+  hcall(state: SessionState, ev: HcallEvent): { readonly name: string; readonly detail: string } | undefined;
   /** What a guest RAM write means to the VM's devices, or ''. */
   memWrite(state: SessionState, ev: MemWriteEvent): string;
   /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"), by the VM's architecture's encoding. */

@@ -77,6 +77,14 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       const fl = ev.errno ? undefined : ic?.model.inspect?.sysregFields?.(ev.reg);
       return { ...(name !== undefined && { name }), fields: fl ? decodeFields(BigInt.asUintN(64, ev.value), fl) : '' };
     },
+    hcall(state, ev) {
+      const vm = state.vms[ev.vm];
+      for (const d of vm?.devices ?? []) {
+        const r = registry.get(d.type)?.inspect?.describeHcall?.(ev.nr, ev.args, ev.ret);
+        if (r) return r;
+      }
+      return undefined;
+    },
     memWrite(state, ev) {
       const vm = state.vms[ev.vm];
       if (!vm) return '';
@@ -144,6 +152,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
           handle,
           typeName: model.typeName,
           saveActions: m?.saveActions ?? [],
+          vcpuConnects: m?.vcpuConnects?.(vm, d.state) ?? [],
           saveList: m?.saveList(vm, d.state),
           restore: (saved, lines) => (m ? m.restore(saved, lines) : { writes: [], redrive: [] }),
           notCarried: m?.notCarried ?? [],
@@ -192,6 +201,8 @@ function interruptEvent(ev: TraceEvent): InterruptEvent | undefined {
       return { kind: 'sysreg', vcpu: ev.vcpu, write: ev.write, reg: ev.reg, value: ev.value, errno: ev.errno };
     case 'signal_msi':
       return { kind: 'signal_msi', address: ev.address, data: ev.data, devid: ev.devid, errno: ev.errno, ret: ev.ret };
+    case 'hcall':
+      return { kind: 'hcall', vcpu: ev.vcpu, nr: ev.nr, args: ev.args, ret: ev.ret, errno: ev.errno };
     default:
       return undefined;
   }

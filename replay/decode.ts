@@ -108,8 +108,10 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       return `${vmTag}irq_line ${describeIrqLine(ev, at)} level=${ev.level}${result(ev.errno)}`;
     case 'enable_cap':
       return `${vmTag}enable_cap ${nameOf(NAMES.cap, ev.cap) ?? `cap ${ev.cap}`}${ev.vcpu >= 0 ? ` vcpu ${ev.vcpu}` : ''} args=[${ev.args.map(hex).join(', ')}]${result(ev.errno)}`;
-    case 'hcall':
-      return `${vmTag}hcall vcpu ${ev.vcpu} nr=${hex(ev.nr)} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${result(ev.errno)}`;
+    case 'hcall': {
+      const h = at?.inspector.hcall(at.state, ev);
+      return `${vmTag}hcall vcpu ${ev.vcpu} ${h ? h.name : `nr=${hex(ev.nr)}`} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${h && !ev.errno ? ` [${h.detail}]` : ''}${result(ev.errno)}`;
+    }
     case 'sysreg': {
       const fields = sysregFields(ev, at);
       return `${vmTag}sysreg vcpu ${ev.vcpu} ${ev.write ? 'write' : 'read '} ${sysregName(ev, at)} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${fields ? ` [${fields}]` : ''}${result(ev.errno)}`;
@@ -187,6 +189,13 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
     const what = memWriteNames(ev, at);
     if (what) o.decoded = what;
   } else if (ev.kind === 'create_device') o.type_name = typeName(ev.type, at) ?? null;
+  else if (ev.kind === 'hcall') {
+    const h = at?.inspector.hcall(at.state, ev);
+    if (h) {
+      o.hcall_name = h.name;
+      if (!ev.errno) o.decoded = h.detail;
+    }
+  }
   o.text = describeCall(ev, at);
   return o;
 }

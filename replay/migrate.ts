@@ -84,7 +84,9 @@ function stateOf(b: Backend, backends: BackendFactory): StateCapability {
  * can reset another's state, e.g. an ITS resets the VGIC's PROPBASER), then
  * each device's restore writes: the irqchip's first (an ITS restore needs
  * the VGIC initialised and its redistributors restored), the others in
- * creation order. Then the lines the VMM holds high are re-driven.
+ * creation order; before any restore write, each device's vcpu connections
+ * (KVM_ENABLE_CAP, e.g. KVM_CAP_IRQ_XICS with the source's server numbers).
+ * Then the lines the VMM holds high are re-driven.
  */
 export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, backends: BackendFactory = MODELS): { dest: VmState; errors: string[] } {
   const errors: string[] = [];
@@ -137,6 +139,14 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
     return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
   });
+  // Each device's vcpu connections (KVM_ENABLE_CAP with the destination device's fd), before any restore write.
+  for (const handle of handles) {
+    const to = created[handle]!;
+    for (const c of to < 0 ? [] : plans[handle]!.vcpuConnects) {
+      const e = call(dest, { kind: 'enable_cap', vm: 0, vcpu: c.vcpu, cap: c.cap, args: [BigInt(to), ...c.args], errno: 0 }).errno;
+      if (e) errors.push(`connect vcpu ${c.vcpu} to ${plans[handle]!.typeName}: KVM_ENABLE_CAP ${errnoName(e)}`);
+    }
+  }
   for (const handle of restoreOrder) {
     const plan = plans[handle]!;
     const to = created[handle]!;

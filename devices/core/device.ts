@@ -213,6 +213,26 @@ export interface DeviceKernel<S> {
    * Returns what a read reads (ignored for a write).
    */
   sysreg?(vm: VmCtx, s: S, vcpuIndex: number, reg: number, write: boolean, value: bigint): bigint;
+  /**
+   * Capabilities whose KVM_ENABLE_CAP on a vcpu connects that vcpu to a
+   * device of this family given by its fd in args[0] (KVM_CAP_IRQ_XICS,
+   * KVM_CAP_IRQ_MPIC): the cap number picks the family, the fd the device.
+   */
+  readonly vcpuCaps?: readonly number[];
+  /**
+   * The family's connect function (kvmppc_xics_connect_vcpu) once the Vm
+   * has checked the generic part: the fd in args[0] is an open device whose
+   * family claims `cap` (else EBADF / EPERM, as dev->ops is compared).
+   */
+  connectVcpu?(vm: VmCtx, s: S, vcpuIndex: number, cap: number, args: readonly bigint[]): Errno;
+  /** PAPR hypercall numbers this device may serve (kvmppc_pseries_do_hcall's cases for it). */
+  readonly hcalls?: readonly number[];
+  /**
+   * A guest hypercall inside KVM_RUN of vcpu `vcpuIndex`: the result the
+   * trace keeps in `ret`, or undefined when the device does not serve this
+   * vcpu (not connected: the kernel exits to the VMM).
+   */
+  hcall?(vm: VmCtx, s: S, vcpuIndex: number, nr: number, args: readonly bigint[]): bigint | undefined;
 }
 
 /** How the debugger reads the device: names and fields, its view, its migration, its interrupts. */
@@ -227,6 +247,8 @@ export interface DeviceInspect<S> {
   describeSysreg?(reg: number): string | undefined;
   /** Named bit fields of a system register this irqchip serves, for decoding values. */
   sysregFields?(reg: number): readonly BitField[] | undefined;
+  /** The kernel name of a hypercall this device serves ("H_XIRR") and its arguments and result in words, or undefined for a number it does not serve. */
+  describeHcall?(nr: number, args: readonly bigint[], ret: bigint): { readonly name: string; readonly detail: string } | undefined;
   /** What a write of guest RAM means to this device, if anything (ITS commands queued, table entries). */
   describeMemWrite?(vm: VmState, s: S, addr: number, data: Uint8Array): string | undefined;
   /** The named view of its state (diff, watchpoints, explain, TUI); raw state is shown without one. */
@@ -250,7 +272,8 @@ export type InterruptEvent =
   | { readonly kind: 'mmio'; readonly vcpu: number; readonly write: boolean; readonly frame: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'pio'; readonly vcpu: number; readonly write: boolean; readonly range: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'sysreg'; readonly vcpu: number; readonly write: boolean; readonly reg: number; readonly value: bigint; readonly errno: Errno }
-  | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number };
+  | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number }
+  | { readonly kind: 'hcall'; readonly vcpu: number; readonly nr: number; readonly args: readonly bigint[]; readonly ret: bigint; readonly errno: Errno };
 
 /** What an event does to an interrupt. */
 export interface InterruptEffect {
@@ -332,6 +355,14 @@ export interface Migration<S> {
    */
   readonly saveActions?: readonly SavedAttr[];
   saveList(vm: VmState, s: S): SavedAttr[];
+  /**
+   * The KVM_ENABLE_CAP calls the VMM makes on the destination's vcpus after
+   * creating the device and before its restore writes (each vcpu connected
+   * to its interrupt presenter, as the source's were): `vcpu` by id, and
+   * the arguments after args[0], which is the destination device's fd.
+   * Default: none.
+   */
+  vcpuConnects?(vm: VmState, s: S): { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[] }[];
   /**
    * The writes into the fresh device, and the interrupt lines the VMM's
    * device models re-assert afterwards. `lines` holds the level the VMM last

@@ -397,6 +397,54 @@ export class Vm implements ArchVm {
     return m.kernel.signalMsi(this, this.state.devices[ic]!.state, msi);
   }
 
+  /**
+   * KVM_ENABLE_CAP on vcpu `vcpu` (-1: the VM fd). The VM fd takes none of
+   * the capabilities devrr models (kvm_vm_ioctl_enable_cap's default,
+   * EINVAL). On a vcpu (kvm_vcpu_ioctl_enable_cap, every arch: a cap no
+   * case takes is EINVAL) a cap that a device family claims (`vcpuCaps`)
+   * connects the vcpu to the device whose fd is args[0]: EBADF when that is
+   * no open device fd (fdget), EPERM when the device is of another family
+   * (dev->ops compared), then the family's connect function.
+   */
+  enableCap(vcpu: number, cap: number, args: readonly bigint[]): Errno {
+    // A vcpu fd that does not exist fails in fdget (EBADF), before kvm_vcpu_ioctl's dead-VM check (EIO).
+    const index = vcpu === -1 ? -1 : this.vcpuIndexById(vcpu);
+    if (vcpu !== -1 && index < 0) return ERRNO.EBADF;
+    if (this.state.dead) return ERRNO.EIO;
+    if (vcpu === -1) return ERRNO.EINVAL;
+    let claims = false;
+    for (const m of this.registry.values()) if (m.arches.includes(this.state.arch) && m.kernel.vcpuCaps?.includes(cap)) claims = true;
+    if (!claims) return ERRNO.EINVAL;
+    // fdget(cap->args[0]) takes the low 32 bits; a handle names a device fd as the trace stores it.
+    const handle = Number((args[0] ?? 0n) & 0xffffffffn);
+    if (handle >= this.state.devices.length) return ERRNO.EBADF;
+    const k = this.modelOf(handle).kernel;
+    if (!k.vcpuCaps?.includes(cap) || !k.connectVcpu) return ERRNO.EPERM;
+    const e = k.connectVcpu(this, this.state.devices[handle]!.state, index, cap, args);
+    this.bus = null;
+    this.portBus = null;
+    return e;
+  }
+
+  /**
+   * A guest hypercall inside KVM_RUN of vcpu `id` (PAPR: kvmppc_pseries_do_hcall,
+   * kvmppc_h_pr). Like an MMIO access the first one is the vcpu's first run.
+   * The first device (creation order) that serves `nr` for this vcpu gives
+   * `ret`; with none the kernel exits to the VMM (KVM_EXIT_PAPR_HCALL),
+   * which devrr records as ENOTTY.
+   */
+  hcall(id: number, nr: number, args: readonly bigint[]): { errno: Errno; ret: bigint } {
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, ret: 0n };
+    for (let h = 0; h < this.state.devices.length; h++) {
+      const k = this.modelOf(h).kernel;
+      if (!k.hcall || !k.hcalls?.includes(nr)) continue;
+      const ret = k.hcall(this, this.state.devices[h]!.state, index, nr, args);
+      if (ret !== undefined) return { errno: 0, ret: BigInt.asUintN(64, ret) };
+    }
+    return { errno: ERRNO.ENOTTY, ret: 0n };
+  }
+
   /** The VMM writes guest RAM (through its own mapping): EFAULT beyond the IPA space, ENOMEM past devrr's MAX_GUEST_PAGES. */
   memWrite(addr: number, data: Uint8Array): Errno {
     if (this.state.dead) return ERRNO.EIO;

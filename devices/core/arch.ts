@@ -6,6 +6,7 @@
  * architecture and asks the rules for the rest.
  */
 import type { AttrGroup, DeviceModel, VmCtx } from './device.js';
+import type { Schema } from './state.js';
 import type { Arch, Errno } from './uapi.js';
 import type { VmState } from './vm-state.js';
 
@@ -93,6 +94,13 @@ export interface ArchRules {
   readonly vcpuIoctlDefault: Errno;
   readonly vmAttrs: FdAttrRules;
   readonly vcpuAttrs: FdAttrRules;
+  /**
+   * The architecture's own VM state (kvm->arch fields its VM attribute groups
+   * read and write) as kvm_arch_init_vm sets it up, kept as plain data in
+   * VmState.archState, and its schema for checkpoints. Absent: the arch keeps
+   * none (VmState.archState stays absent).
+   */
+  readonly archState?: { initial(ipaBits: number): unknown; readonly schema: Schema<unknown> };
 }
 
 /** Every device's first-run hook, in creation order, stopping at the first failure (kvm_vcpu_first_run_init's device part). */

@@ -7,6 +7,9 @@
  * takes its numbers from here, so a name means the same everywhere.
  */
 
+import { S390_VM_CPU, S390_VM_CRYPTO, S390_VM_GRP, S390_VM_MEM, S390_VM_MIGRATION, S390_VM_TOD } from '../arch/s390x/names.js';
+import { FLIC_GRP } from '../s390-flic/uapi.js';
+
 /** asm-generic errno numbers (x86, arm64, s390; powerpc shares these). */
 export const ERRNO = {
   EPERM: 1,
@@ -294,14 +297,15 @@ export const GITS_CMD = {
 /**
  * Flat name tables used to parse scenarios and decode traces. uapi names are
  * unique across the headers, so one table per kind is enough; a new device
- * family adds its groups and attributes here.
+ * family declares its groups and attributes beside its group table and
+ * spreads them in here (the FLIC's FLIC_GRP, s390's VM attribute names).
  */
 export const NAMES = {
   type: DEV_TYPE as Record<string, number>,
   cap: CAP as Record<string, number>,
   flags: { KVM_CREATE_DEVICE_TEST } as Record<string, number>,
-  group: { ...VGIC_GRP } as Record<string, number>,
-  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL } as Record<string, number>,
+  group: { ...VGIC_GRP, ...FLIC_GRP, ...S390_VM_GRP } as Record<string, number>,
+  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL, ...S390_VM_MEM, ...S390_VM_TOD, ...S390_VM_CRYPTO, ...S390_VM_CPU, ...S390_VM_MIGRATION } as Record<string, number>,
   /** Guest system registers the `sysreg` scenario op names (arm64 ICC_*_EL1). */
   sysreg: ICC_SYSREG as Record<string, number>,
   /** KVM_SIGNAL_MSI flags. */

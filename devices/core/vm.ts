@@ -78,6 +78,8 @@ export class Vm implements ArchVm {
       irqchip: -1,
       dead: false,
     };
+    // kvm_arch_init_vm's arch part.
+    if (this.rules.archState) this.state.archState = this.rules.archState.initial(ipaBits);
     this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
   }
 
@@ -214,7 +216,8 @@ export class Vm implements ArchVm {
     const r = g.get(this, t.state, attr, buf);
     this.bus = null;
     this.portBus = null;
-    if (r.errno === 0 && buf.nullPtr) return { errno: ERRNO.EFAULT };
+    // Only a read that wrote something faults (FLIC GET_ALL_IRQS with nothing pending copies nothing).
+    if (r.errno === 0 && buf.nullPtr && (r.value !== undefined || r.data !== undefined)) return { errno: ERRNO.EFAULT };
     return r;
   }
 

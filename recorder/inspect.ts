@@ -60,6 +60,8 @@ export interface Inspector {
   attrNames(state: SessionState, ev: AttrEvent): { readonly group: string; readonly attr: string } | undefined;
   /** The device's decoding of an attribute payload (a register's bit fields), or ''. */
   attrValue(state: SessionState, ev: AttrEvent, value: bigint): string;
+  /** The device's decoding of a struct payload (the FLIC's interrupt records, an s390 CPU model), or ''. */
+  attrData?(state: SessionState, ev: AttrEvent, data: Uint8Array): string;
   /** The payload width the fd's group declares, in bytes; 8 when unknown. */
   payloadWidth(state: SessionState, vm: number, target: AttrTarget, group: number): number;
   /** The register a guest access hits (as the access finds the VM: a vcpu's first access maps frames first), if any. */

@@ -38,8 +38,13 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
     const h = frameIn(copy.state, registry, ev.addr, ev.len);
     return h && { vm: copy.state, hit: h };
   };
+  /** The group row an attribute event reaches: the device's, or the arch's on the VM fd and vcpu fds. */
   const deviceGroup = (state: SessionState, ev: AttrEvent) => {
-    if (ev.target.kind !== 'device') return undefined;
+    if (ev.target.kind !== 'device') {
+      const arch = state.vms[ev.vm]?.arch;
+      const rules = arch && (ev.target.kind === 'vm' ? ARCH_RULES[arch].vmAttrs : ARCH_RULES[arch].vcpuAttrs);
+      return rules ? rules.groups.find((g) => g.id === ev.group) : undefined;
+    }
     const model = modelAt(state.vms[ev.vm], ev.target.handle);
     return model && findGroup(model, ev.group);
   };
@@ -56,6 +61,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       return g && { group: g.name, attr: g.describe(ev.attr) };
     },
     attrValue: (state, ev, value) => deviceGroup(state, ev)?.describeValue?.(ev.attr, value) ?? '',
+    attrData: (state, ev, data) => deviceGroup(state, ev)?.describeData?.(ev.attr, data) ?? '',
     payloadWidth(state, vm, target, group) {
       if (target.kind !== 'device') return 8;
       const model = modelAt(state.vms[vm], target.handle);

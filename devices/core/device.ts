@@ -74,6 +74,8 @@ export interface AttrGroup<S> {
   describe(attr: bigint): string;
   /** Human decoding of a payload value of `attr` (bit fields, a packed word), when there is more to say than the number. */
   describeValue?(attr: bigint, value: bigint): string | undefined;
+  /** Human decoding of a struct payload of `attr` (`data`, as SET took it or GET wrote it), field by field. */
+  describeData?(attr: bigint, data: Uint8Array): string | undefined;
 }
 
 /** A guest-physical range a device claims. Offsets passed to mmio are relative to base. */
@@ -127,8 +129,12 @@ export interface DeviceKernel<S> {
   /** Which kvm_device_ops callbacks exist: a missing one gives EPERM (kvm_device_ioctl_attr). */
   readonly ops: { readonly get: boolean; readonly set: boolean; readonly has: boolean };
   readonly groups: readonly AttrGroup<S>[];
-  /** errno for a group not in the table (ENXIO for every device the reference lists). */
-  readonly unknownGroupErrno?: Errno;
+  /**
+   * errno for a group not in the table (default ENXIO), or per ioctl where the
+   * device's three switches differ (the FLIC: EINVAL from set and get, ENXIO
+   * from has). A group in the table without the accessor answers the same.
+   */
+  readonly unknownGroupErrno?: Errno | { readonly set: Errno; readonly get: Errno; readonly has: Errno };
   /** ops->create, under kvm->lock. Returns the new device's state or the errno. */
   create(vm: VmCtx): { errno: Errno; state?: S };
   /** kvm_arch_vcpu_precreate's part that concerns this device. */

@@ -96,9 +96,9 @@ export function intWordToIsc(word: number): number {
   return (word >>> 27) & 7;
 }
 
-/** isc_to_int_word: an interruption word naming only the ISC. */
+/** isc_to_int_word: the interruption word of an adapter interrupt on this ISC (its u8 shifted into a u32, and bit 0). */
 export function iscToIntWord(isc: number): number {
-  return ((isc & 7) << 27) >>> 0;
+  return ((isc << 27) | 0x80000000) >>> 0;
 }
 
 /** AIS_MODE_MASK(isc): the ISC's bit in simm / nimm (ISC 0 is the top bit). */

@@ -147,6 +147,7 @@ const tod: AttrGroup<VmState> = {
     }
   },
   describe: describeIn(GRP.KVM_S390_VM_TOD),
+  describeData: (attr, b) => (attr === BigInt(TOD.KVM_S390_VM_TOD_EXT) && b.length >= TOD_CLOCK_BYTES ? `epoch_idx ${b[0]} tod 0x${view(b).getBigUint64(8, false).toString(16)}` : undefined),
 };
 
 /** kvm_s390_vm_set_crypto; kvm_s390_vm_get_attr has no CRYPTO case (ENXIO). */
@@ -268,6 +269,17 @@ const cpuModel: AttrGroup<VmState> = {
     }
   },
   describe: describeIn(GRP.KVM_S390_VM_CPU_MODEL),
+  describeData(attr, b) {
+    const d = view(b);
+    if ((attr === BigInt(CPU.KVM_S390_VM_CPU_PROCESSOR) || attr === BigInt(CPU.KVM_S390_VM_CPU_MACHINE)) && b.length >= 16) {
+      const machine = attr === BigInt(CPU.KVM_S390_VM_CPU_MACHINE);
+      const list = b.subarray(machine ? 16 + FAC_LIST_BYTES : 16, (machine ? 16 + FAC_LIST_BYTES : 16) + FAC_LIST_BYTES);
+      const facs: number[] = [];
+      for (let n = 0; n < list.length * 8; n++) if (list[n >> 3]! & (0x80 >> (n & 7))) facs.push(n);
+      return `cpuid 0x${d.getBigUint64(0, false).toString(16)} ibc 0x${(machine ? d.getUint32(8, false) : d.getUint16(8, false)).toString(16)} facilities ${facs.length > 24 ? `${facs.slice(0, 24).join(',')},... (${facs.length})` : facs.join(',')}`;
+    }
+    return undefined;
+  },
 };
 
 /** kvm_s390_vm_set_migration / kvm_s390_vm_get_migration. */

@@ -34,6 +34,13 @@ export interface MmioTarget {
 }
 
 /** One device's migration through its attributes, as its family declares it. */
+/** The VM fd's part of a migration: read on the source, written into the destination before its vcpus. */
+export interface VmFdMigration {
+  readonly saveList: readonly SavedAttr[];
+  restore(saved: readonly (SavedAttr & SavedValue)[]): readonly (SavedAttr & SavedValue & { why: string })[];
+  readonly notCarried: readonly NotCarried[];
+}
+
 export interface DeviceMigration {
   readonly handle: number;
   readonly typeName: string;
@@ -86,6 +93,8 @@ export interface Inspector {
   explainIrq(state: SessionState, vm: number, irq: number): readonly IrqCondition[] | undefined;
   /** How each device of VM `vm` migrates, in handle order. */
   migration(state: SessionState, vm: number): readonly DeviceMigration[];
+  /** How a VMM migrates the VM's own state through the VM fd's attributes (s390's CPU model and TOD), if the arch has any. */
+  vmMigration?(state: SessionState, vm: number): VmFdMigration | undefined;
 }
 
 /** Where a point can come from: a Point, or what is at one (a timeline, the model backend) and gives it with point(). */

@@ -135,6 +135,11 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         paths: c.paths.map((p) => (p.startsWith(prefix) ? p : prefix + p)),
       }));
     },
+    vmMigration(state, vmIndex) {
+      const vm = state.vms[vmIndex];
+      const m = vm && ARCH_RULES[vm.arch]?.archState?.migration;
+      return m && { saveList: m.saveList(vm), restore: (saved) => m.restore(saved), notCarried: m.notCarried };
+    },
     migration(state, vmIndex) {
       const vm = state.vms[vmIndex];
       if (!vm) return [];

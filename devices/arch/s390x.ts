@@ -8,7 +8,9 @@
 import type { ArchRules, IrqLine } from '../core/arch.js';
 import { ERRNO } from '../core/uapi.js';
 import { S390_VM_GROUPS } from './s390x/attrs.js';
+import { s390Migration } from './s390x/migration.js';
 import { newS390VmState, s390VmSchema } from './s390x/state.js';
+import { s390View } from './s390x/view.js';
 
 /** KVM_S390_ESCA_CPU_SLOTS: the extended SCA's vcpu slots. */
 const ESCA_CPU_SLOTS = 248;
@@ -55,5 +57,5 @@ export const S390X: ArchRules = {
   // kvm_arch_vcpu_ioctl has no attribute ioctls on s390: its default, ENOTTY.
   vcpuAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
   // kvm_arch_init_vm: the CPU model, crypto, memory limit and TOD epoch the VM attributes act on.
-  archState: { initial: newS390VmState, schema: s390VmSchema },
+  archState: { initial: newS390VmState, schema: s390VmSchema, view: { root: 's390', build: s390View }, migration: s390Migration },
 };

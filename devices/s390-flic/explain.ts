@@ -1,9 +1,9 @@
 /**
  * devrr explain for a FLIC queue: what stands between a floating interrupt
  * and a vcpu taking it, as far as the model reaches. Queued at all (the
- * list, or the service and machine-check records); a vcpu to deliver it to
- * (__floating_irq_kick finds none without online vcpus, and the interrupt
- * waits); for I/O, whether the ISC's adapter interrupts are suppressed (AIS
+ * list, or the service and machine-check records); per vcpu, whether it runs
+ * (__floating_irq_kick picks an idle or the next running vcpu; with none the
+ * interrupt waits); for I/O, whether the ISC's adapter interrupts are suppressed (AIS
  * no-interruption mode: kvm_s390_inject_airq queues nothing for
  * suppressible adapters). The guest's own masks (PSW, CR6 subclass mask,
  * CR0) live in vcpu registers devrr does not model.
@@ -34,6 +34,7 @@ export function flicExplain(vm: VmState, s: FlicState, irq: number, root: string
     out.push({ vcpu: -1, name: `${name}: no such FLIC queue (0-7 I/O ISC, 8 pfault done, 9 virtio, 10 service, 11 machine check)`, ok: false, value: `${irq}`, paths: [] });
     return out;
   }
-  out.push({ vcpu: -1, name: 'a vcpu to deliver it to', ok: vm.vcpus.length > 0, value: `${vm.vcpus.length} vcpu${vm.vcpus.length === 1 ? '' : 's'}`, paths: ['vcpus'] });
+  // A floating interrupt goes to whichever vcpu takes it first: every running vcpu is a candidate.
+  vm.vcpus.forEach((v, i) => out.push({ vcpu: i, name: 'running (a floating interrupt goes to any running vcpu)', ok: v.ran, value: v.ran ? 'has run' : 'never entered KVM_RUN', paths: [`vcpus[${i}].ran`] }));
   return out;
 }

@@ -20,6 +20,11 @@ const SOURCES: Record<string, string> = {
   'its-mapti-itt-outside-ram': 'vgic_its_cmd_handle_mapi -> vgic_its_check_event_id (vgic-its.c): an ITT entry outside guest RAM is E_ITS_MAPTI_ID_OOR',
   'irq-line-spi-type-lpi': 'kvm_vm_ioctl_irq_line (arm.c) -> kvm_vgic_inject_irq -> vgic_get_irq (vgic.c): an SPI-type line reaches a mapped LPI',
   'grp-addr-get-redist-region-null': 'kvm_vgic_addr (vgic-kvm-device.c): a REDIST_REGION GET reads the user word before the type check',
+  'flic-unknown-group-einval': 'flic_set_attr, flic_get_attr, flic_has_attr, flic_create (arch/s390/kvm/interrupt.c): EINVAL for an unknown group from SET and GET, ENXIO from HAS; one FLIC per VM',
+  'flic-get-all-irqs-buffer': 'get_all_floating_irqs, enqueue_floating_irq, clear_io_irq (arch/s390/kvm/interrupt.c): the buffer-length rules, ENOMEM for a short buffer, PFAULT_INIT is not floating',
+  'flic-ais-single-interruption': 'kvm_s390_inject_airq, modify_ais_mode, register_io_adapter (arch/s390/kvm/interrupt.c): single-interruption mode lets one adapter interrupt through',
+  's390-vm-attrs-before-vcpus': 'kvm_s390_set_mem_control, kvm_s390_set_processor, kvm_s390_set_processor_feat, kvm_s390_set_cpu_model (arch/s390/kvm/kvm-s390.c): what is refused once vcpus exist, in the order of the checks',
+  's390-vm-tod-and-unknowns': 'kvm_s390_vm_has_attr, kvm_s390_get_tod_high, kvm_s390_vm_get_attr (arch/s390/kvm/kvm-s390.c): HAS lists TOD LOW and HIGH only, CRYPTO has no GET, unknown groups are ENXIO',
 };
 
 test('the folder holds exactly the scenarios listed here', () => {

@@ -78,8 +78,10 @@ function stateOf(b: Backend, backends: BackendFactory): StateCapability {
  * Order (arm-vgic-v3.rst, arm-vgic-its.rst; reference 3.3 and 3.4): on the
  * source copy, every device's save actions run first (the other devices'
  * before the irqchip's: the ITS's SAVE_TABLES, then the VGIC's
- * SAVE_PENDING_TABLES), then the save lists are read. The destination gets
- * its vcpus and guest RAM (which now holds the flushed tables), then all its
+ * SAVE_PENDING_TABLES), then the save lists are read. The VM's own state
+ * (the arch's VM-fd attributes, s390's CPU model and TOD) is read and
+ * written first, before the destination has vcpus (s390 refuses a CPU model
+ * once vcpus exist). The destination gets its vcpus and guest RAM (which now holds the flushed tables), then all its
  * devices in the source's creation order (handles match; creating a device
  * can reset another's state, e.g. an ITS resets the VGIC's PROPBASER), then
  * each device's restore writes: the irqchip's first (an ITS restore needs

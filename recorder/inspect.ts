@@ -48,6 +48,8 @@ export interface DeviceMigration {
   readonly saveActions: readonly SavedAttr[];
   /** The attributes a VMM reads; undefined when the family declares no migration. */
   readonly saveList: readonly SavedAttr[] | undefined;
+  /** What the VMM's own device models hold and write again on the destination (no GET reads it: the FLIC's adapters). */
+  readonly vmmConfig: readonly (SavedAttr & SavedValue)[];
   /** The writes into a fresh device and the lines to re-drive (with a save list only). */
   restore(saved: readonly (SavedAttr & SavedValue)[], lines: ReadonlyMap<number, number>): { writes: readonly (SavedAttr & SavedValue & { why: string })[]; redrive: readonly number[] };
   /** State its ABI does not carry by design. */

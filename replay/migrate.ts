@@ -140,7 +140,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
         // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
         const out = r.kind === 'get_attr' ? r : undefined;
         return { ...a, value: out?.outValue ?? 0n, ...(out?.outData && { data: out.outData }) };
-      }) ?? [],
+      }).concat(plans[handle]!.vmmConfig) ?? [],
   );
   // Guest RAM crosses before any device is restored (the tables the save actions wrote are in it).
   const pages = srcState.peek().vms[0]!.mem?.pages ?? {};

@@ -296,6 +296,14 @@ export interface Migration<S> {
   readonly saveActions?: readonly SavedAttr[];
   saveList(vm: VmState, s: S): SavedAttr[];
   /**
+   * What the VMM knows from its own device models and writes again on the
+   * destination, though no GET reads it back (the FLIC's I/O adapters and
+   * their masks: virtio-ccw and zPCI re-register them), as saved values the
+   * restore places like the others. Like `lines` for interrupt levels.
+   * Default: none.
+   */
+  vmmConfig?(vm: VmState, s: S): (SavedAttr & SavedValue)[];
+  /**
    * The writes into the fresh device, and the interrupt lines the VMM's
    * device models re-assert afterwards. `lines` holds the level the VMM last
    * drove on each line (KVM_IRQ_LINE's irq value -> level): VMMs know that,

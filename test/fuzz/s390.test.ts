@@ -164,9 +164,9 @@ describe('s390 FLIC and VM attributes under random calls', () => {
         const second = saveAll(dest);
         expect(second.errors).toEqual([]);
         expect(Object.fromEntries(second.values)).toEqual(Object.fromEntries(first.values));
-        // The FLIC's queues and AIS modes themselves crossed (the save list covers them).
+        // The FLIC's queues themselves crossed (the save list covers them), and its adapters (the VMM's own knowledge, vmmConfig).
         const [a, b] = [vm.state, dest].map((s) => s.devices[0]!.state as FlicState);
-        expect({ io: b!.io, pfault: b!.pfault, virtio: b!.virtio, service: b!.service, mchk: b!.mchk }).toEqual({ io: a!.io, pfault: a!.pfault, virtio: a!.virtio, service: a!.service, mchk: a!.mchk });
+        expect({ io: b!.io, pfault: b!.pfault, virtio: b!.virtio, service: b!.service, mchk: b!.mchk, adapters: b!.adapters }).toEqual({ io: a!.io, pfault: a!.pfault, virtio: a!.virtio, service: a!.service, mchk: a!.mchk, adapters: a!.adapters });
       }),
       { seed: SEED, numRuns: RUNS },
     );

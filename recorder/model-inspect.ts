@@ -116,6 +116,13 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         const ie: InterruptEvent = { kind: 'mmio', vcpu: ev.vcpu, write: ev.write, frame: f.hit.frame.kind, offset: f.hit.offset, len: ev.len, value: ev.value, errno: ev.errno };
         return facet.effects(f.vm, f.vm.devices[f.hit.handle]!.state, ie);
       }
+      if (ev.kind === 'set_attr') {
+        // An attribute write is the business of the device whose fd it was issued on.
+        const d = ev.target.kind === 'device' ? vm.devices[ev.target.handle] : undefined;
+        const facet = d && registry.get(d.type)?.inspect?.interrupts;
+        if (!facet) return [];
+        return facet.effects(vm, d!.state, { kind: 'set_attr', group: ev.group, attr: ev.attr, value: ev.value ?? 0n, ...(ev.data && { data: ev.data }), errno: ev.errno });
+      }
       const ie = interruptEvent(ev);
       if (!ie) return [];
       const out: InterruptEffect[] = [];

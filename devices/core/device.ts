@@ -206,14 +206,16 @@ export interface DeviceInspect<S> {
  * An event as the interrupts facet reads it: what the trace recorded,
  * results included. vcpus are named by id, as events name them. An `mmio`
  * event is given to the device whose frame it hit, with the frame kind and
- * the offset in it.
+ * the offset in it; a `set_attr` only to the device whose fd it was issued on.
  */
 export type InterruptEvent =
   | { readonly kind: 'irq_line'; readonly irq: number; readonly level: number; readonly errno: Errno }
   | { readonly kind: 'mmio'; readonly vcpu: number; readonly write: boolean; readonly frame: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'pio'; readonly vcpu: number; readonly write: boolean; readonly range: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'sysreg'; readonly vcpu: number; readonly write: boolean; readonly reg: number; readonly value: bigint; readonly errno: Errno }
-  | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number };
+  | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number }
+  /** A SET_DEVICE_ATTR on this device's fd (the FLIC's ENQUEUE and AIRQ_INJECT inject interrupts). */
+  | { readonly kind: 'set_attr'; readonly group: number; readonly attr: bigint; readonly value: bigint; readonly data?: Uint8Array; readonly errno: Errno };
 
 /** What an event does to an interrupt. */
 export interface InterruptEffect {

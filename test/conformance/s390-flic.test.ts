@@ -413,3 +413,21 @@ describe('migration (the FLIC save list, s390_flic.rst and QEMU\'s kvm_flic_save
     expect(saveBufferLength(KVM_S390_MAX_FLOAT_IRQS + 3)).toBe(KVM_S390_FLIC_MAX_BUFFER);
   });
 });
+
+describe('the interrupts facet (which events raise which FLIC queue)', () => {
+  test('ENQUEUE raises each record\'s queue; AIRQ_INJECT raises the adapter\'s ISC unless AIS suppresses it (enqueue_floating_irq, kvm_s390_inject_airq)', async () => {
+    const { flicInterrupts } = await import('../../devices/s390-flic/interrupts.js');
+    const { vm, dev, st } = setup();
+    const d = cat(ioRec({ word: ISC(6) }), extRec(S390_INT.KVM_S390_INT_SERVICE, 0x1000), mchkRec(0n, 1n), ioRec({ word: ISC(1) }));
+    const ev = { kind: 'set_attr', group: G.KVM_DEV_FLIC_ENQUEUE, attr: BigInt(d.length), value: 0n, data: d, errno: 0 } as const;
+    expect(flicInterrupts.effects(vm.state, st(), ev).map((e) => `${e.action} ${e.irq}`)).toEqual(['raise 1', 'raise 6', 'raise 10', 'raise 11']);
+    expect(flicInterrupts.effects(vm.state, st(), { ...ev, errno: ERRNO.EINVAL })).toEqual([]);
+    vm.setAttr(dev, G.KVM_DEV_FLIC_ADAPTER_REGISTER, 0n, data(adapter(1, 2, 1, 0, 1)));
+    const inject = { kind: 'set_attr', group: G.KVM_DEV_FLIC_AIRQ_INJECT, attr: 1n, value: 0n, errno: 0 } as const;
+    expect(flicInterrupts.effects(vm.state, st(), inject)).toEqual([{ action: 'raise', irq: 2 }]);
+    vm.setAttr(dev, G.KVM_DEV_FLIC_AISM_ALL, 2n, data(Uint8Array.of(0x20, 0x20)));
+    expect(flicInterrupts.effects(vm.state, st(), inject)).toEqual([]);
+    expect(flicInterrupts.name!(3)).toBe('I/O ISC 3');
+    expect(flicInterrupts.name!(10)).toBe('service signal');
+  });
+});

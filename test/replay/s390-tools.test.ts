@@ -105,3 +105,22 @@ describe('migrate-check on the FLIC (GET_ALL_IRQS -> ENQUEUE, AISM_ALL; the CPU 
     good.close();
   });
 });
+
+describe('interrupt breakpoints on the FLIC follow its interrupts facet', () => {
+  const stops = (path: string, irq: number): number[] => {
+    const r = TraceReader.open(path);
+    const tl = new Timeline(r);
+    const out: number[] = [];
+    for (let h = tl.runForward([{ kind: 'event', match: { irq } }]); h; h = tl.runForward([{ kind: 'event', match: { irq } }])) out.push(h.event);
+    r.close();
+    return out;
+  };
+
+  test('I/O ISC 3 is raised by the source\'s ENQUEUE and the good destination\'s restore ENQUEUE, never by the bad VMM (enqueue_floating_irq)', () => {
+    const good = dump(GOOD);
+    expect(stops(GOOD, 3).map((i) => good[i])).toEqual([expect.stringContaining('KVM_DEV_FLIC_ENQUEUE len 72'), expect.stringContaining('[vm 1] set_attr dev 0 (kvm-flic) KVM_DEV_FLIC_ENQUEUE len 144')]);
+    expect(stops(BAD, 3)).toEqual([10]);
+    // The service signal: queue 10.
+    expect(stops(BAD, 10)).toEqual([11]);
+  });
+});

@@ -11,12 +11,14 @@ import { vgicV2 } from './arm-vgic/v2/device.js';
 import { vgicV3 } from './arm-vgic/v3/device.js';
 import { vgicIts } from './arm-vgic/its/device.js';
 import { xics } from './ppc-xics/device.js';
+import { flic } from './s390-flic/device.js';
 
 export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicV2.type, vgicV2],
   [vgicV3.type, vgicV3],
   [vgicIts.type, vgicIts],
   [xics.type, xics],
+  [flic.type, flic],
 ]);
 
 /** The default IPA size per architecture when a scenario names none. */

@@ -47,6 +47,16 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
     const model = modelAt(v, target.handle);
     return model && deviceNames(model);
   };
+  /** The group row an attribute event reaches: the device's, or the arch's on the VM fd and vcpu fds. */
+  const deviceGroup = (state: SessionState, ev: AttrEvent) => {
+    if (ev.target.kind !== 'device') {
+      const arch = state.vms[ev.vm]?.arch;
+      const rules = arch && (ev.target.kind === 'vm' ? ARCH_RULES[arch].vmAttrs : ARCH_RULES[arch].vcpuAttrs);
+      return rules ? rules.groups.find((g) => g.id === ev.group) : undefined;
+    }
+    const model = modelAt(state.vms[ev.vm], ev.target.handle);
+    return model && findGroup(model, ev.group);
+  };
 
   return {
     typeName: (type) => registry.get(type)?.typeName,
@@ -60,6 +70,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       return { group: g.name, attr: g.row ? g.row.describe(ev.attr) : hex(ev.attr) };
     },
     attrValue: (state, ev, value) => fdTable(state, ev.vm, ev.target)?.byId.get(ev.group)?.row?.describeValue?.(ev.attr, value) ?? '',
+    attrData: (state, ev, data) => deviceGroup(state, ev)?.describeData?.(ev.attr, data) ?? '',
     payloadWidth(state, vm, target, group) {
       if (target.kind !== 'device') return 8;
       const model = modelAt(state.vms[vm], target.handle);
@@ -122,6 +133,13 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         const ie: InterruptEvent = { kind: 'mmio', vcpu: ev.vcpu, write: ev.write, frame: f.hit.frame.kind, offset: f.hit.offset, len: ev.len, value: ev.value, errno: ev.errno };
         return facet.effects(f.vm, f.vm.devices[f.hit.handle]!.state, ie);
       }
+      if (ev.kind === 'set_attr') {
+        // An attribute write is the business of the device whose fd it was issued on.
+        const d = ev.target.kind === 'device' ? vm.devices[ev.target.handle] : undefined;
+        const facet = d && registry.get(d.type)?.inspect?.interrupts;
+        if (!facet) return [];
+        return facet.effects(vm, d!.state, { kind: 'set_attr', group: ev.group, attr: ev.attr, value: ev.value ?? 0n, ...(ev.data && { data: ev.data }), errno: ev.errno });
+      }
       const ie = interruptEvent(ev);
       if (!ie) return [];
       const out: InterruptEffect[] = [];
@@ -141,6 +159,11 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         paths: c.paths.map((p) => (p.startsWith(prefix) ? p : prefix + p)),
       }));
     },
+    vmMigration(state, vmIndex) {
+      const vm = state.vms[vmIndex];
+      const m = vm && ARCH_RULES[vm.arch]?.archState?.migration;
+      return m && { saveList: m.saveList(vm), restore: (saved) => m.restore(saved), notCarried: m.notCarried };
+    },
     migration(state, vmIndex) {
       const vm = state.vms[vmIndex];
       if (!vm) return [];
@@ -154,6 +177,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
           saveActions: m?.saveActions ?? [],
           vcpuConnects: m?.vcpuConnects?.(vm, d.state) ?? [],
           saveList: m?.saveList(vm, d.state),
+          vmmConfig: m?.vmmConfig?.(vm, d.state) ?? [],
           restore: (saved, lines) => (m ? m.restore(saved, lines) : { writes: [], redrive: [] }),
           notCarried: m?.notCarried ?? [],
           ...(owned && { ownedMemory: { why: owned.why, ranges: owned.ranges(vm, d.state) } }),

@@ -34,6 +34,12 @@ export function attrValueNames(ev: Extract<TraceEvent, { group: number }>, value
   return at?.inspector.attrValue(at.state, ev, value) ?? '';
 }
 
+/** The device's decoding of a struct payload (FLIC records, an s390 CPU model), or ''. */
+export function attrDataNames(ev: Extract<TraceEvent, { group: number }>, data: Uint8Array, where?: PointLike): string {
+  const at = pointOf(where);
+  return at?.inspector.attrData?.(at.state, ev, data) ?? '';
+}
+
 /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"), or its number without a point. */
 export function describeIrqLine(ev: Extract<TraceEvent, { kind: 'irq_line' }>, where?: PointLike): string {
   const at = pointOf(where);
@@ -91,7 +97,8 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       const input = ev.nullPtr ? ' addr=NULL' : ev.value !== undefined ? ` value=${hex(ev.value)}` : ev.data ? ` data=${Buffer.from(ev.data).toString('hex')}` : '';
       const out = ev.kind === 'get_attr' && ev.errno === 0 ? ` -> ${ev.outValue !== undefined ? hex(ev.outValue) : ev.outData ? Buffer.from(ev.outData).toString('hex') : '0'}` : result(ev.errno);
       const shown = ev.kind === 'get_attr' && ev.errno === 0 ? ev.outValue : ev.kind === 'set_attr' ? ev.value : undefined;
-      const fields = shown !== undefined ? attrValueNames(ev, shown, at) : '';
+      const shownData = ev.kind === 'get_attr' && ev.errno === 0 ? ev.outData : ev.kind === 'set_attr' ? ev.data : undefined;
+      const fields = shown !== undefined ? attrValueNames(ev, shown, at) : shownData ? attrDataNames(ev, shownData, at) : '';
       return `${vmTag}${ev.kind} ${targetName(ev.target, at, ev.vm)} ${n.group} ${n.attr}${input}${out}${fields ? ` [${fields}]` : ''}`;
     }
     case 'arm_set_device_addr':

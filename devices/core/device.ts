@@ -83,6 +83,8 @@ export interface AttrGroup<S> {
   readonly attrVcpu?: AttrVcpu;
   /** Human decoding of a payload value of `attr` (bit fields, a packed word), when there is more to say than the number. */
   describeValue?(attr: bigint, value: bigint): string | undefined;
+  /** Human decoding of a struct payload of `attr` (`data`, as SET took it or GET wrote it), field by field. */
+  describeData?(attr: bigint, data: Uint8Array): string | undefined;
 }
 
 /**
@@ -170,8 +172,12 @@ export interface DeviceKernel<S> {
   /** Which kvm_device_ops callbacks exist: a missing one gives EPERM (kvm_device_ioctl_attr). */
   readonly ops: { readonly get: boolean; readonly set: boolean; readonly has: boolean };
   readonly groups: readonly AttrGroup<S>[];
-  /** errno for a group not in the table (ENXIO for every device the reference lists). */
-  readonly unknownGroupErrno?: Errno;
+  /**
+   * errno for a group not in the table (default ENXIO), or per ioctl where the
+   * device's three switches differ (the FLIC: EINVAL from set and get, ENXIO
+   * from has). A group in the table without the accessor answers the same.
+   */
+  readonly unknownGroupErrno?: Errno | { readonly set: Errno; readonly get: Errno; readonly has: Errno };
   /** ops->create, under kvm->lock. Returns the new device's state or the errno. */
   create(vm: VmCtx): { errno: Errno; state?: S };
   /** kvm_arch_vcpu_precreate's part that concerns this device. */
@@ -265,7 +271,7 @@ export interface DeviceInspect<S> {
  * An event as the interrupts facet reads it: what the trace recorded,
  * results included. vcpus are named by id, as events name them. An `mmio`
  * event is given to the device whose frame it hit, with the frame kind and
- * the offset in it.
+ * the offset in it; a `set_attr` only to the device whose fd it was issued on.
  */
 export type InterruptEvent =
   | { readonly kind: 'irq_line'; readonly irq: number; readonly level: number; readonly errno: Errno }
@@ -273,7 +279,9 @@ export type InterruptEvent =
   | { readonly kind: 'pio'; readonly vcpu: number; readonly write: boolean; readonly range: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'sysreg'; readonly vcpu: number; readonly write: boolean; readonly reg: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number }
-  | { readonly kind: 'hcall'; readonly vcpu: number; readonly nr: number; readonly args: readonly bigint[]; readonly ret: bigint; readonly errno: Errno };
+  | { readonly kind: 'hcall'; readonly vcpu: number; readonly nr: number; readonly args: readonly bigint[]; readonly ret: bigint; readonly errno: Errno }
+  /** A SET_DEVICE_ATTR on this device's fd (the FLIC's ENQUEUE and AIRQ_INJECT inject interrupts). */
+  | { readonly kind: 'set_attr'; readonly group: number; readonly attr: bigint; readonly value: bigint; readonly data?: Uint8Array; readonly errno: Errno };
 
 /** What an event does to an interrupt. */
 export interface InterruptEffect {
@@ -363,6 +371,14 @@ export interface Migration<S> {
    * Default: none.
    */
   vcpuConnects?(vm: VmState, s: S): { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[] }[];
+  /**
+   * What the VMM knows from its own device models and writes again on the
+   * destination, though no GET reads it back (the FLIC's I/O adapters and
+   * their masks: virtio-ccw and zPCI re-register them), as saved values the
+   * restore places like the others. Like `lines` for interrupt levels.
+   * Default: none.
+   */
+  vmmConfig?(vm: VmState, s: S): (SavedAttr & SavedValue)[];
   /**
    * The writes into the fresh device, and the interrupt lines the VMM's
    * device models re-assert afterwards. `lines` holds the level the VMM last

@@ -25,7 +25,8 @@ interface AttrTarget {
   readonly state: unknown;
   /** The errno when the fd has no handler for this ioctl (a device op missing: EPERM; an arch ioctl missing: its default). */
   missing(op: 'set' | 'get' | 'has'): Errno;
-  readonly unknownGroup: Errno;
+  /** The errno of a group the fd does not have for this ioctl (the group switch's default). */
+  unknownGroup(op: 'set' | 'get' | 'has'): Errno;
 }
 
 /** Which device models exist, by KVM_DEV_TYPE value. */
@@ -78,6 +79,8 @@ export class Vm implements ArchVm {
       irqchip: -1,
       dead: false,
     };
+    // kvm_arch_init_vm's arch part.
+    if (this.rules.archState) this.state.archState = this.rules.archState.initial(ipaBits);
     this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
   }
 
@@ -196,7 +199,7 @@ export class Vm implements ArchVm {
     const missing = t.missing('set');
     if (missing) return missing;
     const g = findIn(t.groups, group);
-    if (!g?.set) return t.unknownGroup;
+    if (!g?.set) return t.unknownGroup('set');
     const e = g.set(this, t.state, attr, buf);
     this.bus = null;
     this.portBus = null;
@@ -210,11 +213,12 @@ export class Vm implements ArchVm {
     const missing = t.missing('get');
     if (missing) return { errno: missing };
     const g = findIn(t.groups, group);
-    if (!g?.get) return { errno: t.unknownGroup };
+    if (!g?.get) return { errno: t.unknownGroup('get') };
     const r = g.get(this, t.state, attr, buf);
     this.bus = null;
     this.portBus = null;
-    if (r.errno === 0 && buf.nullPtr) return { errno: ERRNO.EFAULT };
+    // Only a read that wrote something faults (FLIC GET_ALL_IRQS with nothing pending copies nothing).
+    if (r.errno === 0 && buf.nullPtr && (r.value !== undefined || r.data !== undefined)) return { errno: ERRNO.EFAULT };
     return r;
   }
 
@@ -225,7 +229,7 @@ export class Vm implements ArchVm {
     const missing = t.missing('has');
     if (missing) return missing;
     const g = findIn(t.groups, group);
-    if (!g) return t.unknownGroup;
+    if (!g) return t.unknownGroup('has');
     return g.has(this, t.state, attr);
   }
 
@@ -244,12 +248,13 @@ export class Vm implements ArchVm {
       if (!d) return ERRNO.EBADF;
       const model = this.modelOf(fd.handle);
       const k = model.kernel;
-      return { groups: k.groups, state: d.state, missing: (op) => (k.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: k.unknownGroupErrno ?? ERRNO.ENXIO };
+      const unknown = k.unknownGroupErrno ?? ERRNO.ENXIO;
+      return { groups: k.groups, state: d.state, missing: (op) => (k.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: (op) => (typeof unknown === 'number' ? unknown : unknown[op]) };
     }
     if (fd.kind === 'vcpu' && this.vcpuIndexById(fd.id) < 0) return ERRNO.EBADF;
     const rules: FdAttrRules = fd.kind === 'vm' ? this.rules.vmAttrs : this.rules.vcpuAttrs;
     const fallback = fd.kind === 'vm' ? this.rules.vmIoctlDefault : this.rules.vcpuIoctlDefault;
-    return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: rules.unknownGroup };
+    return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: () => rules.unknownGroup };
   }
 
   /** The legacy KVM_ARM_SET_DEVICE_ADDR: the arch's rule (arm64), else kvm_arch_vm_ioctl's default. */

@@ -25,6 +25,11 @@ const SOURCES: Record<string, string> = {
   'xics-h-cppr-64bit-compare': 'kvmppc_h_cppr (book3s_xics.c): CPPR compared as 64 bits, stored as 8; Down_CPPR then the Up_CPPR path',
   'xics-msi-queued-at-eoi': 'ics_deliver_irq / ics_eoi (book3s_xics.c): an MSI while P is set sets Q; the EOI moves Q into P and presents it again',
   'xics-connect-vcpu-errors': 'kvm_vcpu_ioctl_enable_cap KVM_CAP_IRQ_XICS (powerpc.c) -> kvmppc_xics_connect_vcpu / kvmppc_xics_create_icp (book3s_xics.c): EBADF, EINVAL, EBUSY, EEXIST, the u32 server number',
+  'flic-unknown-group-einval': 'flic_set_attr, flic_get_attr, flic_has_attr, flic_create (arch/s390/kvm/interrupt.c): EINVAL for an unknown group from SET and GET, ENXIO from HAS; one FLIC per VM',
+  'flic-get-all-irqs-buffer': 'get_all_floating_irqs, enqueue_floating_irq, clear_io_irq (arch/s390/kvm/interrupt.c): the buffer-length rules, ENOMEM for a short buffer, PFAULT_INIT is not floating',
+  'flic-ais-single-interruption': 'kvm_s390_inject_airq, modify_ais_mode, register_io_adapter (arch/s390/kvm/interrupt.c): single-interruption mode lets one adapter interrupt through',
+  's390-vm-attrs-before-vcpus': 'kvm_s390_set_mem_control, kvm_s390_set_processor, kvm_s390_set_processor_feat, kvm_s390_set_cpu_model (arch/s390/kvm/kvm-s390.c): what is refused once vcpus exist, in the order of the checks',
+  's390-vm-tod-and-unknowns': 'kvm_s390_vm_has_attr, kvm_s390_get_tod_high, kvm_s390_vm_get_attr (arch/s390/kvm/kvm-s390.c): HAS lists TOD LOW and HIGH only, CRYPTO has no GET, unknown groups are ENXIO',
 };
 
 test('the folder holds exactly the scenarios listed here', () => {

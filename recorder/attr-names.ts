@@ -14,6 +14,7 @@ import { V3_DIST } from '../devices/arm-vgic/v3/dist.js';
 import { V3_REDIST } from '../devices/arm-vgic/v3/redist.js';
 import { mpidrAff } from '../devices/arm-vgic/v3/state.js';
 import { ITS_REGS } from '../devices/arm-vgic/its/regs.js';
+import { MPIC_REGISTER_NAMES } from '../devices/fsl-mpic/names.js';
 
 /**
  * Where a group's attr names the vcpu (bits 63:32):
@@ -71,6 +72,8 @@ const TABLE = new Map<number, ReadonlyMap<number, GroupNames>>([
     DEV_TYPE.KVM_DEV_TYPE_ARM_VGIC_ITS,
     new Map<number, GroupNames>([[G.KVM_DEV_ARM_VGIC_GRP_ITS_REGS, { names: tableNames(ITS_REGS), vcpu: { kind: 'none', why: 'ITS registers belong to no vcpu' } }]]),
   ],
+  // The FSL MPIC's REGISTER group: the family declares its names (fsl-mpic/names.ts).
+  ...MPIC_REGISTER_NAMES.map(({ type, group, table, why }) => [type, new Map<number, GroupNames>([[group, { names: tableNames(table), vcpu: { kind: 'none', why } }]])] as const),
 ]);
 
 /** The attr's low bits for a register name of this device type and group, if the name is one. */

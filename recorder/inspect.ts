@@ -41,6 +41,8 @@ export interface DeviceMigration {
   readonly saveActions: readonly SavedAttr[];
   /** The attributes a VMM reads; undefined when the family declares no migration. */
   readonly saveList: readonly SavedAttr[] | undefined;
+  /** KVM_ENABLE_CAP calls on the destination's vcpus after the device is created, before its restore writes (args[0]: the destination device's fd, filled in by the caller). */
+  readonly connect: readonly { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[]; readonly name: string }[];
   /** The writes into a fresh device and the lines to re-drive (with a save list only). */
   restore(saved: readonly (SavedAttr & SavedValue)[], lines: ReadonlyMap<number, number>): { writes: readonly (SavedAttr & SavedValue & { why: string })[]; redrive: readonly number[] };
   /** State its ABI does not carry by design. */

@@ -141,6 +141,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
           typeName: model.typeName,
           saveActions: m?.saveActions ?? [],
           saveList: m?.saveList(vm, d.state),
+          connect: m?.connect?.(vm, d.state) ?? [],
           restore: (saved, lines) => (m ? m.restore(saved, lines) : { writes: [], redrive: [] }),
           notCarried: m?.notCarried ?? [],
           ...(owned && { ownedMemory: { why: owned.why, ranges: owned.ranges(vm, d.state) } }),

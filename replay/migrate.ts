@@ -84,7 +84,8 @@ function stateOf(b: Backend, backends: BackendFactory): StateCapability {
  * can reset another's state, e.g. an ITS resets the VGIC's PROPBASER), then
  * each device's restore writes: the irqchip's first (an ITS restore needs
  * the VGIC initialised and its redistributors restored), the others in
- * creation order. Then the lines the VMM holds high are re-driven.
+ * creation order; before a device's writes, the vcpu connections it
+ * declares (a ppc irqchip's KVM_ENABLE_CAP). Then the lines the VMM holds high are re-driven.
  */
 export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, backends: BackendFactory = MODELS): { dest: VmState; errors: string[] } {
   const errors: string[] = [];
@@ -144,6 +145,11 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (!plan.saveList) {
       errors.push(`${plan.typeName} declares no save list: its state is not migrated`);
       continue;
+    }
+    // The vcpus' connections to the device (ppc irqchips) come before its register writes.
+    for (const c of plan.connect) {
+      const e = call(dest, { kind: 'enable_cap', vm: 0, vcpu: c.vcpu, cap: c.cap, args: [BigInt(to), ...c.args.slice(1)], errno: 0 }).errno;
+      if (e) errors.push(`connect ${c.name}: KVM_ENABLE_CAP ${errnoName(e)}`);
     }
     const r = plan.restore(saved[handle]!, lines);
     for (const w of r.writes) {

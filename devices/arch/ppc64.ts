@@ -4,7 +4,7 @@
  * KVM_CREATE_IRQCHIP (its irqchips are KVM_CREATE_DEVICE devices), and the
  * attribute ioctls on the VM and vcpu fds, which ppc64 does not have.
  */
-import type { ArchRules } from '../core/arch.js';
+import { type ArchRules, connectToIrqchip } from '../core/arch.js';
 import { ERRNO } from '../core/uapi.js';
 import { GSI_LINES } from './gsi.js';
 
@@ -28,4 +28,12 @@ export const PPC64: ArchRules = {
   vcpuIoctlDefault: ERRNO.EINVAL,
   vmAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
   vcpuAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
+  // kvm_vcpu_ioctl_enable_cap (powerpc.c): KVM_CAP_IRQ_MPIC / KVM_CAP_IRQ_XICS connect the vcpu to the
+  // irqchip device at args[0] (the family that claims the capability); any other capability devrr
+  // models none of: the switch's default, EINVAL. (On success the kernel runs kvmppc_sanity_check,
+  // which a BookE or Book3S vcpu with its PVR set at creation passes.)
+  enableVcpuCap(vm, index, cap, args) {
+    const claim = vm.capClaim(cap);
+    return claim ? connectToIrqchip(vm, index, claim, args) : ERRNO.EINVAL;
+  },
 };

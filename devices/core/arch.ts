@@ -5,8 +5,8 @@
  * Vm (vm.ts) holds only what virt/kvm/kvm_main.c does for every
  * architecture and asks the rules for the rest.
  */
-import type { AttrGroup, DeviceModel, VmCtx } from './device.js';
-import type { Arch, Errno } from './uapi.js';
+import type { AttrGroup, DeviceModel, VcpuCapClaim, VmCtx } from './device.js';
+import { type Arch, ERRNO, type Errno } from './uapi.js';
 import type { VmState } from './vm-state.js';
 
 /** The Vm as the arch rules see it: the device view plus the few Vm services a rule calls. */
@@ -18,6 +18,8 @@ export interface ArchVm extends VmCtx {
    * model of that type (not modelled yet).
    */
   addDevice(type: number): { errno: Errno; handle: number };
+  /** The registered model that claims vcpu capability `cap` for this VM's arch (DeviceKernel.vcpuCap), if any. */
+  capClaim(cap: number): VcpuCapClaim | undefined;
 }
 
 /** A KVM_IRQ_LINE `irq` field decoded: what kind of line, its number, and the vcpu it names if any. */
@@ -93,6 +95,30 @@ export interface ArchRules {
   readonly vcpuIoctlDefault: Errno;
   readonly vmAttrs: FdAttrRules;
   readonly vcpuAttrs: FdAttrRules;
+  /**
+   * KVM_ENABLE_CAP on a vcpu fd (kvm_arch_vcpu_ioctl's KVM_ENABLE_CAP case,
+   * ppc's kvm_vcpu_ioctl_enable_cap): the arch's capabilities, among them
+   * those a device family claims. Without the rule: EINVAL, the default of
+   * every arch's switch for a capability it does not take.
+   */
+  readonly enableVcpuCap?: (vm: ArchVm, vcpuIndex: number, cap: number, args: readonly bigint[]) => Errno;
+}
+
+/**
+ * The shape of ppc's KVM_CAP_IRQ_MPIC and KVM_CAP_IRQ_XICS cases in
+ * kvm_vcpu_ioctl_enable_cap (powerpc.c): fdget(args[0]) fails -> EBADF; a
+ * file that is no KVM device -> EPERM; else the claiming family's connect
+ * function, on whatever device the fd is. A device handle is devrr's fd.
+ */
+export function connectToIrqchip(vm: ArchVm, vcpuIndex: number, claim: VcpuCapClaim, args: readonly bigint[]): Errno {
+  const fd = Number(BigInt.asUintN(32, args[0] ?? 0n));
+  if (!vm.state.devices[fd]) return ERRNO.EBADF;
+  let taken = false;
+  vm.state.devices.forEach((_, h) => {
+    const c = vm.modelOf(h).kernel.vcpuCap;
+    if (c?.connected(vm, h, vcpuIndex)) taken = true;
+  });
+  return claim.connect(vm, fd, vcpuIndex, args, taken);
 }
 
 /** Every device's first-run hook, in creation order, stopping at the first failure (kvm_vcpu_first_run_init's device part). */

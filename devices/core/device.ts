@@ -60,6 +60,37 @@ export interface MsiRequest {
   readonly devid: number;
 }
 
+/**
+ * What a device's `mmio` returns (and `mmio64`, as MMIO_EXIT64) when its
+ * kvm_io_device read or write callback fails: kvm_io_bus_read/write then
+ * report the access unhandled and KVM_RUN exits to the VMM with
+ * KVM_EXIT_MMIO, after whatever the callback did to the device. No u32
+ * register value equals it.
+ */
+export const MMIO_EXIT = 2 ** 32;
+export const MMIO_EXIT64 = 1n << 64n;
+
+/**
+ * A vcpu capability a device family claims (ppc's KVM_CAP_IRQ_MPIC and
+ * KVM_CAP_IRQ_XICS: KVM_ENABLE_CAP on a vcpu fd connects the vcpu to the
+ * irqchip device whose fd is args[0]). The architecture's rule
+ * (ArchRules.enableVcpuCap) resolves args[0] to a device (EBADF when no fd)
+ * and hands it here; the family checks that the device is one of its own.
+ */
+export interface VcpuCapClaim {
+  /** The capability number (KVM_CAP_*). */
+  readonly cap: number;
+  /**
+   * The connect function (kvmppc_mpic_connect_vcpu, kvmppc_xics_connect_vcpu)
+   * on the device at `handle` (any device: EPERM when not this family's),
+   * for vcpu `vcpuIndex`, with the call's args. `irqTypeSet` is whether the
+   * vcpu is already connected to an irqchip (vcpu->arch.irq_type).
+   */
+  connect(vm: VmCtx, handle: number, vcpuIndex: number, args: readonly bigint[], irqTypeSet: boolean): Errno;
+  /** Whether this device's state holds vcpu `vcpuIndex` as connected (its part of vcpu->arch.irq_type). */
+  connected(vm: VmCtx, handle: number, vcpuIndex: number): boolean;
+}
+
 /** One attribute group, a row of the device's group table. */
 export interface AttrGroup<S> {
   readonly id: number;
@@ -141,10 +172,11 @@ export interface DeviceKernel<S> {
   frames?(s: S): readonly MmioFrame[];
   /**
    * A guest access of 1, 2 or 4 bytes to one of its frames, at `offset` from the
-   * frame's base. Returns what a read reads (ignored for a write).
+   * frame's base. Returns what a read reads (ignored for a write), or
+   * MMIO_EXIT when the device's callback fails (an exit to the VMM).
    */
   mmio?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, len: number, write: boolean, value: number): number;
-  /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. */
+  /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. MMIO_EXIT64: the callback failed (an exit to the VMM). */
   mmio64?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, write: boolean, value: bigint): bigint;
   /** I/O port ranges claimed right now (KVM_PIO_BUS: the 8259's 0x20-0x21, say). */
   ports?(s: S): readonly PortRange[];
@@ -153,6 +185,8 @@ export interface DeviceKernel<S> {
    * `offset` from the range's base. Returns what a read (IN) reads.
    */
   pio?(vm: VmCtx, s: S, vcpuIndex: number, range: number, offset: number, len: number, write: boolean, value: number): number;
+  /** The vcpu capability this family claims (KVM_ENABLE_CAP on a vcpu connecting it to the device). */
+  readonly vcpuCap?: VcpuCapClaim;
   /** KVM_ARM_SET_DEVICE_ADDR, for the irqchip that owns the legacy address path. */
   legacySetAddr?(vm: VmCtx, s: S, id: bigint, addr: bigint): Errno;
   /** KVM_IRQ_LINE for an in-kernel irqchip. */
@@ -289,6 +323,14 @@ export interface Migration<S> {
    */
   readonly saveActions?: readonly SavedAttr[];
   saveList(vm: VmState, s: S): SavedAttr[];
+  /**
+   * KVM_ENABLE_CAP calls on vcpus the VMM makes on the destination after
+   * creating the device and before its restore writes (a ppc irqchip's vcpu
+   * connections: KVM_CAP_IRQ_MPIC with the CPU number), from the source's
+   * state. args[0], the device fd, is filled in with the destination
+   * device's. Default: none.
+   */
+  connect?(vm: VmState, s: S): { vcpu: number; cap: number; args: bigint[]; name: string }[];
   /**
    * The writes into the fresh device, and the interrupt lines the VMM's
    * device models re-assert afterwards. `lines` holds the level the VMM last

@@ -7,6 +7,8 @@
  * takes its numbers from here, so a name means the same everywhere.
  */
 
+import { MPIC_NAMES } from '../fsl-mpic/uapi.js';
+
 /** asm-generic errno numbers (x86, arm64, s390; powerpc shares these). */
 export const ERRNO = {
   EPERM: 1,
@@ -294,14 +296,15 @@ export const GITS_CMD = {
 /**
  * Flat name tables used to parse scenarios and decode traces. uapi names are
  * unique across the headers, so one table per kind is enough; a new device
- * family adds its groups and attributes here.
+ * family declares its groups and attributes in its folder and is spread in
+ * here (the FSL MPIC's: fsl-mpic/uapi.ts MPIC_NAMES).
  */
 export const NAMES = {
   type: DEV_TYPE as Record<string, number>,
   cap: CAP as Record<string, number>,
   flags: { KVM_CREATE_DEVICE_TEST } as Record<string, number>,
-  group: { ...VGIC_GRP } as Record<string, number>,
-  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL } as Record<string, number>,
+  group: { ...VGIC_GRP, ...MPIC_NAMES.group } as Record<string, number>,
+  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL, ...MPIC_NAMES.attr } as Record<string, number>,
   /** Guest system registers the `sysreg` scenario op names (arm64 ICC_*_EL1). */
   sysreg: ICC_SYSREG as Record<string, number>,
   /** KVM_SIGNAL_MSI flags. */

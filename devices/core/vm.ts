@@ -8,7 +8,7 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
-import type { AttrGroup, AttrOutcome, DeviceKernel, DeviceModel, MmioFrame, MsiRequest, PortRange, UserBuf } from './device.js';
+import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type PortRange, type UserBuf, type VcpuCapClaim } from './device.js';
 import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
@@ -103,6 +103,11 @@ export class Vm implements ArchVm {
   frameOwner(addr: number): { handle: number; kind: number } | undefined {
     const b = this.findBus(addr, 1);
     return b && { handle: b.handle, kind: b.frame.kind };
+  }
+
+  capClaim(cap: number): VcpuCapClaim | undefined {
+    for (const m of this.registry.values()) if (m.kernel.vcpuCap?.cap === cap && m.arches.includes(this.state.arch)) return m.kernel.vcpuCap;
+    return undefined;
   }
 
   modelOf(handle: number): DeviceModel<any> {
@@ -252,6 +257,26 @@ export class Vm implements ArchVm {
     return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: rules.unknownGroup };
   }
 
+  /**
+   * KVM_ENABLE_CAP on vcpu id `vcpu`, or on the VM fd with vcpu -1
+   * (struct kvm_enable_cap with flags 0). A vcpu fd goes to the arch's rule
+   * (kvm_arch_vcpu_ioctl), where a device family may claim the capability
+   * (ppc: KVM_CAP_IRQ_MPIC, KVM_CAP_IRQ_XICS connect the vcpu to an
+   * irqchip); no modelled VM capability exists yet: the VM fd answers
+   * EINVAL, kvm_vm_ioctl_enable_cap's default.
+   */
+  enableCap(vcpu: number, cap: number, args: readonly bigint[]): Errno {
+    // A vcpu that does not exist has no fd: fdget fails (EBADF) before KVM sees the call, dead VM or not.
+    const index = vcpu < 0 ? -1 : this.vcpuIndexById(vcpu);
+    if (vcpu >= 0 && index < 0) return ERRNO.EBADF;
+    if (this.state.dead) return ERRNO.EIO;
+    if (vcpu < 0) return ERRNO.EINVAL;
+    const e = this.rules.enableVcpuCap ? this.rules.enableVcpuCap(this, index, cap, args) : ERRNO.EINVAL;
+    this.bus = null;
+    this.portBus = null;
+    return e;
+  }
+
   /** The legacy KVM_ARM_SET_DEVICE_ADDR: the arch's rule (arm64), else kvm_arch_vm_ioctl's default. */
   armSetDeviceAddr(id: bigint, addr: bigint): Errno {
     if (this.state.dead) return ERRNO.EIO;
@@ -322,9 +347,12 @@ export class Vm implements ArchVm {
     const s = this.state.devices[b.handle]!.state;
     if (len === 8) {
       const v = b.kernel.mmio64 ? b.kernel.mmio64(this, s, index, b.frame.kind, off, write, value) : 0n;
+      if (v === MMIO_EXIT64) return { errno: 0, exit: true, value: write ? value : 0n };
       return { errno: 0, exit: false, value: write ? value : BigInt.asUintN(64, v) };
     }
     const r = b.kernel.mmio!(this, s, index, b.frame.kind, off, len, write, Number(BigInt.asUintN(32, value)));
+    // The device's callback failed: kvm_io_bus_read/write report it unhandled, KVM_RUN exits to the VMM.
+    if (r === MMIO_EXIT) return { errno: 0, exit: true, value: write ? value : 0n };
     return { errno: 0, exit: false, value: write ? value : BigInt(r >>> 0) };
   }
 
@@ -336,7 +364,10 @@ export class Vm implements ArchVm {
   mmioFast(index: number, write: boolean, addr: number, len: number, value: number): number {
     const b = this.findBus(addr, len);
     if (!b) return -1;
-    return b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
+    const r = b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value);
+    // An exit where the recording had none (the fast path only runs recorded non-exits): report
+    // MMIO_EXIT, which matches no value, so a replay that checks sees the divergence.
+    return r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
   }
 
   /**

@@ -103,12 +103,12 @@ export const mpicMigration: Migration<MpicState> = {
   restore: (saved) => restore(saved),
   notCarried: [
     {
-      fields: ['mpic.cpu[*].servicing', 'mpic.cpu[*].servicing_next', 'mpic.cpu[*].servicing_priority'],
+      fields: ['mpic.cpu[*].servicing', 'mpic.cpu[*].servicing[*]', 'mpic.cpu[*].servicing_next', 'mpic.cpu[*].servicing_priority'],
       what: 'the interrupts each CPU has acknowledged and not yet ended (the servicing queue)',
       why: 'no register or attribute reads or writes it: an interrupt in service on the source is not in service on the destination, and the guest\'s EOI there ends nothing (or another one)',
     },
     {
-      fields: ['mpic.cpu[*].raised', 'mpic.cpu[*].raised_next', 'mpic.cpu[*].raised_priority', 'mpic.cpu[*].int_out', 'mpic.cpu[*].outputs_active'],
+      fields: ['mpic.cpu[*].raised', 'mpic.cpu[*].raised[*]', 'mpic.cpu[*].raised_next', 'mpic.cpu[*].raised_priority', 'mpic.cpu[*].int_out', 'mpic.cpu[*].outputs_active', 'mpic.cpu[*].outputs_active[*]'],
       what: 'the raised queues, their cached next/priority, and the outputs to the vcpus',
       why: 'derived state: rebuilt on the destination from pending, IVPR, IDR and CTPR when IRQ_ACTIVE re-asserts each source; the cached priorities of IRQ_check are only as fresh as the last evaluation',
     },
@@ -128,14 +128,9 @@ export const mpicMigration: Migration<MpicState> = {
       why: 'IRQ_ACTIVE stops at attr 256 (IPI 0, by the off-by-one of its range check)',
     },
     {
-      fields: ['mpic.src[*].active', 'mpic.src[*].ivpr'],
+      fields: ['mpic.src[*].active'],
       what: 'IVPR.A, the activity bit',
       why: 'read-only: the destination recomputes it from pending and the mask when the source is re-evaluated',
-    },
-    {
-      fields: ['mpic.src[*].pending'],
-      what: 'a level source\'s pending value beyond 1',
-      why: 'KVM_IRQ_LINE stores the raw level, IRQ_ACTIVE accepts only 0 or 1',
     },
   ],
 };

@@ -26,7 +26,6 @@ export const SRC_FIELDS: Readonly<Record<string, SrcField>> = {
   vector: (s, n) => s.ivpr[n]! & VECTOR_MASK,
   trigger: (s, n) => (s.level[n] ? 'level' : 'edge'),
   polarity: (s, n) => ((s.ivpr[n]! & IVPR.POLARITY) !== 0 ? 1 : 0),
-  ivpr: (s, n) => hex(s.ivpr[n]!),
   idr: (s, n) => hex(s.idr[n]!),
   destmask: (s, n) => hex(s.destmask[n]!),
   output: (s, n) => s.output[n],

@@ -12,7 +12,7 @@ import type { Migration, SavedAttr, SavedValue } from '../core/device.js';
 import type { VmState } from '../core/vm-state.js';
 import { CAP } from '../core/uapi.js';
 import { infoOf, type MpicState } from './state.js';
-import { MAX_CPU, MAX_SRC, MAX_TMR, MPIC_GRP, MPIC_MISC } from './uapi.js';
+import { IVPR, MAX_CPU, MAX_SRC, MAX_TMR, MPIC_GRP, MPIC_MISC } from './uapi.js';
 
 const REG = MPIC_GRP.KVM_DEV_MPIC_GRP_REGISTER;
 const ACTIVE = MPIC_GRP.KVM_DEV_MPIC_GRP_IRQ_ACTIVE;
@@ -67,6 +67,9 @@ type Saved = SavedAttr & SavedValue;
  * 5. IRQ_ACTIVE last: each pending source is re-asserted against the
  *    restored configuration (only 0 or 1 is accepted: a level KVM_IRQ_LINE
  *    held at another non-zero value crosses as 1).
+ * 6. A pending edge source's output (4.2 ILR, 2.0 IDR critical bits) after
+ *    IRQ_ACTIVE: openpic_set_irq keeps an edge pending only on the INT
+ *    output, so one that is pending latched before its output changed.
  */
 function restore(saved: readonly Saved[]): { writes: (Saved & { why: string })[]; redrive: number[] } {
   const out: (Saved & { why: string })[] = [];
@@ -81,9 +84,19 @@ function restore(saved: readonly Saved[]): { writes: (Saved & { why: string })[]
   push('TFRR', 'timer frequency');
   for (let c = 0; c < MAX_CPU; c++) push(`CTPR_CPU${c}`, 'task priority before any source is re-evaluated');
   for (let i = 0; i < 4; i++) push(`IPIVPR${i}`, 'IPI vector and priority');
+  // An edge source latches pending only while it drives INT (openpic_set_irq drops it at once on
+  // another output): where one is pending, its output goes in after IRQ_ACTIVE.
+  const late: string[] = [];
   for (let n = 0; n < MAX_SRC; n++) {
-    push(`IDR${n}`, 'destination before IVPR (needs the vcpus connected: bits above nb_cpus are dropped)');
-    push(`ILR${n}`, 'output before IVPR (4.2)');
+    const iv = byName.get(`IVPR${n}`)?.value ?? 0n;
+    const edgePending = n < 16 && !(iv & BigInt(IVPR.SENSE)) && (byName.get(`IRQ_ACTIVE ${n}`)?.value ?? 0n) !== 0n;
+    if (edgePending) {
+      push(`IDR${n}`, 'destination without the 2.0 critical bits (output INT) until IRQ_ACTIVE has latched the edge', (x) => ({ ...x, value: x.value & ~0x7fff0000n }));
+      late.push(`IDR${n}`, `ILR${n}`);
+    } else {
+      push(`IDR${n}`, 'destination before IVPR (needs the vcpus connected: bits above nb_cpus are dropped)');
+      push(`ILR${n}`, 'output before IVPR (4.2)');
+    }
     push(`IVPR${n}`, 'vector, priority, sense, polarity, mask (A is read-only: recomputed)');
   }
   for (let t = 0; t < MAX_TMR; t++) {
@@ -94,6 +107,7 @@ function restore(saved: readonly Saved[]): { writes: (Saved & { why: string })[]
   for (let n = 0; n <= MAX_SRC; n++) {
     push(`IRQ_ACTIVE ${n}`, 'pending last, against the restored configuration (0 or 1 only)', (x) => ({ ...x, value: x.value ? 1n : 0n }));
   }
+  for (const name of late) push(name, 'a pending edge source\'s output last: it latched while driving INT, as on the source');
   return { writes: out, redrive: [] };
 }
 

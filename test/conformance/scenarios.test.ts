@@ -20,6 +20,11 @@ const SOURCES: Record<string, string> = {
   'its-mapti-itt-outside-ram': 'vgic_its_cmd_handle_mapi -> vgic_its_check_event_id (vgic-its.c): an ITT entry outside guest RAM is E_ITS_MAPTI_ID_OOR',
   'irq-line-spi-type-lpi': 'kvm_vm_ioctl_irq_line (arm.c) -> kvm_vgic_inject_irq -> vgic_get_irq (vgic.c): an SPI-type line reaches a mapped LPI',
   'grp-addr-get-redist-region-null': 'kvm_vgic_addr (vgic-kvm-device.c): a REDIST_REGION GET reads the user word before the type check',
+  'mpic-irq-active-off-by-one': 'mpic_set_attr / mpic_get_attr / mpic_has_attr (mpic.c): attr > MAX_SRC lets 256 through',
+  'mpic-idr-before-connect': 'write_IRQreg_idr (mpic.c): IDR keeps bits below nb_cpus only; openpic_gbl_read: FRR.NCPU is (nb_cpus - 1) as a u32',
+  'mpic-timer-read-skew': 'openpic_tmr_read (mpic.c): decodes 0x10 bytes before openpic_tmr_write',
+  'mpic-connect-vcpu-errnos': 'kvm_vcpu_ioctl_enable_cap (powerpc.c) -> kvmppc_mpic_connect_vcpu (mpic.c): EBADF, EPERM, EEXIST, EBUSY',
+  'mpic-register-read-acknowledges': 'access_reg (mpic.c): a REGISTER read of IACK_CPU0 acknowledges (openpic_iack)',
 };
 
 test('the folder holds exactly the scenarios listed here', () => {

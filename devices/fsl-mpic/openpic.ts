@@ -21,7 +21,6 @@ import {
   MAX_CPU,
   MAX_IPI,
   MAX_IRQ,
-  MAX_TMR,
   NUM_OUTPUTS,
   QUEUE_WORDS,
   TBCR_CI,
@@ -153,8 +152,11 @@ export function openpicUpdateIrq(s: MpicState, n: number): void {
   } else if (!(s.ivpr[n]! & IVPR.MODE)) {
     for (let i = 0; i < s.nbCpus; i++) if (dm & (1 << i)) irqLocalPipe(s, i, n, active, wasActive);
   } else {
-    for (let i = s.lastCpu[n]! + 1; i !== s.lastCpu[n]; i++) {
-      if (i === s.nbCpus) i = 0;
+    // Distributed delivery. No guest or VMM write can set IVPR.MODE (write_IRQreg_ivpr's mask leaves
+    // it out, and the schema refuses it in a checkpoint); the kernel's loop, which never ends when
+    // last_cpu is at or above nb_cpus, is bounded here all the same.
+    for (let i = s.lastCpu[n]! + 1, k = 0; i !== s.lastCpu[n] && k <= MAX_CPU; i++, k++) {
+      if (i >= s.nbCpus) i = 0;
       if (dm & (1 << i)) {
         irqLocalPipe(s, i, n, active, wasActive);
         s.lastCpu[n] = i;
@@ -394,13 +396,8 @@ export function msiiWrite(s: MpicState, val: number): void {
   openpicSetIrq(s, IRQ_MSI + srs, 1);
 }
 
-/** Is CPU `cpu` a valid CPU number. */
-export const isCpu = (cpu: number): boolean => cpu >= 0 && cpu < MAX_CPU;
-
 /** Timer `idx`'s TBCR write (openpic_tmr_write): clearing CI while TOG is set clears TOG. */
 export function writeTbcr(s: MpicState, idx: number, val: number): void {
   if (s.tccr[idx]! & 0x80000000 && !(val & TBCR_CI) && s.tbcr[idx]! & TBCR_CI) s.tccr[idx] = (s.tccr[idx]! & ~0x80000000) >>> 0;
   s.tbcr[idx] = val >>> 0;
 }
-
-export const TIMERS = MAX_TMR;

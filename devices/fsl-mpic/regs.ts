@@ -258,7 +258,6 @@ const GCR_FIELDS: readonly BitField[] = [field('RST', 31), field('M', 29, 2)];
 const FRR_FIELDS: readonly BitField[] = [field('NIRQ', 16, 11), field('NCPU', 8, 5), field('VID', 0, 8)];
 const MSIIR_FIELDS: readonly BitField[] = [field('SRS', 29, 3), field('IBS', 24, 5)];
 
-/** The CPU an access names: a per-CPU row's index, else the accessing one (global aliases). */
 type Row = RegRow<MpicState>;
 
 /** A row whose handlers go through the region dispatch (guest side: the vcpu's MPIC CPU). */
@@ -334,7 +333,3 @@ export function mpicRegName(off: number): string {
 export function mpicRegFields(off: number): readonly BitField[] | undefined {
   return MPIC_REGS.find(off)?.fields;
 }
-
-/** Source numbers of the named sources: IPI n and timer n. */
-export const IPI_SOURCE = (n: number) => IRQ_IPI0 + n;
-export const TIMER_SOURCE = (n: number) => IRQ_TIM0 + n;

@@ -42,8 +42,6 @@ export const OPENPIC_REG_SIZE = 0x40000;
 export const IRQ_IPI0 = MAX_SRC;
 export const IRQ_TIM0 = MAX_SRC + MAX_IPI;
 export const IRQ_MSI = 224;
-/** fsl_mpic_20/_42.max_ext: external sources whose sense starts edge. */
-export const MAX_EXT = 12;
 
 /** IVPR bits. */
 export const IVPR = {

@@ -442,3 +442,20 @@ describe('names (the register table)', () => {
     expect(MPIC_REGS.checkInvariants()).toEqual([]);
   });
 });
+
+describe('checkpoints (the state schema, devices/fsl-mpic/state.ts)', () => {
+  test('a real MPIC state passes; one with an unreachable IVPR.MODE, a CPU with a vcpu the VM lacks, or a vcpu list of the wrong length is refused with its path', async () => {
+    const { checkVmState } = await import('../../devices/core/vm-state.js');
+    const { DEVICE_MODELS } = await import('../../devices/registry.js');
+    const { vm } = setup(MPIC20, 2);
+    expect(checkVmState(vm.snapshot(), DEVICE_MODELS)).toBeUndefined();
+    const bad = (edit: (s: MpicState) => void) => {
+      const st = vm.snapshot();
+      edit(st.devices[0]!.state as MpicState);
+      return checkVmState(st, DEVICE_MODELS);
+    };
+    expect(bad((s) => (s.ivpr[7] = 0x20000000))).toMatch(/devices\[0\]\.state\.ivpr has MODE/);
+    expect(bad((s) => (s.cpuVcpu[3] = 2))).toMatch(/cpuVcpu names no vcpu/);
+    expect(bad((s) => s.vcpuCpu.push(-1))).toMatch(/vcpuCpu has 3 elements, not 2/);
+  });
+});

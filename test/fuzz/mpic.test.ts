@@ -133,6 +133,36 @@ describe('FSL MPIC under random activity (mpic.c; migration through mpic_get_att
     );
   });
 
+  it('raw calls never throw: any group, any u64 attr and value, NULL buffers, guest accesses of 1, 2, 4 and 8 bytes anywhere in the frame, any vcpu capability arguments', () => {
+    const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+    const rawArb = fc.oneof(
+      fc.record({ k: fc.constant('attr' as const), verb: fc.constantFrom('set', 'get', 'has'), group: fc.nat(4), attr: fc.oneof(u64, fc.bigInt({ min: 0n, max: 0x40000n })), value: u64, nullPtr: fc.boolean() }),
+      fc.record({ k: fc.constant('mmio' as const), vcpu: fc.nat(3), off: fc.nat(0x3ffff), len: fc.constantFrom(1, 2, 4, 8), write: fc.boolean(), value: u64 }),
+      fc.record({ k: fc.constant('cap' as const), vcpu: fc.integer({ min: -1, max: 4 }), a0: u64, a1: u64 }),
+      fc.record({ k: fc.constant('line' as const), irq: fc.nat({ max: 0xffffffff }), level: fc.nat({ max: 0xffffffff }) }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(DEV_TYPE.KVM_DEV_TYPE_FSL_MPIC_20, DEV_TYPE.KVM_DEV_TYPE_FSL_MPIC_42), fc.array(rawArb, { maxLength: 80 }), (type, calls) => {
+        const vm = run({ type, vcpus: 2, cpus: [0, -1, -1, -1], actions: [] });
+        const dev = { kind: 'device' as const, handle: 0 };
+        for (const c of calls) {
+          let e: number;
+          if (c.k === 'attr') {
+            const b = { nullPtr: c.nullPtr, value: c.value };
+            e = c.verb === 'set' ? vm.setAttr(dev, c.group, c.attr, b) : c.verb === 'get' ? vm.getAttr(dev, c.group, c.attr, b).errno : vm.hasAttr(dev, c.group, c.attr);
+          } else if (c.k === 'mmio') {
+            const r = vm.mmio(c.vcpu % 2, c.write, BASE + c.off - (c.off % c.len), c.len, c.value);
+            e = r.errno;
+            expect(r.value < 1n << BigInt(8 * c.len) || c.write).toBe(true);
+          } else if (c.k === 'cap') e = vm.enableCap(c.vcpu, CAP.KVM_CAP_IRQ_MPIC, [c.a0, c.a1]);
+          else e = vm.irqLine(c.irq, c.level);
+          expect(Number.isInteger(e) && e >= 0 && e < 4096).toBe(true);
+        }
+      }),
+      { seed: 12, numRuns: 60 },
+    );
+  });
+
   it('the random states are deep: sources pending, interrupts in service, INT raised, critical sources on 2.0', () => {
     const seen = { pending: 0, servicing: 0, intOut: 0, critical: 0 };
     for (const p of fc.sample(programArb, { seed: 11, numRuns: 100 })) {

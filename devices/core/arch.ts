@@ -108,7 +108,11 @@ export interface ArchRules {
  * The shape of ppc's KVM_CAP_IRQ_MPIC and KVM_CAP_IRQ_XICS cases in
  * kvm_vcpu_ioctl_enable_cap (powerpc.c): fdget(args[0]) fails -> EBADF; a
  * file that is no KVM device -> EPERM; else the claiming family's connect
- * function, on whatever device the fd is. A device handle is devrr's fd.
+ * function, on whatever device the fd is (it answers EPERM for another
+ * family's). devrr's fds are device handles (args[0] as the kernel's
+ * unsigned int fd): a handle that names no device is no open fd, EBADF.
+ * `irqTypeSet` (vcpu->arch.irq_type) is asked of every device that claims
+ * a capability, so a vcpu on one family's irqchip is EBUSY for another's.
  */
 export function connectToIrqchip(vm: ArchVm, vcpuIndex: number, claim: VcpuCapClaim, args: readonly bigint[]): Errno {
   const fd = Number(BigInt.asUintN(32, args[0] ?? 0n));

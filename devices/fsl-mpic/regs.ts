@@ -303,7 +303,8 @@ export const MPIC_REGS = new RegTable<MpicState>('MPIC', OPENPIC_REG_SIZE, [
   row('TFRR', 0x10f0),
   row('GTCCR', 0x1100, { count: 4, stride: 0x40 }),
   row('GTBCR', 0x1110, { count: 4, stride: 0x40 }),
-  row('GTVPR', 0x1120, { count: 4, stride: 0x40, fields: IVPR_FIELDS }),
+  // No bit fields on the timer rows: a read at each answers another register (timerReadAlias).
+  row('GTVPR', 0x1120, { count: 4, stride: 0x40 }),
   row('GTDR', 0x1130, { count: 4, stride: 0x40 }),
   row('MSIR', 0x1600, { count: MAX_MSI, stride: 0x10 }),
   row('MSISR', 0x1720),
@@ -322,9 +323,25 @@ export const MPIC_REGS = new RegTable<MpicState>('MPIC', OPENPIC_REG_SIZE, [
   perCpu('EOI_CPU', 0xb0),
 ]);
 
-/** A frame offset's name for decoding: the register, or the region it falls in, or that no region is there. */
+/**
+ * The timer register a read at frame offset `off` answers (openpic_tmr_read
+ * decodes 0x10 bytes early), when it is not the one written there.
+ */
+export function timerReadAlias(off: number): string | undefined {
+  if (off < TMR.start || off >= TMR.start + TMR.size || off & 0xf) return undefined;
+  const rel = off - TMR.start;
+  if (rel === 0) return undefined; // TFRR both ways
+  const t = (rel >> 6) & 3;
+  return ['GTCCR', 'GTBCR', 'GTVPR', 'GTDR'][(rel & 0x30) >> 4]! + t;
+}
+
+/** A frame offset's name for decoding: the register (with what a read there answers, for the timers), or the region it falls in, or that no region is there. */
 export function mpicRegName(off: number): string {
-  if (MPIC_REGS.find(off)) return MPIC_REGS.nameAt(off);
+  if (MPIC_REGS.find(off)) {
+    const name = MPIC_REGS.nameAt(off);
+    const alias = timerReadAlias(off);
+    return alias && alias !== name ? `${name} (a read answers ${alias})` : name;
+  }
   const r = regionAt(off);
   return r ? `${r.name}+0x${(off - r.start).toString(16)}` : `+0x${off.toString(16)} (no region: ENXIO)`;
 }

@@ -459,3 +459,14 @@ describe('checkpoints (the state schema, devices/fsl-mpic/state.ts)', () => {
     expect(bad((s) => s.vcpuCpu.push(-1))).toMatch(/vcpuCpu has 3 elements, not 2/);
   });
 });
+
+describe('decoding the timer skew (openpic_tmr_read vs openpic_tmr_write)', () => {
+  test('dump names a timer offset by the register written there and the one a read answers', async () => {
+    const { mpicRegName } = await import('../../devices/fsl-mpic/regs.js');
+    expect(mpicRegName(0x1120)).toBe('GTVPR0 (a read answers GTDR0)');
+    expect(mpicRegName(0x1130)).toBe('GTDR0 (a read answers GTCCR1)');
+    expect(mpicRegName(0x10f0)).toBe('TFRR');
+    expect(mpicRegName(0x1020)).toBe('GCR');
+    expect(mpicRegName(0x5000)).toBe('+0x5000 (no region: ENXIO)');
+  });
+});

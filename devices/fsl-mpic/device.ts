@@ -130,8 +130,9 @@ const FRAME_MPIC = 0;
 
 /**
  * kvm_mpic_read: a misaligned access (addr & (len - 1)) fails; the region
- * read runs (with its side effects) for any length; only 4 and 1 bytes
- * answer (a byte of the big-endian word), other lengths fail after the read.
+ * read runs at the access's own offset (with its side effects) for any
+ * length; only 4 and 1 bytes answer (byte addr & 3 of the big-endian word),
+ * other lengths fail after the read.
  * kvm_mpic_write: only aligned 4-byte writes reach the regions. A failing
  * callback, or a region's errno, is an exit to the VMM.
  */
@@ -142,7 +143,9 @@ function mmio(_vm: VmCtx, s: MpicState, vcpu: number, _frame: number, off: numbe
     return mpicWriteInternal(s, off, value, cpu) ? MMIO_EXIT : 0;
   }
   if (off & (len - 1)) return MMIO_EXIT;
-  const r = mpicReadInternal(s, off & ~3, cpu);
+  // The byte's own offset goes to the region: the handlers answer all ones off their 16-byte
+  // (sources: their 0x0/0x10/0x18) boundaries, so only a byte read at a register's offset sees it.
+  const r = mpicReadInternal(s, off, cpu);
   if (len === 4) return r.errno ? MMIO_EXIT : r.value;
   if (len === 1) return r.errno ? MMIO_EXIT : (r.value >>> (24 - 8 * (off & 3))) & 0xff;
   return MMIO_EXIT;

@@ -71,7 +71,10 @@ export const mpicInterrupts: InterruptFacet<MpicState> = {
     if (ev.errno) return [];
     if (ev.kind === 'irq_line') return ev.irq >>> 0 < MAX_SRC ? [{ action: ev.level ? 'raise' : 'lower', irq: ev.irq >>> 0 }] : [];
     if (ev.kind === 'signal_msi') return [{ action: 'raise', irq: IRQ_MSI + (ev.data >>> 29) }];
-    if (ev.kind !== 'mmio' || ev.len !== 4) return [];
+    if (ev.kind !== 'mmio') return [];
+    // Writes reach the registers only as aligned 4-byte writes; a read runs the register's read at
+    // its own offset for any aligned length (kvm_mpic_read), even one that then exits to the VMM.
+    if (ev.write ? ev.len !== 4 || ev.offset & 3 : ev.offset & (ev.len - 1)) return [];
     const value = Number(BigInt.asUintN(32, ev.value));
     if (ev.write && ev.offset === 0x1740) return [{ action: 'raise', irq: IRQ_MSI + (value >>> 29) }];
     if (!ev.write && ev.offset >= 0x1600 && ev.offset <= 0x1670 && !(ev.offset & 0xf)) return [{ action: 'lower', irq: IRQ_MSI + ((ev.offset - 0x1600) >> 4) }];

@@ -206,11 +206,13 @@ describe('KVM_ENABLE_CAP(KVM_CAP_IRQ_MPIC) (powerpc.c kvm_vcpu_ioctl_enable_cap 
 });
 
 describe('the guest frame (mpic.c kvm_mpic_read, kvm_mpic_write)', () => {
-  test('reads of 4 and 1 bytes answer (a byte of the big-endian word); a misaligned read or a 2-byte read exits to the VMM', () => {
+  test('reads of 4 and 1 bytes answer; a byte read runs the region read at its own offset, so only the byte at a register\'s offset (its most significant, big-endian) is the register\'s: the others read all ones; a misaligned read or a 2-byte read exits to the VMM', () => {
     const { vm } = setup();
     expect(rd(vm, 0x1000).value).toBe(0xc30002n);
-    expect(rd(vm, 0x1001, 1).value).toBe(0xc3n);
-    expect(rd(vm, 0x1003, 1).value).toBe(0x02n);
+    expect(rd(vm, 0x1000, 1).value).toBe(0x00n);
+    expect(rd(vm, 0x1001, 1).value).toBe(0xffn);
+    expect(rd(vm, 0x1003, 1).value).toBe(0xffn);
+    expect(rd(vm, 0x10e0, 1).value).toBe(0x00n); // SPVR 0xffff: its top byte
     expect(rd(vm, 0x1002, 2).exit).toBe(true);
     expect(rd(vm, 0x1001, 4).exit).toBe(true);
   });
@@ -468,5 +470,23 @@ describe('decoding the timer skew (openpic_tmr_read vs openpic_tmr_write)', () =
     expect(mpicRegName(0x10f0)).toBe('TFRR');
     expect(mpicRegName(0x1020)).toBe('GCR');
     expect(mpicRegName(0x5000)).toBe('+0x5000 (no region: ENXIO)');
+  });
+});
+
+describe('the interrupts facet (devices/fsl-mpic/interrupts.ts) follows what the accesses do', () => {
+  test('IACK by a 4-, 1- or 2-byte read acknowledges the source openpic_iack takes (the 2-byte one then exits); EOI completes the highest in service; a byte write does nothing', async () => {
+    const { mpicInterrupts } = await import('../../devices/fsl-mpic/interrupts.js');
+    const { vm, s } = setup();
+    wr(vm, idr(4), 1);
+    wr(vm, ivpr(4), 0x00050044);
+    wr(vm, 0x80, 0);
+    vm.irqLine(4, 1);
+    const mmio = (offset: number, len: number, write: boolean) => ({ kind: 'mmio' as const, vcpu: 0, write, frame: 0, offset, len, value: 0n, errno: 0 });
+    for (const len of [4, 1, 2]) expect(mpicInterrupts.effects(vm.state, s, mmio(0xa0, len, false))).toEqual([{ action: 'acknowledge', irq: 4, vcpu: 0 }]);
+    expect(mpicInterrupts.effects(vm.state, s, mmio(0xa1, 1, false))).toEqual([]);
+    rd(vm, 0xa0, 2);
+    expect(mpicInterrupts.effects(vm.state, s, mmio(0xb0, 4, true))).toEqual([{ action: 'complete', irq: 4, vcpu: 0 }]);
+    expect(mpicInterrupts.effects(vm.state, s, mmio(0xb0, 1, true))).toEqual([]);
+    expect(mpicInterrupts.effects(vm.state, s, { kind: 'signal_msi', address: 0n, data: 3 << 29, devid: 0, errno: 0, ret: 0 })).toEqual([{ action: 'raise', irq: 227 }]);
   });
 });

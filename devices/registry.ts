@@ -12,6 +12,7 @@ import { vgicV3 } from './arm-vgic/v3/device.js';
 import { vgicIts } from './arm-vgic/its/device.js';
 import { xics } from './ppc-xics/device.js';
 import { flic } from './s390-flic/device.js';
+import { fslMpic20, fslMpic42 } from './fsl-mpic/device.js';
 
 export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicV2.type, vgicV2],
@@ -19,6 +20,8 @@ export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicIts.type, vgicIts],
   [xics.type, xics],
   [flic.type, flic],
+  [fslMpic20.type, fslMpic20],
+  [fslMpic42.type, fslMpic42],
 ]);
 
 /** The default IPA size per architecture when a scenario names none. */

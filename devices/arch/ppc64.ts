@@ -28,4 +28,6 @@ export const PPC64: ArchRules = {
   vcpuIoctlDefault: ERRNO.EINVAL,
   vmAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
   vcpuAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
+  // KVM_ENABLE_CAP on a vcpu (kvm_vcpu_ioctl_enable_cap, powerpc.c): KVM_CAP_IRQ_MPIC / KVM_CAP_IRQ_XICS connect the
+  // vcpu to the irqchip device at args[0]; the Vm routes them by the families' vcpuCaps (core/vm.ts enableCap).
 };

@@ -60,6 +60,16 @@ export interface MsiRequest {
   readonly devid: number;
 }
 
+/**
+ * What a device's `mmio` returns (and `mmio64`, as MMIO_EXIT64) when its
+ * kvm_io_device read or write callback fails: kvm_io_bus_read/write then
+ * report the access unhandled and KVM_RUN exits to the VMM with
+ * KVM_EXIT_MMIO, after whatever the callback did to the device. No u32
+ * register value equals it.
+ */
+export const MMIO_EXIT = 2 ** 32;
+export const MMIO_EXIT64 = 1n << 64n;
+
 /** One attribute group, a row of the device's group table. */
 export interface AttrGroup<S> {
   readonly id: number;
@@ -190,10 +200,11 @@ export interface DeviceKernel<S> {
   frames?(s: S): readonly MmioFrame[];
   /**
    * A guest access of 1, 2 or 4 bytes to one of its frames, at `offset` from the
-   * frame's base. Returns what a read reads (ignored for a write).
+   * frame's base. Returns what a read reads (ignored for a write), or
+   * MMIO_EXIT when the device's callback fails (an exit to the VMM).
    */
   mmio?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, len: number, write: boolean, value: number): number;
-  /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. */
+  /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. MMIO_EXIT64: the callback failed (an exit to the VMM). */
   mmio64?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, write: boolean, value: bigint): bigint;
   /** I/O port ranges claimed right now (KVM_PIO_BUS: the 8259's 0x20-0x21, say). */
   ports?(s: S): readonly PortRange[];
@@ -226,11 +237,16 @@ export interface DeviceKernel<S> {
    */
   readonly vcpuCaps?: readonly number[];
   /**
-   * The family's connect function (kvmppc_xics_connect_vcpu) once the Vm
-   * has checked the generic part: the fd in args[0] is an open device whose
-   * family claims `cap` (else EBADF / EPERM, as dev->ops is compared).
+   * The family's connect function (kvmppc_xics_connect_vcpu,
+   * kvmppc_mpic_connect_vcpu) once the Vm has checked the generic part: the
+   * fd in args[0] is an open device whose family claims `cap` (else EBADF /
+   * EPERM, as dev->ops is compared). `irqTypeSet`: the vcpu is already
+   * connected to an irqchip, of any family (vcpu->arch.irq_type), which the
+   * family answers with EBUSY at its own point in its checks.
    */
-  connectVcpu?(vm: VmCtx, s: S, vcpuIndex: number, cap: number, args: readonly bigint[]): Errno;
+  connectVcpu?(vm: VmCtx, s: S, vcpuIndex: number, cap: number, args: readonly bigint[], irqTypeSet: boolean): Errno;
+  /** Whether this device holds vcpu `vcpuIndex` as connected (its part of vcpu->arch.irq_type). */
+  vcpuConnected?(s: S, vcpuIndex: number): boolean;
   /** PAPR hypercall numbers this device may serve (kvmppc_pseries_do_hcall's cases for it). */
   readonly hcalls?: readonly number[];
   /**

@@ -8,7 +8,7 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
-import type { AttrGroup, AttrOutcome, DeviceKernel, DeviceModel, MmioFrame, MsiRequest, PortRange, UserBuf } from './device.js';
+import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type PortRange, type UserBuf } from './device.js';
 import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
@@ -107,6 +107,7 @@ export class Vm implements ArchVm {
     const b = this.findBus(addr, 1);
     return b && { handle: b.handle, kind: b.frame.kind };
   }
+
 
   modelOf(handle: number): DeviceModel<any> {
     const m = this.registry.get(this.state.devices[handle]!.type);
@@ -327,9 +328,12 @@ export class Vm implements ArchVm {
     const s = this.state.devices[b.handle]!.state;
     if (len === 8) {
       const v = b.kernel.mmio64 ? b.kernel.mmio64(this, s, index, b.frame.kind, off, write, value) : 0n;
+      if (v === MMIO_EXIT64) return { errno: 0, exit: true, value: write ? value : 0n };
       return { errno: 0, exit: false, value: write ? value : BigInt.asUintN(64, v) };
     }
     const r = b.kernel.mmio!(this, s, index, b.frame.kind, off, len, write, Number(BigInt.asUintN(32, value)));
+    // The device's callback failed: kvm_io_bus_read/write report it unhandled, KVM_RUN exits to the VMM.
+    if (r === MMIO_EXIT) return { errno: 0, exit: true, value: write ? value : 0n };
     return { errno: 0, exit: false, value: write ? value : BigInt(r >>> 0) };
   }
 
@@ -341,7 +345,10 @@ export class Vm implements ArchVm {
   mmioFast(index: number, write: boolean, addr: number, len: number, value: number): number {
     const b = this.findBus(addr, len);
     if (!b) return -1;
-    return b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
+    const r = b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value);
+    // An exit where the recording had none (the fast path only runs recorded non-exits): report
+    // MMIO_EXIT, which matches no value, so a replay that checks sees the divergence.
+    return r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
   }
 
   /**
@@ -425,7 +432,9 @@ export class Vm implements ArchVm {
     if (handle >= this.state.devices.length) return ERRNO.EBADF;
     const k = this.modelOf(handle).kernel;
     if (!k.vcpuCaps?.includes(cap) || !k.connectVcpu) return ERRNO.EPERM;
-    const e = k.connectVcpu(this, this.state.devices[handle]!.state, index, cap, args);
+    // vcpu->arch.irq_type: connected to any irqchip already (each family answers EBUSY at its own point).
+    const irqTypeSet = this.state.devices.some((d, h) => this.modelOf(h).kernel.vcpuConnected?.(d.state, index) === true);
+    const e = k.connectVcpu(this, this.state.devices[handle]!.state, index, cap, args, irqTypeSet);
     this.bus = null;
     this.portBus = null;
     return e;

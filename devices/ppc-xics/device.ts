@@ -68,7 +68,8 @@ export const xics: DeviceModel<XicsState> = {
       return 0;
     },
     vcpuCaps: [CAP.KVM_CAP_IRQ_XICS],
-    connectVcpu: (_vm, s, vcpu, _cap, args) => connectVcpu(s, vcpu, args),
+    connectVcpu: (_vm, s, vcpu, _cap, args, irqTypeSet) => connectVcpu(s, vcpu, args, irqTypeSet),
+    vcpuConnected: (s, vcpu) => s.icp[vcpu]?.connected === true,
     hcalls: XICS_HCALLS,
     // kvmppc_xics_enabled(vcpu): only a connected vcpu's hypercalls reach kvmppc_xics_hcall.
     hcall: (_vm, s, vcpu, nr, args) => (s.icp[vcpu]?.connected ? xicsHcall(s, vcpu, nr, args) : undefined),

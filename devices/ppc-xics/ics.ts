@@ -144,9 +144,10 @@ export function icsDeliverIrq(s: XicsState, irq: number, level: number): void {
  * vcpu has the server number (args[1], as a u32). A new ICP has CPPR 0
  * (everything masked), MFRR and pending priority MASKED, nothing pending.
  */
-export function connectVcpu(s: XicsState, vcpu: number, args: readonly bigint[]): Errno {
+export function connectVcpu(s: XicsState, vcpu: number, args: readonly bigint[], irqTypeSet: boolean): Errno {
   const c = s.icp[vcpu]!;
-  if (c.connected) return ERRNO.EBUSY;
+  // vcpu->arch.irq_type != KVMPPC_IRQ_DEFAULT: connected to this or another irqchip already.
+  if (c.connected || irqTypeSet) return ERRNO.EBUSY;
   const server = Number((args[1] ?? 0n) & 0xffffffffn);
   if (findServer(s, server) >= 0) return ERRNO.EEXIST;
   Object.assign(c, { connected: true, server, cppr: 0, mfrr: MASKED, pendingPri: MASKED, xisr: 0, needResend: false, outEe: false });

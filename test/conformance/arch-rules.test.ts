@@ -10,7 +10,7 @@ import { ARCH_RULES } from '../../devices/arch/index.js';
 import { X86_KERNEL_IRQCHIP } from '../../devices/arch/x86_64.js';
 import type { DeviceModel } from '../../devices/core/device.js';
 import { Vm } from '../../devices/core/vm.js';
-import { ARCHES, DEV_TYPE, ERRNO } from '../../devices/core/uapi.js';
+import { ARCHES, CAP, DEV_TYPE, ERRNO } from '../../devices/core/uapi.js';
 import { createVm, DEVICE_MODELS } from '../../devices/registry.js';
 
 const buf = { nullPtr: false, value: 0n };
@@ -196,5 +196,33 @@ describe('attribute ioctls on the VM fd and a vcpu fd', () => {
 
   test('a vcpu fd of a vcpu that does not exist is EBADF on every arch, before the arch is asked', () => {
     for (const a of ARCHES) expect(createVm(a).hasAttr({ kind: 'vcpu', id: 3 }, 99, 0n)).toBe(ERRNO.EBADF);
+  });
+});
+
+describe('KVM_ENABLE_CAP on a vcpu fd (kvm_arch_vcpu_ioctl)', () => {
+  test('ppc64: a capability a device family claims reaches it (kvm_vcpu_ioctl_enable_cap, arch/powerpc/kvm/powerpc.c: KVM_CAP_IRQ_MPIC -> kvmppc_mpic_connect_vcpu); args[0] that is no fd is EBADF; another capability EINVAL', () => {
+    const vm = createVm('ppc64');
+    expect(vm.createVcpu(0)).toBe(0);
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n])).toBe(ERRNO.EBADF);
+    const h = vm.createDevice(DEV_TYPE.KVM_DEV_TYPE_FSL_MPIC_42, 0).handle;
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [BigInt(h), 0n])).toBe(0);
+    expect(vm.enableCap(0, CAP.KVM_CAP_PPC_RTAS, [0n])).toBe(ERRNO.EINVAL);
+  });
+
+  test('arm64, x86_64, s390x: no device claims a vcpu capability there: EINVAL (their switches\' default); the VM fd: EINVAL (kvm_vm_ioctl_enable_cap); a vcpu that does not exist: EBADF', () => {
+    for (const arch of ['arm64', 'x86_64', 's390x'] as const) {
+      const vm = createVm(arch);
+      expect(vm.createVcpu(0)).toBe(0);
+      expect({ arch, e: vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n]) }).toEqual({ arch, e: ERRNO.EINVAL });
+      expect(vm.enableCap(-1, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n])).toBe(ERRNO.EINVAL);
+      expect(vm.enableCap(9, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n])).toBe(ERRNO.EBADF);
+    }
+  });
+
+  test('the capability picks the family: only a ppc64 model that lists it in kernel.vcpuCaps claims it (kvm_vcpu_ioctl_enable_cap, powerpc.c)', () => {
+    const claims = (arch: string, cap: number) => [...DEVICE_MODELS.values()].filter((m) => m.arches.includes(arch as never) && m.kernel.vcpuCaps?.includes(cap)).map((m) => m.typeName);
+    expect(claims('ppc64', CAP.KVM_CAP_IRQ_MPIC)).toEqual(['KVM_DEV_TYPE_FSL_MPIC_20', 'KVM_DEV_TYPE_FSL_MPIC_42']);
+    expect(claims('ppc64', CAP.KVM_CAP_IRQ_XICS)).toEqual(['KVM_DEV_TYPE_XICS']);
+    expect(claims('arm64', CAP.KVM_CAP_IRQ_MPIC)).toEqual([]);
   });
 });

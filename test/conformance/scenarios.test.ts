@@ -30,6 +30,11 @@ const SOURCES: Record<string, string> = {
   'flic-ais-single-interruption': 'kvm_s390_inject_airq, modify_ais_mode, register_io_adapter (arch/s390/kvm/interrupt.c): single-interruption mode lets one adapter interrupt through',
   's390-vm-attrs-before-vcpus': 'kvm_s390_set_mem_control, kvm_s390_set_processor, kvm_s390_set_processor_feat, kvm_s390_set_cpu_model (arch/s390/kvm/kvm-s390.c): what is refused once vcpus exist, in the order of the checks',
   's390-vm-tod-and-unknowns': 'kvm_s390_vm_has_attr, kvm_s390_get_tod_high, kvm_s390_vm_get_attr (arch/s390/kvm/kvm-s390.c): HAS lists TOD LOW and HIGH only, CRYPTO has no GET, unknown groups are ENXIO',
+  'mpic-irq-active-off-by-one': 'mpic_set_attr / mpic_get_attr / mpic_has_attr (mpic.c): attr > MAX_SRC lets 256 through',
+  'mpic-idr-before-connect': 'write_IRQreg_idr (mpic.c): IDR keeps bits below nb_cpus only; openpic_gbl_read: FRR.NCPU is (nb_cpus - 1) as a u32',
+  'mpic-timer-read-skew': 'openpic_tmr_read (mpic.c): decodes 0x10 bytes before openpic_tmr_write',
+  'mpic-connect-vcpu-errnos': 'kvm_vcpu_ioctl_enable_cap (powerpc.c) -> kvmppc_mpic_connect_vcpu (mpic.c): EBADF, EPERM, EEXIST, EBUSY',
+  'mpic-register-read-acknowledges': 'access_reg (mpic.c): a REGISTER read of IACK_CPU0 acknowledges (openpic_iack)',
 };
 
 test('the folder holds exactly the scenarios listed here', () => {

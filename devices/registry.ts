@@ -10,11 +10,13 @@ import type { Arch } from './core/uapi.js';
 import { vgicV2 } from './arm-vgic/v2/device.js';
 import { vgicV3 } from './arm-vgic/v3/device.js';
 import { vgicIts } from './arm-vgic/its/device.js';
+import { x86Irqchip } from './x86-irqchip/device.js';
 
 export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicV2.type, vgicV2],
   [vgicV3.type, vgicV3],
   [vgicIts.type, vgicIts],
+  [x86Irqchip.type, x86Irqchip],
 ]);
 
 /** The default IPA size per architecture when a scenario names none. */

@@ -122,11 +122,16 @@ describe('KVM_CREATE_IRQCHIP (kvm_arch_vm_ioctl)', () => {
     expect(vm.createIrqchip()).toBe(ERRNO.EBUSY);
   });
 
-  test('x86_64: EINVAL once a vcpu exists; else the PIC and IOAPIC, not modelled yet (ENODEV), through the X86_KERNEL_IRQCHIP hook', () => {
+  test('x86_64: EINVAL once a vcpu exists; else the PIC and IOAPIC through the X86_KERNEL_IRQCHIP hook (ENODEV in a registry without that model) (kvm_arch_vm_ioctl KVM_CREATE_IRQCHIP, arch/x86/kvm/x86.c)', () => {
     const withVcpu = createVm('x86_64');
     withVcpu.createVcpu(0);
     expect(withVcpu.createIrqchip()).toBe(ERRNO.EINVAL);
-    expect(createVm('x86_64').createIrqchip()).toBe(ERRNO.ENODEV);
+    const vm = createVm('x86_64');
+    expect(vm.createIrqchip()).toBe(0);
+    expect(vm.state.devices[vm.state.irqchip]!.type).toBe(X86_KERNEL_IRQCHIP);
+    expect(vm.createIrqchip()).toBe(ERRNO.EEXIST);
+    const without = new Vm(new Map([...DEVICE_MODELS].filter(([t]) => t !== X86_KERNEL_IRQCHIP)), 'x86_64', 52);
+    expect(without.createIrqchip()).toBe(ERRNO.ENODEV);
   });
 
   test('x86_64: a model registered under X86_KERNEL_IRQCHIP is what KVM_CREATE_IRQCHIP creates; a second is EEXIST; KVM_CREATE_DEVICE cannot reach it', () => {

@@ -215,6 +215,12 @@ export interface DeviceInspect<S> {
   explainIrq?(vm: VmState, s: S, irq: number, root: string): IrqCondition[];
   /** Which events raise, acknowledge and complete which interrupt, and the interrupt numbers there are. */
   readonly interrupts?: InterruptFacet<S>;
+  /**
+   * A struct payload of the irqchip's own ioctls in words, for dump and the
+   * TUI: 'irqchip' is KVM_GET/SET_IRQCHIP's chip `id`, 'lapic' a
+   * KVM_GET/SET_LAPIC page (`id` the vcpu id).
+   */
+  describePayload?(kind: 'irqchip' | 'lapic', id: number, data: Uint8Array): string | undefined;
 }
 
 /**

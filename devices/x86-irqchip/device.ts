@@ -13,11 +13,11 @@ import { explainIrq } from './explain.js';
 import { IOAPIC_INDIRECT, IOAPIC_MMIO, ioapicMmio, ioapicWindow } from './ioapic.js';
 import { getIrqchip, getLapic, kvmSetIrq, kvmSetMsi, lapicWrite, setIrqchip, setLapic, takeInterrupt } from './irqchip.js';
 import { interrupts } from './interrupts.js';
-import { APIC_DEFAULT_PHYS_BASE, LAPIC_MMIO, LAPIC_MMIO_LENGTH, lapicMmioRead, lapicReset } from './lapic.js';
+import { APIC_DEFAULT_PHYS_BASE, describeLapicPayload, LAPIC_MMIO, LAPIC_MMIO_LENGTH, lapicMmioRead, lapicReset } from './lapic.js';
 import { migration } from './migration.js';
 import { PIC_ELCR_PORTS, PIC_MASTER_PORTS, PIC_SLAVE_PORTS, picPio, PORT } from './pic.js';
 import { irqchipSchema, newIrqchip, type X86IrqchipState } from './state.js';
-import { redirGet, REDIR, type RedirField } from './structs.js';
+import { describeIrqchipPayload } from './structs.js';
 import { view } from './view.js';
 
 /** MmioFrame.kind of the two MMIO frames. */
@@ -31,7 +31,6 @@ const PORTS: readonly PortRange[] = [
 
 const LAPIC_FRAME: MmioFrame = { base: APIC_DEFAULT_PHYS_BASE, size: LAPIC_MMIO_LENGTH, kind: FRAME.LAPIC, name: 'local APIC' };
 
-const REDIR_FIELDS = (Object.entries(REDIR) as [RedirField, readonly [number, number]][]).map(([name, [lsb, width]]) => ({ name, lsb, width }));
 
 export const x86Irqchip: DeviceModel<X86IrqchipState> = {
   type: X86_KERNEL_IRQCHIP,
@@ -109,10 +108,6 @@ export const x86Irqchip: DeviceModel<X86IrqchipState> = {
     migration,
     explainIrq,
     interrupts,
+    describePayload: (kind, id, data) => (kind === 'irqchip' ? describeIrqchipPayload(id, data) : describeLapicPayload(data)),
   },
 };
-
-/** Redirection-entry fields, for decoding a redirtbl value in words. */
-export function describeRedir(bits: bigint): string {
-  return REDIR_FIELDS.map((f) => `${f.name}=${redirGet(bits, f.name as RedirField)}`).join(' ');
-}

@@ -382,3 +382,12 @@ export function matchDest(regs: Uint8Array, dest: number, logical: boolean): boo
       return false;
   }
 }
+
+/** A KVM_GET/SET_LAPIC page in words: ID, SVR, TPR/PPR, the vectors in IRR, ISR and TMR, LINT0. */
+export function describeLapicPayload(data: Uint8Array): string {
+  const regs = new Uint8Array(APIC_REG_SIZE);
+  regs.set(data.subarray(0, APIC_REG_SIZE));
+  const vecs = (base: number) => `[${vectorsIn(regs, base).map((v) => `0x${v.toString(16)}`).join(',')}]`;
+  const h = (off: number) => `0x${getReg(regs, off).toString(16)}`;
+  return `id=${xapicId(regs)} svr=${h(APIC.SPIV)} tpr=${h(APIC.TASKPRI)} ppr=${h(APIC.PROCPRI)} irr=${vecs(APIC.IRR)} isr=${vecs(APIC.ISR)} tmr=${vecs(APIC.TMR)} lint0=${h(APIC.LVT0)}`;
+}

@@ -101,3 +101,19 @@ export function fixedSize(data: Uint8Array, size: number): Uint8Array {
   out.set(data.subarray(0, size));
   return out;
 }
+
+const hx = (v: number | bigint) => `0x${v.toString(16)}`;
+
+/** A KVM_GET/SET_IRQCHIP payload in words: the PIC's registers, or the IOAPIC's and each unmasked or non-default redirection entry. */
+export function describeIrqchipPayload(chip: number, data: Uint8Array): string | undefined {
+  if (chip === KVM_IRQCHIP.PIC_MASTER || chip === KVM_IRQCHIP.PIC_SLAVE) {
+    const b = fixedSize(data, KVM_PIC_STATE_SIZE);
+    return PIC_FIELDS.map((f, i) => `${f}=${hx(b[i]!)}`).join(' ');
+  }
+  if (chip !== KVM_IRQCHIP.IOAPIC) return undefined;
+  const io = decodeIoapic(data);
+  const entries = io.redirtbl.flatMap((bits, pin) =>
+    bits === 1n << 16n ? [] : [`pin${pin}{vector=${hx(redirGet(bits, 'vector'))} dm=${redirGet(bits, 'delivery_mode')} ${redirGet(bits, 'dest_mode') ? 'logical' : 'physical'} dest=${redirGet(bits, 'dest_id')} ${redirGet(bits, 'trig_mode') ? 'level' : 'edge'}${redirGet(bits, 'remote_irr') ? ' remote_irr' : ''}${redirGet(bits, 'mask') ? ' masked' : ''}}`],
+  );
+  return [`base=${hx(io.base_address)} ioregsel=${hx(io.ioregsel)} id=${io.id} irr=${hx(io.irr)}`, ...entries].join(' ');
+}

@@ -595,6 +595,18 @@ describe('the model as the debugger reads it', () => {
     expect(v.resolve!(vm.state, state(vm), ['lapic', 0, 'svr'])).toBe(0xff);
   });
 
+  test('describePayload puts KVM_GET_IRQCHIP and KVM_GET_LAPIC bytes in words: PIC registers, non-default redirection entries, APIC vectors', () => {
+    const vm = chipVm();
+    enableApic(vm);
+    redir(vm, 17, 0x8051);
+    vm.irqLine(17, 1);
+    const d = x86Irqchip.inspect!.describePayload!;
+    expect(d('irqchip', 0, vm.getIrqchip(0).data)).toContain('elcr_mask=0xf8');
+    expect(d('irqchip', 2, vm.getIrqchip(2).data)).toBe('base=0xfec00000 ioregsel=0x33 id=0 irr=0x20000 pin17{vector=0x51 dm=0 physical dest=0 level remote_irr}');
+    expect(d('lapic', 0, vm.getLapic(0).data)).toBe('id=0 svr=0x1ff tpr=0x0 ppr=0x0 irr=[0x51] isr=[] tmr=[0x51] lint0=0x700');
+    expect(d('irqchip', 7, new Uint8Array(0))).toBeUndefined();
+  });
+
   test('the state schema accepts what the model builds and refuses a short APIC page (checkVmState)', () => {
     const vm = chipVm(2);
     const schema = x86Irqchip.stateSchema!(vm.state);

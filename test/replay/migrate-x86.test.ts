@@ -75,7 +75,7 @@ describe('migrating the x86 irqchip through KVM_GET/SET_IRQCHIP and KVM_GET/SET_
     expect(plan.writes.every((w) => w.why.length > 20)).toBe(true);
   });
 
-  test('the destination\'s view equals the source\'s but for what the ABI does not carry (pic_output, irr_delivered, irq_eoi)', () => {
+  test('the destination\'s view equals the source\'s but for what the ABI does not carry (pic_output, irr_delivered, irq_eoi: kvm_vm_ioctl_set_irqchip, kvm_set_ioapic, kvm_apic_set_state in x86.c, ioapic.c, lapic.c)', () => {
     const src = busySource();
     const { dest, errors } = migrate(src);
     expect(errors).toEqual([]);
@@ -92,7 +92,7 @@ describe('migrating the x86 irqchip through KVM_GET/SET_IRQCHIP and KVM_GET/SET_
     expect(uncovered(src, dest).map((f) => f.path)).toEqual(expect.arrayContaining(['lapic[0].svr', 'lapic[1].isr[0]', 'lapic[1].irr[0]']));
   });
 
-  test('after the migration both VMs answer the guest the same way: EOIs, interrupts taken, line changes', () => {
+  test('after the migration both VMs answer the guest the same way: EOIs, interrupts taken, line changes (kvm_ioapic_update_eoi, kvm_cpu_get_interrupt, kvm_set_irq)', () => {
     const src = busySource();
     const { dest } = migrate(src);
     const script = (vm: Vm) => [

@@ -10,6 +10,7 @@
 import { X86_KERNEL_IRQCHIP } from '../arch/x86_64.js';
 import type { DeviceModel, MmioFrame, PortRange } from '../core/device.js';
 import { explainIrq } from './explain.js';
+import { FRAME } from './frames.js';
 import { IOAPIC_INDIRECT, IOAPIC_MMIO, ioapicMmio, ioapicWindow } from './ioapic.js';
 import { getIrqchip, getLapic, kvmSetIrq, kvmSetMsi, lapicWrite, setIrqchip, setLapic, takeInterrupt } from './irqchip.js';
 import { interrupts } from './interrupts.js';
@@ -20,8 +21,6 @@ import { irqchipSchema, newIrqchip, type X86IrqchipState } from './state.js';
 import { describeIrqchipPayload } from './structs.js';
 import { view } from './view.js';
 
-/** MmioFrame.kind of the two MMIO frames. */
-export const FRAME = { IOAPIC: 0, LAPIC: 1 } as const;
 
 const PORTS: readonly PortRange[] = [
   { base: 0x20, size: 2, kind: PORT.MASTER, name: '8259 master' },

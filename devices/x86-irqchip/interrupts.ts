@@ -10,6 +10,7 @@
  * vector.
  */
 import type { InterruptEffect, InterruptFacet } from '../core/device.js';
+import { FRAME } from './frames.js';
 import { APIC, highestVector } from './lapic.js';
 import { PORT } from './pic.js';
 import { IOAPIC_NUM_PINS, type Kpic, type X86IrqchipState } from './state.js';
@@ -50,8 +51,8 @@ export const interrupts: InterruptFacet<X86IrqchipState> = {
         return irq < 0 ? [] : [{ action: 'complete', irq: ev.range === PORT.SLAVE ? irq + 8 : irq, vcpu: ev.vcpu }];
       }
       case 'mmio': {
-        // Frame 1 is the local APIC page (device.ts FRAME.LAPIC); a 4-byte write of APIC_EOI.
-        if (ev.errno || !ev.write || ev.frame !== 1 || ev.offset !== APIC.EOI || ev.len !== 4) return [];
+        // A 4-byte write of APIC_EOI in the vcpu's local APIC page.
+        if (ev.errno || !ev.write || ev.frame !== FRAME.LAPIC || ev.offset !== APIC.EOI || ev.len !== 4) return [];
         const index = vm.vcpus.findIndex((v) => v.id === ev.vcpu);
         const regs = s.lapics[index];
         const vec = regs ? highestVector(regs, APIC.ISR) : -1;

@@ -607,6 +607,20 @@ describe('the model as the debugger reads it', () => {
     expect(d('irqchip', 7, new Uint8Array(0))).toBeUndefined();
   });
 
+  test('the state is plain data: a snapshot restored into a fresh Vm has the same digest and answers the next events alike', () => {
+    const vm = chipVm(2);
+    initPics(vm, 0x00, 0xfb);
+    enableApic(vm, 1);
+    redir(vm, 19, 0x8052, 0x01000000);
+    vm.irqLine(19, 1);
+    vm.irqLine(10, 1);
+    const copy = createVm('x86_64');
+    copy.restore(vm.snapshot());
+    expect(copy.digest()).toBe(vm.digest());
+    const next = (v: Vm) => [v.takeInterrupt(0).vector, v.takeInterrupt(1).vector, v.irqLineStatus(19, 1).status, eoi(v, 1).exit, v.getIrqchip(2).data.join(','), v.digest()];
+    expect(next(copy)).toEqual(next(vm));
+  });
+
   test('the state schema accepts what the model builds and refuses a short APIC page (checkVmState)', () => {
     const vm = chipVm(2);
     const schema = x86Irqchip.stateSchema!(vm.state);

@@ -55,7 +55,9 @@ export const APIC_DM = { FIXED: 0x000, LOWEST: 0x100, SMI: 0x200, REMRD: 0x300, 
 const LVT_MASK = 0x10000 | 0x1000 | 0xff; // APIC_LVT_MASKED | APIC_SEND_PENDING | APIC_VECTOR_MASK
 const LINT_MASK = LVT_MASK | 0x700 | 0x2000 | 0x4000 | 0x8000; // | APIC_MODE_MASK | APIC_INPUT_POLARITY | APIC_LVT_REMOTE_IRR | APIC_LVT_LEVEL_TRIGGER
 const LVTS: readonly [number, number][] = [
-  [APIC.LVTT, LVT_MASK | 0x60000], // timer: the timer-mode bits (periodic, TSC deadline) added at runtime
+  // Timer: apic_lvt_mask | timer_mode_mask, which KVM_SET_CPUID2 sets (1 << 17, or 3 << 17 with TSC deadline);
+  // devrr models no CPUID, so it stays 0 as kzalloc left it and a guest cannot select a timer mode.
+  [APIC.LVTT, LVT_MASK],
   [APIC.LVTTHMR, LVT_MASK | 0x700],
   [APIC.LVTPC, LVT_MASK | 0x700],
   [APIC.LVT0, LINT_MASK],

@@ -544,6 +544,17 @@ describe('the local APIC, as far as acceptance goes (arch/x86/kvm/lapic.c)', () 
     expect(lapic(vm).lvt_lint1).toBe('0x00010400');
   });
 
+  test('kvm_lapic_reg_write LVTs: apic_lvt_mask keeps vector, mask and (LINT) mode bits; LVTT keeps no timer mode without KVM_SET_CPUID2 (timer_mode_mask 0); ICR loses its busy bit, ICR2 keeps bits 31:24', () => {
+    const vm = chipVm();
+    enableApic(vm);
+    vm.mmio(0, true, APIC_BASE + APIC.LVTT, 4, 0xfffffn);
+    vm.mmio(0, true, APIC_BASE + APIC.LVTTHMR, 4, 0xfffffn);
+    vm.mmio(0, true, APIC_BASE + APIC.LVT1, 4, 0xfffffn);
+    vm.mmio(0, true, APIC_BASE + APIC.ICR, 4, 0x1fffn);
+    vm.mmio(0, true, APIC_BASE + APIC.ICR2, 4, 0xffffffffn);
+    expect(lapic(vm)).toMatchObject({ lvt_timer: '0x000110ff', lvt_thermal: '0x000117ff', lvt_lint1: '0x0001f7ff', icr_lo: '0x00000fff', icr_hi: '0xff000000' });
+  });
+
   test('kvm_apic_set_state (KVM_SET_LAPIC): the page is copied, the version set again and PPR recomputed; a short payload is zero-padded', () => {
     const vm = chipVm();
     const page = vm.getLapic(0).data.slice();

@@ -18,7 +18,13 @@ export interface LapicIrq {
   readonly trigMode: number;
   readonly destId: number;
   readonly msiRedirHint: boolean;
+  /** APIC_DEST_NOSHORT (0), SELF (1), ALLINC (2), ALLBUT (3): ICR bits 19:18. */
+  readonly shorthand?: number;
+  /** The sending vcpu's index, for an IPI. */
+  readonly source?: number;
 }
+
+export const SHORTHAND = { NONE: 0, SELF: 1, ALL_INCLUDING_SELF: 2, ALL_BUT_SELF: 3 } as const;
 
 /** kvm_lowest_prio_delivery. */
 function lowestPrio(irq: LapicIrq): boolean {
@@ -43,11 +49,18 @@ export function deliverToApic(s: X86IrqchipState, irq: LapicIrq, onAccept?: (ind
     if (r && onAccept) onAccept(index, irq.vector);
     return r;
   };
+  const shorthand = irq.shorthand ?? SHORTHAND.NONE;
+  // kvm_irq_delivery_to_apic_fast: a self IPI goes straight to its source.
+  if (shorthand === SHORTHAND.SELF && irq.source !== undefined) return set(irq.source);
   const matching: number[] = [];
   s.lapics.forEach((regs, i) => {
-    if (matchDest(regs, irq.destId, irq.logical)) matching.push(i);
+    // kvm_apic_match_dest
+    const hit =
+      shorthand === SHORTHAND.NONE ? matchDest(regs, irq.destId, irq.logical) : shorthand === SHORTHAND.ALL_INCLUDING_SELF ? true : shorthand === SHORTHAND.ALL_BUT_SELF ? i !== irq.source : i === irq.source;
+    if (hit) matching.push(i);
   });
-  const fast = irq.destId !== 0xff && s.lapics.length > 0;
+  // The APIC map answers a destination without shorthand other than the broadcast; the rest take the vcpu loop.
+  const fast = shorthand === SHORTHAND.NONE && irq.destId !== 0xff && s.lapics.length > 0;
   if (fast) {
     let r = 0;
     if (!lowestPrio(irq)) for (const i of matching) r += set(i);
@@ -64,6 +77,25 @@ export function deliverToApic(s: X86IrqchipState, irq: LapicIrq, onAccept?: (ind
   }
   if (candidates.length) r = set(candidates[irq.vector % candidates.length]!);
   return r;
+}
+
+/**
+ * kvm_apic_send_ipi: ICR low bits 7:0 the vector, 10:8 the delivery mode,
+ * 11 logical, 14 level asserted, 15 level-triggered, 19:18 the shorthand;
+ * the xAPIC destination is ICR2 bits 31:24.
+ */
+export function icrToIrq(low: number, high: number, source: number): LapicIrq {
+  return {
+    vector: low & 0xff,
+    deliveryMode: low & 0x700,
+    logical: (low & 0x800) !== 0,
+    level: (low & 0x4000) !== 0 ? 1 : 0,
+    trigMode: (low & 0x8000) !== 0 ? 1 : 0,
+    destId: high >>> 24,
+    msiRedirHint: false,
+    shorthand: (low >>> 18) & 3,
+    source,
+  };
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import type { MsiRequest } from '../core/device.js';
 import { ERRNO, type Errno } from '../core/uapi.js';
-import { deliverToApic, msiToIrq } from './deliver.js';
+import { deliverToApic, icrToIrq, msiToIrq } from './deliver.js';
 import { ioapicHandlesVector, ioapicSetState, ioapicUpdateEoi, kvmIoapicSetIrq, rtcRestoreOne } from './ioapic.js';
 import { acceptPicIntr, apicAckInterrupt, apicHasInterrupt, lapicGetState, lapicMmioWrite, lapicSetState } from './lapic.js';
 import { kvmPicReadIrq, kvmPicSetIrq, picUpdateIrq } from './pic.js';
@@ -69,11 +69,12 @@ export function takeInterrupt(s: X86IrqchipState, index: number): number {
 /**
  * A guest write to vcpu `index`'s APIC page; an EOI goes on to the IOAPIC
  * when the IOAPIC handles that vector for this vcpu (kvm_ioapic_send_eoi),
- * level-triggered if TMR says so.
+ * level-triggered if TMR says so; an ICR write sends its IPI.
  */
 export function lapicWrite(s: X86IrqchipState, index: number, off: number, len: number, val: number): void {
   const eff = lapicMmioWrite(s.lapics[index]!, off, len, val);
   if (eff.eoi && eff.eoi.vector >= 0 && ioapicHandlesVector(s, index, eff.eoi.vector)) ioapicUpdateEoi(s, index, eff.eoi.vector, eff.eoi.level);
+  if (eff.ipi) deliverToApic(s, icrToIrq(eff.ipi.low, eff.ipi.high, index));
 }
 
 /** kvm_vm_ioctl_get_irqchip: the PICs' first 16 bytes, the IOAPIC's 216 (kvm_get_ioapic); EINVAL for another chip id. */

@@ -2,8 +2,8 @@
  * Each vcpu's local APIC (arch/x86/kvm/lapic.c), as far as interrupt
  * acceptance goes: the register page KVM_GET/SET_LAPIC carry, software
  * enable (SPIV), IRR/ISR/TMR, PPR, EOI and the guest's xAPIC MMIO at
- * 0xfee00000. The APIC timer, IPIs (ICR writes are stored, not sent),
- * x2APIC mode and the APIC base MSR are not modelled: the APIC stays
+ * 0xfee00000, and the IPIs an ICR write sends (kvm_apic_send_ipi). The APIC
+ * timer, the NMI/INIT/SIPI/SMI state an IPI or MSI leaves, x2APIC mode and the APIC base MSR are not modelled: the APIC stays
  * hardware-enabled in xAPIC mode at the default base, as kvm_lapic_reset
  * leaves it.
  */
@@ -212,9 +212,11 @@ function writeSpiv(regs: Uint8Array, val: number): void {
   if (!(val & APIC_SPIV_APIC_ENABLED)) for (const [off] of LVTS) setReg(regs, off, getReg(regs, off) | APIC_LVT_MASKED);
 }
 
-/** What a guest register write asks of the rest of the irqchip: an EOI to broadcast to the IOAPIC. */
+/** What a guest register write asks of the rest of the irqchip: an EOI to broadcast to the IOAPIC, an IPI to send. */
 export interface LapicWriteEffect {
   eoi?: { vector: number; level: boolean };
+  /** ICR low and high as kvm_apic_send_ipi takes them. */
+  ipi?: { low: number; high: number };
 }
 
 /** kvm_lapic_reg_write for the xAPIC registers (a 32-bit write at a 16-byte aligned offset). */
@@ -238,10 +240,12 @@ export function lapicRegWrite(regs: Uint8Array, reg: number, val: number): Lapic
     case APIC.SPIV:
       writeSpiv(regs, val);
       return {};
-    case APIC.ICR:
-      // kvm_apic_send_ipi is not modelled: the ICR keeps the value without the delivery-status bit.
-      setReg(regs, APIC.ICR, val & ~(1 << 12));
-      return {};
+    case APIC.ICR: {
+      // APIC_ICR_BUSY is cleared (KVM has no delay), the IPI sent, then the value stored.
+      const low = val & ~(1 << 12);
+      setReg(regs, APIC.ICR, low);
+      return { ipi: { low: low >>> 0, high: getReg(regs, APIC.ICR2) } };
+    }
     case APIC.ICR2:
       setReg(regs, APIC.ICR2, val & 0xff000000);
       return {};
@@ -369,7 +373,7 @@ export function lapicGetState(regs: Uint8Array): Uint8Array {
   return out;
 }
 
-/** kvm_apic_match_dest with no shorthand, for an interrupt from the IOAPIC or an MSI (no source APIC): physical or logical (flat/cluster). */
+/** kvm_apic_match_dest with no shorthand: physical or logical (flat/cluster) xAPIC destination. */
 export function matchDest(regs: Uint8Array, dest: number, logical: boolean): boolean {
   if (dest === 0xff) return true; // kvm_apic_broadcast (xAPIC)
   if (!logical) return dest === xapicId(regs); // kvm_apic_match_physical_addr

@@ -555,6 +555,20 @@ describe('the local APIC, as far as acceptance goes (arch/x86/kvm/lapic.c)', () 
     expect(lapic(vm)).toMatchObject({ lvt_timer: '0x000110ff', lvt_thermal: '0x000117ff', lvt_lint1: '0x0001f7ff', icr_lo: '0x00000fff', icr_hi: '0xff000000' });
   });
 
+  test('kvm_apic_send_ipi: an ICR write sends its IPI, to itself (shorthand self), to the others (all-but-self) or to an xAPIC destination in ICR2', () => {
+    const vm = chipVm(2);
+    enableApic(vm, 0);
+    enableApic(vm, 1);
+    vm.mmio(0, true, APIC_BASE + APIC.ICR, 4, BigInt(0x40000 | 0x4000 | 0x31));
+    expect([lapic(vm, 0).irr_vectors, lapic(vm, 1).irr_vectors]).toEqual([[0x31], []]);
+    vm.mmio(0, true, APIC_BASE + APIC.ICR, 4, BigInt(0xc0000 | 0x4000 | 0x32));
+    expect([lapic(vm, 0).irr_vectors, lapic(vm, 1).irr_vectors]).toEqual([[0x31], [0x32]]);
+    vm.mmio(1, true, APIC_BASE + APIC.ICR2, 4, 0x00000000n);
+    vm.mmio(1, true, APIC_BASE + APIC.ICR, 4, BigInt(0x4000 | 0x33));
+    expect(lapic(vm, 0).irr_vectors).toEqual([0x31, 0x33]);
+    expect(lapic(vm, 1).icr_lo).toBe('0x00004033');
+  });
+
   test('kvm_apic_set_state (KVM_SET_LAPIC): the page is copied, the version set again and PPR recomputed; a short payload is zero-padded', () => {
     const vm = chipVm();
     const page = vm.getLapic(0).data.slice();

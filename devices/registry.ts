@@ -13,6 +13,7 @@ import { vgicIts } from './arm-vgic/its/device.js';
 import { xics } from './ppc-xics/device.js';
 import { flic } from './s390-flic/device.js';
 import { fslMpic20, fslMpic42 } from './fsl-mpic/device.js';
+import { x86Irqchip } from './x86-irqchip/device.js';
 
 export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicV2.type, vgicV2],
@@ -22,6 +23,7 @@ export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [flic.type, flic],
   [fslMpic20.type, fslMpic20],
   [fslMpic42.type, fslMpic42],
+  [x86Irqchip.type, x86Irqchip],
 ]);
 
 /** The default IPA size per architecture when a scenario names none. */

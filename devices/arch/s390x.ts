@@ -47,6 +47,8 @@ export const S390X: ArchRules = {
    * modelled, so it never is); then only dummy routing is set up.
    */
   createIrqchip: () => ERRNO.EINVAL,
+  // KVM_GET/SET_IRQCHIP and KVM_GET/SET_LAPIC are x86 ioctls: the arch ioctl defaults answer.
+  irqchipStateIoctls: false,
   msiWithoutHandler: ERRNO.EINVAL,
   // kvm_arch_vm_ioctl and kvm_arch_vcpu_ioctl default cases.
   vmIoctlDefault: ERRNO.ENOTTY,

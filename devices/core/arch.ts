@@ -88,6 +88,12 @@ export interface ArchRules {
   createIrqchip(vm: ArchVm): Errno;
   /** The legacy KVM_ARM_SET_DEVICE_ADDR (arm64 only; elsewhere the default errno). */
   readonly setDeviceAddr?: (vm: ArchVm, id: bigint, addr: bigint) => Errno;
+  /**
+   * Whether the arch has KVM_GET/SET_IRQCHIP on the VM fd and KVM_GET/SET_LAPIC
+   * on a vcpu fd (x86's kvm_arch_vm_ioctl / kvm_arch_vcpu_ioctl); elsewhere
+   * they get the arch ioctl defaults.
+   */
+  readonly irqchipStateIoctls: boolean;
   /** kvm_set_msi when the in-kernel irqchip takes no MSIs (arm64 without an ITS: ENODEV). */
   readonly msiWithoutHandler: Errno;
   /** kvm_arch_vm_ioctl's default: the answer to a VM ioctl the arch does not have. */

@@ -255,6 +255,27 @@ export interface DeviceKernel<S> {
    * vcpu (not connected: the kernel exits to the VMM).
    */
   hcall?(vm: VmCtx, s: S, vcpuIndex: number, nr: number, args: readonly bigint[]): bigint | undefined;
+  /**
+   * KVM_IRQ_LINE_STATUS for an in-kernel irqchip whose line status means
+   * something (x86 kvm_set_irq: 1 delivered, 0 coalesced, -1 masked or not
+   * routed, the sum over the GSI's routing entries). Without it the status
+   * field is left as the ioctl's input wrote it (the irq it shares a union with).
+   */
+  irqLineStatus?(vm: VmCtx, s: S, irq: number, level: number): { errno: Errno; status: number };
+  /** KVM_GET_IRQCHIP (x86 kvm_vm_ioctl_get_irqchip): chip 0/1 the PICs' kvm_pic_state, 2 the kvm_ioapic_state, as bytes. */
+  getIrqchip?(vm: VmCtx, s: S, chip: number): { errno: Errno; data?: Uint8Array };
+  /** KVM_SET_IRQCHIP (kvm_vm_ioctl_set_irqchip): `data` is the chip union's bytes, zero-padded to its size. */
+  setIrqchip?(vm: VmCtx, s: S, chip: number, data: Uint8Array): Errno;
+  /** KVM_GET_LAPIC (kvm_vcpu_ioctl_get_lapic): the vcpu's 1024-byte kvm_lapic_state; EINVAL-type refusals as errno. */
+  getLapic?(vm: VmCtx, s: S, vcpuIndex: number): { errno: Errno; data?: Uint8Array };
+  /** KVM_SET_LAPIC (kvm_vcpu_ioctl_set_lapic): `data` zero-padded to 1024 bytes. */
+  setLapic?(vm: VmCtx, s: S, vcpuIndex: number, data: Uint8Array): Errno;
+  /**
+   * The vcpu takes an interrupt at injection inside KVM_RUN (x86
+   * kvm_cpu_get_interrupt: the PIC's ExtINT first, then the local APIC):
+   * the vector acknowledged, or -1 when none is deliverable.
+   */
+  takeInterrupt?(vm: VmCtx, s: S, vcpuIndex: number): number;
 }
 
 /** How the debugger reads the device: names and fields, its view, its migration, its interrupts. */
@@ -281,6 +302,12 @@ export interface DeviceInspect<S> {
   explainIrq?(vm: VmState, s: S, irq: number, root: string): IrqCondition[];
   /** Which events raise, acknowledge and complete which interrupt, and the interrupt numbers there are. */
   readonly interrupts?: InterruptFacet<S>;
+  /**
+   * A struct payload of the irqchip's own ioctls in words, for dump and the
+   * TUI: 'irqchip' is KVM_GET/SET_IRQCHIP's chip `id`, 'lapic' a
+   * KVM_GET/SET_LAPIC page (`id` the vcpu id).
+   */
+  describePayload?(kind: 'irqchip' | 'lapic', id: number, data: Uint8Array): string | undefined;
 }
 
 /**
@@ -297,7 +324,8 @@ export type InterruptEvent =
   | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number }
   | { readonly kind: 'hcall'; readonly vcpu: number; readonly nr: number; readonly args: readonly bigint[]; readonly ret: bigint; readonly errno: Errno }
   /** A SET_DEVICE_ATTR on this device's fd (the FLIC's ENQUEUE and AIRQ_INJECT inject interrupts). */
-  | { readonly kind: 'set_attr'; readonly group: number; readonly attr: bigint; readonly value: bigint; readonly data?: Uint8Array; readonly errno: Errno };
+  | { readonly kind: 'set_attr'; readonly group: number; readonly attr: bigint; readonly value: bigint; readonly data?: Uint8Array; readonly errno: Errno }
+  | { readonly kind: 'take_interrupt'; readonly vcpu: number; readonly vector: number; readonly errno: Errno };
 
 /** What an event does to an interrupt. */
 export interface InterruptEffect {
@@ -353,6 +381,14 @@ export interface SavedAttr {
   readonly input?: bigint;
   /** A struct the VMM puts in the user buffer before GET_DEVICE_ATTR, for groups whose payload is a struct. */
   readonly inputData?: Uint8Array;
+  /**
+   * The state travels through an ioctl of its own instead of
+   * GET/SET_DEVICE_ATTR (the x86 irqchip, which has no device fd):
+   * 'irqchip' is KVM_GET/SET_IRQCHIP with `attr` the chip id, 'lapic' is
+   * KVM_GET/SET_LAPIC on the vcpu whose id is `attr`; `group` is 0. The
+   * value's `data` holds the struct's bytes.
+   */
+  readonly ioctl?: 'irqchip' | 'lapic';
 }
 
 /**

@@ -300,6 +300,99 @@ export class Vm implements ArchVm {
   }
 
   /**
+   * KVM_IRQ_LINE_STATUS (kvm_vm_ioctl, then kvm_vm_ioctl_irq_line with
+   * line_status): KVM_IRQ_LINE's errno and the status written back. An
+   * irqchip that reports a status gives it (x86: kvm_set_irq's sum); one that
+   * does not leaves the field as the input had it, the irq (they share a union).
+   */
+  irqLineStatus(irq: number, level: number): { errno: Errno; status: number } {
+    const ic = this.state.irqchip;
+    if (!this.state.dead && this.rules.irqLine.ioctl && ic >= 0) {
+      const m = this.modelOf(ic);
+      if (m.kernel.irqLineStatus) return m.kernel.irqLineStatus(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
+    }
+    const errno = this.irqLine(irq, level);
+    return { errno, status: errno ? 0 : irq | 0 };
+  }
+
+  /** The in-kernel irqchip and its model, when it has the hook asked for. */
+  private irqchipWith<K extends keyof DeviceKernel<unknown>>(hook: K): { kernel: DeviceKernel<any>; state: unknown } | undefined {
+    const ic = this.state.irqchip;
+    if (ic < 0) return undefined;
+    const kernel = this.modelOf(ic).kernel;
+    return kernel[hook] ? { kernel, state: this.state.devices[ic]!.state } : undefined;
+  }
+
+  /**
+   * KVM_GET_IRQCHIP (kvm_arch_vm_ioctl): the arch's default where it has no
+   * such ioctl, ENXIO without an in-kernel irqchip that has the chips
+   * (irqchip_kernel), then the chip's state (EINVAL for an unknown chip id).
+   */
+  getIrqchip(chip: number): { errno: Errno; data: Uint8Array } {
+    const none = new Uint8Array(0);
+    if (this.state.dead) return { errno: ERRNO.EIO, data: none };
+    if (!this.rules.irqchipStateIoctls) return { errno: this.rules.vmIoctlDefault, data: none };
+    const ic = this.irqchipWith('getIrqchip');
+    if (!ic) return { errno: ERRNO.ENXIO, data: none };
+    const r = ic.kernel.getIrqchip!(this, ic.state, chip >>> 0);
+    return { errno: r.errno, data: r.errno ? none : (r.data ?? none) };
+  }
+
+  /** KVM_SET_IRQCHIP: as getIrqchip's checks, then the chip takes `data` (the union's bytes, zero-padded). */
+  setIrqchip(chip: number, data: Uint8Array): Errno {
+    if (this.state.dead) return ERRNO.EIO;
+    if (!this.rules.irqchipStateIoctls) return this.rules.vmIoctlDefault;
+    const ic = this.irqchipWith('setIrqchip');
+    if (!ic) return ERRNO.ENXIO;
+    const e = ic.kernel.setIrqchip!(this, ic.state, chip >>> 0, data);
+    this.bus = null;
+    this.portBus = null;
+    return e;
+  }
+
+  /**
+   * KVM_GET_LAPIC on vcpu `id` (kvm_arch_vcpu_ioctl): EBADF for no such
+   * vcpu, the arch's default where it has no such ioctl, EINVAL when the
+   * vcpu has no in-kernel local APIC (lapic_in_kernel), else its 1024 bytes.
+   */
+  getLapic(id: number): { errno: Errno; data: Uint8Array } {
+    const none = new Uint8Array(0);
+    if (this.state.dead) return { errno: ERRNO.EIO, data: none };
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return { errno: ERRNO.EBADF, data: none };
+    if (!this.rules.irqchipStateIoctls) return { errno: this.rules.vcpuIoctlDefault, data: none };
+    const ic = this.irqchipWith('getLapic');
+    if (!ic) return { errno: ERRNO.EINVAL, data: none };
+    const r = ic.kernel.getLapic!(this, ic.state, index);
+    return { errno: r.errno, data: r.errno ? none : (r.data ?? none) };
+  }
+
+  /** KVM_SET_LAPIC on vcpu `id`: getLapic's checks, then the page is restored from `data` (zero-padded to 1024 bytes). */
+  setLapic(id: number, data: Uint8Array): Errno {
+    if (this.state.dead) return ERRNO.EIO;
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return ERRNO.EBADF;
+    if (!this.rules.irqchipStateIoctls) return this.rules.vcpuIoctlDefault;
+    const ic = this.irqchipWith('setLapic');
+    if (!ic) return ERRNO.EINVAL;
+    return ic.kernel.setLapic!(this, ic.state, index, data);
+  }
+
+  /**
+   * Vcpu `id` takes an interrupt at injection, inside its KVM_RUN (x86
+   * kvm_check_and_inject_events -> kvm_cpu_get_interrupt): the vector the
+   * in-kernel irqchip acknowledged, or -1 when it had none to give. Like any
+   * guest event, the first one is the vcpu's first run.
+   */
+  takeInterrupt(id: number): { errno: Errno; vector: number } {
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, vector: -1 };
+    const ic = this.irqchipWith('takeInterrupt');
+    if (!ic) return { errno: 0, vector: -1 };
+    return { errno: 0, vector: ic.kernel.takeInterrupt!(this, ic.state, index) };
+  }
+
+  /**
    * The vcpu a guest event happens on, inside its KVM_RUN: its index, after
    * running kvm_arch_vcpu_run_pid_change if this is its first guest event;
    * or the errno as a negative number (EBADF: no such vcpu; the first run's

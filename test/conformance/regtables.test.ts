@@ -69,6 +69,12 @@ describe('every RegTable exported under devices/', () => {
       expect({ name, bad }).toEqual({ name, bad: [] });
     }
   });
+  test('every row name of an x86 irqchip table is an 8259, IOAPIC or xAPIC register name', () => {
+    for (const [name, t] of [...TABLES].filter(([k]) => k.startsWith('x86-irqchip/'))) {
+      const bad = t.rows.map((r) => r.name).filter((n) => !/^PIC_(CMD|DATA)$|^ELCR$|^IOREGSEL$|^IOWIN$|^IOAPIC(ID|VER|ARB)$|^IOREDTBL$|^APIC_[A-Z0-9]+$/.test(n));
+      expect({ name, bad }).toEqual({ name, bad: [] });
+    }
+  });
 
   test('the FSL MPIC table is found (fsl-mpic/regs.ts MPIC_REGS) and its names are Freescale register names: upper case, per-CPU ones NAME_CPU<n>', () => {
     const t = table('MPIC_REGS');

@@ -85,11 +85,9 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
       case 'irq_line':
         return { ...ev, errno: vm.irqLine(ev.irq, ev.level) };
       case 'enable_cap':
-        // No modelled device takes a capability yet: KVM_ENABLE_CAP's default is EINVAL.
-        return { ...ev, errno: ERRNO.EINVAL };
+        return { ...ev, errno: vm.enableCap(ev.vcpu, ev.cap, ev.args) };
       case 'hcall':
-        // No modelled device serves hypercalls yet: H_FUNCTION-like "not handled".
-        return { ...ev, errno: ERRNO.ENOTTY, ret: 0n };
+        return { ...ev, ...vm.hcall(ev.vcpu, ev.nr, ev.args) };
       case 'sysreg': {
         const r = vm.sysreg(ev.vcpu, ev.write, ev.reg, ev.value);
         return { ...ev, errno: r.errno, value: ev.write ? ev.value : r.value };

@@ -5,8 +5,9 @@
  * interrupts facet) and each architecture's rules (the KVM_IRQ_LINE
  * encoding).
  */
-import { ARCH_RULES } from '../devices/arch/index.js';
+import { ARCH_RULES, archFdNames } from '../devices/arch/index.js';
 import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame, type PortRange } from '../devices/core/device.js';
+import { deviceNames, type FdNames } from '../devices/core/names.js';
 import { decodeFields } from '../devices/core/regtable.js';
 import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
 import { type DeviceRegistry, Vm } from '../devices/core/vm.js';
@@ -39,8 +40,21 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
     const h = frameIn(copy.state, registry, ev.addr, ev.len);
     return h && { vm: copy.state, hit: h };
   };
+  /** The name table of the fd an attribute call addresses: its device's model, or the VM's arch's VM or vcpu fd; none for a handle with no device. */
+  const fdTable = (state: SessionState, vm: number, target: AttrEvent['target']): FdNames | undefined => {
+    const v = state.vms[vm];
+    if (!v) return undefined;
+    if (target.kind !== 'device') return archFdNames(v.arch, target.kind);
+    const model = modelAt(v, target.handle);
+    return model && deviceNames(model);
+  };
+  /** The group row an attribute event reaches: the device's, or the arch's on the VM fd and vcpu fds. */
   const deviceGroup = (state: SessionState, ev: AttrEvent) => {
-    if (ev.target.kind !== 'device') return undefined;
+    if (ev.target.kind !== 'device') {
+      const arch = state.vms[ev.vm]?.arch;
+      const rules = arch && (ev.target.kind === 'vm' ? ARCH_RULES[arch].vmAttrs : ARCH_RULES[arch].vcpuAttrs);
+      return rules ? rules.groups.find((g) => g.id === ev.group) : undefined;
+    }
     const model = modelAt(state.vms[ev.vm], ev.target.handle);
     return model && findGroup(model, ev.group);
   };
@@ -48,15 +62,16 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
   return {
     typeName: (type) => registry.get(type)?.typeName,
     deviceName: (state, vm, handle) => modelAt(state.vms[vm], handle)?.inodeName,
-    groupName(state, vm, handle, group) {
-      const model = modelAt(state.vms[vm], handle);
-      return model && findGroup(model, group)?.name;
-    },
+    groupName: (state, vm, handle, group) => fdTable(state, vm, { kind: 'device', handle })?.byId.get(group)?.name,
     attrNames(state, ev) {
-      const g = deviceGroup(state, ev);
-      return g && { group: g.name, attr: g.describe(ev.attr) };
+      const t = fdTable(state, ev.vm, ev.target);
+      const g = t?.byId.get(ev.group);
+      if (!t) return undefined;
+      if (!g) return { group: `group ${ev.group}`, attr: hex(ev.attr) };
+      return { group: g.name, attr: g.row ? g.row.describe(ev.attr) : hex(ev.attr) };
     },
-    attrValue: (state, ev, value) => deviceGroup(state, ev)?.describeValue?.(ev.attr, value) ?? '',
+    attrValue: (state, ev, value) => fdTable(state, ev.vm, ev.target)?.byId.get(ev.group)?.row?.describeValue?.(ev.attr, value) ?? '',
+    attrData: (state, ev, data) => deviceGroup(state, ev)?.describeData?.(ev.attr, data) ?? '',
     payloadWidth(state, vm, target, group) {
       if (target.kind !== 'device') return 8;
       const model = modelAt(state.vms[vm], target.handle);
@@ -73,6 +88,14 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       const name = ic?.model.inspect?.describeSysreg?.(ev.reg);
       const fl = ev.errno ? undefined : ic?.model.inspect?.sysregFields?.(ev.reg);
       return { ...(name !== undefined && { name }), fields: fl ? decodeFields(BigInt.asUintN(64, ev.value), fl) : '' };
+    },
+    hcall(state, ev) {
+      const vm = state.vms[ev.vm];
+      for (const d of vm?.devices ?? []) {
+        const r = registry.get(d.type)?.inspect?.describeHcall?.(ev.nr, ev.args, ev.ret);
+        if (r) return r;
+      }
+      return undefined;
     },
     memWrite(state, ev) {
       const vm = state.vms[ev.vm];
@@ -120,6 +143,13 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         const ie: InterruptEvent = { kind: 'pio', vcpu: p.vcpu, write: p.write, range: hit.range.kind, offset: hit.offset, len: p.len, value: p.value, errno: p.errno };
         return facet.effects(vm, vm.devices[hit.handle]!.state, ie);
       }
+      if (ev.kind === 'set_attr') {
+        // An attribute write is the business of the device whose fd it was issued on.
+        const d = ev.target.kind === 'device' ? vm.devices[ev.target.handle] : undefined;
+        const facet = d && registry.get(d.type)?.inspect?.interrupts;
+        if (!facet) return [];
+        return facet.effects(vm, d!.state, { kind: 'set_attr', group: ev.group, attr: ev.attr, value: ev.value ?? 0n, ...(ev.data && { data: ev.data }), errno: ev.errno });
+      }
       const ie = interruptEvent(ev);
       if (!ie) return [];
       const out: InterruptEffect[] = [];
@@ -139,6 +169,11 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         paths: c.paths.map((p) => (p.startsWith(prefix) ? p : prefix + p)),
       }));
     },
+    vmMigration(state, vmIndex) {
+      const vm = state.vms[vmIndex];
+      const m = vm && ARCH_RULES[vm.arch]?.archState?.migration;
+      return m && { saveList: m.saveList(vm), restore: (saved) => m.restore(saved), notCarried: m.notCarried };
+    },
     migration(state, vmIndex) {
       const vm = state.vms[vmIndex];
       if (!vm) return [];
@@ -150,7 +185,9 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
           handle,
           typeName: model.typeName,
           saveActions: m?.saveActions ?? [],
+          vcpuConnects: m?.vcpuConnects?.(vm, d.state) ?? [],
           saveList: m?.saveList(vm, d.state),
+          vmmConfig: m?.vmmConfig?.(vm, d.state) ?? [],
           restore: (saved, lines) => (m ? m.restore(saved, lines) : { writes: [], redrive: [] }),
           notCarried: m?.notCarried ?? [],
           ...(owned && { ownedMemory: { why: owned.why, ranges: owned.ranges(vm, d.state) } }),
@@ -210,6 +247,8 @@ function interruptEvent(ev: TraceEvent): InterruptEvent | undefined {
       return { kind: 'sysreg', vcpu: ev.vcpu, write: ev.write, reg: ev.reg, value: ev.value, errno: ev.errno };
     case 'signal_msi':
       return { kind: 'signal_msi', address: ev.address, data: ev.data, devid: ev.devid, errno: ev.errno, ret: ev.ret };
+    case 'hcall':
+      return { kind: 'hcall', vcpu: ev.vcpu, nr: ev.nr, args: ev.args, ret: ev.ret, errno: ev.errno };
     default:
       return undefined;
   }

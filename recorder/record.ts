@@ -273,14 +273,16 @@ export function expectMiss(exp: Expect | undefined, errno: number): string | nul
 /**
  * "set_attr <the group's uapi name>", the way the spec's report line names a
  * step; `names` are the group's or device type's names from the device's
- * own table, when known (else the uapi tables).
+ * own table, when known (else the name the scenario resolved through the
+ * addressed fd's table, else the number: group numbers mean nothing apart
+ * from their fd).
  */
 export function describeStep(step: Step, names: { readonly group?: string | undefined; readonly type?: string | undefined } = {}): string {
   switch (step.op) {
     case 'set_attr':
     case 'get_attr':
     case 'has_attr':
-      return `${step.op} ${names.group ?? nameOf(NAMES.group, step.group) ?? `group ${step.group}`}`;
+      return `${step.op} ${names.group ?? step.groupName ?? `group ${step.group}`}`;
     case 'create_device':
       return `create_device ${names.type ?? nameOf(NAMES.type, step.type) ?? `type ${step.type}`}`;
     default:

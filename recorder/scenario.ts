@@ -12,9 +12,11 @@
  */
 import { checkPlainData, encodeValue, MAX_NOTE_BYTES } from '../traces/format.js';
 import { MAX_DEVICE_CREATES_PER_VM, MAX_VMS } from '../devices/core/vm-state.js';
-import { ARCHES, type Arch, errnoByName, KVM_ARM_IRQ_TYPE, NAMES } from '../devices/core/uapi.js';
-import { DEFAULT_IPA_BITS } from '../devices/registry.js';
-import { mpidrOfVcpu, registerAttr, takesRegisterNames, vcpuPart } from './attr-names.js';
+import { ARCHES, type Arch, errnoByName, KVM_ARM_IRQ_TYPE, NAMES, nameOf } from '../devices/core/uapi.js';
+import { archFdNames } from '../devices/arch/index.js';
+import { deviceNames, type FdNames, someNames } from '../devices/core/names.js';
+import type { DeviceRegistry } from '../devices/core/vm.js';
+import { DEFAULT_IPA_BITS, DEVICE_MODELS } from '../devices/registry.js';
 import { checkJsonShape } from './scenario-file.js';
 import { DECLARED_KINDS, type EventKindDecl, kindByOp, type StepFields } from '../traces/kinds.js';
 import { ScenarioError } from './scenario-error.js';
@@ -43,6 +45,8 @@ export type Step =
       readonly op: 'set_attr' | 'get_attr' | 'has_attr';
       readonly dev: DevRef;
       readonly group: number;
+      /** The group's name in the addressed fd's own table, when it has one (for report lines). */
+      readonly groupName?: string;
       readonly attr: bigint;
       readonly value?: Value;
       readonly data?: Uint8Array;
@@ -181,8 +185,13 @@ const HCALLS = new Map<string, number>([
 const U64_END = 1n << 64n;
 const I64_MIN = -(1n << 63n);
 
-/** Parses and validates a scenario; throws ScenarioError for anything invalid. */
-export function parseScenario(text: string, file: string): Scenario {
+/**
+ * Parses and validates a scenario; throws ScenarioError for anything
+ * invalid. Group and attr names resolve through the models of `registry`
+ * (the device type a step's `dev` was created as) and the arch's VM and
+ * vcpu fd tables.
+ */
+export function parseScenario(text: string, file: string, registry: DeviceRegistry = DEVICE_MODELS): Scenario {
   const shape = checkJsonShape(text);
   if (shape) throw new ScenarioError(file, null, null, `byte offset ${shape.offset}: ${shape.what}, more than devrr reads from a scenario`);
   let doc: unknown;
@@ -259,14 +268,17 @@ export function parseScenario(text: string, file: string): Scenario {
       case 'has_attr': {
         const dev = p.dev('dev', devTypes[vm]!);
         if (p.has('value') && p.has('data')) throw err('data', 'give either value or data, not both');
-        const group = p.named('group', NAMES.group);
-        const attr = p.attr(dev.kind === 'device' ? devTypes[vm]!.get(dev.name) : undefined, group);
+        const fd = fdOf(dev, devTypes[vm]!, vmArch[vm]!, registry);
+        const group = p.group(fd);
+        const attr = p.attr(fd, group);
         const saveAs = p.optName('save_as');
+        const groupName = fd.names?.byId.get(group)?.name;
         steps.push({
           ...base,
           op,
           dev,
           group,
+          ...(groupName !== undefined && { groupName }),
           attr,
           ...(p.has('value') && { value: p.value('value') }),
           ...(p.has('data') && { data: p.hex('data') }),
@@ -455,6 +467,28 @@ function toBig(v: unknown): bigint | string {
   return 'must be a number or a numeric string ("0x8000000", "4096")';
 }
 
+/** The fd a step addresses, for naming: its name table (none for a device type devrr has no model of) and what it is, in words. */
+interface Fd {
+  readonly names?: FdNames;
+  readonly what: string;
+}
+
+/**
+ * The names of the fd `dev` addresses: the model of the type the device was
+ * created as (by `as`, even when the create failed), or the architecture's
+ * VM or vcpu fd rules. A name resolves only there, so one family's names
+ * never reach another's device.
+ */
+function fdOf(dev: DevRef, types: ReadonlyMap<string, number>, arch: Arch, registry: DeviceRegistry): Fd {
+  if (dev.kind !== 'device') {
+    const names = archFdNames(arch, dev.kind);
+    return { names, what: names.what };
+  }
+  const type = types.get(dev.name)!;
+  const model = registry.get(type);
+  return model ? { names: deviceNames(model), what: model.typeName } : { what: nameOf(NAMES.type, type) ?? `device type ${type}` };
+}
+
 /** The kernel's KVM_IRQ_LINE word for arm64 (kvm_vm_ioctl_irq_line): vcpu2[31:28] type[27:24] vcpu[23:16] num[15:0]. */
 export function armIrqLine(type: number, vcpu: number, num: number): number {
   return ((((vcpu >>> 8) & 0xf) << 28) | (type << 24) | ((vcpu & 0xff) << 16) | (num & 0xffff)) >>> 0;
@@ -580,40 +614,64 @@ class FieldParser implements StepFields {
     return Number(n);
   }
 
+  /** `group`: a name from the addressed fd's own table, or a number from 0 to 2^32-1. */
+  group(fd: Fd): number {
+    const v = this.need('group');
+    const g = typeof v === 'string' ? fd.names?.groups.get(v) : undefined;
+    if (g) return g.id;
+    const n = toBig(v);
+    if (typeof n === 'string') {
+      if (typeof v !== 'string') throw this.err('group', `unknown name ${JSON.stringify(v)}`);
+      if (!fd.names) throw this.err('group', `unknown name ${JSON.stringify(v)}: devrr has no model of ${fd.what}, so no group names for it; give the group as a number`);
+      throw this.err('group', `unknown name ${JSON.stringify(v)}: not one of ${fd.what}'s groups (${someNames([...fd.names.groups.keys()])})`);
+    }
+    if (n < 0n || n > 0xffffffffn) throw this.err('group', 'must be a name or a number from 0 to 2^32-1');
+    return Number(n);
+  }
+
   /**
-   * `attr`: a number, a uapi name, or (on a device's register group) a
-   * register name as `devrr dump` prints it; then the vcpu part from `vcpu`
-   * or `mpidr` where the group's attr has one (docs/scenarios.md).
+   * `attr`: a number, or a name of the addressed fd's table: the group's
+   * own (register names as `devrr dump` prints them, its uapi constants)
+   * or one of the family's constants taken on any group. Then the vcpu part
+   * from `vcpu` or `mpidr` where the group's attr has one, encoded as the
+   * group's family says (docs/scenarios.md).
    */
-  attr(devType: number | undefined, group: number): bigint {
+  attr(fd: Fd, group: number): bigint {
     const v = this.need('attr');
+    const g = fd.names?.byId.get(group);
     let low: bigint;
     const n = toBig(v);
-    const reg = typeof v === 'string' && devType !== undefined ? registerAttr(devType, group, v) : undefined;
     if (typeof n !== 'string') low = this.fit64('attr', n);
-    else if (reg !== undefined) low = BigInt(reg);
-    else if (typeof v === 'string' && Object.prototype.hasOwnProperty.call(NAMES.attr, v)) low = BigInt(NAMES.attr[v]!);
-    else if (typeof v === 'string' && devType !== undefined && takesRegisterNames(devType, group))
-      throw this.err('attr', `${JSON.stringify(v)} is no register of this group (register names are the ones devrr dump prints: GICD_TYPER, GICD_ISENABLER1, GICR_TYPER, ICC_PMR_EL1, GITS_CBASER, ...)`);
-    else throw this.err('attr', typeof v === 'string' ? `unknown name ${JSON.stringify(v)}` : n);
+    else {
+      if (typeof v !== 'string') throw this.err('attr', n);
+      const named = g?.attrNames?.().get(v) ?? fd.names?.anyGroupAttrs.get(v);
+      if (named === undefined) {
+        if (!fd.names) throw this.err('attr', `unknown name ${JSON.stringify(v)}: devrr has no model of ${fd.what}, so no attr names for it; give the attr as a number`);
+        const valid = [...(g?.attrNames?.().keys() ?? []), ...fd.names.anyGroupAttrs.keys()];
+        const where = g ? `${fd.what}'s names for ${g.name}` : `${fd.what}'s names for group ${group}`;
+        throw this.err('attr', `unknown name ${JSON.stringify(v)}: not one of ${where} (${valid.length ? someNames(valid) : 'it takes numbers only'})`);
+      }
+      low = BigInt(named);
+    }
 
     const hasVcpu = this.has('vcpu');
     const hasMpidr = this.has('mpidr');
     if (!hasVcpu && !hasMpidr) return low;
     const f = hasVcpu ? 'vcpu' : 'mpidr';
     if (hasVcpu && hasMpidr) throw this.err('mpidr', 'give either vcpu or mpidr, not both');
-    const part = devType !== undefined ? vcpuPart(devType, group) : undefined;
-    if (!part) throw this.err(f, 'only a register group whose attr names a vcpu takes it (GICv2 DIST_REGS and CPU_REGS; GICv3 REDIST_REGS, CPU_SYSREGS and LEVEL_INFO)');
+    const part = g?.attrVcpu;
+    if (!part) {
+      const withVcpu = [...(fd.names?.groups.values() ?? [])].filter((x) => x.attrVcpu?.kind === 'vcpu').map((x) => x.name);
+      throw this.err(f, `only a register group whose attr names a vcpu takes it (${withVcpu.length ? `${fd.what}'s: ${withVcpu.join(', ')}` : `${fd.what} has none`})`);
+    }
     if (part.kind === 'none') throw this.err(f, `this group's attr names no vcpu: ${part.why}`);
     if (low >> 32n !== 0n) throw this.err(f, 'the attr already holds bits 63:32; give the offset alone with vcpu or mpidr');
-    if (part.kind === 'cpuid') {
-      // vgic_v2_parse_attr: the vcpu id in bits 39:32 (KVM_DEV_ARM_VGIC_CPUID_MASK).
-      if (hasMpidr) throw this.err('mpidr', 'GICv2 names the vcpu by its id in bits 39:32: use vcpu');
-      return low | (BigInt(this.uint('vcpu', 0xff)) << 32n);
+    if (hasMpidr) {
+      // The vcpu's affinity itself, as the family's attr carries it.
+      if (part.affinity !== true) throw this.err('mpidr', part.affinity.refused);
+      return low | (BigInt(this.mpidr()) << 32n);
     }
-    // vgic_v3_parse_attr: the vcpu's MPIDR, Aff3.Aff2.Aff1.Aff0, in bits 63:32.
-    const mpidr = hasVcpu ? mpidrOfVcpu(this.uint('vcpu', 0xfffff)) : this.mpidr();
-    return low | (BigInt(mpidr) << 32n);
+    return low | (BigInt(part.fromId(this.uint('vcpu', part.maxId))) << 32n);
   }
 
   /** `mpidr`: the 32-bit VGIC MPIDR, or "Aff3.Aff2.Aff1.Aff0" as devrr dump prints it. */

@@ -2,15 +2,16 @@
  * Recording a scenario into a trace file: the header devrr writes and the
  * glue between the scenario runner and the trace writer.
  */
-import { readFileSync } from 'node:fs';
+import { DEVRR_VERSION } from '../package-root.js';
 import { modelVersions } from '../devices/registry.js';
 import { kindFlags, type TraceHeader } from '../traces/format.js';
+import type { BackendFactory } from './backend.js';
 import { TraceWriter } from '../traces/writer.js';
 import { recordScenario, recordSteps, type RecordResult } from './record.js';
 import { type Scenario, ScenarioError } from './scenario.js';
 
-/** devrr's own version, from package.json. */
-export const DEVRR_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** devrr's own version, from package.json (package-root.ts). */
+export { DEVRR_VERSION };
 
 /** Default distance between checkpoints, in events. */
 export const DEFAULT_CHECKPOINT_EVERY = 4096;
@@ -20,13 +21,13 @@ export const DEFAULT_CHECKPOINT_EVERY = 4096;
  * exactly the kinds they record (create_vm and each step's); without them,
  * every kind this devrr knows.
  */
-export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number; steps?: Scenario['steps'] }, checkpointEvery: number): TraceHeader {
+export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number; steps?: Scenario['steps'] }, checkpointEvery: number, models: Readonly<Record<string, number>> = modelVersions()): TraceHeader {
   return {
     formatVersion: [1, 0],
     devrrVersion: DEVRR_VERSION,
     arch: sc.arch,
     ipaBits: sc.ipaBits,
-    models: modelVersions(),
+    models,
     checkpointEvery,
     requiredReader: [1, 0],
     ...(sc.steps && { kinds: kindFlags(['create_vm', ...sc.steps.map((st) => (st.op === 'declared' ? st.kind : st.op))]) }),
@@ -68,6 +69,8 @@ export interface InterruptibleRecordOptions {
   readonly stop: () => string | undefined;
   /** Gets each note from opening the output, before the first step runs. */
   readonly onNote?: (line: string) => void;
+  /** What runs the steps (default: the device models). */
+  readonly backends?: BackendFactory;
 }
 
 /**
@@ -78,10 +81,11 @@ export interface InterruptibleRecordOptions {
  */
 export async function recordToFileInterruptible(sc: Scenario, path: string, opts: InterruptibleRecordOptions): Promise<FileRecordResult> {
   const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
-  const w = TraceWriter.create(path, traceHeader(sc, checkpointEvery));
+  const models = opts.backends ? (opts.backends.versions?.() ?? {}) : modelVersions();
+  const w = TraceWriter.create(path, traceHeader(sc, checkpointEvery, models));
   try {
     for (const n of w.notes) opts.onNote?.(n);
-    const run = recordSteps(sc, w, { checkpointEvery, finalCheckpoint: true });
+    const run = recordSteps(sc, w, { checkpointEvery, finalCheckpoint: true, ...(opts.backends && { backends: opts.backends }) });
     for (;;) {
       const r = run.next();
       if (r.done) {

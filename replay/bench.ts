@@ -8,10 +8,13 @@
  * distributor registers (enables, priorities) in between: the MMIO/IRQ mix
  * that dominates real traces.
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { digestState } from '../devices/core/state.js';
+import { packageFile } from '../package-root.js';
 import { type BackendFactory, sameResult, type StateCapability } from '../recorder/backend.js';
 import { MODELS } from '../recorder/execute.js';
 import { traceHeader } from '../recorder/trace-file.js';
@@ -366,4 +369,43 @@ export function writeWorkloadTrace(path: string, events: number, opts: { checkpo
 function stateOf(st: StateCapability | undefined): StateCapability {
   if (!st) throw new Error('devrr bug: the bench writes checkpoints, which need a backend with the state capability');
   return st;
+}
+
+/** The trace `startup_info_ms` runs `devrr info` on: the smallest bundled example (4 KB). */
+const STARTUP_TRACE = 'traces/examples/sgi-never-arrives/sgi-never-arrives.devrr';
+
+export interface StartupResult {
+  /** Median wall time of `node bin/devrr.js --version`, Node's own start-up included. */
+  startup_version_ms: number;
+  /** Median wall time of `node bin/devrr.js info` on a small bundled trace. */
+  startup_info_ms: number;
+  /** The larger of the two. */
+  startup_ms: number;
+  /** 1 when bin/devrr.js ran the compiled build (dist/ as new as the sources: bin/compiled.js), 0 when it ran the sources through tsx. */
+  startup_compiled: number;
+}
+
+/**
+ * The command line's start-up as a user meets it: `runs` spawns each of
+ * `devrr --version` and `devrr info` on a small trace, timed from spawn to
+ * exit. Run it before the suite's big allocations: spawning from a process
+ * with a large heap costs the parent more, and would be counted.
+ */
+export async function benchStartup(runs: number): Promise<StartupResult> {
+  const bin = fileURLToPath(packageFile('bin/devrr.js'));
+  const time = (...args: string[]) => {
+    const took: number[] = [];
+    for (let k = 0; k < runs; k++) {
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [bin, ...args], { stdio: 'ignore' });
+      took.push(performance.now() - t0);
+      if (r.status !== 0) throw new Error(`devrr bug: devrr ${args[0]} ended with ${r.status ?? r.signal} in the start-up benchmark`);
+    }
+    return ms(median(took));
+  };
+  const version = time('--version');
+  const info = time('info', fileURLToPath(packageFile(STARTUP_TRACE)));
+  // Not compiled (bin/devrr.js runs it before choosing): imported from the package root, whichever code this is.
+  const { buildIsFresh } = (await import(packageFile('bin/compiled.js').href)) as typeof import('../bin/compiled.js');
+  return { startup_version_ms: version, startup_info_ms: info, startup_ms: Math.max(version, info), startup_compiled: buildIsFresh() ? 1 : 0 };
 }

@@ -24,14 +24,21 @@ function targetName(t: AttrTarget, at: Point | undefined, vm: number): string {
 /** Group and attribute names for an attribute event. */
 export function attrNames(ev: Extract<TraceEvent, { group: number }>, where?: PointLike): { group: string; attr: string } {
   const at = pointOf(where);
+  // Only the addressed fd's table names a group: group numbers are per device (1 is the VGIC's DIST_REGS, the MPIC's GRP_MISC, ...).
   const n = at?.inspector.attrNames(at.state, ev);
-  return n ? { group: n.group, attr: n.attr } : { group: nameOf(NAMES.group, ev.group) ?? `group ${ev.group}`, attr: hex(ev.attr) };
+  return n ? { group: n.group, attr: n.attr } : { group: `group ${ev.group}`, attr: hex(ev.attr) };
 }
 
 /** The device's decoding of an attribute payload (a REDIST_REGION word, a register's bit fields), or ''. */
 export function attrValueNames(ev: Extract<TraceEvent, { group: number }>, value: bigint, where?: PointLike): string {
   const at = pointOf(where);
   return at?.inspector.attrValue(at.state, ev, value) ?? '';
+}
+
+/** The device's decoding of a struct payload (FLIC records, an s390 CPU model), or ''. */
+export function attrDataNames(ev: Extract<TraceEvent, { group: number }>, data: Uint8Array, where?: PointLike): string {
+  const at = pointOf(where);
+  return at?.inspector.attrData?.(at.state, ev, data) ?? '';
 }
 
 /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"), or its number without a point. */
@@ -89,7 +96,8 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       const input = ev.nullPtr ? ' addr=NULL' : ev.value !== undefined ? ` value=${hex(ev.value)}` : ev.data ? ` data=${Buffer.from(ev.data).toString('hex')}` : '';
       const out = ev.kind === 'get_attr' && ev.errno === 0 ? ` -> ${ev.outValue !== undefined ? hex(ev.outValue) : ev.outData ? Buffer.from(ev.outData).toString('hex') : '0'}` : result(ev.errno);
       const shown = ev.kind === 'get_attr' && ev.errno === 0 ? ev.outValue : ev.kind === 'set_attr' ? ev.value : undefined;
-      const fields = shown !== undefined ? attrValueNames(ev, shown, at) : '';
+      const shownData = ev.kind === 'get_attr' && ev.errno === 0 ? ev.outData : ev.kind === 'set_attr' ? ev.data : undefined;
+      const fields = shown !== undefined ? attrValueNames(ev, shown, at) : shownData ? attrDataNames(ev, shownData, at) : '';
       return `${vmTag}${ev.kind} ${targetName(ev.target, at, ev.vm)} ${n.group} ${n.attr}${input}${out}${fields ? ` [${fields}]` : ''}`;
     }
     case 'arm_set_device_addr':
@@ -104,8 +112,10 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       return `${vmTag}irq_line ${describeIrqLine(ev, at)} level=${ev.level}${result(ev.errno)}`;
     case 'enable_cap':
       return `${vmTag}enable_cap ${nameOf(NAMES.cap, ev.cap) ?? `cap ${ev.cap}`}${ev.vcpu >= 0 ? ` vcpu ${ev.vcpu}` : ''} args=[${ev.args.map(hex).join(', ')}]${result(ev.errno)}`;
-    case 'hcall':
-      return `${vmTag}hcall vcpu ${ev.vcpu} nr=${hex(ev.nr)} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${result(ev.errno)}`;
+    case 'hcall': {
+      const h = at?.inspector.hcall(at.state, ev);
+      return `${vmTag}hcall vcpu ${ev.vcpu} ${h ? h.name : `nr=${hex(ev.nr)}`} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${h && !ev.errno ? ` [${h.detail}]` : ''}${result(ev.errno)}`;
+    }
     case 'sysreg': {
       const fields = sysregFields(ev, at);
       return `${vmTag}sysreg vcpu ${ev.vcpu} ${ev.write ? 'write' : 'read '} ${sysregName(ev, at)} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${fields ? ` [${fields}]` : ''}${result(ev.errno)}`;
@@ -198,6 +208,13 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
     const what = memWriteNames(ev, at);
     if (what) o.decoded = what;
   } else if (ev.kind === 'create_device') o.type_name = typeName(ev.type, at) ?? null;
+  else if (ev.kind === 'hcall') {
+    const h = at?.inspector.hcall(at.state, ev);
+    if (h) {
+      o.hcall_name = h.name;
+      if (!ev.errno) o.decoded = h.detail;
+    }
+  }
   o.text = describeCall(ev, at);
   return o;
 }

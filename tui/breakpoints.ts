@@ -89,7 +89,11 @@ export function breakpointFor(ev: TraceEvent, d: DecodedEvent, touched: readonly
     case 'set_attr':
     case 'get_attr':
     case 'has_attr':
-      return { match: { kind: ev.kind, group: ev.group, attr: ev.attr, ...vm }, label: `${ev.kind} ${String(d.group_name)} ${String(d.attr_name)}` };
+      // Group numbers are per device (the label names them by this device's table): the breakpoint is on this device's group.
+      return {
+        match: { kind: ev.kind, ...(ev.target.kind === 'device' && { device: ev.target.handle }), group: ev.group, attr: ev.attr, ...vm },
+        label: `${ev.kind} ${String(d.group_name)} ${String(d.attr_name)}`,
+      };
     case 'irq_line': {
       const t = touched[0];
       if (!t) return { match: { kind: 'irq_line', ...vm }, label: 'irq_line (any)' };

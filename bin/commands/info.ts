@@ -7,7 +7,6 @@ import { modelMismatches, openTrace, traceWarnings } from '../open-trace.js';
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'header, devices, event counts and checkpoints of a trace',
   usage: 'devrr info TRACE.devrr [--json]',
   help: `Shows TRACE's header (format version, devrr version, architecture, device
 model versions), the VMs and devices it creates, event counts by kind, its

@@ -14,7 +14,6 @@ function checkedWhere(r: MigrateCheckResult): string {
 
 export const migrateCheckCommand: Command = {
   name: 'migrate-check',
-  summary: 'save/restore round trips through the device attributes; state that does not survive',
   usage: 'devrr migrate-check TRACE [--every K] [--json]',
   help: `At points of TRACE where the VM is running, saves every device through
 GET_DEVICE_ATTR exactly as a VMM would (each device's save list), restores it

@@ -5,6 +5,11 @@ import { parseScenario } from '../../recorder/scenario.js';
 import { DEFAULT_CHECKPOINT_EVERY, recordToFileInterruptible } from '../../recorder/trace-file.js';
 import { type Command, intOption, UsageError } from '../cli.js';
 import { ScenarioError } from '../../recorder/scenario-error.js';
+import type { BackendFactory } from '../../recorder/backend.js';
+import { LIVE } from '../../recorder/live/backend.js';
+import { liveUnavailable } from '../../recorder/live/host.js';
+import { planLive } from '../../recorder/live/plan.js';
+import type { Scenario } from '../../recorder/scenario.js';
 
 /** Warnings printed one per step for failed calls without "expect"; past this, a count. */
 const MAX_WARNINGS = 10;
@@ -14,7 +19,6 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export const recordCommand: Command = {
   name: 'record',
-  summary: 'run a scenario against the device models and write the trace',
   usage: 'devrr record SCENARIO.json -o TRACE.devrr [--checkpoint-every K]',
   help: `Runs every step of SCENARIO.json (the format: docs/scenarios.md) against
 the device models and writes every call, its result and every guest event to
@@ -26,7 +30,19 @@ A scenario file may hold at most ${MAX_SCENARIO_BYTES >> 20} MiB.
 Options:
   -o, --output TRACE        where to write the trace (required; .devrr)
   --checkpoint-every K      state checkpoint every K events (default ${DEFAULT_CHECKPOINT_EVERY})
-  --live                    record against the host's /dev/kvm (not available in this version)
+  --live                    run the steps on the host's /dev/kvm instead of the
+                            models: each result in the trace is the kernel's
+                            answer, so "devrr replay" of it checks the models
+                            against a real kernel
+
+--live issues the device-control calls (KVM_CREATE_VM, KVM_CREATE_VCPU,
+KVM_CREATE_DEVICE, KVM_SET/GET/HAS_DEVICE_ATTR, KVM_IRQ_LINE,
+KVM_SIGNAL_MSI, KVM_ENABLE_CAP, KVM_ARM_SET_DEVICE_ADDR) through libc's
+ioctl. A scenario the host cannot run is refused before /dev/kvm is
+opened, naming the step: a VM of another architecture than the host's, or
+a guest event (mmio, run_vcpu, sysreg, hcall, guest RAM), since no guest
+runs yet. Live traces hold no checkpoints (the kernel's state is not
+data devrr can read).
 
 The output: the trace is written to TRACE.incomplete and renamed to TRACE
 when it is whole, so TRACE is replaced only by a finished trace, and only
@@ -57,7 +73,6 @@ TRACE is refused (see above); 128+N stopped by signal N.`,
     if (positionals.length !== 1) throw new UsageError('devrr record: give one SCENARIO.json (see devrr record --help)');
     const out = values.output as string | undefined;
     if (!out) throw new UsageError('devrr record: -o TRACE is required (see devrr record --help)');
-    if (values.live) throw new UsageError('devrr record: --live is not available in this version of devrr; record against the models');
     const every = intOption('record', values, 'checkpoint-every', DEFAULT_CHECKPOINT_EVERY)!;
     const file = positionals[0]!;
     let text: string;
@@ -70,12 +85,13 @@ TRACE is refused (see above); 128+N stopped by signal N.`,
     if (sameFile(file, out)) throw new UsageError(`devrr record: -o ${out} is the scenario file itself; refusing to replace it with the trace`);
     // The scenario is parsed (and refused if invalid) before any file is opened.
     const sc = parseScenario(text, file);
+    const backends = values.live ? liveBackends(sc) : undefined;
     let signal: (typeof STOP_SIGNALS)[number] | undefined;
     const onSignal = (s: NodeJS.Signals) => void (signal ??= s as (typeof STOP_SIGNALS)[number]);
     for (const s of STOP_SIGNALS) process.on(s, onSignal);
     let r;
     try {
-      r = await recordToFileInterruptible(sc, out, { checkpointEvery: every, stop: () => signal, onNote: (l) => io.err(l) });
+      r = await recordToFileInterruptible(sc, out, { checkpointEvery: every, stop: () => signal, onNote: (l) => io.err(l), ...(backends && { backends }) });
     } finally {
       for (const s of STOP_SIGNALS) process.removeListener(s, onSignal);
     }
@@ -104,6 +120,22 @@ TRACE is refused (see above); 128+N stopped by signal N.`,
     return r.misses.length ? 1 : 0;
   },
 };
+
+/**
+ * The host's /dev/kvm as the backend, after checking that it can be used
+ * and that every step of `sc` can run on it (nothing is opened before).
+ */
+function liveBackends(sc: Scenario): BackendFactory {
+  const why = liveUnavailable();
+  if (why) throw new UsageError(`devrr record --live: ${why}`);
+  const plan = planLive(sc);
+  const r = plan.refusals[0];
+  if (r) {
+    const more = plan.refusals.length > 1 ? ` (and ${plan.refusals.length - 1} more step(s))` : '';
+    throw new UsageError(`devrr record --live: ${r.step < 0 ? 'the scenario\'s VM' : `step ${r.step}`} cannot run on this host: ${r.why}${more}`);
+  }
+  return LIVE;
+}
 
 /** Whether `a` and `b` name one existing file (through symlinks and hard links). */
 function sameFile(a: string, b: string): boolean {

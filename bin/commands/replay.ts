@@ -6,7 +6,6 @@ import { replayProblem } from '../../replay/open-trace.js';
 
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 're-execute a trace against the models, checking every result and digest',
   usage: 'devrr replay TRACE.devrr [--json]',
   help: `Re-executes TRACE against fresh device models and checks every recorded
 result and every checkpoint digest. At the first divergence it reports the

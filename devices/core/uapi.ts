@@ -7,6 +7,7 @@
  * takes its numbers from here, so a name means the same everywhere.
  */
 
+
 /** asm-generic errno numbers (x86, arm64, s390; powerpc shares these). */
 export const ERRNO = {
   EPERM: 1,
@@ -292,16 +293,17 @@ export const GITS_CMD = {
 } as const;
 
 /**
- * Flat name tables used to parse scenarios and decode traces. uapi names are
- * unique across the headers, so one table per kind is enough; a new device
- * family adds its groups and attributes here.
+ * The name tables of kvm.h's global numberings, used to parse scenarios
+ * and decode traces: device types, capabilities, create flags. Attribute
+ * groups and attrs are numbered per device (group 1 is the VGIC's
+ * DIST_REGS, the MPIC's GRP_MISC, XICS's SOURCES...), so they have no table
+ * here: each family declares its names beside its group table and they are
+ * resolved through the addressed fd's model (devices/core/names.ts).
  */
 export const NAMES = {
   type: DEV_TYPE as Record<string, number>,
   cap: CAP as Record<string, number>,
   flags: { KVM_CREATE_DEVICE_TEST } as Record<string, number>,
-  group: { ...VGIC_GRP } as Record<string, number>,
-  attr: { ...VGIC_ADDR_TYPE, ...VGIC_CTRL } as Record<string, number>,
   /** Guest system registers the `sysreg` scenario op names (arm64 ICC_*_EL1). */
   sysreg: ICC_SYSREG as Record<string, number>,
   /** KVM_SIGNAL_MSI flags. */

@@ -4,6 +4,7 @@
  * its view's root name ("gic"), or "dev<handle>" with its raw state when it
  * has no view; a second device with the same root gets its handle appended.
  */
+import { ARCH_RULES } from '../arch/index.js';
 import type { DeviceModel } from './device.js';
 import type { VmState } from './vm-state.js';
 import { type PathStep, walk } from './view.js';
@@ -26,6 +27,9 @@ export function vmView(vm: VmState, registry: Registry): Record<string, unknown>
     max_vcpus: vm.maxVcpus,
     dead: vm.dead,
   };
+  // The architecture's own VM state (s390's CPU model, TOD, ...), under its root.
+  const arch = ARCH_RULES[vm.arch]?.archState?.view;
+  if (arch && vm.archState !== undefined) o[arch.root] = arch.build(vm);
   const names = rootNames(vm, registry);
   vm.devices.forEach((d, h) => {
     const m = registry.get(d.type);

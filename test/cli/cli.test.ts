@@ -139,7 +139,7 @@ test('bench --json reports every figure as a number (tiny run)', async () => {
   for (const k of ['replay_events_per_s', 'record_events_per_s', 'decode_events_per_s', 'jsonl_replay_events_per_s', 'bytes_per_event', 'seek_ms_median', 'seek_ms_worst', 'bisect_ms', 'peak_rss_mb', 'step_key_ms_median', 'step_back_key_ms_median', 'goto_key_ms_median']) expect(typeof j[k]).toBe('number');
   expect(j.bisect_found_planted).toBe(1);
   expect(j.diverged).toBe(0);
-});
+}, 240_000); // a tiny run still spawns devrr 22 times for startup_ms: minutes on a loaded 2-core machine
 
 describe('the debugger commands follow the CLI contract', () => {
   const E = 'traces/examples';

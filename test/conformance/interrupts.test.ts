@@ -85,6 +85,48 @@ describe('GICv2: the guest CPU interface (IHI 0048B 4.4)', () => {
   });
 });
 
+describe('GICv2: GICD_SGIR raises an SGI on each vcpu it targets (vgic_mmio_write_sgir, vgic-mmio-v2.c)', () => {
+  // Three vcpus with ids 0, 5, 2 (indexes 0, 1, 2): the target list names indexes, effects name ids.
+  const vm = { vcpus: [{ id: 0 }, { id: 5 }, { id: 2 }] } as never;
+  const sgir = (value: number, vcpu = 0, errno = 0): InterruptEvent => ({ kind: 'mmio', vcpu, write: true, frame: 0, offset: 0xf00, len: 4, value: BigInt(value), errno });
+  const fx = (ev: InterruptEvent) => v2.effects(vm, none, ev);
+
+  test('TargetListFilter 0: the CPUTargetList bits, by vcpu index', () => {
+    expect(fx(sgir((0b110 << 16) | 3))).toEqual([{ action: 'raise', irq: 3, vcpu: 5 }, { action: 'raise', irq: 3, vcpu: 2 }]);
+  });
+
+  test('TargetListFilter 1: every vcpu but the sender; 2: the sender only; 3: reserved, nothing', () => {
+    expect(fx(sgir((1 << 24) | 7, 0))).toEqual([{ action: 'raise', irq: 7, vcpu: 5 }, { action: 'raise', irq: 7, vcpu: 2 }]);
+    expect(fx(sgir((2 << 24) | 7, 0))).toEqual([{ action: 'raise', irq: 7, vcpu: 0 }]);
+    expect(fx(sgir((3 << 24) | (0xff << 16) | 7, 0))).toEqual([]);
+  });
+
+  test('target bits past the last vcpu are ignored; a failed access or a read raises nothing', () => {
+    expect(fx(sgir((0xf8 << 16) | 1))).toEqual([]);
+    expect(fx(sgir((1 << 16) | 1, 0, 22))).toEqual([]);
+    expect(fx({ ...(sgir((1 << 16) | 1) as Extract<InterruptEvent, { kind: 'mmio' }>), write: false })).toEqual([]);
+  });
+});
+
+describe('GICv3: ICC_SGI*R_EL1 raises its SGI on each target the register may signal (vgic_v3_dispatch_sgi, vgic-mmio-v3.c)', () => {
+  const vm = { vcpus: [{ id: 0 }, { id: 1 }, { id: 2 }] } as never;
+  // SGI 3 is group 1 on every vcpu (the group bit set), SGI 4 group 0.
+  const s = { cpus: [0, 1, 2].map(() => ({ priv: { group: [1 << 3] } })) } as never;
+  const fx = (reg: number, value: bigint, vcpu = 0) => v3.effects(vm, s, { kind: 'sysreg', vcpu, write: true, reg, value, errno: 0 });
+
+  test('the target list (Aff0 bits) with Aff1-3 picks vcpus by affinity; IRM sends to all but the sender', () => {
+    expect(fx(ICC_SYSREG.ICC_SGI1R_EL1, (3n << 24n) | 0b110n)).toEqual([{ action: 'raise', irq: 3, vcpu: 1 }, { action: 'raise', irq: 3, vcpu: 2 }]);
+    expect(fx(ICC_SYSREG.ICC_SGI1R_EL1, (1n << 40n) | (3n << 24n), 1)).toEqual([{ action: 'raise', irq: 3, vcpu: 0 }, { action: 'raise', irq: 3, vcpu: 2 }]);
+    // Aff1 = 1 names no vcpu here.
+    expect(fx(ICC_SYSREG.ICC_SGI1R_EL1, (3n << 24n) | (1n << 16n) | 1n)).toEqual([]);
+  });
+
+  test('ICC_SGI0R_EL1 does not make a group 1 SGI pending; it does a group 0 one', () => {
+    expect(fx(ICC_SYSREG.ICC_SGI0R_EL1, (3n << 24n) | 0b10n)).toEqual([]);
+    expect(fx(ICC_SYSREG.ICC_SGI0R_EL1, (4n << 24n) | 0b10n)).toEqual([{ action: 'raise', irq: 4, vcpu: 1 }]);
+  });
+});
+
 describe('GICv3: the ICC system registers (IHI 0069 12.2)', () => {
   test('a read of ICC_IAR0_EL1 or ICC_IAR1_EL1 acknowledges the INTID it returned (bits 23:0), LPIs included', () => {
     expect(effects(v3, icc(false, ICC_SYSREG.ICC_IAR1_EL1, 8192, 1))).toEqual([{ action: 'acknowledge', irq: 8192, vcpu: 1 }]);

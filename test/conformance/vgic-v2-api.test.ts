@@ -106,14 +106,19 @@ describe('KVM_CREATE_DEVICE (kvm_main.c kvm_ioctl_create_device; reference 1.5, 
 // ---------------------------------------------------------------------------
 describe('KVM_SET/GET/HAS_DEVICE_ATTR dispatch (kvm_main.c kvm_device_ioctl; reference 1.4, 1.6)', () => {
   test('an fd whose create failed is no fd: SET/GET/HAS give EBADF (fdget fails; reference 1.6)', () => {
+    // Type 99 has no model, so no group names: group 3 is given, and reported, as a number.
     const doc = scenario([
       createDevice(99, 'ENODEV', 'bad'),
-      setAttr(GRP.NR_IRQS, 0, 64, 'EBADF', { dev: 'bad' }),
-      getAttr(GRP.NR_IRQS, 0, 'EBADF', undefined, { dev: 'bad' }),
-      hasAttr(GRP.NR_IRQS, 0, 'EBADF', { dev: 'bad' }),
+      setAttr(3, 0, 64, 'EBADF', { dev: 'bad' }),
+      getAttr(3, 0, 'EBADF', undefined, { dev: 'bad' }),
+      hasAttr(3, 0, 'EBADF', { dev: 'bad' }),
     ]);
     expectHolds(doc);
-    expectFlipMisses(doc, 1, { expect: 'ENXIO' }, 'step 1 set_attr KVM_DEV_ARM_VGIC_GRP_NR_IRQS: expected ENXIO, got EBADF');
+    expectFlipMisses(doc, 1, { expect: 'ENXIO' }, 'step 1 set_attr group 3: expected ENXIO, got EBADF');
+    // A VGIC whose create failed: its family's names still name the group.
+    const named = scenario([createVcpu(0), createDevice(V2, 0, 'gic'), createDevice(V2, 'EEXIST', 'bad'), setAttr(GRP.NR_IRQS, 0, 64, 'EBADF', { dev: 'bad' })]);
+    expectHolds(named);
+    expectFlipMisses(named, 3, { expect: 'ENXIO' }, 'step 3 set_attr KVM_DEV_ARM_VGIC_GRP_NR_IRQS: expected ENXIO, got EBADF');
   });
 
   test('the vm fd: group 1 is no arm64 vm group (only KVM_ARM_VM_SMCCC_CTRL = 0 exists, not modelled), so SET and HAS are ENXIO (kvm_vm_set_attr / kvm_vm_has_attr default); there is no vm-fd GET on arm64, EINVAL (kvm_arch_vm_ioctl default, arch/arm64/kvm/arm.c)', () => {

@@ -8,6 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { ERRNO, NAMES } from '../../devices/core/uapi.js';
+import { ARCH_RULES, archFdNames } from '../../devices/arch/index.js';
+import { deviceNames } from '../../devices/core/names.js';
+import { DEVICE_MODELS } from '../../devices/registry.js';
 import { MAX_SCENARIO_BYTES, MAX_SCENARIO_CONTAINERS, MAX_SCENARIO_DEPTH, MAX_SCENARIO_VALUES } from '../../recorder/scenario-file.js';
 import { runScenario } from '../helpers.js';
 import { MAX_DEVICE_CREATES_PER_VM, MAX_VMS } from '../../devices/core/vm-state.js';
@@ -40,6 +43,9 @@ test('the fields every step takes and the top-level fields are documented', () =
 
 test('every name the parser accepts (types, groups, attrs, flags, caps, system registers, errnos) is listed', () => {
   for (const table of Object.values(NAMES)) for (const name of Object.keys(table)) expect(doc, name).toContain(`\`${name}\``);
+  // Groups and attr constants are each device's (and each arch fd's) own: every registered table's names.
+  const tables = [...[...DEVICE_MODELS.values()].map(deviceNames), ...Object.values(ARCH_RULES).flatMap((r) => [archFdNames(r.arch, 'vm'), archFdNames(r.arch, 'vcpu')])];
+  for (const t of tables) for (const name of [...t.groups.keys(), ...t.anyGroupAttrs.keys()]) expect(doc, `${t.what}: ${name}`).toContain(`\`${name}\``);
   for (const name of Object.keys(ERRNO)) expect(doc, name).toContain(`\`${name}\``);
 });
 

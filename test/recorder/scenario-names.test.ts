@@ -123,9 +123,15 @@ describe('attr: register names as devrr dump prints them', () => {
   test('names that do not fit the group or the device are exit-2 errors naming the field', () => {
     const v2 = (step: Raw) => ({ arch: 'arm64', steps: [{ op: 'create_device', type: V2, as: 'gic' }, { op: 'get_attr', dev: 'gic', ...step }] });
     const v3 = (step: Raw) => ({ arch: 'arm64', steps: [{ op: 'create_device', type: V3, as: 'gic' }, { op: 'get_attr', dev: 'gic', ...step }] });
-    expect(parseError(v2({ group: DIST, attr: 'GICD_TYPERX' }))).toMatch(/^t\.json: step 1: field "attr": "GICD_TYPERX" is no register of this group/);
-    expect(parseError(v2({ group: DIST, attr: 'GICD_IROUTER32' }))).toMatch(/field "attr": "GICD_IROUTER32" is no register/);
-    expect(parseError(v2({ group: CPU, attr: 'GICD_TYPER' }))).toMatch(/field "attr": "GICD_TYPER" is no register/);
+    expect(parseError(v2({ group: DIST, attr: 'GICD_TYPERX' }))).toMatch(
+      /^t\.json: step 1: field "attr": unknown name "GICD_TYPERX": not one of KVM_DEV_TYPE_ARM_VGIC_V2's names for KVM_DEV_ARM_VGIC_GRP_DIST_REGS \(GICD_CTLR, GICD_TYPER, /,
+    );
+    expect(parseError(v2({ group: DIST, attr: 'GICD_IROUTER32' }))).toMatch(/field "attr": unknown name "GICD_IROUTER32": not one of KVM_DEV_TYPE_ARM_VGIC_V2's names/);
+    expect(parseError(v2({ group: CPU, attr: 'GICD_TYPER' }))).toMatch(/field "attr": unknown name "GICD_TYPER": not one of KVM_DEV_TYPE_ARM_VGIC_V2's names for KVM_DEV_ARM_VGIC_GRP_CPU_REGS \(GICC_CTLR, /);
+    // Another VGIC device's register names are not this one's.
+    expect(parseError({ arch: 'arm64', steps: [{ op: 'create_device', type: ITS, as: 'its' }, { op: 'get_attr', dev: 'its', group: ITS_REGS, attr: 'GICR_TYPER' }] })).toMatch(
+      /step 1: field "attr": unknown name "GICR_TYPER": not one of KVM_DEV_TYPE_ARM_VGIC_ITS's names for KVM_DEV_ARM_VGIC_GRP_ITS_REGS \(GITS_CTLR, /,
+    );
     expect(parseError(v2({ group: DIST, attr: 'GICD_TYPER', vcpu: 256 }))).toMatch(/field "vcpu": must be a whole number from 0 to 255/);
     expect(parseError(v2({ group: DIST, attr: 'GICD_TYPER', mpidr: 1 }))).toMatch(/field "mpidr": GICv2 names the vcpu by its id/);
     expect(parseError(v2({ group: DIST, attr: '0x100000004', vcpu: 1 }))).toMatch(/field "vcpu": the attr already holds bits 63:32/);
@@ -133,7 +139,14 @@ describe('attr: register names as devrr dump prints them', () => {
     expect(parseError(v3({ group: REDIST, attr: 'GICR_TYPER', vcpu: 1, mpidr: 1 }))).toMatch(/field "mpidr": give either vcpu or mpidr/);
     expect(parseError(v3({ group: REDIST, attr: 'GICR_TYPER', mpidr: '0.0.256.0' }))).toMatch(/field "mpidr": each affinity level is 0 to 255/);
     expect(parseError(v3({ group: 'KVM_DEV_ARM_VGIC_GRP_ADDR', attr: 'KVM_VGIC_V3_ADDR_TYPE_DIST', vcpu: 0 }))).toMatch(/field "vcpu": only a register group whose attr names a vcpu/);
-    expect(parseError({ arch: 'arm64', steps: [{ op: 'get_attr', dev: 'vm', group: 0, attr: 'GICD_TYPER' }] })).toMatch(/field "attr": unknown name "GICD_TYPER"/);
+    expect(parseError({ arch: 'arm64', steps: [{ op: 'get_attr', dev: 'vm', group: 0, attr: 'GICD_TYPER' }] })).toMatch(/field "attr": unknown name "GICD_TYPER": not one of the arm64 VM fd's names for group 0 \(it takes numbers only\)/);
+    // The VM and vcpu fds take their arch's group names only: a VGIC group name is not one of them.
+    expect(parseError({ arch: 'arm64', steps: [{ op: 'get_attr', dev: 'vm', group: 'KVM_DEV_ARM_VGIC_GRP_ADDR', attr: 0 }] })).toMatch(/step 0: field "group": unknown name "KVM_DEV_ARM_VGIC_GRP_ADDR": not one of the arm64 VM fd's groups/);
+    expect(parseError({ arch: 'arm64', steps: [{ op: 'create_vcpu', id: 0 }, { op: 'has_attr', dev: 'vcpu:0', group: DIST, attr: 0 }] })).toMatch(/step 1: field "group": unknown name "KVM_DEV_ARM_VGIC_GRP_DIST_REGS": not one of the arm64 vcpu fd's groups/);
+    // A device type devrr has no model of has no names to give.
+    expect(parseError({ arch: 'arm64', steps: [{ op: 'create_device', type: 'KVM_DEV_TYPE_LOONGARCH_IPI', as: 'ipi', expect: 'ENODEV' }, { op: 'has_attr', dev: 'ipi', group: DIST, attr: 0 }] })).toMatch(
+      /step 1: field "group": unknown name "KVM_DEV_ARM_VGIC_GRP_DIST_REGS": devrr has no model of KVM_DEV_TYPE_LOONGARCH_IPI, so no group names for it; give the group as a number/,
+    );
   });
 
   test('names resolve by the type the device was created as, even when the create failed (the call then answers EBADF)', () => {

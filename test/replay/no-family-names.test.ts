@@ -27,8 +27,7 @@ const FAMILY = [
  * new entry needs one.
  */
 const ALLOWED: Readonly<Record<string, string>> = {
-  'recorder/attr-names.ts': "the VGIC's register names for a scenario's attr (family data, until names come from each family's tables)",
-  'recorder/scenario.ts': "the scenario format's arm64 line forms and GIC fields (spi, ppi, cpu, mpidr: docs/scenarios.md, a contract)",
+  'recorder/scenario.ts': "the scenario format's arm64 line forms (spi, ppi, cpu) and its mpidr field (docs/scenarios.md, a contract); its group and attr names come from the addressed fd's model",
   'replay/bench.ts': "devrr bench's workload is a GICv2 guest by definition (its registers and lines are the benchmark's data)",
 };
 

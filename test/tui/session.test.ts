@@ -13,7 +13,7 @@ import { rowText } from '../../tui/format.js';
 import { InlineRunner } from '../../tui/jobs/runner.js';
 import { charKey, namedKey } from '../../tui/keys.js';
 import { DebugSession } from '../../tui/session.js';
-import { MIGRATION_BAD, RUN_B } from './helpers.js';
+import { MIGRATION_BAD, RUN_B, XICS_BAD } from './helpers.js';
 
 function prng(seed: number) {
   return () => {
@@ -22,7 +22,7 @@ function prng(seed: number) {
   };
 }
 
-test.each([RUN_B, MIGRATION_BAD])('a random walk over %s shows what a fresh timeline computes', async (trace) => {
+test.each([RUN_B, MIGRATION_BAD, XICS_BAD])('a random walk over %s shows what a fresh timeline computes', async (trace) => {
   const session = new DebugSession(trace, { runner: new InlineRunner(), check: false, checkpointEvery: 16 });
   const sizes = { listRows: 7, detailRows: 6, treeRows: 12, diffRows: 200 };
   session.frame(sizes);

@@ -17,6 +17,7 @@ import { restoreTables, saveTables } from './tables.js';
 import { itsView } from './view.js';
 import { itsMigration } from './migration.js';
 import { itsInterrupts } from './interrupts.js';
+import { ADDR_TYPE_NAMES, CTRL_NAMES, ITS_NO_VCPU, REG_NAMES, VGIC_NAMES } from '../names.js';
 
 const ITS_ADDR = BigInt(VGIC_ADDR_TYPE.KVM_VGIC_ITS_ADDR_TYPE);
 
@@ -83,6 +84,7 @@ const GROUPS: readonly AttrGroup<ItsState>[] = [
       return 0;
     },
     describe: (attr) => (attr < 16n ? nameOf(VGIC_ADDR_TYPE, Number(attr)) : undefined) ?? `type ${attr}`,
+    attrNames: ADDR_TYPE_NAMES,
   },
   {
     id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CTRL,
@@ -107,6 +109,7 @@ const GROUPS: readonly AttrGroup<ItsState>[] = [
       }
     },
     describe: (attr) => (attr < 16n ? nameOf(VGIC_CTRL, Number(attr)) : undefined) ?? `attr ${attr}`,
+    attrNames: CTRL_NAMES,
   },
   {
     id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_ITS_REGS,
@@ -122,6 +125,8 @@ const GROUPS: readonly AttrGroup<ItsState>[] = [
     set: (vm, s, attr, buf) => regsAccess(vm, s, attr, buf, true).errno,
     describe: (attr) => (attr < 0x20000n ? ITS_REGS.nameAt(Number(attr)) : `+0x${attr.toString(16)}`),
     describeValue: (attr, value) => fieldsOf(attr < 0x20000n ? ITS_REGS.find(Number(attr))?.fields : undefined, value),
+    attrNames: REG_NAMES.its,
+    attrVcpu: ITS_NO_VCPU,
   },
 ];
 
@@ -132,6 +137,7 @@ export const vgicIts: DeviceModel<ItsState> = {
   arches: ['arm64'],
   modelVersion: 2,
   stateSchema: itsSchema,
+  names: VGIC_NAMES,
   kernel: {
     ops: { get: true, set: true, has: true },
     groups: GROUPS,

@@ -18,6 +18,8 @@ import { explainVgicIrq } from './explain.js';
 import { vgicV2Migration } from './migration.js';
 import { vgicV2Interrupts } from './interrupts.js';
 import { FRAME } from './frames.js';
+import { ADDR_TYPE_NAMES, CTRL_NAMES, VGIC_NAMES } from '../names.js';
+import { V2_ATTR_VCPU, V2_REG_NAMES } from './names.js';
 
 export { FRAME } from './frames.js';
 
@@ -39,7 +41,7 @@ function parseRegAttr(vm: VmCtx, attr: bigint): { vcpu: number; offset: number }
  * and ignores writes (vgic_uaccess_read/write find no region); only
  * HAS_DEVICE_ATTR reports it, with ENXIO.
  */
-function regsGroup(id: number, name: string, table: GicTable<VgicState>): AttrGroup<VgicState> {
+function regsGroup(id: number, name: string, table: GicTable<VgicState>, attrNames: () => ReadonlyMap<string, number>): AttrGroup<VgicState> {
   const access = (vm: VmCtx, s: VgicState, attr: bigint, buf: UserBuf, write: boolean): AttrOutcome => {
     const p = parseRegAttr(vm, attr);
     if (typeof p === 'number') return { errno: p };
@@ -70,6 +72,8 @@ function regsGroup(id: number, name: string, table: GicTable<VgicState>): AttrGr
     get: (vm, s, attr, buf) => access(vm, s, attr, buf, false),
     set: (vm, s, attr, buf) => access(vm, s, attr, buf, true).errno,
     describe: (attr) => `vcpu ${(attr >> 32n) & 0xffn} ${table.nameAt(Number(attr & 0xffffffffn))}`,
+    attrNames,
+    attrVcpu: V2_ATTR_VCPU,
   };
 }
 
@@ -82,9 +86,10 @@ const GROUPS: readonly AttrGroup<VgicState>[] = [
     get: (_vm, s, attr, buf) => getVgicAddr(s, attr, buf),
     set: (vm, s, attr, buf) => setVgicAddr(vm, s, attr, buf),
     describe: (attr) => (attr < 16n ? nameOf(VGIC_ADDR_TYPE, Number(attr)) : undefined) ?? `type ${attr}`,
+    attrNames: ADDR_TYPE_NAMES,
   },
-  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', V2_DIST),
-  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CPU_REGS, 'KVM_DEV_ARM_VGIC_GRP_CPU_REGS', V2_CPU_REGS),
+  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', V2_DIST, V2_REG_NAMES.dist),
+  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CPU_REGS, 'KVM_DEV_ARM_VGIC_GRP_CPU_REGS', V2_CPU_REGS, V2_REG_NAMES.cpu),
   nrIrqsGroup<VgicState>(),
   {
     id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_CTRL,
@@ -96,6 +101,7 @@ const GROUPS: readonly AttrGroup<VgicState>[] = [
     // CTRL_INIT runs vgic_init; SAVE_PENDING_TABLES is v3-only (ENXIO); others fall through to ENXIO.
     set: (vm, s, attr) => (attr === BigInt(VGIC_CTRL.KVM_DEV_ARM_VGIC_CTRL_INIT) ? vgicInit(vm, s) : ERRNO.ENXIO),
     describe: (attr) => (attr < 16n ? nameOf(VGIC_CTRL, Number(attr)) : undefined) ?? `attr ${attr}`,
+    attrNames: CTRL_NAMES,
   },
 ];
 
@@ -129,6 +135,7 @@ export const vgicV2: DeviceModel<VgicState> = {
   modelVersion: 2,
   stateSchema: vgicV2Schema,
   isIrqchip: true,
+  names: VGIC_NAMES,
   kernel: {
     ops: { get: true, set: true, has: true },
     groups: GROUPS,

@@ -7,10 +7,14 @@
 import type { VmCtx } from '../../core/device.js';
 import type { VgicState } from '../state.js';
 
-export function sendSgis(vm: VmCtx, s: VgicState, sourceIndex: number, val: number): void {
-  const nrVcpus = vm.state.vcpus.length;
-  const sourceId = vm.state.vcpus[sourceIndex]!.id;
-  const intid = val & 0xf;
+/**
+ * The vcpu indexes a GICD_SGIR write from vcpu index `sourceIndex` targets,
+ * as vgic_mmio_write_sgir picks them: the target list, all but self, self,
+ * or none for the reserved filter; only vcpus that exist (c < nr_vcpus).
+ */
+export function sgiTargets(vcpuIds: readonly number[], sourceIndex: number, val: number): number[] {
+  const nrVcpus = vcpuIds.length;
+  const sourceId = vcpuIds[sourceIndex]!;
   let targets = (val >>> 16) & 0xff;
   switch ((val >>> 24) & 3) {
     case 0: // as specified by the target list
@@ -22,10 +26,17 @@ export function sendSgis(vm: VmCtx, s: VgicState, sourceIndex: number, val: numb
       targets = 1 << sourceId;
       break;
     case 3: // reserved: ignored
-      return;
+      return [];
   }
-  for (let c = 0; c < nrVcpus; c++) {
-    if (!(targets & (1 << c))) continue;
+  const out: number[] = [];
+  for (let c = 0; c < nrVcpus; c++) if (targets & (1 << c)) out.push(c);
+  return out;
+}
+
+export function sendSgis(vm: VmCtx, s: VgicState, sourceIndex: number, val: number): void {
+  const sourceId = vm.state.vcpus[sourceIndex]!.id;
+  const intid = val & 0xf;
+  for (const c of sgiTargets(vm.state.vcpus.map((v) => v.id), sourceIndex, val)) {
     const cpu = s.cpus[c]!;
     cpu.priv.latch[0] = cpu.priv.latch[0]! | (1 << intid);
     cpu.sgiSource[intid] = (cpu.sgiSource[intid]! | (1 << sourceId)) & 0xff;

@@ -41,6 +41,7 @@ import { explainVgic3Irq } from './explain.js';
 import { vgic3View } from './view.js';
 import { vgicV3Migration } from './migration.js';
 import { vgicV3Interrupts } from './interrupts.js';
+import { ADDR_TYPE_NAMES, CTRL_NAMES, REG_NAMES, V3_ATTR_VCPU, V3_DIST_NO_VCPU, VGIC_NAMES } from '../names.js';
 
 /** Frame kinds on the MMIO bus: the distributor, then REDIST + vcpu index for each redistributor. */
 export const FRAME = { DIST: 0, REDIST: 1 } as const;
@@ -153,11 +154,19 @@ function mpidrText(attr: bigint): string {
   return `mpidr ${(m >>> 24) & 0xff}.${(m >>> 16) & 0xff}.${(m >>> 8) & 0xff}.${m & 0xff}`;
 }
 
-function regsGroup(id: number, name: string, describe: (attr: bigint) => string, payload: 4 | 8, describeValue?: AttrGroup<Vgic3State>['describeValue']): AttrGroup<Vgic3State> {
+function regsGroup(
+  id: number,
+  name: string,
+  describe: (attr: bigint) => string,
+  payload: 4 | 8,
+  names: Pick<AttrGroup<Vgic3State>, 'attrNames' | 'attrVcpu'>,
+  describeValue?: AttrGroup<Vgic3State>['describeValue'],
+): AttrGroup<Vgic3State> {
   return {
     id,
     name,
     payload,
+    ...names,
     ...(describeValue && { describeValue }),
     has: (vm, s, attr) => hasRegs(vm, s, id, attr),
     get: (vm, s, attr, buf) => regsAccess(vm, s, id, attr, buf, false),
@@ -194,9 +203,10 @@ const GROUPS: readonly AttrGroup<Vgic3State>[] = [
     get: (_vm, s, attr, buf) => getV3Addr(s, attr, buf),
     set: (vm, s, attr, buf) => setV3Addr(vm, s, attr, buf),
     describe: (attr) => (attr < 16n ? nameOf(VGIC_ADDR_TYPE, Number(attr)) : undefined) ?? `type ${attr}`,
+    attrNames: ADDR_TYPE_NAMES,
     describeValue: (attr, v) => (attr === BigInt(VGIC_ADDR_TYPE.KVM_VGIC_V3_ADDR_TYPE_REDIST_REGION) ? describeRegionWord(v) : undefined),
   },
-  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', (attr) => V3_DIST.nameAt(Number(attr & 0xffffffffn)), 4, (attr, v) =>
+  regsGroup(VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_DIST_REGS, 'KVM_DEV_ARM_VGIC_GRP_DIST_REGS', (attr) => V3_DIST.nameAt(Number(attr & 0xffffffffn)), 4, { attrNames: REG_NAMES.v3Dist, attrVcpu: V3_DIST_NO_VCPU }, (attr, v) =>
     fieldsText(V3_DIST.find(Number(attr & 0xffffffffn))?.fields, v),
   ),
   regsGroup(
@@ -204,6 +214,7 @@ const GROUPS: readonly AttrGroup<Vgic3State>[] = [
     'KVM_DEV_ARM_VGIC_GRP_REDIST_REGS',
     (attr) => `${mpidrText(attr)} ${V3_REDIST.nameAt(Number(attr & 0xffffffffn))}`,
     4,
+    { attrNames: REG_NAMES.v3Redist, attrVcpu: V3_ATTR_VCPU },
     (attr, v) => fieldsText(V3_REDIST.find(Number(attr & 0xffffffffn))?.fields, v),
   ),
   regsGroup(
@@ -211,6 +222,7 @@ const GROUPS: readonly AttrGroup<Vgic3State>[] = [
     'KVM_DEV_ARM_VGIC_GRP_CPU_SYSREGS',
     (attr) => `${mpidrText(attr)} ${iccName(Number(attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK)) ?? `sysreg 0x${(attr & 0xffffn).toString(16)}`}`,
     8,
+    { attrNames: REG_NAMES.v3Sysregs, attrVcpu: V3_ATTR_VCPU },
     (attr, v) => fieldsText(ICC_FIELDS.get(Number(attr & KVM_DEV_ARM_VGIC_SYSREG_INSTR_MASK)), v),
   ),
   nrIrqsGroup<Vgic3State>(),
@@ -227,11 +239,13 @@ const GROUPS: readonly AttrGroup<Vgic3State>[] = [
       return ERRNO.ENXIO;
     },
     describe: (attr) => (attr < 16n ? nameOf(VGIC_CTRL, Number(attr)) : undefined) ?? `attr ${attr}`,
+    attrNames: CTRL_NAMES,
   },
   {
     id: VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO,
     name: 'KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO',
     payload: 4,
+    attrVcpu: V3_ATTR_VCPU,
     // vgic_v3_has_attr: only the info field is looked at.
     has: (_vm, _s, attr) => ((attr & KVM_DEV_ARM_VGIC_LINE_LEVEL_INFO_MASK) === 0n ? 0 : ERRNO.ENXIO),
     get: (vm, s, attr, buf) => regsAccess(vm, s, VGIC_GRP.KVM_DEV_ARM_VGIC_GRP_LEVEL_INFO, attr, buf, false),
@@ -296,6 +310,7 @@ export const vgicV3: DeviceModel<Vgic3State> = {
   modelVersion: 2,
   stateSchema: vgicV3Schema,
   isIrqchip: true,
+  names: VGIC_NAMES,
   kernel: {
     ops: { get: true, set: true, has: true },
     groups: GROUPS,

@@ -186,22 +186,37 @@ export function endOfInterrupt(s: Vgic3State, v: number, val: number): void {
  */
 export function dispatchSgi(vm: VmCtx, s: Vgic3State, v: number, val: bigint, allowGroup1: boolean): void {
   const sgi = Number((val >> 24n) & 0xfn);
-  const queue = (t: number) => {
+  for (const t of sgiTargets(vm.state.vcpus, v, val)) {
     const b = s.cpus[t]!.priv;
     if (!groupOf(b, sgi) || allowGroup1) b.latch[0] = b.latch[0]! | (1 << sgi);
-  };
+  }
+}
+
+/**
+ * The vcpu indexes an ICC_SGI*R_EL1 write of `val` by vcpu index `v`
+ * targets (vgic_v3_dispatch_sgi): every vcpu but the sender under IRM, else
+ * the vcpus whose affinity the target list and Aff1-3 name.
+ */
+export function sgiTargets(vcpus: readonly { id: number }[], v: number, val: bigint): number[] {
+  const out: number[] = [];
   if ((val >> 40n) & 1n) {
-    for (let t = 0; t < s.cpus.length; t++) if (t !== v) queue(t);
-    return;
+    for (let t = 0; t < vcpus.length; t++) if (t !== v) out.push(t);
+    return out;
   }
   const aff3 = Number((val >> 48n) & 0xffn);
   const aff2 = Number((val >> 32n) & 0xffn);
   const aff1 = Number((val >> 16n) & 0xffn);
   const list = Number(val & 0xffffn);
   for (let m = list; m; m &= m - 1) {
-    const t = vcpuByAff(vm.state.vcpus, ((aff3 << 24) | (aff2 << 16) | (aff1 << 8) | lowestBit(m)) >>> 0);
-    if (t >= 0) queue(t);
+    const t = vcpuByAff(vcpus, ((aff3 << 24) | (aff2 << 16) | (aff1 << 8) | lowestBit(m)) >>> 0);
+    if (t >= 0) out.push(t);
   }
+  return out;
+}
+
+/** Whether an SGI write through `reg` makes SGI `sgi` pending on the vcpu with bank `b` (group 1 needs SGI1R/ASGI1R). */
+export function sgiAccepted(b: IrqBank, sgi: number, reg: number): boolean {
+  return !groupOf(b, sgi) || reg !== R.ICC_SGI0R_EL1;
 }
 
 /** ICC_CTLR_EL1 as both sides read it: RO ID fields from the vcpu's sizing, CBPR and EOImode from VMCR. */

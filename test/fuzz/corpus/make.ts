@@ -55,6 +55,15 @@ export function build(name: string): Buffer {
       const cps = new Map([[0, { state: { vms: [] }, digest: 'not-the-digest' }]]);
       return buildTrace(defaultHeader(), eventRecords(evs, 4, cps), { kind: 'rebuild' });
     }
+    case 'vm-4294967295.devrr': {
+      // Fuzz finding (events, seed 20250901, input 1127): VM 2^32-1 wrapped the reader's
+      // stream-rule gate (vm + 1 in a Uint32Array) to 0, so the event slipped past the VM check.
+      const evs: TraceEvent[] = [
+        { kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 },
+        { kind: 'create_vcpu', vm: 4294967295, id: 0, errno: 0 },
+      ];
+      return buildTrace(defaultHeader(), eventRecords(evs, 16), { kind: 'rebuild' });
+    }
     case 'note-bigint.devrr': {
       // Issue 9 item 6: a note holding a bigint (FORMAT.md allows it): dump's text and explain serialise it.
       const evs: TraceEvent[] = [

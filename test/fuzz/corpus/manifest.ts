@@ -26,6 +26,10 @@ export const CORPUS: readonly CorpusEntry[] = [
     what: 'an event for VM 1, which no create_vm made: replay, dump, diff, bisect, migrate-check, explain and the TUI threw "event refers to VM 1, which was never created" (exit 70)',
   },
   {
+    file: 'vm-4294967295.devrr',
+    what: 'an event for VM 2^32-1 (4294967295): the reader\'s stream-rule gate (vm + 1 in a Uint32Array) wrapped to 0, the event slipped past the VM check, and replay, dump and diff threw (exit 70)',
+  },
+  {
     file: 'checkpoint-state-null.devrr',
     what: 'a checkpoint whose state is null: diff TRACE@8 and bisect crashed reading .vms (exit 70)',
   },

@@ -4,8 +4,9 @@
  * the core (record, replay, dump's decoding, the TUI, breakpoints) through
  * a registry and nothing else.
  *
- * - one attribute group, TOY_GRP_CONFIG: attr 0 TOY_BASE (the frame's guest
- *   address; 0 unmapped), attr 1 TOY_ENABLE (a mask of enabled lines);
+ * - one attribute group, TOY_GRP_CONFIG (group 1, the number of the VGIC's
+ *   DIST_REGS): attr 0 TOY_BASE (the frame's guest address; 0 unmapped),
+ *   attr 1 TOY_ENABLE (a mask of enabled lines), names a scenario may use;
  * - one MMIO frame, "TOY", of four registers: TOY_ENABLE (0x0, rw),
  *   TOY_PENDING (0x4, ro), TOY_ACK (0x8: a read returns the lowest pending
  *   enabled line and makes it active, 0xff when none), TOY_EOI (0xc: a
@@ -21,6 +22,7 @@
  *   read acknowledges, a TOY_EOI write completes).
  */
 import type { AttrGroup, DeviceModel, InterruptEffect, InterruptFacet } from '../../../devices/core/device.js';
+import { constantNames } from '../../../devices/core/names.js';
 import { field } from '../../../devices/core/regtable.js';
 import { S } from '../../../devices/core/state.js';
 import { ERRNO } from '../../../devices/core/uapi.js';
@@ -67,6 +69,8 @@ const config: AttrGroup<ToyState> = {
     return ERRNO.ENXIO;
   },
   describe: (attr) => (attr === TOY_BASE ? 'TOY_BASE' : attr === TOY_ENABLE ? 'TOY_ENABLE' : `attr 0x${attr.toString(16)}`),
+  // Its names, beside its row: what a scenario's attr may say here, and what describe prints.
+  attrNames: constantNames({ TOY_BASE: Number(TOY_BASE), TOY_ENABLE: Number(TOY_ENABLE) }),
 };
 
 /** The lowest pending, enabled, inactive line, or NONE. */

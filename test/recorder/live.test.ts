@@ -1,0 +1,106 @@
+/**
+ * `devrr record --live` on this machine's /dev/kvm. Where there is none (or
+ * it cannot be opened), the tests that need it skip, saying why in their
+ * name; the refusals run everywhere.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { hostDevrrArch } from '../../recorder/live/backend.js';
+import { liveUnavailable } from '../../recorder/live/host.js';
+import { TraceReader } from '../../traces/reader.js';
+import { devrr } from '../cli/run.js';
+import { tempDir } from '../tmp.js';
+
+const dir = tempDir();
+const unavailable = liveUnavailable();
+const onX86 = !unavailable && hostDevrrArch() === 'x86_64';
+const why = unavailable ?? (hostDevrrArch() !== 'x86_64' ? `this host is ${hostDevrrArch()}, the probe is x86_64's` : '');
+
+function scenario(name: string, body: unknown): string {
+  const f = join(dir, name);
+  writeFileSync(f, JSON.stringify(body));
+  return f;
+}
+
+/** The KVM-VFIO facts of the real capture (../shared/samples/kvm-x86-capture/README.md), as steps. */
+const VFIO_PROBE = {
+  arch: 'x86_64',
+  steps: [
+    { op: 'create_vcpu', id: 0 },
+    { op: 'create_device', type: 4, as: 'vfio' },
+    { op: 'create_device', type: 4, expect: 'EBUSY' },
+    { op: 'create_device', type: 5, flags: 1, expect: 'ENODEV' },
+    { op: 'create_device', type: 4, flags: 0x100 | 1 },
+    { op: 'get_attr', dev: 'vfio', group: 1, attr: 1, expect: 'EPERM' },
+    { op: 'set_attr', dev: 'vfio', group: 1, attr: 1, value: 0xffffffff, expect: 'EBADF' },
+    { op: 'has_attr', dev: 'vfio', group: 1, attr: 1 },
+    { op: 'has_attr', dev: 'vfio', group: 9, attr: 1, expect: 'ENXIO' },
+    { op: 'set_attr', dev: 'vfio', group: 1, attr: 1, expect: 'EFAULT', null_pointer: true },
+  ],
+};
+
+describe(onX86 ? 'record --live on this host\'s /dev/kvm' : `record --live on /dev/kvm: skipped, ${why}`, () => {
+  test.skipIf(!onX86)('the KVM-VFIO probe: every answer is the kernel\'s, as the real capture saw them', async () => {
+    const out = join(dir, 'probe.devrr');
+    const r = await devrr('record', scenario('probe.json', VFIO_PROBE), '-o', out, '--live');
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+    const t = TraceReader.open(out);
+    const evs = [...t.events()];
+    expect(evs.map((e) => ('errno' in e ? e.errno : 0))).toEqual([0, 0, 0, 16, 19, 0, 1, 9, 0, 6, 14]);
+    expect(t.checkpoints).toHaveLength(0);
+    t.close();
+  });
+});
+
+describe(onX86 ? 'record --live: the real-mode guest on this host' : `record --live guest: skipped, ${why}`, () => {
+  test.skipIf(!onX86)('MMIO to an address no device claims exits to the VMM, which answers reads with the scenario\'s value (as in the capture: 0xe0000, 0xd0000004)', async () => {
+    const out = join(dir, 'guest.devrr');
+    const r = await devrr('record', scenario('mmio.json', { arch: 'x86_64', steps: [
+      { op: 'create_vcpu', id: 0 },
+      { op: 'run_vcpu', vcpu: 0 },
+      { op: 'mmio', vcpu: 0, dir: 'write', addr: 0xe0000, len: 4, value: 0x11223344 },
+      { op: 'mmio', vcpu: 0, dir: 'read', addr: 0xe0000, len: 4, value: 0xc0de0000, expect_value: 0xc0de0000 },
+      { op: 'mmio', vcpu: 0, dir: 'read', addr: 0xd0000004, len: 2, value: 0xc0de0004, expect_value: 4 },
+    ] }), '-o', out, '--live');
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+    const t = TraceReader.open(out);
+    const mmio = [...t.events()].filter((e) => e.kind === 'mmio');
+    expect(mmio.map((e) => [e.exit, e.value, e.errno])).toEqual([[true, 0x11223344n, 0], [true, 0xc0de0000n, 0], [true, 4n, 0]]);
+    t.close();
+    // The models agree with the kernel on all of it.
+    expect((await devrr('replay', out)).code).toBe(0);
+  });
+
+  test.skipIf(!onX86)('an 8-byte access or one inside the guest\'s own RAM is refused with the step, before /dev/kvm is opened', async () => {
+    const r = await devrr('record', scenario('wide.json', { arch: 'x86_64', steps: [{ op: 'create_vcpu', id: 0 }, { op: 'mmio', vcpu: 0, dir: 'read', addr: 0xe0000, len: 8 }] }), '-o', join(dir, 'w.devrr'), '--live');
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/step 1 cannot run on this host: an 8-byte access: the live guest runs in real mode/)]);
+    const low = await devrr('record', scenario('low.json', { arch: 'x86_64', steps: [{ op: 'create_vcpu', id: 0 }, { op: 'mmio', vcpu: 0, dir: 'read', addr: 0x2000, len: 4 }] }), '-o', join(dir, 'l.devrr'), '--live');
+    expect(low.err).toMatch(/step 1 cannot run on this host: address 0x2000 is in the live guest's own RAM/);
+  });
+});
+
+describe('record --live refuses what the host cannot run, before touching /dev/kvm', () => {
+  test.skipIf(!!unavailable)('a VM of another architecture: exit 2, one line, no file', async () => {
+    const other = hostDevrrArch() === 'arm64' ? 'x86_64' : 'arm64';
+    const out = join(dir, 'other.devrr');
+    const r = await devrr('record', scenario('other.json', { arch: other, steps: [{ op: 'create_vcpu', id: 0 }] }), '-o', out, '--live');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`cannot run on this host: the VM is ${other} but this host is`));
+    expect(r.err.split('\n')).toHaveLength(1);
+  });
+
+  test.skipIf(!!unavailable)('a guest event the live guest does not make: exit 2 naming the step', async () => {
+    const r = await devrr('record', scenario('guest.json', { arch: hostDevrrArch(), steps: [{ op: 'create_vcpu', id: 0 }, { op: 'mem_write', addr: 0x1000, data: '00' }] }), '-o', join(dir, 'g.devrr'), '--live');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/step 1 cannot run on this host: mem_write is a guest event/);
+  });
+
+  test.skipIf(!unavailable)(`without a usable /dev/kvm the reason is given: ${unavailable ?? '(this host has one)'}`, async () => {
+    const r = await devrr('record', scenario('any.json', { arch: 'x86_64', steps: [] }), '-o', join(dir, 'a.devrr'), '--live');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/devrr record --live: /);
+  });
+});

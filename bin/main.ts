@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'bisect', summary: 'the first event at which device state diverges (trace vs models, or two traces)', load: async () => (await import('./commands/bisect.js')).bisectCommand },
   { name: 'migrate-check', summary: 'save/restore round trips through the device attributes; state that does not survive', load: async () => (await import('./commands/migrate-check.js')).migrateCheckCommand },
   { name: 'explain', summary: 'why interrupt N is or is not delivered, with the event that last changed each condition', load: async () => (await import('./commands/explain.js')).explainCommand },
+  { name: 'import', summary: 'build a trace from a host ftrace capture or an strace log of a VMM', load: async () => (await import('./commands/import.js')).importCommand },
   { name: 'export', summary: "write a trace in another tool's format (perfetto: Chrome trace event JSON)", load: async () => (await import('./commands/export.js')).exportCommand },
   { name: 'tui', summary: 'the terminal UI: step through a trace, device state, diffs, bisect', load: async () => (await import('./commands/tui.js')).tuiCommand },
   { name: 'bench', summary: 'the benchmark suite: record, replay and decode speed beside a baseline', load: async () => (await import('./commands/bench.js')).benchCommand },

@@ -21,6 +21,7 @@
 import { errnoName } from '../devices/core/uapi.js';
 import type { Vm } from '../devices/core/vm.js';
 import type { FormatVersion } from './format.js';
+import { HOST } from './kinds/host.js';
 import { PIO } from './kinds/pio.js';
 
 /** How one event field is stored and checked. */
@@ -330,6 +331,6 @@ export function columnWords(decl: EventKindDecl, shape: Readonly<Record<string, 
 }
 
 /** The kinds declared purely as data, from format 1.2 on. */
-export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO];
+export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO, HOST];
 
 for (const d of [...LEGACY_KINDS, ...DECLARED_KINDS]) registerEventKind(d);

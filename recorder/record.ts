@@ -162,11 +162,6 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         }
         break;
       }
-      case 'arm_set_device_addr': {
-        const ev = emit({ kind: 'arm_set_device_addr', vm, id: val(step.id), addr: val(step.addr), errno: 0, ...note });
-        checkErrno((ev as { errno: number }).errno);
-        break;
-      }
       case 'mmio': {
         const v = step.value !== undefined ? BigInt.asUintN(step.len * 8, val(step.value)) : 0n;
         const ev = emit({ kind: 'mmio', vm, vcpu: step.vcpu, write: step.write, addr: step.addr, len: step.len, value: v, exit: false, errno: 0, ...note });
@@ -214,14 +209,6 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         else if (step.expectData && Buffer.compare(Buffer.from(ev.data), Buffer.from(step.expectData)) !== 0) {
           miss(`expected data ${Buffer.from(step.expectData).toString('hex')}, got ${Buffer.from(ev.data).toString('hex')}`);
         }
-        break;
-      }
-      case 'signal_msi': {
-        const address = BigInt.asUintN(64, val(step.address));
-        const ev = emit({ kind: 'signal_msi', vm, address, data: step.data, flags: step.flags, devid: step.devid, ret: 0, errno: 0, ...note });
-        if (ev.kind !== 'signal_msi') break;
-        checkErrno(ev.errno);
-        checkRead(ev.errno, BigInt(ev.ret), step.expectValue, undefined);
         break;
       }
       case 'declared': {

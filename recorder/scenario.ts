@@ -55,7 +55,6 @@ export type Step =
       readonly expectMask?: bigint;
       readonly saveAs?: string;
     })
-  | (StepBase & { readonly op: 'arm_set_device_addr'; readonly id: Value; readonly addr: Value })
   | (StepBase & {
       readonly op: 'mmio';
       readonly vcpu: number;
@@ -83,7 +82,6 @@ export type Step =
     })
   | (StepBase & { readonly op: 'mem_write'; readonly addr: number; readonly data: Uint8Array })
   | (StepBase & { readonly op: 'mem_read'; readonly addr: number; readonly len: number; readonly expectData?: Uint8Array })
-  | (StepBase & { readonly op: 'signal_msi'; readonly address: Value; readonly data: number; readonly devid: number; readonly flags: number; readonly expectValue?: Value })
   | DeclaredStep;
 
 /**
@@ -290,9 +288,6 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
         if (saveAs) saved.add(saveAs);
         break;
       }
-      case 'arm_set_device_addr':
-        steps.push({ ...base, op, id: p.value('id'), addr: p.value('addr') });
-        break;
       case 'mmio': {
         const dir = p.dir();
         const len = p.uint('len', 8);
@@ -376,13 +371,6 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
         readBytes += len;
         if (readBytes > MAX_READ_BYTES) throw err('len', `brings the guest RAM the scenario reads past ${MAX_READ_BYTES >> 20} MiB in all, the most one trace keeps`);
         steps.push({ ...base, op, addr: p.addr('addr'), len, ...(expectData && { expectData }) });
-        break;
-      }
-      case 'signal_msi': {
-        const devid = p.has('devid') ? p.u32('devid') : 0;
-        // With a device id and no flags, the flag that says the id is valid (the ITS needs it).
-        const flags = p.has('flags') ? p.named('flags', NAMES.msiFlags) : p.has('devid') ? 1 : 0;
-        steps.push({ ...base, op, address: p.value('address'), data: p.u32('data'), devid, flags, ...(p.has('expect_value') && { expectValue: p.value('expect_value') }) });
         break;
       }
       case 'create_vm': {

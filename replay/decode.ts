@@ -100,8 +100,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       const fields = shown !== undefined ? attrValueNames(ev, shown, at) : shownData ? attrDataNames(ev, shownData, at) : '';
       return `${vmTag}${ev.kind} ${targetName(ev.target, at, ev.vm)} ${n.group} ${n.attr}${input}${out}${fields ? ` [${fields}]` : ''}`;
     }
-    case 'arm_set_device_addr':
-      return `${vmTag}arm_set_device_addr id=${hex(ev.id)} addr=${hex(ev.addr)}${result(ev.errno)}`;
     case 'mmio': {
       const n = mmioNames(ev, at);
       const fields = n.fields ? ` [${n.fields}]` : '';
@@ -126,8 +124,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
     }
     case 'mem_read':
       return `${vmTag}mem_read @${hex(ev.addr)}/${ev.len} -> ${ev.errno ? result(ev.errno).slice(4) : Buffer.from(ev.data).toString('hex')}`;
-    case 'signal_msi':
-      return `${vmTag}signal_msi address=${hex(ev.address)} devid=${hex(ev.devid)} eventid=${ev.data}${ev.flags !== 1 ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ` -> ${ev.ret}${ev.ret ? ' (delivered)' : ' (blocked)'}`}`;
     default:
       return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent)}`;
   }

@@ -9,8 +9,8 @@
  * A new kind is one declaration (a file under traces/kinds/, listed in
  * DECLARED_KINDS, or registerEventKind for one outside devrr, as the toy kinds
  * of test/replay/toy/ are). The kinds of formats 1.0 and 1.1 are declared
- * here too (fields, results, description); create_vcpu and run_vcpu have
- * moved to hooks, the others' scenario ops, execution and decoding still
+ * here too (fields, results, description); create_vcpu, run_vcpu,
+ * arm_set_device_addr and signal_msi have moved to hooks, the others' scenario ops, execution and decoding still
  * have their own cases in recorder/ and replay/decode.ts. A declaration's
  * hooks are used for every kind that has them.
  * docs/architecture.md has the checklist.
@@ -18,7 +18,7 @@
  * Tripwire: changing a declared kind's fields changes the bytes on disk and
  * what the reader accepts; bump FORMAT_VERSION in format.ts.
  */
-import { errnoName } from '../devices/core/uapi.js';
+import { errnoName, NAMES } from '../devices/core/uapi.js';
 import type { Vm } from '../devices/core/vm.js';
 import type { FormatVersion } from './format.js';
 import { PIO } from './kinds/pio.js';
@@ -80,6 +80,8 @@ export interface StepFields {
   u32(field: string): number;
   /** A number or "$NAME", resolved when the step runs. */
   value(field: string): StepValue;
+  /** A uapi name from `table`, or a number from 0 to 2^32-1. */
+  named(field: string, table: Record<string, number>): number;
   /** One of the given strings. */
   oneOf<T extends string>(field: string, choices: readonly T[]): T;
   /** Refuse the step: a ScenarioError naming the step and field. */
@@ -152,6 +154,8 @@ const ATTR_FIELDS: readonly FieldSpec[] = [
 
 const V10: FormatVersion = [1, 0];
 
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
 /** " -> EINVAL" for an event that failed, '' for one that succeeded: the way dump ends a line. */
 function failed(ev: DeclaredEvent): string {
   const e = ev['errno'];
@@ -185,7 +189,22 @@ export const LEGACY_KINDS: readonly EventKindDecl[] = [
   { name: 'set_attr', since: V10, needed: true, description: 'KVM_SET_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno'] },
   { name: 'get_attr', since: V10, needed: true, description: 'KVM_GET_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno', 'outValue', 'outData'] },
   { name: 'has_attr', since: V10, needed: true, description: 'KVM_HAS_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno'] },
-  { name: 'arm_set_device_addr', since: V10, needed: true, description: "the legacy ioctl that places an in-kernel irqchip's frames", fields: [{ name: 'id', type: 'big' }, { name: 'addr', type: 'big' }, { name: 'errno', type: 'errno' }], results: ['errno'] },
+  {
+    name: 'arm_set_device_addr',
+    since: V10,
+    needed: true,
+    description: "the legacy ioctl that places an in-kernel irqchip's frames",
+    fields: [{ name: 'id', type: 'big' }, { name: 'addr', type: 'big' }, { name: 'errno', type: 'errno' }],
+    results: ['errno'],
+    scenario: {
+      op: 'arm_set_device_addr',
+      fields: ['id', 'addr', 'expect'],
+      parse: (p) => ({ id: p.value('id'), addr: p.value('addr') }),
+      request: (f, val) => ({ id: val(f['id'] as StepValue), addr: val(f['addr'] as StepValue), errno: 0 }),
+    },
+    execute: (vm, ev) => ({ errno: vm.armSetDeviceAddr(ev['id'] as bigint, ev['addr'] as bigint) }),
+    describe: (ev) => `arm_set_device_addr id=${hex(ev['id'] as bigint)} addr=${hex(ev['addr'] as bigint)}${failed(ev)}`,
+  },
   {
     name: 'run_vcpu',
     since: V10,
@@ -263,6 +282,28 @@ export const LEGACY_KINDS: readonly EventKindDecl[] = [
       { name: 'errno', type: 'errno' },
     ],
     results: ['errno', 'ret'],
+    scenario: {
+      op: 'signal_msi',
+      fields: ['address', 'data', 'devid', 'flags', 'expect', 'expect_value'],
+      parse(p) {
+        const devid = p.has('devid') ? p.u32('devid') : 0;
+        // With a device id and no flags, the flag that says the id is valid (the ITS needs it).
+        const flags = p.has('flags') ? p.named('flags', NAMES.msiFlags) : p.has('devid') ? 1 : 0;
+        return { address: p.value('address'), data: p.u32('data'), devid, flags };
+      },
+      request: (f, val) => ({ address: BigInt.asUintN(64, val(f['address'] as StepValue)), data: f['data'], flags: f['flags'], devid: f['devid'], ret: 0, errno: 0 }),
+      // KVM_SIGNAL_MSI's non-negative result: 1 delivered, 0 blocked.
+      readValue: (ev) => BigInt(ev['ret'] as number),
+    },
+    execute(vm, ev) {
+      const r = vm.signalMsi({ address: ev['address'] as bigint, data: ev['data'] as number, flags: ev['flags'] as number, devid: ev['devid'] as number });
+      return { errno: r.errno, ret: r.ret };
+    },
+    describe(ev) {
+      const ret = ev['ret'] as number;
+      const flags = ev['flags'] as number;
+      return `signal_msi address=${hex(ev['address'] as bigint)} devid=${hex(ev['devid'] as number)} eventid=${ev['data'] as number}${flags !== 1 ? ` flags=${hex(flags)}` : ''}${ev['errno'] ? failed(ev) : ` -> ${ret}${ret ? ' (delivered)' : ' (blocked)'}`}`;
+    },
   },
 ];
 

@@ -97,6 +97,16 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       }
       return undefined;
     },
+    oneReg(state, vm, id, value) {
+      const arch = state.vms[vm]?.arch;
+      if (!arch) return undefined;
+      for (const m of registry.values()) {
+        if (!m.arches.includes(arch)) continue;
+        const d = m.kernel.oneRegs?.find((r) => r.id === BigInt.asUintN(64, id));
+        if (d) return { name: d.name, ...(d.describeValue && { value: d.describeValue(BigInt.asUintN(64, value)) }) };
+      }
+      return undefined;
+    },
     memWrite(state, ev) {
       const vm = state.vms[ev.vm];
       if (!vm) return '';

@@ -14,7 +14,8 @@ import { checkPlainData, encodeValue, MAX_NOTE_BYTES } from '../traces/format.js
 import { MAX_DEVICE_CREATES_PER_VM, MAX_VMS } from '../devices/core/vm-state.js';
 import { ARCHES, type Arch, errnoByName, KVM_ARM_IRQ_TYPE, NAMES, nameOf } from '../devices/core/uapi.js';
 import { archFdNames } from '../devices/arch/index.js';
-import { deviceNames, type FdNames, someNames } from '../devices/core/names.js';
+import { deviceNames, type FdNames, oneRegNames, someNames } from '../devices/core/names.js';
+import type { OneRegDecl } from '../devices/core/device.js';
 import type { DeviceRegistry } from '../devices/core/vm.js';
 import { DEFAULT_IPA_BITS, DEVICE_MODELS } from '../devices/registry.js';
 import { checkJsonShape } from './scenario-file.js';
@@ -228,7 +229,7 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     if (!allowed) throw err('op', `unknown op ${JSON.stringify(op)} (ops: ${SCENARIO_OPS.join(', ')})`);
     for (const k of Object.keys(raw)) if (!COMMON_FIELDS.includes(k) && !allowed.includes(k)) throw err(k, `unknown field for op ${op}`);
 
-    const p = new FieldParser(raw, err, saved);
+    const p = new FieldParser(raw, err, saved, () => oneRegNames(vmArch[vm]!, registry.values()));
     let vm = 0;
     const vmName = own(raw, 'vm');
     if (vmName !== undefined) {
@@ -487,7 +488,24 @@ class FieldParser implements StepFields {
     private readonly raw: Record<string, unknown>,
     private readonly err: (field: string | null, what: string) => ScenarioError,
     private readonly saved: ReadonlySet<string>,
+    /** The one-reg registers the step's VM's families declare, by name. */
+    private readonly oneRegs: () => ReadonlyMap<string, OneRegDecl>,
   ) {}
+
+  /** A one-reg id: a 64-bit number, or the name of a register a family of the VM's arch declares. */
+  oneRegId(f: string): bigint {
+    const v = this.need(f);
+    const d = typeof v === 'string' ? this.oneRegs().get(v) : undefined;
+    if (d) return d.id;
+    const n = toBig(v);
+    if (typeof n === 'string') {
+      const known = [...this.oneRegs().keys()];
+      if (typeof v !== 'string') throw this.err(f, `${n}, or a register name`);
+      throw this.err(f, `unknown name ${JSON.stringify(v)}: not a one-reg register a device family of this VM's arch declares (${known.length ? someNames(known) : 'it declares none: give the id as a number'})`);
+    }
+    if (n < 0n || n >= U64_END) throw this.err(f, 'must be a register name or a 64-bit id (0 to 2^64-1)');
+    return n;
+  }
 
   has(f: string): boolean {
     return own(this.raw, f) !== undefined;

@@ -21,6 +21,7 @@
 import { errnoName, NAMES } from '../devices/core/uapi.js';
 import type { Vm } from '../devices/core/vm.js';
 import type { FormatVersion } from './format.js';
+import { ONE_REG } from './kinds/one-reg.js';
 import { PIO } from './kinds/pio.js';
 
 /** How one event field is stored and checked. */
@@ -82,6 +83,8 @@ export interface StepFields {
   value(field: string): StepValue;
   /** A uapi name from `table`, or a number from 0 to 2^32-1. */
   named(field: string, table: Record<string, number>): number;
+  /** A one-reg id (KVM_GET/SET_ONE_REG): a 64-bit number, or a register name a family of the step's VM's arch declares. */
+  oneRegId(field: string): bigint;
   /** One of the given strings. */
   oneOf<T extends string>(field: string, choices: readonly T[]): T;
   /** Refuse the step: a ScenarioError naming the step and field. */
@@ -104,6 +107,12 @@ export interface KindScenario {
   request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint): Record<string, unknown>;
   /** The value a step's expect_value, expect_mask and save_as compare, or undefined when the event returned none (a write). */
   readValue?(ev: DeclaredEvent): bigint | undefined;
+}
+
+/** How dump and the TUI name what an event touched, from the state just before it (replay/decode.ts builds it from a Point). */
+export interface KindNames {
+  /** A one-reg register's uapi name and its value in words, from the device family of the VM's arch that declares it. */
+  oneReg(vm: number, id: bigint, value: bigint): { readonly name: string; readonly value?: string } | undefined;
 }
 
 /** One event kind. */
@@ -136,8 +145,10 @@ export interface EventKindDecl {
   readonly scenario?: KindScenario;
   /** Run it on a VM: the result fields (kinds of formats 1.0/1.1: recorder/execute.ts's own cases). */
   readonly execute?: (vm: Vm, ev: DeclaredEvent) => Readonly<Record<string, unknown>>;
-  /** One line for dump and the TUI after the `[vm N] ` tag (kinds of formats 1.0/1.1: replay/decode.ts's own cases). */
-  readonly describe?: (ev: DeclaredEvent) => string;
+  /** One line for dump and the TUI after the `[vm N] ` tag (kinds of formats 1.0/1.1: replay/decode.ts's own cases); `names` when a state is at hand. */
+  readonly describe?: (ev: DeclaredEvent, names?: KindNames) => string;
+  /** Decoded names beside the fields in `dump --json` (`reg_name`, `decoded`), when a state is at hand. */
+  readonly jsonNames?: (ev: DeclaredEvent, names: KindNames) => Readonly<Record<string, string>>;
 }
 
 const ATTR_FIELDS: readonly FieldSpec[] = [
@@ -371,6 +382,6 @@ export function columnWords(decl: EventKindDecl, shape: Readonly<Record<string, 
 }
 
 /** The kinds declared purely as data, from format 1.2 on. */
-export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO];
+export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO, ONE_REG];
 
 for (const d of [...LEGACY_KINDS, ...DECLARED_KINDS]) registerEventKind(d);

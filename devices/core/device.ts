@@ -256,6 +256,20 @@ export interface DeviceKernel<S> {
    */
   hcall?(vm: VmCtx, s: S, vcpuIndex: number, nr: number, args: readonly bigint[]): bigint | undefined;
   /**
+   * One-reg registers (KVM_GET/SET_ONE_REG ids) this family serves on a
+   * vcpu, with their uapi names; the scenario op `one_reg` and dump take the
+   * names from here. `absent` is what the kernel answers when no device of
+   * the family serves the vcpu (kvmppc_get_one_reg's KVM_REG_PPC_ICP_STATE
+   * case without vcpu->arch.icp: ENXIO).
+   */
+  readonly oneRegs?: readonly OneRegDecl[];
+  /**
+   * KVM_GET_ONE_REG (write false: the value read) or KVM_SET_ONE_REG of a
+   * register in `oneRegs` for vcpu `vcpuIndex`; undefined when this device
+   * does not serve that vcpu (the Vm then answers the declaration's `absent`).
+   */
+  oneReg?(vm: VmCtx, s: S, vcpuIndex: number, write: boolean, id: bigint, value: bigint): { errno: Errno; value: bigint } | undefined;
+  /**
    * KVM_IRQ_LINE_STATUS for an in-kernel irqchip whose line status means
    * something (x86 kvm_set_irq: 1 delivered, 0 coalesced, -1 masked or not
    * routed, the sum over the GSI's routing entries). Without it the status
@@ -276,6 +290,18 @@ export interface DeviceKernel<S> {
    * the vector acknowledged, or -1 when none is deliverable.
    */
   takeInterrupt?(vm: VmCtx, s: S, vcpuIndex: number): number;
+}
+
+/** A one-reg register a family serves (DeviceKernel.oneRegs). */
+export interface OneRegDecl {
+  /** The 64-bit id, size field included (KVM_REG_PPC_ICP_STATE = KVM_REG_PPC | KVM_REG_SIZE_U64 | 0x8c). */
+  readonly id: bigint;
+  /** Its uapi name. */
+  readonly name: string;
+  /** The errno when no device of the family serves the vcpu. */
+  readonly absent: Errno;
+  /** Its value in words, for dump ("CPPR 0x5 XISR 0 MFRR 0xff PPRI 0xff"). */
+  describeValue?(value: bigint): string;
 }
 
 /** How the debugger reads the device: names and fields, its view, its migration, its interrupts. */
@@ -386,9 +412,13 @@ export interface SavedAttr {
    * GET/SET_DEVICE_ATTR (the x86 irqchip, which has no device fd):
    * 'irqchip' is KVM_GET/SET_IRQCHIP with `attr` the chip id, 'lapic' is
    * KVM_GET/SET_LAPIC on the vcpu whose id is `attr`; `group` is 0. The
-   * value's `data` holds the struct's bytes.
+   * value's `data` holds the struct's bytes. 'one_reg' is
+   * KVM_GET/SET_ONE_REG of register `attr` (the 64-bit id) on the vcpu whose
+   * id is `vcpu`; the value is the register's.
    */
-  readonly ioctl?: 'irqchip' | 'lapic';
+  readonly ioctl?: 'irqchip' | 'lapic' | 'one_reg';
+  /** For `ioctl: 'one_reg'`: the vcpu id whose register it is. */
+  readonly vcpu?: number;
 }
 
 /**

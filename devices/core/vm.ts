@@ -8,7 +8,7 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
-import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type PortRange, type UserBuf } from './device.js';
+import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type OneRegDecl, type PortRange, type UserBuf } from './device.js';
 import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
@@ -376,6 +376,47 @@ export class Vm implements ArchVm {
     const ic = this.irqchipWith('setLapic');
     if (!ic) return ERRNO.EINVAL;
     return ic.kernel.setLapic!(this, ic.state, index, data);
+  }
+
+  /**
+   * KVM_GET_ONE_REG (write false) or KVM_SET_ONE_REG of register `id` on
+   * vcpu `vcpuId`: EBADF for no such vcpu fd, EIO once the VM is dead
+   * (kvm_vcpu_ioctl), the arch's default where it has no such ioctl, the
+   * arch's own refusal of the id; then the register of the family that
+   * declares `id` (`kernel.oneRegs`), served by the first device (creation
+   * order) that serves this vcpu, else the declaration's `absent` errno; an
+   * id no family declares is the arch's unknown register. `value` is what a
+   * get read (0 on failure) or what a set wrote.
+   */
+  oneReg(vcpuId: number, write: boolean, id: bigint, value: bigint): { errno: Errno; value: bigint } {
+    const fail = (errno: Errno) => ({ errno, value: write ? value : 0n });
+    const index = this.vcpuIndexById(vcpuId);
+    if (index < 0) return fail(ERRNO.EBADF);
+    if (this.state.dead) return fail(ERRNO.EIO);
+    const rules = this.rules.oneReg;
+    if (!rules) return fail(this.rules.vcpuIoctlDefault);
+    const refused = rules.refuse(id);
+    if (refused) return fail(refused);
+    const decl = this.oneRegDecl(id);
+    if (!decl) return fail(rules.unknown);
+    const v = BigInt.asUintN(64, value);
+    for (let h = 0; h < this.state.devices.length; h++) {
+      const k = this.modelOf(h).kernel;
+      if (!k.oneReg || !k.oneRegs?.some((r) => r.id === id)) continue;
+      const r = k.oneReg(this, this.state.devices[h]!.state, index, write, id, v);
+      if (r) return r.errno ? fail(r.errno) : { errno: 0, value: write ? v : BigInt.asUintN(64, r.value) };
+    }
+    return fail(decl.absent);
+  }
+
+  /** The declaration of one-reg register `id` by a family of this VM's arch, if any. */
+  oneRegDecl(id: bigint): OneRegDecl | undefined {
+    for (const m of this.registry.values()) {
+      if (!m.arches.includes(this.state.arch)) continue;
+      const d = m.kernel.oneRegs?.find((r) => r.id === id);
+      if (d) return d;
+    }
+    return undefined;
   }
 
   /**

@@ -15,7 +15,7 @@
  * restored with set_attr calls) is checked as recorded: the source's state at
  * its last save read against the destination's after its last restore write.
  */
-import type { NotCarried } from '../devices/core/device.js';
+import type { NotCarried, SavedAttr } from '../devices/core/device.js';
 import { GUEST_PAGE } from '../devices/core/guest-mem.js';
 import { diffState, type FieldDiff } from '../devices/core/state.js';
 import type { VmState } from '../devices/core/vm-state.js';
@@ -137,6 +137,8 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const saved = handles.map(
     (handle) =>
       plans[handle]!.saveList?.map((a) => {
+        // A vcpu's one-reg register (the XICS's ICP): KVM_GET_ONE_REG on that vcpu's fd.
+        if (a.ioctl === 'one_reg') return { ...a, value: oneRegCall(src, false, a, 0n, errors, 'save') };
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
         // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
@@ -173,6 +175,10 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     }
     const r = plan.restore(saved[handle]!, lines);
     for (const w of r.writes) {
+      if (w.ioctl === 'one_reg') {
+        oneRegCall(dest, true, w, w.value, errors, 'restore');
+        continue;
+      }
       const e = call(dest, { kind: 'set_attr', vm: 0, target: device(to), group: w.group, attr: w.attr, value: w.value, ...(w.data && { data: w.data }), errno: 0 }).errno;
       if (e) errors.push(`restore ${w.name} (${inspector.groupName(destState.peek(), 0, to, w.group) ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
     }
@@ -184,6 +190,18 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (e) errors.push(`re-drive line 0x${irq.toString(16)}: KVM_IRQ_LINE ${errnoName(e)}`);
   }
   return { dest: destState.snapshot().vms[0]!, errors };
+}
+
+/**
+ * A save-list entry that is a vcpu's one-reg register (`ioctl: 'one_reg'`,
+ * `attr` the register id, `vcpu` the vcpu id): KVM_GET_ONE_REG on the source
+ * (the value read) or KVM_SET_ONE_REG on the destination, as a one_reg event.
+ */
+function oneRegCall(b: Backend, write: boolean, a: SavedAttr, value: bigint, errors: string[], what: 'save' | 'restore'): bigint {
+  const ev = { kind: 'one_reg', vm: 0, vcpu: a.vcpu ?? 0, write, id: a.attr, value, errno: 0 };
+  const r = b.execute(ev as unknown as TraceEvent) as unknown as { errno: number; value: bigint };
+  if (r.errno) errors.push(`${what} ${a.name}: ${write ? 'KVM_SET_ONE_REG' : 'KVM_GET_ONE_REG'} ${errnoName(r.errno)}`);
+  return r.value;
 }
 
 /** What the generic VM state has that no migration carries. */
@@ -335,8 +353,9 @@ function sameOutsideOwned(vm: VmState, a: TraceEvent, b: TraceEvent, backends: B
 
 /**
  * The recorded migration in a trace, if any: a VM made by create_vm whose
- * devices receive set_attr writes (the restore); the save is the last
- * get_attr on a device of VM 0 before the first of those writes.
+ * devices receive set_attr writes (the restore, with the one_reg sets on its
+ * vcpus that follow the first of them); the save is the last get_attr on a
+ * device of VM 0, or one_reg get, before the first of those writes.
  */
 function recordedMigration(src: TraceSource): { save: number; restore: number; dest: number } | null {
   let save = -1;
@@ -344,9 +363,11 @@ function recordedMigration(src: TraceSource): { save: number; restore: number; d
   let restore = -1;
   let dest = -1;
   for (const { i, ev } of eventsOf(src)) {
+    // A vcpu's one-reg register (the XICS's ICP) is part of the save and the restore: a get on VM 0, a set on the destination.
+    const oneReg = (ev as { kind: string }).kind === 'one_reg' ? (ev as unknown as { write: boolean; errno: number }) : undefined;
     if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
-    if (ev.kind === 'get_attr' && ev.vm === 0 && ev.target.kind === 'device' && firstRestore < 0) save = i;
-    if (dest > 0 && ev.kind === 'set_attr' && ev.vm === dest && ev.target.kind === 'device') {
+    if (((ev.kind === 'get_attr' && ev.target.kind === 'device') || (oneReg && !oneReg.write)) && ev.vm === 0 && firstRestore < 0) save = i;
+    if (dest > 0 && ev.vm === dest && ((ev.kind === 'set_attr' && ev.target.kind === 'device') || (oneReg?.write && firstRestore >= 0))) {
       if (firstRestore < 0) firstRestore = i;
       restore = i;
     }

@@ -6,7 +6,8 @@
  * the scenario parser and the recorder take its op; the backend its
  * execution; replay its result fields; dump and the TUI its description.
  *
- * A new kind is one declaration (a file under traces/kinds/, listed in
+ * A new kind is one declaration (a file under traces/kinds/ such as pio.ts
+ * or one-reg.ts, listed in
  * DECLARED_KINDS, or registerEventKind for one outside devrr, as the toy kinds
  * of test/replay/toy/ are). The kinds of formats 1.0 and 1.1 are declared
  * here too (fields, results, description); create_vcpu, run_vcpu,

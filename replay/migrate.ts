@@ -88,6 +88,9 @@ function stateOf(b: Backend, backends: BackendFactory): StateCapability {
  * the VGIC initialised and its redistributors restored), the others in
  * creation order; before any restore write, each device's vcpu connections
  * (KVM_ENABLE_CAP, e.g. KVM_CAP_IRQ_XICS with the source's server numbers).
+ * A save-list entry with `ioctl: 'one_reg'` (a device's per-vcpu state in a
+ * one-reg register) is read with KVM_GET_ONE_REG and written back with
+ * KVM_SET_ONE_REG, in the device's restore order.
  * Then the lines the VMM holds high are re-driven.
  */
 export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, backends: BackendFactory = MODELS): { dest: VmState; errors: string[] } {
@@ -137,7 +140,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const saved = handles.map(
     (handle) =>
       plans[handle]!.saveList?.map((a) => {
-        // A vcpu's one-reg register (the XICS's ICP): KVM_GET_ONE_REG on that vcpu's fd.
+        // A device's per-vcpu state in a one-reg register: KVM_GET_ONE_REG on that vcpu's fd.
         if (a.ioctl === 'one_reg') return { ...a, value: oneRegCall(src, false, a, 0n, errors, 'save') };
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
@@ -363,7 +366,7 @@ function recordedMigration(src: TraceSource): { save: number; restore: number; d
   let restore = -1;
   let dest = -1;
   for (const { i, ev } of eventsOf(src)) {
-    // A vcpu's one-reg register (the XICS's ICP) is part of the save and the restore: a get on VM 0, a set on the destination.
+    // A device's per-vcpu one-reg registers are part of the save and the restore: a get on VM 0, a set on the destination.
     const oneReg = (ev as { kind: string }).kind === 'one_reg' ? (ev as unknown as { write: boolean; errno: number }) : undefined;
     if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
     if (((ev.kind === 'get_attr' && ev.target.kind === 'device') || (oneReg && !oneReg.write)) && ev.vm === 0 && firstRestore < 0) save = i;

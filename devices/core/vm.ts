@@ -379,7 +379,7 @@ export class Vm implements ArchVm {
   }
 
   /**
-   * KVM_GET_ONE_REG (write false) or KVM_SET_ONE_REG of register `id` on
+   * KVM_GET_ONE_REG (write false) or KVM_SET_ONE_REG of register `reg` on
    * vcpu `vcpuId`: EBADF for no such vcpu fd, EIO once the VM is dead
    * (kvm_vcpu_ioctl), the arch's default where it has no such ioctl, the
    * arch's own refusal of the id; then the register of the family that
@@ -388,7 +388,9 @@ export class Vm implements ArchVm {
    * id no family declares is the arch's unknown register. `value` is what a
    * get read (0 on failure) or what a set wrote.
    */
-  oneReg(vcpuId: number, write: boolean, id: bigint, value: bigint): { errno: Errno; value: bigint } {
+  oneReg(vcpuId: number, write: boolean, reg: bigint, value: bigint): { errno: Errno; value: bigint } {
+    // struct kvm_one_reg's id is a u64.
+    const id = BigInt.asUintN(64, reg);
     const fail = (errno: Errno) => ({ errno, value: write ? value : 0n });
     const index = this.vcpuIndexById(vcpuId);
     if (index < 0) return fail(ERRNO.EBADF);
@@ -410,7 +412,7 @@ export class Vm implements ArchVm {
   }
 
   /** The declaration of one-reg register `id` by a family of this VM's arch, if any. */
-  oneRegDecl(id: bigint): OneRegDecl | undefined {
+  private oneRegDecl(id: bigint): OneRegDecl | undefined {
     for (const m of this.registry.values()) {
       if (!m.arches.includes(this.state.arch)) continue;
       const d = m.kernel.oneRegs?.find((r) => r.id === id);

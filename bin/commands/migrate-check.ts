@@ -16,13 +16,15 @@ export const migrateCheckCommand: Command = {
   name: 'migrate-check',
   usage: 'devrr migrate-check TRACE [--every K] [--json]',
   help: `At points of TRACE where the VM is running, saves every device through
-GET_DEVICE_ATTR exactly as a VMM would (each device's save list), restores it
-into a fresh VM with SET_DEVICE_ATTR in the device's restore order, re-drives
-the level-triggered lines the VMM holds high, and compares: first the state
-field by field, then the rest of the trace replayed on both VMs. A trace that
-records a migration itself (a create_vm destination restored with set_attr)
-is also checked as recorded: the source's state at its last save against the
-destination's after its last restore.
+GET_DEVICE_ATTR exactly as a VMM would (each device's save list; a device's
+per-vcpu one-reg registers, the XICS's ICP, through KVM_GET_ONE_REG), restores
+it into a fresh VM with SET_DEVICE_ATTR (KVM_SET_ONE_REG) in the device's
+restore order, re-drives the level-triggered lines the VMM holds high, and
+compares: first the state field by field, then the rest of the trace
+replayed on both VMs. A trace that records a migration itself (a create_vm
+destination restored with set_attr, and one_reg sets) is also checked as
+recorded: the source's state at its last save against the destination's
+after its last restore.
 
 Options:
   --every K   check every K events (default: 8 points spread over the trace)

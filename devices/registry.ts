@@ -10,11 +10,13 @@ import type { Arch } from './core/uapi.js';
 import { vgicV2 } from './arm-vgic/v2/device.js';
 import { vgicV3 } from './arm-vgic/v3/device.js';
 import { vgicIts } from './arm-vgic/its/device.js';
+import { kvmVfio } from './vfio/kvm-vfio.js';
 
 export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicV2.type, vgicV2],
   [vgicV3.type, vgicV3],
   [vgicIts.type, vgicIts],
+  [kvmVfio.type, kvmVfio],
 ]);
 
 /** The default IPA size per architecture when a scenario names none. */

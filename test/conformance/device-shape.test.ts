@@ -14,7 +14,7 @@ import { createVm, DEVICE_MODELS } from '../../devices/registry.js';
 import { migrateVm } from '../../replay/migrate.js';
 
 /** Hooks that compute results, and hooks that only describe: no model may mix them up. */
-const KERNEL_KEYS = ['ops', 'groups', 'unknownGroupErrno', 'create', 'vcpuPrecreate', 'vcpuCreated', 'firstRun', 'frames', 'mmio', 'mmio64', 'ports', 'pio', 'legacySetAddr', 'irqLine', 'signalMsi', 'sysreg'];
+const KERNEL_KEYS = ['ops', 'groups', 'unknownGroupErrno', 'create', 'release', 'vcpuPrecreate', 'vcpuCreated', 'firstRun', 'frames', 'mmio', 'mmio64', 'ports', 'pio', 'legacySetAddr', 'irqLine', 'signalMsi', 'sysreg'];
 const INSPECT_KEYS = ['describeMmio', 'describePio', 'registerFields', 'describeSysreg', 'sysregFields', 'describeMemWrite', 'view', 'migration', 'explainIrq', 'interrupts'];
 
 describe('every registered model keeps kernel behaviour and introspection apart', () => {

@@ -18,6 +18,7 @@
  */
 import { type Infer, S, type Schema, sameType } from './state.js';
 import { MAX_FILES, vfioPciSchema, type VfioPciState } from '../vfio/pci/state.js';
+import { pciView } from '../vfio/pci/view.js';
 
 export { MAX_FILES };
 
@@ -87,4 +88,25 @@ export function fdOfSlot(slot: number): number {
 /** vfio_file_is_valid: a VFIO group file or a VFIO device file. */
 export function isVfioFile(f: OpenFile): f is Extract<OpenFile, { kind: 'vfio_group' | 'vfio_device' }> {
   return f.kind === 'vfio_group' || f.kind === 'vfio_device';
+}
+
+/**
+ * The file table as views show it (vmView's `files`): each file by its fd,
+ * with what it is; an eventfd's count and irqfd MSI; a VFIO file's VM; a
+ * VFIO device's interrupt setup (vfio/pci/view.ts).
+ */
+export function filesView(files: readonly OpenFile[]): Record<string, unknown>[] {
+  return files.map((f, slot) => {
+    const base = { fd: fdOfSlot(slot), kind: f.kind, open: f.open };
+    switch (f.kind) {
+      case 'plain':
+        return base;
+      case 'eventfd':
+        return { ...base, count: f.count, irqfd: f.route ? { address: f.route.address, data: f.route.data, flags: f.route.flags, devid: f.route.devid } : null };
+      case 'vfio_group':
+        return { ...base, group: f.group, coherent: f.coherent, kvm: f.kvm };
+      case 'vfio_device':
+        return { ...base, coherent: f.coherent, kvm: f.kvm, pci: pciView(f.pci, fdOfSlot) };
+    }
+  });
 }

@@ -5,6 +5,7 @@
  * has no view; a second device with the same root gets its handle appended.
  */
 import type { DeviceModel } from './device.js';
+import { filesView } from './files.js';
 import type { VmState } from './vm-state.js';
 import { type PathStep, walk } from './view.js';
 
@@ -26,6 +27,8 @@ export function vmView(vm: VmState, registry: Registry): Record<string, unknown>
     max_vcpus: vm.maxVcpus,
     dead: vm.dead,
   };
+  // The VMM's open files (VFIO groups and devices, eventfds), once there are any.
+  if (vm.files) o['files'] = filesView(vm.files);
   const names = rootNames(vm, registry);
   vm.devices.forEach((d, h) => {
     const m = registry.get(d.type);
@@ -68,6 +71,8 @@ export function resolveSessionPath(vms: readonly VmState[], registry: Registry, 
       return rest.length === 1 ? vm.maxVcpus : undefined;
     case 'dead':
       return rest.length === 1 ? vm.dead : undefined;
+    case 'files':
+      return vm.files ? walk(filesView(vm.files), rest.slice(1)) : undefined;
   }
   return walk(vmView(vm, registry), rest);
 }

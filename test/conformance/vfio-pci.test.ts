@@ -394,3 +394,20 @@ describe('an MSI from the device to the guest (vfio_msihandler -> eventfd -> irq
     expect(vm.sysreg(1, false, ICC_SYSREG.ICC_IAR1_EL1, 0n).value).toBe(8192n);
   });
 });
+
+describe('the files in the session view (diff, watchpoints)', () => {
+  test('each file by its fd; an eventfd with its count and irqfd; a VFIO device\'s vectors by trigger fd; a path reads one field', async () => {
+    const { sessionView, resolveSessionPath } = await import('../../devices/core/vm-view.js');
+    const { DEVICE_MODELS } = await import('../../devices/registry.js');
+    const { parsePath } = await import('../../devices/core/view.js');
+    const s = setup();
+    expect(sessionView([createVm('x86_64').state], DEVICE_MODELS)['files']).toBeUndefined();
+    const ev = s.eventfd();
+    s.setIrqs(EVENTFD | TRIGGER, MSIX, 0, 2, [-1, ev]);
+    const v = sessionView([s.vm.state], DEVICE_MODELS) as { files: { fd: number; pci?: { irq_type: string; vectors: unknown[] } }[] };
+    expect(v.files.map((f) => f.fd)).toEqual([s.dev, ev]);
+    expect(v.files[0]!.pci).toMatchObject({ irq_type: 'MSI-X', vectors: [{ vector: 0, trigger_fd: -1 }, { vector: 1, trigger_fd: ev }] });
+    expect(resolveSessionPath([s.vm.state], DEVICE_MODELS, parsePath('files[0].pci.vectors[1].trigger_fd')!)).toBe(ev);
+    expect(resolveSessionPath([s.vm.state], DEVICE_MODELS, parsePath('files[1].irqfd')!)).toBe(null);
+  });
+});

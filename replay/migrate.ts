@@ -17,7 +17,7 @@
  */
 import type { NotCarried } from '../devices/core/device.js';
 import { GUEST_PAGE } from '../devices/core/guest-mem.js';
-import { diffState, type FieldDiff } from '../devices/core/state.js';
+import { cloneState, diffState, type FieldDiff } from '../devices/core/state.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import { errnoName } from '../devices/core/uapi.js';
 import { type Backend, type BackendFactory, sameResult, type SessionState, type StateCapability } from '../recorder/backend.js';
@@ -103,6 +103,14 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     const e = call(dest, { kind: 'create_vcpu', vm: 0, id: v.id, errno: 0 }).errno;
     if (e) errors.push(`KVM_CREATE_VCPU ${v.id}: ${errnoName(e)}`);
   }
+  // The VMM's own files (VFIO groups and devices, eventfds) are not KVM's to migrate: the destination
+  // VMM opens its own (a VFIO device migrates through VFIO's own protocol). They cross as they are, at
+  // the same fds, not yet handed to any KVM device.
+  if (source.files) {
+    const st = destState.snapshot();
+    st.vms[0]!.files = cloneState(source.files).map((f) => (f.kind === 'vfio_group' || f.kind === 'vfio_device' ? { ...f, kvm: false } : f));
+    destState.restore(st);
+  }
   const handles = source.devices.map((_, h) => h);
   const irqchip = source.irqchip;
   const restoreOrder = irqchip >= 0 ? [irqchip, ...handles.filter((h) => h !== irqchip)] : handles;
@@ -163,6 +171,15 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
 /** What the generic VM state has that no migration carries. */
 const VM_NOT_CARRIED: readonly NotCarried[] = [{ fields: ['vcpus[*].ran'], what: 'whether each vcpu has entered KVM_RUN', why: 'the destination\'s vcpus have not run yet' }];
 
+/** What a VM with open files has that no migration carries. */
+const FILES_NOT_CARRIED: readonly NotCarried[] = [
+  {
+    fields: ['files[*].kvm'],
+    what: 'which VFIO files KVM-VFIO handed the VM to (vfio_file_set_kvm)',
+    why: 'the destination VMM adds its VFIO files to its own KVM-VFIO device; no device attribute carries them',
+  },
+];
+
 /** A NotCarried view path as a pattern: `*` stands for one index or key. */
 function fieldPattern(field: string): RegExp {
   const parts = field.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
@@ -179,7 +196,7 @@ export function fieldCovers(field: string, path: string): boolean {
 
 /** The state the devices of `vm` declare as not carried by their migration ABI, with the VM's own. */
 function notCarried(vm: VmState, backends: BackendFactory): NotCarried[] {
-  const out = [...VM_NOT_CARRIED];
+  const out = [...VM_NOT_CARRIED, ...(vm.files ? FILES_NOT_CARRIED : [])];
   for (const d of backends.inspector.migration({ vms: [vm] }, 0)) for (const n of d.notCarried) if (!out.includes(n)) out.push(n);
   return out;
 }

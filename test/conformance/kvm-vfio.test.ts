@@ -361,3 +361,17 @@ describe('the real host\'s answers (device_api_probe.json, x86-64 Linux 6.18)', 
     expect(modelAccepts).toEqual(['1/1', '1/2']);
   });
 });
+
+describe('migration (replay/migrate.ts)', () => {
+  test('KVM-VFIO saves nothing (no get_attr); the VMM\'s files cross at the same fds, not yet handed to KVM; a device still listing them is recreated', async () => {
+    const { migrateVm } = await import('../../replay/migrate.js');
+    const { vm, dev } = withVfio('arm64');
+    const g = open(vm, { kind: 'vfio_group', group: 4 });
+    vm.setAttr(dev, FILE, ADD, fdBuf(g));
+    const { dest, errors } = migrateVm(vm.snapshot(), new Map());
+    expect(errors).toEqual([]);
+    expect(dest.devices.map((d) => d.type)).toEqual([VFIO]);
+    expect(dest.files).toEqual([{ kind: 'vfio_group', open: true, group: 4, coherent: true, kvm: false }]);
+    expect((dest.devices[0]!.state as KvmVfioState).files).toEqual([]);
+  });
+});

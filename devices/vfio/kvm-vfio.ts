@@ -189,7 +189,7 @@ export const kvmVfio: DeviceModel<KvmVfioState> = {
       restore: () => ({ writes: [], redrive: [] }),
       notCarried: [
         {
-          fields: ['vfio.files', 'vfio.noncoherent'],
+          fields: ['vfio.files[*]', 'vfio.files[*].fd', 'vfio.files[*].kind', 'vfio.files[*].fd_open', 'vfio.noncoherent'],
           what: 'the VFIO files the VMM added and the non-coherent DMA they imply',
           why: 'KVM-VFIO has no get_attr: a VMM re-adds its own VFIO files on the destination (the assigned device is not migrated with the VM fd)',
         },

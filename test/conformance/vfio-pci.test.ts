@@ -247,6 +247,19 @@ describe('INTx (vfio_pci_set_intx_trigger, _mask, _unmask; vfio_intx_handler)', 
     expect(s.count(ev)).toBe(2);
   });
 
+  test('an unmask eventfd (virqfd): EBADF or EINVAL for a bad fd, EBUSY while one is set, fd -1 clears it (vfio_virqfd_enable/disable)', () => {
+    const s = setup();
+    s.setIrqs(EVENTFD | TRIGGER, INTX, 0, 1, [s.eventfd()]);
+    const plain = s.vm.openFile({ kind: 'plain' }).fd;
+    expect(s.setIrqs(EVENTFD | UNMASK, INTX, 0, 1, [999]).errno).toBe(ERRNO.EBADF);
+    expect(s.setIrqs(EVENTFD | UNMASK, INTX, 0, 1, [plain]).errno).toBe(ERRNO.EINVAL);
+    const ev = s.eventfd();
+    expect(s.setIrqs(EVENTFD | UNMASK, INTX, 0, 1, [ev]).errno).toBe(0);
+    expect(s.setIrqs(EVENTFD | UNMASK, INTX, 0, 1, [ev]).errno).toBe(ERRNO.EBUSY);
+    expect(s.setIrqs(EVENTFD | UNMASK, INTX, 0, 1, [-1]).errno).toBe(0);
+    expect(s.pci().intxUnmask).toBe(-1);
+  });
+
   test('count 0 with NONE disables INTx; INTx not enabled drops the assertion', () => {
     const s = setup();
     s.setIrqs(EVENTFD | TRIGGER, INTX, 0, 1, [-1]);

@@ -280,7 +280,12 @@ function unmaskIntx(c: { host: PciHost; s: VfioPciState; signals?: SignalResult[
   return undefined;
 }
 
-/** vfio_pci_set_intx_unmask: INTx enabled, start 0, count 1; NONE or a true BOOL unmasks; EVENTFD sets (fd >= 0) or clears the unmask virqfd. */
+/**
+ * vfio_pci_set_intx_unmask: INTx enabled, start 0, count 1; NONE or a true
+ * BOOL unmasks; EVENTFD sets (fd >= 0) or clears the unmask virqfd
+ * (vfio_virqfd_enable: the eventfd first, EBADF or EINVAL, then EBUSY when
+ * one is set already).
+ */
 function intxUnmask(c: SetCtx): Errno {
   if (c.s.irqType !== INTX || c.start !== 0 || c.count !== 1) return ERRNO.EINVAL;
   if (c.flags & DATA_NONE) unmaskIntx(c);
@@ -291,6 +296,7 @@ function intxUnmask(c: SetCtx): Errno {
     if (fd >= 0) {
       const ef = c.host.eventfd(fd);
       if ('errno' in ef) return ef.errno;
+      if (c.s.intxUnmask >= 0) return ERRNO.EBUSY;
       c.s.intxUnmask = ef.slot;
       return 0;
     }

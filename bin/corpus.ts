@@ -1,0 +1,217 @@
+/**
+ * A corpus run: `devrr replay` and `devrr migrate-check` given several
+ * traces or a directory. The traces are checked in worker threads, one per
+ * core by default (`--jobs N`), each taking the next trace as it finishes
+ * one; while the threads load devrr's code, the main thread checks traces
+ * itself so no core waits. Results are reported in the order of the list
+ * (sorted within a directory), whatever order they finish in: a progress
+ * line on stderr (on a terminal, or with --progress), then a table with
+ * each trace's events, result and time and a summary line; or with --json
+ * one line per trace and a summary line. The exit status is the worst of
+ * the traces': 2 if any is unreadable, else 1 if any diverged or failed.
+ */
+import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { type Io, stdio, UsageError } from './cli.js';
+import { checkTrace, type CorpusTask, type TraceOutcome } from './corpus-check.js';
+import type { TraceList } from './corpus-list.js';
+
+export type { CorpusTask, TraceOutcome };
+
+/**
+ * The threads start the way the TUI's job threads do (tui/jobs/boot.mjs, then
+ * the entry), and the entry is this module's sibling with this module's own
+ * extension: .ts when devrr runs from its sources, .js when compiled.
+ */
+const BOOT = new URL('../tui/jobs/boot.mjs', import.meta.url);
+const ENTRY = new URL(`./corpus-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+
+export interface CorpusOptions {
+  /** Threads (default: one per core). 1 checks every trace on the main thread. */
+  readonly jobs?: number;
+  readonly json?: boolean;
+  /** A progress line on stderr even when it is not a terminal. */
+  readonly progress?: boolean;
+}
+
+/**
+ * Checks every trace of `files` with `jobs` threads, calling `onOutcome`
+ * as each finishes (in any order: `index` is its place in `files`).
+ * Resolves with the outcomes in the order of `files`.
+ */
+export async function checkAll(task: CorpusTask, files: readonly string[], jobs: number, onOutcome: (index: number, o: TraceOutcome) => void = () => {}): Promise<TraceOutcome[]> {
+  const out: TraceOutcome[] = new Array(files.length);
+  let next = 0;
+  const finish = (i: number, o: TraceOutcome) => {
+    out[i] = o;
+    onOutcome(i, o);
+  };
+  const threads = Math.min(jobs, files.length);
+  if (threads <= 1) {
+    while (next < files.length) {
+      const i = next++;
+      finish(i, checkTrace(task, files[i]!));
+      // Let the output streams and timers run between traces.
+      if (next % 16 === 0) await new Promise<void>((r) => setImmediate(r));
+    }
+    return out;
+  }
+  const workers: Worker[] = [];
+  await new Promise<void>((resolve) => {
+    let pending = files.length;
+    let ready = 0;
+    const settle = (i: number, o: TraceOutcome) => {
+      finish(i, o);
+      if (--pending === 0) resolve();
+    };
+    const spawn = () => {
+      const w = new Worker(BOOT, { workerData: { entry: ENTRY } });
+      workers.push(w);
+      let current = -1;
+      const feed = () => {
+        if (next >= files.length) {
+          current = -1;
+          void w.terminate();
+          return;
+        }
+        current = next++;
+        w.postMessage({ id: current, task, file: files[current] });
+      };
+      w.on('message', (m: { type: 'ready' } | { id: number; outcome: TraceOutcome }) => {
+        if ('type' in m) {
+          ready++;
+          return feed();
+        }
+        if (m.id !== current) return;
+        current = -1;
+        feed();
+        settle(m.id, m.outcome);
+      });
+      const lost = (why: string) => {
+        if (current < 0) return;
+        const i = current;
+        current = -1;
+        settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], json: JSON.stringify({ file: files[i], status: 70, error: why }) });
+        if (next < files.length) spawn();
+      };
+      w.on('error', (e) => lost(`the worker thread failed: ${e.message}`));
+      w.on('exit', () => lost('the worker thread stopped without a result'));
+    };
+    for (let k = 0; k < threads; k++) spawn();
+    // While no thread has loaded the code yet, this thread checks traces itself.
+    const meanwhile = () => {
+      if (ready > 0 || next >= files.length) return;
+      const i = next++;
+      settle(i, checkTrace(task, files[i]!));
+      setImmediate(meanwhile);
+    };
+    setImmediate(meanwhile);
+  });
+  // Threads still loading when the main thread took the last trace.
+  for (const w of workers) void w.terminate();
+  return out;
+}
+
+/** Runs the corpus and reports it; returns the exit status. */
+export async function runCorpus(task: CorpusTask, list: TraceList, opts: CorpusOptions, io: Io): Promise<number> {
+  const cmd = task.kind;
+  const { files } = list;
+  if (files.length === 0) throw new UsageError(`devrr ${cmd}: no .devrr traces found${list.skipped ? ` (${list.skipped} other entr${list.skipped === 1 ? 'y' : 'ies'} skipped)` : ''}`);
+  const jobs = opts.jobs ?? availableParallelism();
+  const bad = cmd === 'replay' ? 'diverged' : 'failed';
+  const t0 = performance.now();
+  const progress = progressLine(io, opts.progress === true);
+  const counts = { ok: 0, bad: 0, unreadable: 0, errors: 0 };
+  // Outcomes are written in the list's order: each as soon as all before it are in.
+  const got: (TraceOutcome | undefined)[] = new Array(files.length);
+  let written = 0;
+  let finished = 0;
+  const outcomes = await checkAll(task, files, jobs, (i, o) => {
+    got[i] = o;
+    finished++;
+    if (o.status === 0) counts.ok++;
+    else if (o.status === 1) counts.bad++;
+    else if (o.status === 2) counts.unreadable++;
+    else counts.errors++;
+    while (written < files.length && got[written]) {
+      const w = got[written++]!;
+      for (const n of w.notes) progress.around(() => io.err(n));
+      if (opts.json) progress.around(() => io.out(w.json));
+    }
+    progress.show(`${cmd}: ${finished}/${files.length} traces · ${counts.ok} ok · ${counts.bad} ${bad} · ${counts.unreadable} unreadable · ${seconds(performance.now() - t0)}`);
+  });
+  progress.clear();
+  const ms = performance.now() - t0;
+  const events = outcomes.reduce((n, o) => n + (o.events ?? 0), 0);
+  const status = outcomes.reduce((s, o) => Math.max(s, o.status), 0);
+  const threads = Math.min(jobs, files.length);
+  if (opts.json) {
+    io.out(JSON.stringify({ summary: { traces: files.length, ok: counts.ok, [bad]: counts.bad, unreadable: counts.unreadable, errors: counts.errors, skipped: list.skipped, events, ms: +ms.toFixed(1), jobs: threads, status } }));
+    return status;
+  }
+  // The result comes last: it is the one column of any length.
+  const rows = outcomes.map((o) => [o.file, o.events === null ? '-' : String(o.events), `${o.ms < 100 ? o.ms.toFixed(1) : Math.round(o.ms)} ms`, o.result]);
+  const head = ['TRACE', 'EVENTS', 'TIME', 'RESULT'];
+  const w = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => `${r[0]!.padEnd(w[0]!)}  ${r[1]!.padStart(w[1]!)}  ${r[2]!.padStart(w[2]!)}  ${r[3]!}`;
+  io.out(line(head));
+  for (const r of rows) io.out(line(r));
+  const parts = [`${counts.ok} ok`, `${counts.bad} ${bad}`, `${counts.unreadable} unreadable`, ...(counts.errors ? [`${counts.errors} internal error(s)`] : [])];
+  const skipped = list.skipped ? ` (${list.skipped} non-.devrr entr${list.skipped === 1 ? 'y' : 'ies'} skipped)` : '';
+  io.out(`${files.length} trace(s)${skipped}: ${parts.join(', ')}; ${events} events in ${seconds(ms)} on ${threads} thread(s)`);
+  return status;
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/**
+ * The progress line: redrawn in place on a terminal (standard error must be
+ * one, and the real one); with --progress elsewhere, a line at most once a
+ * second. `around` writes something else without mixing it into the line.
+ */
+function progressLine(io: Io, forced: boolean): { show(text: string): void; around(write: () => void): void; clear(): void } {
+  const tty = io === stdio && process.stderr.isTTY === true;
+  let last = 0;
+  let shown = '';
+  if (tty) {
+    return {
+      show(text) {
+        const now = performance.now();
+        if (now - last < 100) return;
+        last = now;
+        shown = text.slice(0, Math.max(10, (process.stderr.columns ?? 80) - 1));
+        process.stderr.write(`\r\x1b[K${shown}`);
+      },
+      around(write) {
+        if (shown) process.stderr.write('\r\x1b[K');
+        write();
+        if (shown) process.stderr.write(shown);
+      },
+      clear() {
+        if (shown) process.stderr.write('\r\x1b[K');
+        shown = '';
+      },
+    };
+  }
+  let pending = '';
+  return {
+    show(text) {
+      if (!forced) return;
+      pending = text;
+      const now = performance.now();
+      if (now - last < 1000) return;
+      last = now;
+      io.err(text);
+      pending = '';
+    },
+    around: (write) => write(),
+    clear() {
+      if (pending) io.err(pending);
+      pending = '';
+    },
+  };
+}

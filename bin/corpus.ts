@@ -1,9 +1,9 @@
 /**
  * A corpus run: `devrr replay` and `devrr migrate-check` given several
- * traces or a directory. The traces are checked in worker threads, one per
- * core by default (`--jobs N`), each taking the next trace as it finishes
- * one; while the threads load devrr's code, the main thread checks traces
- * itself so no core waits. Results are reported in the order of the list
+ * traces or a directory. The traces are checked on `--jobs N` threads, one
+ * per core by default: this one and N - 1 worker threads, each taking the
+ * next trace as it finishes one (this thread works while the workers load
+ * devrr's code, so no core waits for them). Results are reported in the order of the list
  * (sorted within a directory), whatever order they finish in: a progress
  * line on stderr (on a terminal, or with --progress), then a table with
  * each trace's events, result and time and a summary line; or with --json
@@ -29,88 +29,83 @@ const BOOT = new URL('../tui/jobs/boot.mjs', import.meta.url);
 const ENTRY = new URL(`./corpus-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
 
 export interface CorpusOptions {
-  /** Threads (default: one per core). 1 checks every trace on the main thread. */
+  /** Threads, this one included (default: one per core). 1 checks every trace on this thread. */
   readonly jobs?: number;
   readonly json?: boolean;
   /** A progress line on stderr even when it is not a terminal. */
   readonly progress?: boolean;
 }
 
+/** Traces sent ahead to a worker thread, so that it never waits for this thread between two. */
+const AHEAD = 4;
+
 /**
- * Checks every trace of `files` with `jobs` threads, calling `onOutcome`
- * as each finishes (in any order: `index` is its place in `files`).
- * Resolves with the outcomes in the order of `files`.
+ * Checks every trace of `files` on `jobs` threads, calling `onOutcome` as
+ * each finishes (in any order: `index` is its place in `files`). The
+ * threads are this one and jobs - 1 workers; each takes the next trace of
+ * the list as it finishes one (the workers a few ahead), so a slow trace
+ * holds up no one. Resolves with the outcomes in the order of `files`.
  */
 export async function checkAll(task: CorpusTask, files: readonly string[], jobs: number, onOutcome: (index: number, o: TraceOutcome) => void = () => {}): Promise<TraceOutcome[]> {
   const out: TraceOutcome[] = new Array(files.length);
   let next = 0;
-  const finish = (i: number, o: TraceOutcome) => {
+  /** Traces a lost worker had been sent but not started: checked again first. */
+  const retry: number[] = [];
+  const take = (): number | undefined => retry.shift() ?? (next < files.length ? next++ : undefined);
+  let pending = files.length;
+  let allDone!: () => void;
+  const finished = new Promise<void>((r) => (allDone = r));
+  const settle = (i: number, o: TraceOutcome) => {
     out[i] = o;
     onOutcome(i, o);
+    if (--pending === 0) allDone();
   };
-  const threads = Math.min(jobs, files.length);
-  if (threads <= 1) {
-    while (next < files.length) {
-      const i = next++;
-      finish(i, checkTrace(task, files[i]!));
-      // Let the output streams and timers run between traces.
-      if (next % 16 === 0) await new Promise<void>((r) => setImmediate(r));
-    }
-    return out;
-  }
-  const workers: Worker[] = [];
-  await new Promise<void>((resolve) => {
-    let pending = files.length;
-    let ready = 0;
-    const settle = (i: number, o: TraceOutcome) => {
-      finish(i, o);
-      if (--pending === 0) resolve();
+  if (pending === 0) return out;
+  const workers = new Set<Worker>();
+  let respawns = files.length;
+  const spawn = () => {
+    const w = new Worker(BOOT, { workerData: { entry: ENTRY } });
+    workers.add(w);
+    const sent: number[] = [];
+    let ready = false;
+    const feed = () => {
+      while (ready && sent.length < AHEAD) {
+        const i = take();
+        if (i === undefined) break;
+        sent.push(i);
+        w.postMessage({ id: i, task, file: files[i] });
+      }
     };
-    const spawn = () => {
-      const w = new Worker(BOOT, { workerData: { entry: ENTRY } });
-      workers.push(w);
-      let current = -1;
-      const feed = () => {
-        if (next >= files.length) {
-          current = -1;
-          void w.terminate();
-          return;
-        }
-        current = next++;
-        w.postMessage({ id: current, task, file: files[current] });
-      };
-      w.on('message', (m: { type: 'ready' } | { id: number; outcome: TraceOutcome }) => {
-        if ('type' in m) {
-          ready++;
-          return feed();
-        }
-        if (m.id !== current) return;
-        current = -1;
-        feed();
+    w.on('message', (m: { type: 'ready' } | { id: number; outcome: TraceOutcome }) => {
+      if ('type' in m) ready = true;
+      else if (sent[0] === m.id) {
+        sent.shift();
         settle(m.id, m.outcome);
-      });
-      const lost = (why: string) => {
-        if (current < 0) return;
-        const i = current;
-        current = -1;
-        settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], json: JSON.stringify({ file: files[i], status: 70, error: why }) });
-        if (next < files.length) spawn();
-      };
-      w.on('error', (e) => lost(`the worker thread failed: ${e.message}`));
-      w.on('exit', () => lost('the worker thread stopped without a result'));
+      }
+      feed();
+    });
+    const lost = (why: string) => {
+      workers.delete(w);
+      // The trace it was on is the bug's; the ones queued behind it go to the others.
+      const i = sent.shift();
+      retry.push(...sent.splice(0));
+      if (i !== undefined) settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], json: JSON.stringify({ file: files[i], status: 70, error: why }) });
+      if (pending > 0 && respawns-- > 0) spawn();
     };
-    for (let k = 0; k < threads; k++) spawn();
-    // While no thread has loaded the code yet, this thread checks traces itself.
-    const meanwhile = () => {
-      if (ready > 0 || next >= files.length) return;
-      const i = next++;
-      settle(i, checkTrace(task, files[i]!));
-      setImmediate(meanwhile);
-    };
-    setImmediate(meanwhile);
-  });
-  // Threads still loading when the main thread took the last trace.
-  for (const w of workers) void w.terminate();
+    w.on('error', (e) => lost(`a worker thread failed: ${e.message}`));
+    w.on('exit', () => lost('a worker thread stopped without a result'));
+  };
+  for (let k = 1; k < Math.min(jobs, files.length); k++) spawn();
+  // This thread is one of the `jobs`: it checks traces too, between which the workers' messages are handled.
+  for (let i = take(); i !== undefined; i = take()) {
+    settle(i, checkTrace(task, files[i]!));
+    await new Promise<void>((r) => setImmediate(r));
+  }
+  await finished;
+  for (const w of workers) {
+    w.removeAllListeners('exit');
+    void w.terminate();
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
  * summary table and the object `--json` prints for it. Runs in a worker
  * thread (corpus-worker.ts) or on the main thread; its result is plain data.
  */
+import { threadId } from 'node:worker_threads';
 import { migrateCheck, MigrateError } from '../replay/migrate.js';
 import { replay } from '../replay/engine.js';
 import { TraceError } from '../traces/errors.js';
@@ -29,6 +30,8 @@ export interface TraceOutcome {
   readonly ms: number;
   /** The notes a single run prints on stderr (other model versions, not closed cleanly). */
   readonly notes: readonly string[];
+  /** The thread that checked it (0: the main thread). */
+  readonly thread: number;
   /** The line `--json` prints for it (already serialised: bigints as hex, as single runs write them). */
   readonly json: string;
 }
@@ -39,7 +42,7 @@ export function checkTrace(task: CorpusTask, file: string): TraceOutcome {
   const notes: string[] = [];
   const done = (status: number, events: number | null, result: string, body: Record<string, unknown>): TraceOutcome => {
     const ms = +(performance.now() - t0).toFixed(2);
-    return { file, status, events, result, ms, notes, json: toJson({ file, status, ms, ...body }) };
+    return { file, status, events, result, ms, notes, thread: threadId, json: toJson({ file, status, ms, ...body }) };
   };
   let t: TraceReader | undefined;
   try {
@@ -48,7 +51,7 @@ export function checkTrace(task: CorpusTask, file: string): TraceOutcome {
     if (task.kind === 'replay') {
       const r = replay(t);
       const d = r.divergence;
-      return done(d ? 1 : 0, r.events, d ? `diverged at event ${d.event} (${d.reason})` : 'ok', replayJson(r, t));
+      return done(d ? 1 : 0, t.eventCount, d ? `diverged at event ${d.event} (${d.reason})` : 'ok', replayJson(r, t));
     }
     const r = migrateCheck(t, task.every);
     const failed = r.failures.length;

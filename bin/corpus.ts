@@ -46,7 +46,14 @@ const AHEAD = 4;
  * the list as it finishes one (the workers a few ahead), so a slow trace
  * holds up no one. Resolves with the outcomes in the order of `files`.
  */
-export async function checkAll(task: CorpusTask, files: readonly string[], jobs: number, onOutcome: (index: number, o: TraceOutcome) => void = () => {}): Promise<TraceOutcome[]> {
+export async function checkAll(
+  task: CorpusTask,
+  files: readonly string[],
+  jobs: number,
+  onOutcome: (index: number, o: TraceOutcome) => void = () => {},
+  /** false: this thread only hands out traces, `jobs` workers check them (tests). */
+  opts: { readonly here?: boolean } = {},
+): Promise<TraceOutcome[]> {
   const out: TraceOutcome[] = new Array(files.length);
   let next = 0;
   /** Traces a lost worker had been sent but not started: checked again first. */
@@ -89,15 +96,16 @@ export async function checkAll(task: CorpusTask, files: readonly string[], jobs:
       // The trace it was on is the bug's; the ones queued behind it go to the others.
       const i = sent.shift();
       retry.push(...sent.splice(0));
-      if (i !== undefined) settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], json: JSON.stringify({ file: files[i], status: 70, error: why }) });
+      if (i !== undefined) settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], thread: w.threadId, json: JSON.stringify({ file: files[i], status: 70, error: why }) });
       if (pending > 0 && respawns-- > 0) spawn();
     };
     w.on('error', (e) => lost(`a worker thread failed: ${e.message}`));
     w.on('exit', () => lost('a worker thread stopped without a result'));
   };
-  for (let k = 1; k < Math.min(jobs, files.length); k++) spawn();
+  const here = opts.here ?? true;
+  for (let k = here ? 1 : 0; k < Math.min(jobs, files.length); k++) spawn();
   // This thread is one of the `jobs`: it checks traces too, between which the workers' messages are handled.
-  for (let i = take(); i !== undefined; i = take()) {
+  for (let i = here ? take() : undefined; i !== undefined; i = take()) {
     settle(i, checkTrace(task, files[i]!));
     await new Promise<void>((r) => setImmediate(r));
   }

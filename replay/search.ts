@@ -53,14 +53,20 @@ const SEARCH_CHECKPOINTS = 1 << 18;
 /** Events between two looks at shouldStop and two progress reports. */
 const TICK = 1 << 16;
 
+/** A backward search scans forward over spans of at least this many events, latest span first. */
+export const BACK_SPAN = 1 << 18;
+
 /** The remembered verdicts of one distinct access or line: by value word(s) for an access, one for a line. */
 type Verdicts = { readonly kind: 'mmio'; readonly byValue: Map<number | string, boolean> } | { readonly kind: 'line'; verdict: boolean | undefined };
 
 /**
- * Walks events in order on a timeline, decoding those it has no verdict
- * for, and reports the ones whose text matches.
+ * A text search on a timeline: walks events in order, decoding those it has
+ * no verdict for, and replays over the rest. It listens to the timeline's
+ * onExecute while open (close() stops it). A scan that starts where the
+ * last one ended keeps the verdicts; one that starts elsewhere seeks there
+ * and starts afresh.
  */
-class Scan {
+export class TextSearch {
   private readonly q: string;
   /** The event index the query names ("#171"), if it is one. */
   private readonly index: number | undefined;
@@ -68,6 +74,8 @@ class Scan {
   private readonly memo = new Map<string, Verdicts>();
   /** Set when an event went through execute since the memo was last cleared. */
   private layoutMayChange = false;
+  /** Where the last scan left the timeline (the memo holds for the state there). */
+  private at = -1;
 
   constructor(
     private readonly tl: Timeline,
@@ -82,52 +90,66 @@ class Scan {
     };
   }
 
-  /**
-   * Events [from, to), in order; `found` hears each match and returns true
-   * to stop there (the timeline is then just after it). Returns false when
-   * shouldStop stopped it.
-   */
-  run(from: number, to: number, found: (m: SearchMatch) => boolean, opts: SearchOptions, progress: (done: number) => void): boolean {
+  /** The first match in events [from, to), the timeline just after it; null (the timeline at `to`) if none. */
+  first(from: number, to: number): SearchMatch | null {
+    let m: SearchMatch | null = null;
+    this.scan(from, to, (x) => ((m = x), true));
+    return m;
+  }
+
+  /** The last match in events [from, to), or null; the timeline is left at `to`. */
+  last(from: number, to: number): SearchMatch | null {
+    let m: SearchMatch | null = null;
+    this.scan(from, to, (x) => ((m = x), false));
+    return m;
+  }
+
+  /** Stops listening to the timeline. */
+  close(): void {
+    this.tl.onExecute = undefined;
+  }
+
+  /** Events [from, to) in order; `found` hears each match and returns true to stop there. */
+  private scan(from: number, to: number, found: (m: SearchMatch) => boolean): void {
     const tl = this.tl;
-    tl.seek(from);
-    this.forget();
+    if (tl.position !== from || this.at !== from) {
+      tl.seek(from);
+      this.forget();
+    }
     let i = from;
-    let tick = from;
     /** Up to here, events are decoded one by one (after a run that went through execute). */
     let careful = from;
-    while (i < to) {
-      if (i >= tick) {
-        tick = i + TICK;
-        if (opts.shouldStop?.()) return false;
-        progress(i - from);
-      }
-      // A run of events already judged not to match: replayed in one go.
-      const k = i < careful ? i : this.judged(i, Math.min(to, tick));
-      if (k > i) {
-        this.layoutMayChange = false;
-        tl.seek(k);
-        if (this.layoutMayChange) {
-          // Something in the run went through execute: its verdicts may be stale. Do it again, one by one.
-          tl.seek(i);
-          this.forget();
-          careful = k;
+    try {
+      while (i < to) {
+        // A run of events already judged not to match: replayed in one go.
+        const k = i < careful ? i : this.judged(i, to);
+        if (k > i) {
+          this.layoutMayChange = false;
+          tl.seek(k);
+          if (this.layoutMayChange) {
+            // Something in the run went through execute (no model does that on a fast path):
+            // the verdicts may be stale. Do it again, one by one.
+            tl.seek(i);
+            this.forget();
+            careful = k;
+            continue;
+          }
+          i = k;
           continue;
         }
-        i = k;
-        continue;
+        const ev = tl.event(i);
+        const text = describeEvent(ev, tl.point());
+        const hit = this.index === i || (this.q !== '' && text.toLowerCase().includes(this.q));
+        if (i >= careful) this.remember(ev, this.index !== i && hit);
+        this.layoutMayChange = false;
+        tl.seek(i + 1);
+        if (this.layoutMayChange) this.forget();
+        i++;
+        if (hit && found({ event: i - 1, text })) return;
       }
-      const ev = tl.event(i);
-      const text = describeEvent(ev, tl.point());
-      const hit = this.index === i || (this.q !== '' && text.toLowerCase().includes(this.q));
-      if (i >= careful) this.remember(i, ev, this.index !== i && hit);
-      this.layoutMayChange = false;
-      tl.seek(i + 1);
-      if (this.layoutMayChange) this.forget();
-      if (hit && found({ event: i, text })) return true;
-      i++;
+    } finally {
+      this.at = tl.position;
     }
-    progress(to - from);
-    return true;
   }
 
   /** The end of the run of events from `i` (before `end`) with a remembered "no match". */
@@ -158,7 +180,7 @@ class Scan {
     return i;
   }
 
-  private remember(_i: number, ev: TraceEvent, hit: boolean): void {
+  private remember(ev: TraceEvent, hit: boolean): void {
     const key = keyOf(ev);
     if (key === undefined) return;
     let v = this.memo.get(key);
@@ -176,11 +198,11 @@ class Scan {
     this.memo.clear();
     this.layoutMayChange = false;
   }
+}
 
-  /** Stops listening to the timeline. */
-  close(): void {
-    this.tl.onExecute = undefined;
-  }
+/** The span a backward search scans before `hi` (exclusive): [lo, hi), lo on a checkpoint of the timeline (interval K). */
+export function spanBefore(hi: number, K: number): number {
+  return Math.max(0, Math.floor(Math.max(0, hi - BACK_SPAN) / K) * K);
 }
 
 /**
@@ -203,34 +225,36 @@ function keyOf(ev: TraceEvent): string | undefined {
 export function searchEvents(src: TraceSource, query: string, from: number, direction: 1 | -1, opts: SearchOptions = {}): SearchMatch | null {
   const n = src.eventCount;
   if (n === 0 || !query.trim()) return null;
-  // Few checkpoints: a search passes each point once (backwards, once per interval), and a
+  // Few checkpoints: a search passes each point once (backwards, once per span), and a
   // snapshot of the state costs as much as replaying thousands of events.
   const tl = new Timeline(src, { checkpointEvery: SEARCH_CHECKPOINTS, ...(opts.backends && { backends: opts.backends }) });
-  const scan = new Scan(tl, query);
+  const search = new TextSearch(tl, query);
   const start = Math.max(0, Math.min(n - 1, from));
   try {
     if (direction === 1) {
-      let match: SearchMatch | null = null;
-      const total = n - start;
-      scan.run(start, n, (m) => ((match = m), true), opts, (done) => opts.onProgress?.(done, total));
-      return match;
+      for (let i = start; i < n; i += TICK) {
+        if (opts.shouldStop?.()) return null;
+        opts.onProgress?.(i - start, n - start);
+        const m = search.first(i, Math.min(n, i + TICK));
+        if (m) return m;
+      }
+      return null;
     }
-    // Backwards: one checkpoint interval at a time, latest match first.
-    const K = tl.checkpointEvery;
-    let lo = Math.floor(start / K) * K;
+    // Backwards: a span at a time, latest first, each scanned forward.
     let hi = start + 1;
-    let done = 0;
-    for (;;) {
+    while (hi > 0) {
+      const lo = spanBefore(hi, tl.checkpointEvery);
       let found: SearchMatch | null = null;
-      const base = done;
-      if (!scan.run(lo, hi, (m) => ((found = m), false), opts, (d) => opts.onProgress?.(base + d, start + 1))) return null;
+      for (let i = lo; i < hi; i += TICK) {
+        if (opts.shouldStop?.()) return null;
+        opts.onProgress?.(start + 1 - hi + (i - lo), start + 1);
+        found = search.last(i, Math.min(hi, i + TICK)) ?? found;
+      }
       if (found) return found;
-      done += hi - lo;
-      if (lo === 0) return null;
       hi = lo;
-      lo -= K;
     }
+    return null;
   } finally {
-    scan.close();
+    search.close();
   }
 }

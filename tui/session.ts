@@ -70,8 +70,9 @@ export interface DebugSessionOptions {
 /**
  * Up to how many events (of both traces) each kind of job runs on the TUI's
  * own thread with the default runner: about 100 ms of work at most on a
- * busy machine. Measured per event: the replay check some 5 µs, search
- * 30-50 µs, migrate-check about 0.3 ms, bisect (stepping two traces and
+ * busy machine. Measured per event: the replay check some 5 µs, a search
+ * job (jobs/run-job.ts; the session itself searches on its own timeline, in
+ * slices) well under 1 µs, migrate-check about 0.3 ms, bisect (stepping two traces and
  * comparing state digests) 0.5-1 ms, explain about 2 ms. Above, a warm
  * worker thread runs the job while the screen keeps drawing.
  */

@@ -29,6 +29,7 @@ const FAMILY = [
 const ALLOWED: Readonly<Record<string, string>> = {
   'recorder/attr-names.ts': "the VGIC's register names for a scenario's attr (family data, until names come from each family's tables)",
   'recorder/scenario.ts': "the scenario format's arm64 line forms and GIC fields (spi, ppi, cpu, mpidr: docs/scenarios.md, a contract)",
+  'replay/bench.ts': "devrr bench's progress lines name the workloads it runs (a GICv2 guest, a GICv3 guest)",
   'replay/bench-workloads.ts': "devrr bench's workloads are GICv2 and GICv3 guests by definition (their registers and lines are the benchmark's data)",
 };
 

@@ -3,8 +3,9 @@
  * traces or a directory. The traces are checked on `--jobs N` threads, one
  * per core by default: this one and N - 1 worker threads, each taking the
  * next trace as it finishes one (this thread works while the workers load
- * devrr's code, so no core waits for them). Results are reported in the order of the list
- * (sorted within a directory), whatever order they finish in: a progress
+ * devrr's code, so no core waits for them). Results are reported in the
+ * order of the list (sorted within a directory), whatever order they
+ * finish in: a progress
  * line on stderr (on a terminal, or with --progress), then a table with
  * each trace's events, result and time and a summary line; or with --json
  * one line per trace and a summary line. The exit status is the worst of
@@ -98,6 +99,10 @@ export async function checkAll(
       retry.push(...sent.splice(0));
       if (i !== undefined) settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], thread: w.threadId, json: JSON.stringify({ file: files[i], status: 70, error: why }) });
       if (pending > 0 && respawns-- > 0) spawn();
+      // No thread left to take them: this one does.
+      else if (workers.size === 0) setImmediate(() => {
+        for (let j = take(); j !== undefined; j = take()) settle(j, checkTrace(task, files[j]!));
+      });
     };
     w.on('error', (e) => lost(`a worker thread failed: ${e.message}`));
     w.on('exit', () => lost('a worker thread stopped without a result'));

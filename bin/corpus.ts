@@ -70,7 +70,8 @@ export async function checkAll(
   };
   if (pending === 0) return out;
   const workers = new Set<Worker>();
-  let respawns = files.length;
+  // A worker that dies is replaced a few times (a thread that cannot start at all is not retried forever).
+  let respawns = Math.max(4, 2 * jobs);
   const spawn = () => {
     const w = new Worker(BOOT, { workerData: { entry: ENTRY } });
     workers.add(w);

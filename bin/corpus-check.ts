@@ -30,6 +30,8 @@ export interface TraceOutcome {
   readonly ms: number;
   /** The notes a single run prints on stderr (other model versions, not closed cleanly). */
   readonly notes: readonly string[];
+  /** Why it could not be checked (status 2 or 70): the line a single run prints on stderr. */
+  readonly error?: string;
   /** The thread that checked it (0: the main thread). */
   readonly thread: number;
   /** The line `--json` prints for it (already serialised: bigints as hex, as single runs write them). */
@@ -40,9 +42,9 @@ export interface TraceOutcome {
 export function checkTrace(task: CorpusTask, file: string): TraceOutcome {
   const t0 = performance.now();
   const notes: string[] = [];
-  const done = (status: number, events: number | null, result: string, body: Record<string, unknown>): TraceOutcome => {
+  const done = (status: number, events: number | null, result: string, body: Record<string, unknown>, error?: string): TraceOutcome => {
     const ms = +(performance.now() - t0).toFixed(2);
-    return { file, status, events, result, ms, notes, thread: threadId, json: toJson({ file, status, ms, ...body }) };
+    return { file, status, events, result, ms, notes, thread: threadId, json: toJson({ file, status, ms, ...body }), ...(error !== undefined && { error }) };
   };
   let t: TraceReader | undefined;
   try {
@@ -62,10 +64,10 @@ export function checkTrace(task: CorpusTask, file: string): TraceOutcome {
       const message = oneLine(e.message);
       // The row names the file already.
       const short = message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
-      return done(2, null, `unreadable: ${short}`, { error: message });
+      return done(2, null, `unreadable: ${short}`, { error: message }, message);
     }
     const message = `internal error (a bug in devrr, please report it): ${(e as Error).stack ?? String(e)}`;
-    return done(70, null, oneLine(message), { error: message });
+    return done(70, null, oneLine(message), { error: message }, `devrr: ${file}: ${message}`);
   } finally {
     t?.close();
   }

@@ -98,7 +98,7 @@ export async function checkAll(
       // The trace it was on is the bug's; the ones queued behind it go to the others.
       const i = sent.shift();
       retry.push(...sent.splice(0));
-      if (i !== undefined) settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], thread: w.threadId, json: JSON.stringify({ file: files[i], status: 70, error: why }) });
+      if (i !== undefined) settle(i, { file: files[i]!, status: 70, events: null, result: `internal error (a bug in devrr, please report it): ${why}`, ms: 0, notes: [], thread: w.threadId, json: JSON.stringify({ file: files[i], status: 70, error: why }), error: `devrr: ${files[i]}: internal error (a bug in devrr, please report it): ${why}` });
       if (pending > 0 && respawns-- > 0) spawn();
       // No thread left to take them: this one does.
       else if (workers.size === 0) setImmediate(() => {
@@ -147,6 +147,8 @@ export async function runCorpus(task: CorpusTask, list: TraceList, opts: CorpusO
     while (written < files.length && got[written]) {
       const w = got[written++]!;
       for (const n of w.notes) progress.around(() => io.err(n));
+      // As a single run would say it: one line naming the file and the byte offset.
+      if (w.error !== undefined) progress.around(() => io.err(w.error!));
       if (opts.json) progress.around(() => io.out(w.json));
     }
     progress.show(`${cmd}: ${finished}/${files.length} traces · ${counts.ok} ok · ${counts.bad} ${bad} · ${counts.unreadable} unreadable · ${seconds(performance.now() - t0)}`);

@@ -51,6 +51,8 @@ describe('devrr replay DIR', () => {
     expect(r2.code).toBe(2);
     expect(r2.out).toMatch(/c-cut\.devrr\s+-\s+[\d.]+ ms\s+unreadable: byte \d+: /);
     expect(r2.out).toMatch(/4 trace\(s\) .*: 2 ok, 1 diverged, 1 unreadable;/);
+    // And on stderr, as a single run says it: the file and the byte offset.
+    expect(r2.err).toMatch(new RegExp(`^${join(cut, 'c-cut.devrr')}: byte \\d+: `));
   });
 
   test('--json: one object per trace per line, with the single-trace keys, then a summary', async () => {
@@ -101,6 +103,7 @@ describe('devrr replay DIR', () => {
     expect(r.err).toMatch(/^replay: \d+\/2 traces · /m);
     expect(r.err).toMatch(/replay: 2\/2 traces · 2 ok · 0 diverged · 0 unreadable · /);
     expect((await devrr('replay', d, '--jobs', '1')).err).toBe('');
+    expect((await devrr('replay', d, '--jobs', '1', '--json')).err).toBe('');
   });
 });
 

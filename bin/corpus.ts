@@ -147,18 +147,23 @@ export async function runCorpus(task: CorpusTask, list: TraceList, opts: CorpusO
     while (written < files.length && got[written]) {
       const w = got[written++]!;
       for (const n of w.notes) progress.around(() => io.err(n));
-      // As a single run would say it: one line naming the file and the byte offset.
-      if (w.error !== undefined) progress.around(() => io.err(w.error!));
       if (opts.json) progress.around(() => io.out(w.json));
     }
     progress.show(`${cmd}: ${finished}/${files.length} traces · ${counts.ok} ok · ${counts.bad} ${bad} · ${counts.unreadable} unreadable · ${seconds(performance.now() - t0)}`);
   });
   progress.clear();
+  // Exit status 2 (or a bug) comes with one line on stderr, as for a single trace: the first
+  // such trace's own message (the file and the byte offset), and how many more there are.
+  const status = outcomes.reduce((s, o) => Math.max(s, o.status), 0);
+  const failed = outcomes.filter((o) => o.error !== undefined && o.status === status);
   const ms = performance.now() - t0;
   const events = outcomes.reduce((n, o) => n + (o.events ?? 0), 0);
-  const status = outcomes.reduce((s, o) => Math.max(s, o.status), 0);
   const threads = Math.min(jobs, files.length);
+  const sayFailed = () => {
+    if (failed.length) io.err(`${failed[0]!.error}${failed.length > 1 ? ` (and ${failed.length - 1} more trace(s) like it: see the ${opts.json ? 'JSON lines' : 'table'})` : ''}`);
+  };
   if (opts.json) {
+    sayFailed();
     io.out(JSON.stringify({ summary: { traces: files.length, ok: counts.ok, [bad]: counts.bad, unreadable: counts.unreadable, errors: counts.errors, skipped: list.skipped, events, ms: +ms.toFixed(1), jobs: threads, status } }));
     return status;
   }
@@ -172,6 +177,7 @@ export async function runCorpus(task: CorpusTask, list: TraceList, opts: CorpusO
   const parts = [`${counts.ok} ok`, `${counts.bad} ${bad}`, `${counts.unreadable} unreadable`, ...(counts.errors ? [`${counts.errors} internal error(s)`] : [])];
   const skipped = list.skipped ? ` (${list.skipped} non-.devrr entr${list.skipped === 1 ? 'y' : 'ies'} skipped)` : '';
   io.out(`${files.length} trace(s)${skipped}: ${parts.join(', ')}; ${events} events in ${seconds(ms)} on ${threads} thread(s)`);
+  sayFailed();
   return status;
 }
 

@@ -52,7 +52,7 @@ describe('devrr replay DIR', () => {
     expect(r2.out).toMatch(/c-cut\.devrr\s+-\s+[\d.]+ ms\s+unreadable: byte \d+: /);
     expect(r2.out).toMatch(/4 trace\(s\) .*: 2 ok, 1 diverged, 1 unreadable;/);
     // And on stderr, as a single run says it: the file and the byte offset.
-    expect(r2.err).toMatch(new RegExp(`^${join(cut, 'c-cut.devrr')}: byte \\d+: `));
+    expect(r2.err).toMatch(new RegExp(`^${join(cut, 'c-cut.devrr')}: byte \\d+: [^\\n]*$`));
   });
 
   test('--json: one object per trace per line, with the single-trace keys, then a summary', async () => {
@@ -85,6 +85,8 @@ describe('devrr replay DIR', () => {
     expect(r.code).toBe(2);
     expect(r.out).toMatch(/nope\.devrr\s+-\s+[\d.]+ ms\s+unreadable: /);
     expect(r.out).toMatch(/1 ok, 0 diverged, 1 unreadable/);
+    const two = await devrr('replay', join(tmp, 'nope.devrr'), join(tmp, 'nope2.devrr'));
+    expect(two.err).toMatch(/^[^\n]*nope\.devrr: byte 0: cannot open trace file: [^\n]* \(and 1 more trace\(s\) like it: see the table\)$/);
   });
 
   test('a directory with no traces is exit 2 with one line; --jobs 0 too', async () => {

@@ -11,7 +11,7 @@ export const benchCommand: Command = {
   help: `Measures, in one run on this machine, with deterministic workloads:
 record, replay (every result checked) and decode-only rates and bytes/event
 of a VGIC v2 MMIO/IRQ workload of N events, beside the baselines replaying
-the same events from per-event msgpack and from JSON lines; the GICv3
+the same events (the first 500,000) from per-event msgpack and JSON lines; the GICv3
 MMIO/sysreg/IRQ mix and a VMM's attribute save/restore loop; time travel on
 a trace of M events with a planted divergence (the timeline's first pass,
 200 random seeks and steps back, bisect, a text search through all of it,
@@ -38,7 +38,7 @@ Exit status: 0; 1 a replay diverged or bisect missed the planted event;
     if (timelineEvents < 1000) throw new UsageError('devrr bench: --timeline-events must be at least 1000');
     const corpusTraces = intOption('bench', values, 'corpus', base.corpusTraces)!;
     if (corpusTraces < 2) throw new UsageError('devrr bench: --corpus must be at least 2');
-    const sizes = { ...base, events, timelineEvents, corpusTraces, workloadEvents: Math.min(base.workloadEvents, events) };
+    const sizes = { ...base, events, timelineEvents, corpusTraces, baselineEvents: Math.min(base.baselineEvents, events), workloadEvents: Math.min(base.workloadEvents, events) };
     const r = await runBench(sizes, (l) => io.err(l), {
       timeline: async (path) => ({ ...(await benchKeys(path, values.quick ? { points: 5, stepsPerPoint: 3, warmup: 2 } : {})) }),
       corpus: async (files) => {

@@ -40,7 +40,7 @@ Exit status: 0; 1 a replay diverged or bisect missed the planted event;
     if (corpusTraces < 2) throw new UsageError('devrr bench: --corpus must be at least 2');
     const sizes = { ...base, events, timelineEvents, corpusTraces, baselineEvents: Math.min(base.baselineEvents, events), workloadEvents: Math.min(base.workloadEvents, events) };
     const r = await runBench(sizes, (l) => io.err(l), {
-      timeline: async (path) => ({ ...(await benchKeys(path, values.quick ? { points: 5, stepsPerPoint: 3, warmup: 2 } : {})) }),
+      timeline: async (path) => ({ ...(await benchKeys(path, values.quick ? { points: 5, stepsPerPoint: 3, warmup: 2 } : { points: 15, stepsPerPoint: 6 })) }),
       corpus: async (files) => {
         // The same traces on 1 thread, then on 2 (this one and a worker, which loads the code first).
         // CPU times (the process's, all threads) say what the run cost when others share the cores.

@@ -93,7 +93,11 @@ export async function checkAll(
       }
       feed();
     });
+    let gone = false;
     const lost = (why: string) => {
+      // 'error' and then 'exit': one loss.
+      if (gone) return;
+      gone = true;
       workers.delete(w);
       // The trace it was on is the bug's; the ones queued behind it go to the others.
       const i = sent.shift();

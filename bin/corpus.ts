@@ -12,9 +12,10 @@
  * the traces': 2 if any is unreadable, else 1 if any diverged or failed.
  */
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+
+
 import { Worker } from 'node:worker_threads';
+import { COMPILED, packageFile } from '../package-root.js';
 import { type Io, stdio, UsageError } from './cli.js';
 import { checkTrace, type CorpusTask, type TraceOutcome } from './corpus-check.js';
 import type { TraceList } from './corpus-list.js';
@@ -22,12 +23,15 @@ import type { TraceList } from './corpus-list.js';
 export type { CorpusTask, TraceOutcome };
 
 /**
- * The threads start the way the TUI's job threads do (tui/jobs/boot.mjs, then
- * the entry), and the entry is this module's sibling with this module's own
- * extension: .ts when devrr runs from its sources, .js when compiled.
+ * A corpus thread, started the way the TUI's job threads are (newWorker in
+ * tui/jobs/runner.ts): compiled, its own .js directly; from the sources,
+ * through tui/jobs/boot.mjs, which registers tsx first (boot.mjs is not
+ * compiled, so the compiled build must not go through it).
  */
-const BOOT = new URL('../tui/jobs/boot.mjs', import.meta.url);
-const ENTRY = new URL(`./corpus-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url).href;
+function newCorpusWorker(): Worker {
+  if (COMPILED) return new Worker(new URL('./corpus-worker.js', import.meta.url));
+  return new Worker(packageFile('tui/jobs/boot.mjs'), { workerData: { entry: packageFile('bin/corpus-worker.ts').href } });
+}
 
 export interface CorpusOptions {
   /** Threads, this one included (default: one per core). 1 checks every trace on this thread. */
@@ -73,7 +77,7 @@ export async function checkAll(
   // A worker that dies is replaced a few times (a thread that cannot start at all is not retried forever).
   let respawns = Math.max(4, 2 * jobs);
   const spawn = () => {
-    const w = new Worker(BOOT, { workerData: { entry: ENTRY } });
+    const w = newCorpusWorker();
     workers.add(w);
     const sent: number[] = [];
     let ready = false;

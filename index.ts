@@ -44,6 +44,8 @@ export { Timeline, type TimelineOptions, type Breakpoint, type EventMatch, type 
 export { describeEvent, eventToJson } from './replay/decode.js';
 export { formatReport } from './replay/report.js';
 export type { TraceEvent, EventKind, AttrTarget } from './traces/events.js';
+export { registerEventKind, kindDecl, allKinds, type EventKindDecl, type DeclaredEvent, type FieldSpec, type KindScenario, type StepFields } from './traces/kinds.js';
+export type { PioEvent } from './traces/kinds/pio.js';
 export { TraceReader } from './traces/reader.js';
 export { TraceWriter } from './traces/writer.js';
 export { TraceError } from './traces/errors.js';

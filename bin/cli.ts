@@ -64,9 +64,13 @@ export const stdio: Io = {
   err: lineWriter(process.stderr, 'standard error'),
 };
 
+/**
+ * A command's module (bin/commands/NAME.ts) exports one Command. Its
+ * one-line summary is in bin/main.ts's COMMANDS, which lists the commands
+ * without loading their modules.
+ */
 export interface Command {
   readonly name: string;
-  readonly summary: string;
   readonly usage: string;
   /** Longer help text shown by `devrr CMD --help`. */
   readonly help: string;

@@ -1,16 +1,28 @@
 #!/usr/bin/env node
-// The devrr entry point: runs the TypeScript sources directly through tsx,
-// so a fresh clone works after `npm install` with no build step.
+// The devrr entry point. It runs the compiled JavaScript in dist/, which
+// `npm install` builds (scripts/build.js), when that build is as new as the
+// sources; otherwise (no build yet, or a source edited since: see
+// bin/compiled.js) it runs the TypeScript sources directly through tsx, so
+// devrr never runs stale code, only slower code until `npm run build`.
 import { writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { register } from 'tsx/esm/api';
+import { buildIsFresh, DIST } from './compiled.js';
 
-// tsx looks for tsconfig.json from the working directory; devrr runs from
-// anywhere (npm link, npx), so name its own: the JSX transform and the other
-// compiler settings of the sources are the checkout's, whatever the cwd holds.
-register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
-const { main } = await import('./main.ts');
-const { stdioFailureRaised } = await import('./cli.ts');
+let main;
+let stdioFailureRaised;
+if (buildIsFresh()) {
+  ({ main } = await import(new URL('bin/main.js', DIST).href));
+  ({ stdioFailureRaised } = await import(new URL('bin/cli.js', DIST).href));
+} else {
+  // tsx looks for tsconfig.json from the working directory; devrr runs from
+  // anywhere (npm link, npx), so name its own: the JSX transform and the
+  // other compiler settings of the sources are the checkout's, whatever the
+  // cwd holds.
+  const { register } = await import('tsx/esm/api');
+  register({ tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) });
+  ({ main } = await import('./main.ts'));
+  ({ stdioFailureRaised } = await import('./cli.ts'));
+}
 // Write errors on stdout/stderr arrive as stream events. A reader that stops
 // early (`devrr dump t.devrr | head`) closes the pipe: stop quietly, as Unix
 // tools do. Any other failure (ENOSPC, `> /dev/full`, EIO) is one line on

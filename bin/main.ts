@@ -4,24 +4,37 @@
  * check; 2 = the input or command line is invalid (one line on stderr, no
  * stack trace). Anything else is a bug in devrr.
  */
-import { ScenarioError } from '../recorder/scenario.js';
-import { DEVRR_VERSION } from '../recorder/trace-file.js';
+import { DEVRR_VERSION } from '../package-root.js';
+import { ScenarioError } from '../recorder/scenario-error.js';
 import { TraceError } from '../traces/errors.js';
 import { type Command, type Io, oneLine, parseCommandArgs, stdio, UsageError } from './cli.js';
-import { benchCommand } from './commands/bench.js';
-import { dumpCommand } from './commands/dump.js';
-import { infoCommand } from './commands/info.js';
-import { recordCommand } from './commands/record.js';
-import { replayCommand } from './commands/replay.js';
-import { startCommand } from './commands/start.js';
-import { diffCommand } from './commands/diff.js';
-import { bisectCommand } from './commands/bisect.js';
-import { migrateCheckCommand } from './commands/migrate-check.js';
-import { explainCommand } from './commands/explain.js';
-import { exportCommand } from './commands/export.js';
-import { tuiCommand } from './commands/tui.js';
 
-export const COMMANDS: readonly Command[] = [recordCommand, replayCommand, dumpCommand, infoCommand, diffCommand, bisectCommand, migrateCheckCommand, explainCommand, exportCommand, tuiCommand, benchCommand, startCommand];
+/**
+ * A command as `devrr --help` lists it, and how to load it. A command's
+ * module, and what it imports (the models, the trace reader, Ink and React
+ * for the TUI, the word diff for reports), loads only when that command runs:
+ * `devrr --version` and `devrr info` do not pay for the rest.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'record', summary: 'run a scenario against the device models and write the trace', load: async () => (await import('./commands/record.js')).recordCommand },
+  { name: 'replay', summary: 're-execute a trace against the models, checking every result and digest', load: async () => (await import('./commands/replay.js')).replayCommand },
+  { name: 'dump', summary: 'list the events of a trace, decoded', load: async () => (await import('./commands/dump.js')).dumpCommand },
+  { name: 'info', summary: 'header, devices, event counts and checkpoints of a trace', load: async () => (await import('./commands/info.js')).infoCommand },
+  { name: 'diff', summary: 'device state at two points (TRACE@N) or of two traces, field by field', load: async () => (await import('./commands/diff.js')).diffCommand },
+  { name: 'bisect', summary: 'the first event at which device state diverges (trace vs models, or two traces)', load: async () => (await import('./commands/bisect.js')).bisectCommand },
+  { name: 'migrate-check', summary: 'save/restore round trips through the device attributes; state that does not survive', load: async () => (await import('./commands/migrate-check.js')).migrateCheckCommand },
+  { name: 'explain', summary: 'why interrupt N is or is not delivered, with the event that last changed each condition', load: async () => (await import('./commands/explain.js')).explainCommand },
+  { name: 'export', summary: "write a trace in another tool's format (perfetto: Chrome trace event JSON)", load: async () => (await import('./commands/export.js')).exportCommand },
+  { name: 'tui', summary: 'the terminal UI: step through a trace, device state, diffs, bisect', load: async () => (await import('./commands/tui.js')).tuiCommand },
+  { name: 'bench', summary: 'the benchmark suite: record, replay and decode speed beside a baseline', load: async () => (await import('./commands/bench.js')).benchCommand },
+  { name: 'start', summary: 'record a bundled example scenario, replay it and print the report', load: async () => (await import('./commands/start.js')).startCommand },
+];
 
 function usage(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -47,9 +60,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     io.out(`devrr ${DEVRR_VERSION}`);
     return 0;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
+  const entry = COMMANDS.find((c) => c.name === name);
   try {
-    if (!cmd) throw new UsageError(`devrr: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    if (!entry) throw new UsageError(`devrr: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    const cmd = await entry.load();
     const args = parseCommandArgs(cmd, rest);
     if (args.values.help) {
       io.out(`Usage: ${cmd.usage}\n\n${cmd.help}`);

@@ -3,7 +3,7 @@
  * line naming the file and byte offset, exit status 2, before anything is
  * done); here, the notes a command prints about what it opened.
  */
-import { modelMismatches } from '../replay/open-trace.js';
+import { modelMismatches, unknownKindNote } from '../replay/open-trace.js';
 import type { TraceReader } from '../traces/reader.js';
 import type { Io } from './cli.js';
 
@@ -17,6 +17,8 @@ export { checkCheckpoint, modelMismatches, openTrace } from '../replay/open-trac
 export function traceWarnings(t: TraceReader, io: Io): boolean {
   const models = modelMismatches(t.header);
   if (models.length) io.err(`note: ${t.path} was recorded with other device model versions: ${models.join(', ')}; replayed results may differ from the recorded ones`);
+  const kinds = unknownKindNote(t.header);
+  if (kinds) io.err(`note: ${t.path} ${kinds}`);
   if (!t.complete) {
     const n = t.eventCount;
     const read =

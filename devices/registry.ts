@@ -11,12 +11,21 @@ import { vgicV2 } from './arm-vgic/v2/device.js';
 import { vgicV3 } from './arm-vgic/v3/device.js';
 import { vgicIts } from './arm-vgic/its/device.js';
 import { kvmVfio } from './vfio/kvm-vfio.js';
+import { xics } from './ppc-xics/device.js';
+import { flic } from './s390-flic/device.js';
+import { fslMpic20, fslMpic42 } from './fsl-mpic/device.js';
+import { x86Irqchip } from './x86-irqchip/device.js';
 
 export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicV2.type, vgicV2],
   [vgicV3.type, vgicV3],
   [vgicIts.type, vgicIts],
   [kvmVfio.type, kvmVfio],
+  [xics.type, xics],
+  [flic.type, flic],
+  [fslMpic20.type, fslMpic20],
+  [fslMpic42.type, fslMpic42],
+  [x86Irqchip.type, x86Irqchip],
 ]);
 
 /** The default IPA size per architecture when a scenario names none. */

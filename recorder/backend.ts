@@ -19,6 +19,7 @@
  * How the debugger reads a state (names, frames, the state tree) is the
  * separate Inspector (inspect.ts) that comes with the factory.
  */
+import { kindDecl } from '../traces/kinds.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import type { IrqLineEvent, MmioEvent, TraceEvent } from '../traces/events.js';
 import type { Inspector, Point } from './inspect.js';
@@ -53,6 +54,13 @@ export const FAST_SKIP = -1;
 /** fast.mmio: it ran and its result is the recorded one. */
 export const FAST_OK = -2;
 
+/**
+ * The replay hot paths. A fast path only takes an access or a line on a VM
+ * that already runs, to a frame already mapped: it never changes the VM's
+ * layout (which device claims which frame, nr_irqs), the part of the state
+ * events are named by. Search relies on it (replay/search.ts): it decodes
+ * an access once and reuses the verdict until an event goes through execute.
+ */
 export interface FastPaths {
   /**
    * An MMIO access from a chunk's shape and its low value word: FAST_SKIP
@@ -106,8 +114,13 @@ export function sameResult(a: TraceEvent, b: TraceEvent): boolean {
       return a.errno === (b as typeof a).errno && bytesEqual(a.data, (b as typeof a).data);
     case 'signal_msi':
       return a.errno === (b as typeof a).errno && a.ret === (b as typeof a).ret;
-    default:
-      return a.errno === (b as { errno: number }).errno;
+    default: {
+      // Every other kind: the result fields its declaration names (traces/kinds.ts).
+      const results = kindDecl(a.kind)?.results ?? ['errno'];
+      const x = a as unknown as Record<string, unknown>;
+      const y = b as unknown as Record<string, unknown>;
+      return results.every((f) => (x[f] instanceof Uint8Array || y[f] instanceof Uint8Array ? bytesEqual(x[f] as Uint8Array | undefined, y[f] as Uint8Array | undefined) : x[f] === y[f]));
+    }
   }
 }
 

@@ -10,7 +10,7 @@
  */
 import type { InterruptEffect, InterruptRange, IrqCondition, NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
 import type { PathStep } from '../devices/core/view.js';
-import type { AttrEvent, AttrTarget, MemWriteEvent, MmioEvent, SysregEvent, TraceEvent } from '../traces/events.js';
+import type { AttrEvent, AttrTarget, HcallEvent, MemWriteEvent, MmioEvent, SysregEvent, TraceEvent } from '../traces/events.js';
 import type { SessionState } from './backend.js';
 
 /** A state and the inspector that reads it: what decoding an event at one point of a trace needs. */
@@ -34,13 +34,24 @@ export interface MmioTarget {
 }
 
 /** One device's migration through its attributes, as its family declares it. */
+/** The VM fd's part of a migration: read on the source, written into the destination before its vcpus. */
+export interface VmFdMigration {
+  readonly saveList: readonly SavedAttr[];
+  restore(saved: readonly (SavedAttr & SavedValue)[]): readonly (SavedAttr & SavedValue & { why: string })[];
+  readonly notCarried: readonly NotCarried[];
+}
+
 export interface DeviceMigration {
   readonly handle: number;
   readonly typeName: string;
   /** SET_DEVICE_ATTR actions on the source before any save list is read. */
   readonly saveActions: readonly SavedAttr[];
+  /** KVM_ENABLE_CAP calls on the destination's vcpus (by id) after the device is created, before its restore writes; `args` follow the device fd. */
+  readonly vcpuConnects: readonly { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[] }[];
   /** The attributes a VMM reads; undefined when the family declares no migration. */
   readonly saveList: readonly SavedAttr[] | undefined;
+  /** What the VMM's own device models hold and write again on the destination (no GET reads it: the FLIC's adapters). */
+  readonly vmmConfig: readonly (SavedAttr & SavedValue)[];
   /** The writes into a fresh device and the lines to re-drive (with a save list only). */
   restore(saved: readonly (SavedAttr & SavedValue)[], lines: ReadonlyMap<number, number>): { writes: readonly (SavedAttr & SavedValue & { why: string })[]; redrive: readonly number[] };
   /** State its ABI does not carry by design. */
@@ -65,12 +76,16 @@ export interface Inspector {
   attrNames(state: SessionState, ev: AttrEvent): { readonly group: string; readonly attr: string } | undefined;
   /** The device's decoding of an attribute payload (a register's bit fields), or ''. */
   attrValue(state: SessionState, ev: AttrEvent, value: bigint): string;
+  /** The device's decoding of a struct payload (the FLIC's interrupt records, an s390 CPU model), or ''. */
+  attrData?(state: SessionState, ev: AttrEvent, data: Uint8Array): string;
   /** The payload width the fd's group declares, in bytes; 8 when unknown. */
   payloadWidth(state: SessionState, vm: number, target: AttrTarget, group: number): number;
   /** The register a guest access hits (as the access finds the VM: a vcpu's first access maps frames first), if any. */
   mmio(state: SessionState, ev: MmioEvent): MmioTarget | undefined;
   /** A guest system register's name and the value's fields, from the device that serves it. */
   sysreg(state: SessionState, ev: SysregEvent): { readonly name?: string; readonly fields: string };
+  /** A hypercall's kernel name ("H_XIRR") and its arguments and result in words, from the device that serves it; undefined when none does. */
+  hcall(state: SessionState, ev: HcallEvent): { readonly name: string; readonly detail: string } | undefined;
   /** What a guest RAM write means to the VM's devices, or ''. */
   memWrite(state: SessionState, ev: MemWriteEvent): string;
   /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"), by the VM's architecture's encoding. */
@@ -89,6 +104,8 @@ export interface Inspector {
   explainIrq(state: SessionState, vm: number, irq: number): readonly IrqCondition[] | undefined;
   /** How each device of VM `vm` migrates, in handle order. */
   migration(state: SessionState, vm: number): readonly DeviceMigration[];
+  /** How a VMM migrates the VM's own state through the VM fd's attributes (s390's CPU model and TOD), if the arch has any. */
+  vmMigration?(state: SessionState, vm: number): VmFdMigration | undefined;
 }
 
 /** Where a point can come from: a Point, or what is at one (a timeline, the model backend) and gives it with point(). */

@@ -6,13 +6,14 @@
  * encoding).
  */
 import { ARCH_RULES, archFdNames } from '../devices/arch/index.js';
-import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame } from '../devices/core/device.js';
+import { type DeviceModel, findGroup, type InterruptEffect, type InterruptEvent, type InterruptRange, type MmioFrame, type PortRange } from '../devices/core/device.js';
 import { deviceNames, type FdNames } from '../devices/core/names.js';
 import { decodeFields } from '../devices/core/regtable.js';
 import { resolveSessionPath, sessionView } from '../devices/core/vm-view.js';
 import { type DeviceRegistry, Vm } from '../devices/core/vm.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import type { AttrEvent, MmioEvent, TraceEvent } from '../traces/events.js';
+import type { PioEvent } from '../traces/kinds/pio.js';
 import type { SessionState } from './backend.js';
 import type { DeviceMigration, Inspector, MmioTarget } from './inspect.js';
 
@@ -47,6 +48,16 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
     const model = modelAt(v, target.handle);
     return model && deviceNames(model);
   };
+  /** The group row an attribute event reaches: the device's, or the arch's on the VM fd and vcpu fds. */
+  const deviceGroup = (state: SessionState, ev: AttrEvent) => {
+    if (ev.target.kind !== 'device') {
+      const arch = state.vms[ev.vm]?.arch;
+      const rules = arch && (ev.target.kind === 'vm' ? ARCH_RULES[arch].vmAttrs : ARCH_RULES[arch].vcpuAttrs);
+      return rules ? rules.groups.find((g) => g.id === ev.group) : undefined;
+    }
+    const model = modelAt(state.vms[ev.vm], ev.target.handle);
+    return model && findGroup(model, ev.group);
+  };
 
   return {
     typeName: (type) => registry.get(type)?.typeName,
@@ -60,6 +71,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       return { group: g.name, attr: g.row ? g.row.describe(ev.attr) : hex(ev.attr) };
     },
     attrValue: (state, ev, value) => fdTable(state, ev.vm, ev.target)?.byId.get(ev.group)?.row?.describeValue?.(ev.attr, value) ?? '',
+    attrData: (state, ev, data) => deviceGroup(state, ev)?.describeData?.(ev.attr, data) ?? '',
     payloadWidth(state, vm, target, group) {
       if (target.kind !== 'device') return 8;
       const model = modelAt(state.vms[vm], target.handle);
@@ -76,6 +88,14 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       const name = ic?.model.inspect?.describeSysreg?.(ev.reg);
       const fl = ev.errno ? undefined : ic?.model.inspect?.sysregFields?.(ev.reg);
       return { ...(name !== undefined && { name }), fields: fl ? decodeFields(BigInt.asUintN(64, ev.value), fl) : '' };
+    },
+    hcall(state, ev) {
+      const vm = state.vms[ev.vm];
+      for (const d of vm?.devices ?? []) {
+        const r = registry.get(d.type)?.inspect?.describeHcall?.(ev.nr, ev.args, ev.ret);
+        if (r) return r;
+      }
+      return undefined;
     },
     memWrite(state, ev) {
       const vm = state.vms[ev.vm];
@@ -114,6 +134,22 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         const ie: InterruptEvent = { kind: 'mmio', vcpu: ev.vcpu, write: ev.write, frame: f.hit.frame.kind, offset: f.hit.offset, len: ev.len, value: ev.value, errno: ev.errno };
         return facet.effects(f.vm, f.vm.devices[f.hit.handle]!.state, ie);
       }
+      if ((ev.kind as string) === 'pio') {
+        // A port access is the business of the device whose port range holds it, in that range's terms.
+        const p = ev as unknown as PioEvent;
+        const hit = p.exit ? undefined : portIn(vm, registry, p.port, p.len);
+        const facet = hit?.model.inspect?.interrupts;
+        if (!hit || !facet) return [];
+        const ie: InterruptEvent = { kind: 'pio', vcpu: p.vcpu, write: p.write, range: hit.range.kind, offset: hit.offset, len: p.len, value: p.value, errno: p.errno };
+        return facet.effects(vm, vm.devices[hit.handle]!.state, ie);
+      }
+      if (ev.kind === 'set_attr') {
+        // An attribute write is the business of the device whose fd it was issued on.
+        const d = ev.target.kind === 'device' ? vm.devices[ev.target.handle] : undefined;
+        const facet = d && registry.get(d.type)?.inspect?.interrupts;
+        if (!facet) return [];
+        return facet.effects(vm, d!.state, { kind: 'set_attr', group: ev.group, attr: ev.attr, value: ev.value ?? 0n, ...(ev.data && { data: ev.data }), errno: ev.errno });
+      }
       const ie = interruptEvent(ev);
       if (!ie) return [];
       const out: InterruptEffect[] = [];
@@ -133,6 +169,11 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
         paths: c.paths.map((p) => (p.startsWith(prefix) ? p : prefix + p)),
       }));
     },
+    vmMigration(state, vmIndex) {
+      const vm = state.vms[vmIndex];
+      const m = vm && ARCH_RULES[vm.arch]?.archState?.migration;
+      return m && { saveList: m.saveList(vm), restore: (saved) => m.restore(saved), notCarried: m.notCarried };
+    },
     migration(state, vmIndex) {
       const vm = state.vms[vmIndex];
       if (!vm) return [];
@@ -144,7 +185,9 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
           handle,
           typeName: model.typeName,
           saveActions: m?.saveActions ?? [],
+          vcpuConnects: m?.vcpuConnects?.(vm, d.state) ?? [],
           saveList: m?.saveList(vm, d.state),
+          vmmConfig: m?.vmmConfig?.(vm, d.state) ?? [],
           restore: (saved, lines) => (m ? m.restore(saved, lines) : { writes: [], redrive: [] }),
           notCarried: m?.notCarried ?? [],
           ...(owned && { ownedMemory: { why: owned.why, ranges: owned.ranges(vm, d.state) } }),
@@ -176,6 +219,18 @@ function frameIn(vm: VmState, registry: DeviceRegistry, addr: number, len: numbe
   return f && { ...f, offset: addr - f.frame.base };
 }
 
+/** The device port range a port access falls in, whole (kvm_io_bus_get_first_dev on KVM_PIO_BUS), with its offset. */
+function portIn(vm: VmState, registry: DeviceRegistry, port: number, len: number): { handle: number; model: DeviceModel<any>; range: PortRange; offset: number } | undefined {
+  const all: { handle: number; model: DeviceModel<any>; range: PortRange }[] = [];
+  vm.devices.forEach((d, handle) => {
+    const model = registry.get(d.type);
+    for (const range of model?.kernel.ports?.(d.state) ?? []) all.push({ handle, model: model!, range });
+  });
+  all.sort((a, b) => a.range.base - b.range.base);
+  const f = all.find((b) => port >= b.range.base && port + len <= b.range.base + b.range.size);
+  return f && { ...f, offset: port - f.range.base };
+}
+
 function mmioTarget(vm: VmState, f: FrameHit, ev: MmioEvent): MmioTarget {
   const st = vm.devices[f.handle]!.state;
   const reg = f.model.inspect?.describeMmio?.(st, f.frame.kind, f.offset, ev.len) ?? `${f.frame.name}+${hex(f.offset)}`;
@@ -192,6 +247,8 @@ function interruptEvent(ev: TraceEvent): InterruptEvent | undefined {
       return { kind: 'sysreg', vcpu: ev.vcpu, write: ev.write, reg: ev.reg, value: ev.value, errno: ev.errno };
     case 'signal_msi':
       return { kind: 'signal_msi', address: ev.address, data: ev.data, devid: ev.devid, errno: ev.errno, ret: ev.ret };
+    case 'hcall':
+      return { kind: 'hcall', vcpu: ev.vcpu, nr: ev.nr, args: ev.args, ret: ev.ret, errno: ev.errno };
     default:
       return undefined;
   }

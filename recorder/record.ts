@@ -9,7 +9,8 @@ import { digestState } from '../devices/core/state.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 import type { BackendFactory } from './backend.js';
 import { MODELS, NO_DEVICE_FD } from './execute.js';
-import type { Expect, Scenario, Step, Value } from './scenario.js';
+import { kindDecl, type DeclaredEvent } from '../traces/kinds.js';
+import { type Expect, opOf, type Scenario, type Step, type Value } from './scenario.js';
 
 /** Where recorded events go: a trace writer, or an array in tests. */
 export interface EventSink {
@@ -97,12 +98,12 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
       const handle = devHandles[step.vm]?.get(step.dev.name);
       return describeStep(step, { group: handle === undefined ? undefined : backends.inspector.groupName(state.peek(), step.vm, handle, step.group) });
     };
-    const miss = (message: string) => misses.push({ step: step.index, op: step.op, message: `step ${step.index} ${stepName()}: ${message}` });
+    const miss = (message: string) => misses.push({ step: step.index, op: opOf(step), message: `step ${step.index} ${stepName()}: ${message}` });
     const checkErrno = (errno: number) => {
       const m = expectMiss(step.expect, errno);
       if (m) miss(m);
       else if (errno !== 0 && !step.expect && !hasResultExpectation(step))
-        unexpected.push({ step: step.index, op: step.op, message: `step ${step.index} ${stepName()}: failed with ${errnoName(errno)}, and the step has no "expect" (add "expect": "${errnoName(errno)}" if that is what it should do)` });
+        unexpected.push({ step: step.index, op: opOf(step), message: `step ${step.index} ${stepName()}: failed with ${errnoName(errno)}, and the step has no "expect" (add "expect": "${errnoName(errno)}" if that is what it should do)` });
     };
     /** A read's expected value (or bytes) where the call failed: missed, unless `expect` accepted the error. */
     const checkFailedRead = (errno: number, what: string) => {
@@ -126,11 +127,6 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         const index = vms;
         emit({ kind: 'create_vm', vm: index, arch: step.arch, ipaBits: step.ipaBits, ...note });
         devHandles[index] = new Map();
-        break;
-      }
-      case 'create_vcpu': {
-        const ev = emit({ kind: 'create_vcpu', vm, id: step.id, errno: 0, ...note });
-        checkErrno((ev as { errno: number }).errno);
         break;
       }
       case 'create_device': {
@@ -164,16 +160,6 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
           checkRead(ev.errno, got, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, got);
         }
-        break;
-      }
-      case 'arm_set_device_addr': {
-        const ev = emit({ kind: 'arm_set_device_addr', vm, id: val(step.id), addr: val(step.addr), errno: 0, ...note });
-        checkErrno((ev as { errno: number }).errno);
-        break;
-      }
-      case 'run_vcpu': {
-        const ev = emit({ kind: 'run_vcpu', vm, vcpu: step.vcpu, errno: 0, ...note });
-        checkErrno((ev as { errno: number }).errno);
         break;
       }
       case 'mmio': {
@@ -225,12 +211,17 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         }
         break;
       }
-      case 'signal_msi': {
-        const address = BigInt.asUintN(64, val(step.address));
-        const ev = emit({ kind: 'signal_msi', vm, address, data: step.data, flags: step.flags, devid: step.devid, ret: 0, errno: 0, ...note });
-        if (ev.kind !== 'signal_msi') break;
-        checkErrno(ev.errno);
-        checkRead(ev.errno, BigInt(ev.ret), step.expectValue, undefined);
+      case 'declared': {
+        // A kind declared as data: its scenario op builds the request, the backend runs it.
+        const sc = kindDecl(step.kind)!.scenario!;
+        const ev = emit({ kind: step.kind, vm, ...sc.request(step.fields, val), ...note } as unknown as TraceEvent) as unknown as DeclaredEvent;
+        const errno = typeof ev['errno'] === 'number' ? ev['errno'] : 0;
+        checkErrno(errno);
+        const got = sc.readValue?.(ev);
+        if (got !== undefined) {
+          checkRead(errno, got, step.expectValue, step.expectMask);
+          if (step.saveAs) saved.set(step.saveAs, got);
+        }
         break;
       }
       case 'enable_cap': {
@@ -282,6 +273,6 @@ export function describeStep(step: Step, names: { readonly group?: string | unde
     case 'create_device':
       return `create_device ${names.type ?? nameOf(NAMES.type, step.type) ?? `type ${step.type}`}`;
     default:
-      return step.op;
+      return opOf(step);
   }
 }

@@ -18,6 +18,7 @@ import { deviceNames, type FdNames, someNames } from '../devices/core/names.js';
 import type { DeviceRegistry } from '../devices/core/vm.js';
 import { DEFAULT_IPA_BITS, DEVICE_MODELS } from '../devices/registry.js';
 import { checkJsonShape } from './scenario-file.js';
+import { DECLARED_KINDS, type EventKindDecl, kindByOp, type StepFields } from '../traces/kinds.js';
 import { ScenarioError } from './scenario-error.js';
 
 export { ScenarioError } from './scenario-error.js';
@@ -39,7 +40,6 @@ interface StepBase {
 }
 
 export type Step =
-  | (StepBase & { readonly op: 'create_vcpu'; readonly id: number })
   | (StepBase & { readonly op: 'create_device'; readonly type: number; readonly flags: number; readonly as?: string })
   | (StepBase & {
       readonly op: 'set_attr' | 'get_attr' | 'has_attr';
@@ -55,8 +55,6 @@ export type Step =
       readonly expectMask?: bigint;
       readonly saveAs?: string;
     })
-  | (StepBase & { readonly op: 'arm_set_device_addr'; readonly id: Value; readonly addr: Value })
-  | (StepBase & { readonly op: 'run_vcpu'; readonly vcpu: number })
   | (StepBase & {
       readonly op: 'mmio';
       readonly vcpu: number;
@@ -84,7 +82,27 @@ export type Step =
     })
   | (StepBase & { readonly op: 'mem_write'; readonly addr: number; readonly data: Uint8Array })
   | (StepBase & { readonly op: 'mem_read'; readonly addr: number; readonly len: number; readonly expectData?: Uint8Array })
-  | (StepBase & { readonly op: 'signal_msi'; readonly address: Value; readonly data: number; readonly devid: number; readonly flags: number; readonly expectValue?: Value });
+  | DeclaredStep;
+
+/**
+ * A step of an op a kind declares (traces/kinds.ts): `kindOp` is its op's
+ * name, `fields` what the kind's parse made of it (resolved by its request
+ * when the step runs).
+ */
+export interface DeclaredStep extends StepBase {
+  readonly op: 'declared';
+  readonly kindOp: string;
+  readonly kind: string;
+  readonly fields: Readonly<Record<string, unknown>>;
+  readonly expectValue?: Value;
+  readonly expectMask?: bigint;
+  readonly saveAs?: string;
+}
+
+/** A step's op as the scenario file names it. */
+export function opOf(step: Step): string {
+  return step.op === 'declared' ? step.kindOp : step.op;
+}
 
 export interface Scenario {
   readonly file: string;
@@ -121,7 +139,14 @@ export const OP_FIELDS: ReadonlyMap<string, readonly string[]> = new Map<string,
   ['mem_write', ['addr', 'data', 'expect']],
   ['mem_read', ['addr', 'len', 'expect_data', 'expect']],
   ['signal_msi', ['address', 'data', 'devid', 'flags', 'expect', 'expect_value']],
+  // Ops of kinds declared as data (traces/kinds.ts).
+  ...DECLARED_KINDS.filter((d) => d.scenario).map((d): [string, readonly string[]] => [d.scenario!.op, d.scenario!.fields]),
 ]);
+
+/** The fields an op takes: the table above, else the op of a kind registered since (a test's toy kind). */
+function opFields(op: string): readonly string[] | undefined {
+  return OP_FIELDS.get(op) ?? kindByOp(op)?.scenario?.fields;
+}
 
 export const SCENARIO_OPS: readonly string[] = [...OP_FIELDS.keys()];
 
@@ -199,7 +224,7 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     const op = own(raw, 'op');
     if (op === undefined) throw err('op', 'missing');
     if (typeof op !== 'string') throw err('op', `must be a string naming the op, not ${JSON.stringify(op)} (ops: ${SCENARIO_OPS.join(', ')})`);
-    const allowed = OP_FIELDS.get(op);
+    const allowed = opFields(op);
     if (!allowed) throw err('op', `unknown op ${JSON.stringify(op)} (ops: ${SCENARIO_OPS.join(', ')})`);
     for (const k of Object.keys(raw)) if (!COMMON_FIELDS.includes(k) && !allowed.includes(k)) throw err(k, `unknown field for op ${op}`);
 
@@ -221,10 +246,12 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     }
     const base = { index, vm, ...(note !== undefined && { note }), ...(own(raw, 'expect') !== undefined && { expect: p.expect('expect') }) };
 
+    const declared = kindByOp(op);
+    if (declared) {
+      steps.push(declaredStep(declared, base, p, saved));
+      continue;
+    }
     switch (op) {
-      case 'create_vcpu':
-        steps.push({ ...base, op, id: p.uint('id', 0xffffffff) });
-        break;
       case 'create_device': {
         const as = p.optName('as');
         const type = p.named('type', NAMES.type);
@@ -261,12 +288,6 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
         if (saveAs) saved.add(saveAs);
         break;
       }
-      case 'arm_set_device_addr':
-        steps.push({ ...base, op, id: p.value('id'), addr: p.value('addr') });
-        break;
-      case 'run_vcpu':
-        steps.push({ ...base, op, vcpu: p.uint('vcpu', 0xffffffff) });
-        break;
       case 'mmio': {
         const dir = p.dir();
         const len = p.uint('len', 8);
@@ -352,13 +373,6 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
         steps.push({ ...base, op, addr: p.addr('addr'), len, ...(expectData && { expectData }) });
         break;
       }
-      case 'signal_msi': {
-        const devid = p.has('devid') ? p.u32('devid') : 0;
-        // With a device id and no flags, the flag that says the id is valid (the ITS needs it).
-        const flags = p.has('flags') ? p.named('flags', NAMES.msiFlags) : p.has('devid') ? 1 : 0;
-        steps.push({ ...base, op, address: p.value('address'), data: p.u32('data'), devid, flags, ...(p.has('expect_value') && { expectValue: p.value('expect_value') }) });
-        break;
-      }
       case 'create_vm': {
         const as = p.optName('as');
         if (!as) throw err('as', 'missing: later steps address the VM by this name');
@@ -379,6 +393,26 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     }
   }
   return { file, arch, ipaBits, steps, vmNames };
+}
+
+/** A step of a declared kind's op: the kind parses its own fields; expect_value, expect_mask and save_as are the recorder's. */
+function declaredStep(decl: EventKindDecl, base: StepBase, p: FieldParser, saved: Set<string>): DeclaredStep {
+  const sc = decl.scenario!;
+  const fields = sc.parse(p);
+  const saveAs = sc.fields.includes('save_as') ? p.optName('save_as') : undefined;
+  if ((p.has('expect_value') || saveAs) && !sc.readValue) p.fail(saveAs ? 'save_as' : 'expect_value', `op ${sc.op} returns no value`);
+  const step: DeclaredStep = {
+    ...base,
+    op: 'declared',
+    kindOp: sc.op,
+    kind: decl.name,
+    fields,
+    ...(p.has('expect_value') && { expectValue: p.value('expect_value') }),
+    ...(sc.fields.includes('expect_mask') && p.has('expect_mask') && { expectMask: p.u64('expect_mask') }),
+    ...(saveAs && { saveAs }),
+  };
+  if (saveAs) saved.add(saveAs);
+  return step;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -448,7 +482,7 @@ export function armIrqLine(type: number, vcpu: number, num: number): number {
   return ((((vcpu >>> 8) & 0xf) << 28) | (type << 24) | ((vcpu & 0xff) << 16) | (num & 0xffff)) >>> 0;
 }
 
-class FieldParser {
+class FieldParser implements StepFields {
   constructor(
     private readonly raw: Record<string, unknown>,
     private readonly err: (field: string | null, what: string) => ScenarioError,
@@ -506,6 +540,17 @@ class FieldParser {
     if (v === undefined) return dflt;
     if (typeof v !== 'boolean') throw this.err(f, 'must be true or false');
     return v;
+  }
+
+  oneOf<T extends string>(f: string, choices: readonly T[]): T {
+    const v = own(this.raw, f);
+    if (v === undefined) throw this.err(f, 'missing');
+    if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) throw this.err(f, `must be ${choices.map((c) => JSON.stringify(c)).join(' or ')}`);
+    return v as T;
+  }
+
+  fail(f: string, what: string): never {
+    throw this.err(f, what);
   }
 
   dir(): 'read' | 'write' {

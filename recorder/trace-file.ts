@@ -2,21 +2,26 @@
  * Recording a scenario into a trace file: the header devrr writes and the
  * glue between the scenario runner and the trace writer.
  */
-import { readFileSync } from 'node:fs';
+import { DEVRR_VERSION } from '../package-root.js';
 import { modelVersions } from '../devices/registry.js';
-import type { TraceHeader } from '../traces/format.js';
+import { kindFlags, type TraceHeader } from '../traces/format.js';
 import type { BackendFactory } from './backend.js';
 import { TraceWriter } from '../traces/writer.js';
 import { recordScenario, recordSteps, type RecordResult } from './record.js';
 import { type Scenario, ScenarioError } from './scenario.js';
 
-/** devrr's own version, from package.json. */
-export const DEVRR_VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
+/** devrr's own version, from package.json (package-root.ts). */
+export { DEVRR_VERSION };
 
 /** Default distance between checkpoints, in events. */
 export const DEFAULT_CHECKPOINT_EVERY = 4096;
 
-export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number }, checkpointEvery: number, models: Readonly<Record<string, number>> = modelVersions()): TraceHeader {
+/**
+ * The header of a recording. With the scenario's steps, its kinds map names
+ * exactly the kinds they record (create_vm and each step's); without them,
+ * every kind this devrr knows.
+ */
+export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number; steps?: Scenario['steps'] }, checkpointEvery: number, models: Readonly<Record<string, number>> = modelVersions()): TraceHeader {
   return {
     formatVersion: [1, 0],
     devrrVersion: DEVRR_VERSION,
@@ -25,6 +30,7 @@ export function traceHeader(sc: { arch: Scenario['arch']; ipaBits: number }, che
     models,
     checkpointEvery,
     requiredReader: [1, 0],
+    ...(sc.steps && { kinds: kindFlags(['create_vm', ...sc.steps.map((st) => (st.op === 'declared' ? st.kind : st.op))]) }),
   };
 }
 

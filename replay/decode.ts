@@ -10,6 +10,7 @@
 import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import { type MmioTarget, type Point, type PointLike, pointOf } from '../recorder/inspect.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
+import { type DeclaredEvent, kindDecl } from '../traces/kinds.js';
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
@@ -32,6 +33,12 @@ export function attrNames(ev: Extract<TraceEvent, { group: number }>, where?: Po
 export function attrValueNames(ev: Extract<TraceEvent, { group: number }>, value: bigint, where?: PointLike): string {
   const at = pointOf(where);
   return at?.inspector.attrValue(at.state, ev, value) ?? '';
+}
+
+/** The device's decoding of a struct payload (FLIC records, an s390 CPU model), or ''. */
+export function attrDataNames(ev: Extract<TraceEvent, { group: number }>, data: Uint8Array, where?: PointLike): string {
+  const at = pointOf(where);
+  return at?.inspector.attrData?.(at.state, ev, data) ?? '';
 }
 
 /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"), or its number without a point. */
@@ -80,8 +87,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
   switch (ev.kind) {
     case 'create_vm':
       return `${vmTag}create_vm ${ev.arch} ipa_bits=${ev.ipaBits}`;
-    case 'create_vcpu':
-      return `${vmTag}create_vcpu id=${ev.id}${result(ev.errno)}`;
     case 'create_device':
       return `${vmTag}create_device ${typeName(ev.type, at) ?? `type ${ev.type}`}${ev.flags ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ev.handle >= 0 ? ` -> dev ${ev.handle}` : ' -> 0'}`;
     case 'set_attr':
@@ -91,13 +96,10 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       const input = ev.nullPtr ? ' addr=NULL' : ev.value !== undefined ? ` value=${hex(ev.value)}` : ev.data ? ` data=${Buffer.from(ev.data).toString('hex')}` : '';
       const out = ev.kind === 'get_attr' && ev.errno === 0 ? ` -> ${ev.outValue !== undefined ? hex(ev.outValue) : ev.outData ? Buffer.from(ev.outData).toString('hex') : '0'}` : result(ev.errno);
       const shown = ev.kind === 'get_attr' && ev.errno === 0 ? ev.outValue : ev.kind === 'set_attr' ? ev.value : undefined;
-      const fields = shown !== undefined ? attrValueNames(ev, shown, at) : '';
+      const shownData = ev.kind === 'get_attr' && ev.errno === 0 ? ev.outData : ev.kind === 'set_attr' ? ev.data : undefined;
+      const fields = shown !== undefined ? attrValueNames(ev, shown, at) : shownData ? attrDataNames(ev, shownData, at) : '';
       return `${vmTag}${ev.kind} ${targetName(ev.target, at, ev.vm)} ${n.group} ${n.attr}${input}${out}${fields ? ` [${fields}]` : ''}`;
     }
-    case 'arm_set_device_addr':
-      return `${vmTag}arm_set_device_addr id=${hex(ev.id)} addr=${hex(ev.addr)}${result(ev.errno)}`;
-    case 'run_vcpu':
-      return `${vmTag}run_vcpu ${ev.vcpu}${result(ev.errno)}`;
     case 'mmio': {
       const n = mmioNames(ev, at);
       const fields = n.fields ? ` [${n.fields}]` : '';
@@ -108,8 +110,10 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       return `${vmTag}irq_line ${describeIrqLine(ev, at)} level=${ev.level}${result(ev.errno)}`;
     case 'enable_cap':
       return `${vmTag}enable_cap ${nameOf(NAMES.cap, ev.cap) ?? `cap ${ev.cap}`}${ev.vcpu >= 0 ? ` vcpu ${ev.vcpu}` : ''} args=[${ev.args.map(hex).join(', ')}]${result(ev.errno)}`;
-    case 'hcall':
-      return `${vmTag}hcall vcpu ${ev.vcpu} nr=${hex(ev.nr)} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${result(ev.errno)}`;
+    case 'hcall': {
+      const h = at?.inspector.hcall(at.state, ev);
+      return `${vmTag}hcall vcpu ${ev.vcpu} ${h ? h.name : `nr=${hex(ev.nr)}`} args=[${ev.args.map(hex).join(', ')}] -> ${hex(ev.ret)}${h && !ev.errno ? ` [${h.detail}]` : ''}${result(ev.errno)}`;
+    }
     case 'sysreg': {
       const fields = sysregFields(ev, at);
       return `${vmTag}sysreg vcpu ${ev.vcpu} ${ev.write ? 'write' : 'read '} ${sysregName(ev, at)} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${fields ? ` [${fields}]` : ''}${result(ev.errno)}`;
@@ -120,9 +124,22 @@ function describeCall(ev: TraceEvent, at?: Point): string {
     }
     case 'mem_read':
       return `${vmTag}mem_read @${hex(ev.addr)}/${ev.len} -> ${ev.errno ? result(ev.errno).slice(4) : Buffer.from(ev.data).toString('hex')}`;
-    case 'signal_msi':
-      return `${vmTag}signal_msi address=${hex(ev.address)} devid=${hex(ev.devid)} eventid=${ev.data}${ev.flags !== 1 ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ` -> ${ev.ret}${ev.ret ? ' (delivered)' : ' (blocked)'}`}`;
+    default:
+      return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent)}`;
   }
+}
+
+/**
+ * A kind declared as data: its own description; a kind this devrr does not
+ * know (a newer devrr's trace): its name and fields as they are.
+ */
+function describeDeclared(ev: DeclaredEvent): string {
+  const decl = kindDecl(ev.kind);
+  if (decl?.describe) return decl.describe(ev);
+  const fields = Object.entries(ev)
+    .filter(([k]) => k !== 'kind' && k !== 'vm' && k !== 'note')
+    .map(([k, v]) => `${k}=${typeof v === 'bigint' ? hex(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'object' ? noteJson(v) : String(v)}`);
+  return `${ev.kind}${decl ? '' : ' (a kind this devrr does not know)'}${fields.length ? ` ${fields.join(' ')}` : ''}`;
 }
 
 /** A device type's uapi name, from the inspector, else the uapi table. */
@@ -187,6 +204,13 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
     const what = memWriteNames(ev, at);
     if (what) o.decoded = what;
   } else if (ev.kind === 'create_device') o.type_name = typeName(ev.type, at) ?? null;
+  else if (ev.kind === 'hcall') {
+    const h = at?.inspector.hcall(at.state, ev);
+    if (h) {
+      o.hcall_name = h.name;
+      if (!ev.errno) o.decoded = h.detail;
+    }
+  }
   o.text = describeCall(ev, at);
   return o;
 }

@@ -78,13 +78,17 @@ function stateOf(b: Backend, backends: BackendFactory): StateCapability {
  * Order (arm-vgic-v3.rst, arm-vgic-its.rst; reference 3.3 and 3.4): on the
  * source copy, every device's save actions run first (the other devices'
  * before the irqchip's: the ITS's SAVE_TABLES, then the VGIC's
- * SAVE_PENDING_TABLES), then the save lists are read. The destination gets
- * its vcpus and guest RAM (which now holds the flushed tables), then all its
+ * SAVE_PENDING_TABLES), then the save lists are read. The VM's own state
+ * (the arch's VM-fd attributes, s390's CPU model and TOD) is read and
+ * written first, before the destination has vcpus (s390 refuses a CPU model
+ * once vcpus exist). The destination gets its vcpus and guest RAM (which now holds the flushed tables), then all its
  * devices in the source's creation order (handles match; creating a device
  * can reset another's state, e.g. an ITS resets the VGIC's PROPBASER), then
  * each device's restore writes: the irqchip's first (an ITS restore needs
  * the VGIC initialised and its redistributors restored), the others in
- * creation order. Then the lines the VMM holds high are re-driven.
+ * creation order; before any restore write, each device's vcpu connections
+ * (KVM_ENABLE_CAP, e.g. KVM_CAP_IRQ_XICS with the source's server numbers).
+ * Then the lines the VMM holds high are re-driven.
  */
 export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, backends: BackendFactory = MODELS): { dest: VmState; errors: string[] } {
   const errors: string[] = [];
@@ -98,6 +102,20 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const destState = stateOf(dest, backends);
   dest.execute({ kind: 'create_vm', vm: 0, arch: source.arch, ipaBits: source.ipaBits });
   const call = (b: Backend, ev: TraceEvent): TraceEvent & { errno: number } => b.execute(ev) as TraceEvent & { errno: number };
+  // The VM's own state (s390's CPU model and TOD) crosses on the VM fd first: some of it is refused once vcpus exist.
+  const vmFd = inspector.vmMigration?.(srcState.peek(), 0);
+  if (vmFd) {
+    const saved = vmFd.saveList.map((a) => {
+      const r = call(src, { kind: 'get_attr', vm: 0, target: { kind: 'vm' }, group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
+      if (r.errno) errors.push(`save ${a.name}: GET on the VM fd ${errnoName(r.errno)}`);
+      const out = r.kind === 'get_attr' ? r : undefined;
+      return { ...a, value: out?.outValue ?? 0n, ...(out?.outData && { data: out.outData }) };
+    });
+    for (const w of vmFd.restore(saved)) {
+      const e = call(dest, { kind: 'set_attr', vm: 0, target: { kind: 'vm' }, group: w.group, attr: w.attr, value: w.value, ...(w.data && { data: w.data }), errno: 0 }).errno;
+      if (e) errors.push(`restore ${w.name}: SET on the VM fd ${errnoName(e)}`);
+    }
+  }
   const device = (handle: number): AttrTarget => ({ kind: 'device', handle });
   for (const v of source.vcpus) {
     const e = call(dest, { kind: 'create_vcpu', vm: 0, id: v.id, errno: 0 }).errno;
@@ -132,7 +150,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
         // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
         const out = r.kind === 'get_attr' ? r : undefined;
         return { ...a, value: out?.outValue ?? 0n, ...(out?.outData && { data: out.outData }) };
-      }) ?? [],
+      }).concat(plans[handle]!.vmmConfig) ?? [],
   );
   // Guest RAM crosses before any device is restored (the tables the save actions wrote are in it).
   const pages = srcState.peek().vms[0]!.mem?.pages ?? {};
@@ -145,6 +163,14 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
     return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
   });
+  // Each device's vcpu connections (KVM_ENABLE_CAP with the destination device's fd), before any restore write.
+  for (const handle of handles) {
+    const to = created[handle]!;
+    for (const c of to < 0 ? [] : plans[handle]!.vcpuConnects) {
+      const e = call(dest, { kind: 'enable_cap', vm: 0, vcpu: c.vcpu, cap: c.cap, args: [BigInt(to), ...c.args], errno: 0 }).errno;
+      if (e) errors.push(`connect vcpu ${c.vcpu} to ${plans[handle]!.typeName}: KVM_ENABLE_CAP ${errnoName(e)}`);
+    }
+  }
   for (const handle of restoreOrder) {
     const plan = plans[handle]!;
     const to = created[handle]!;
@@ -197,6 +223,7 @@ export function fieldCovers(field: string, path: string): boolean {
 /** The state the devices of `vm` declare as not carried by their migration ABI, with the VM's own. */
 function notCarried(vm: VmState, backends: BackendFactory): NotCarried[] {
   const out = [...VM_NOT_CARRIED, ...(vm.files ? FILES_NOT_CARRIED : [])];
+  for (const n of backends.inspector.vmMigration?.({ vms: [vm] }, 0)?.notCarried ?? []) out.push(n);
   for (const d of backends.inspector.migration({ vms: [vm] }, 0)) for (const n of d.notCarried) if (!out.includes(n)) out.push(n);
   return out;
 }

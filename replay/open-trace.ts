@@ -19,7 +19,7 @@ import type { VmState } from '../devices/core/vm-state.js';
 import { digestState } from '../devices/core/state.js';
 import type { BackendFactory } from '../recorder/backend.js';
 import { MODELS } from '../recorder/execute.js';
-import type { StreamVm } from '../traces/chunk.js';
+import { type StreamVm, unknownKinds } from '../traces/chunk.js';
 import type { Checkpoint, TraceHeader } from '../traces/format.js';
 import { TraceReader } from '../traces/reader.js';
 
@@ -72,4 +72,23 @@ export function modelMismatches(header: TraceHeader, backends: BackendFactory = 
     else if (now !== version) out.push(`${name} v${version} (this devrr: v${now})`);
   }
   return out;
+}
+
+/**
+ * The event kinds the header declares that this devrr does not know (a newer
+ * devrr's): each by name, with what replay does with it. Their events are
+ * read, shown by name in dump and the TUI, and skipped by replay; a kind the
+ * header flags as needed makes a replay meaningless. Empty when every kind is known.
+ */
+export function unknownKindNote(header: TraceHeader): string | undefined {
+  const unknown = unknownKinds(header);
+  if (unknown.length === 0) return undefined;
+  return `holds event kinds this devrr does not know: ${unknown.map((k) => `${k.name} (${k.needed ? 'replay needs it' : 'replay skips it'})`).join(', ')}; dump shows their events by name`;
+}
+
+/** Why this trace cannot be replayed here: a kind replay needs that this devrr does not know; or undefined. */
+export function replayProblem(header: TraceHeader): string | undefined {
+  const needed = unknownKinds(header).filter((k) => k.needed);
+  if (needed.length === 0) return undefined;
+  return `cannot replay: its events of kind ${needed.map((k) => k.name).join(', ')} change device state, and this devrr does not know ${needed.length === 1 ? 'that kind' : 'those kinds'} (a newer devrr wrote the trace)`;
 }

@@ -3,7 +3,7 @@
  * the event decoded in the kernel's names, recorded vs replayed results (a
  * word diff where they differ) and the state fields around it.
  */
-import { diffWords } from 'diff';
+import { createRequire } from 'node:module';
 import type { FieldDiff } from '../devices/core/state.js';
 import type { BackendFactory } from '../recorder/backend.js';
 import { MODELS } from '../recorder/execute.js';
@@ -48,8 +48,16 @@ export function formatField(f: FieldDiff): string {
   return `${f.path}: ${fmt(f.a)} -> ${fmt(f.b)}${bits}`;
 }
 
+/**
+ * The word diff, loaded on first use: only a report of a divergence needs it,
+ * and most commands that import this module (explain, diff, a replay that
+ * does not diverge) never print one (docs/architecture.md, start-up).
+ */
+let diffWords: typeof import('diff').diffWords | undefined;
+
 /** Marks what changed between two lines: [-old-]{+new+}. */
 export function wordDiff(a: string, b: string): string {
+  diffWords ??= (createRequire(import.meta.url)('diff/lib/diff/word.js') as typeof import('diff')).diffWords;
   return diffWords(a, b)
     .map((p) => (p.added ? `{+${p.value}+}` : p.removed ? `[-${p.value}-]` : p.value))
     .join('');

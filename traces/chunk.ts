@@ -4,29 +4,36 @@
  * per event.
  *
  * An event is split into a *shape* (the event with its dynamic part removed)
- * and value words. Only `mmio` events have a dynamic part: their `value`,
- * stored as one u32 word (two when len is 8, low word first) while the shape
- * holds `value: 0n`. Every other event is its own shape. Shapes are
- * deduplicated per chunk, so a repetitive MMIO/IRQ stream costs one index
- * byte plus four value bytes per access. FORMAT.md has the byte layout.
+ * and value words. A kind whose declaration has a `column` (mmio, pio) keeps
+ * its value there: one u32 word (two when len is 8, low word first) while
+ * the shape holds `value: 0n`. Every other event is its own shape. Shapes
+ * are deduplicated per chunk, so a repetitive MMIO/IRQ stream costs one
+ * index byte plus four value bytes per access before compression. From
+ * format 1.2 the index and value columns are stored raw-DEFLATE compressed
+ * and every shape's word count is in the chunk, so a reader can skip the
+ * events of a kind it does not know. FORMAT.md has the byte layout.
  *
- * Tripwire: changing EVENT_FIELDS (names, order, types) changes the bytes on
- * disk and what the reader accepts; bump FORMAT_VERSION in format.ts.
+ * Tripwire: changing the kinds' fields (traces/kinds.ts) or this layout
+ * changes the bytes on disk and what the reader accepts; bump FORMAT_VERSION
+ * in format.ts.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ARCHES } from '../devices/core/uapi.js';
 import { TraceError, describeThrown } from './errors.js';
-import type { EventKind, TraceEvent } from './events.js';
+import type { TraceEvent } from './events.js';
 import type { Arch } from '../devices/core/uapi.js';
 import {
   HOST_BIG_ENDIAN,
+  KIND_NEEDED,
   MAX_CHUNK_EVENTS,
   MAX_DEVICE_CREATES_PER_VM,
-  MAX_MEM_READ,
   MAX_NOTE_BYTES,
   MAX_VMS,
+  type FormatVersion,
   byteSwapInPlace,
   checkPlainData,
   clonePlain,
+  compareVersion,
   decodeValue,
   encodeValue,
   isBigint64,
@@ -34,143 +41,9 @@ import {
   isPlainObject,
   own,
 } from './format.js';
+import { type EventKindDecl, type FieldType, columnWords, kindDecl } from './kinds.js';
 
-// ---------------------------------------------------------------------------
-// The event field table
-
-/** How one event field is stored and checked. */
-type FieldType =
-  /** Integer 0..2^32-1. */
-  | 'u32'
-  /** Integer -1..2^31-1 (-1: none / the VM fd). */
-  | 'i32m1'
-  /** Non-negative safe integer (guest addresses). */
-  | 'addr'
-  /** 0 or a positive errno below 4096. */
-  | 'errno'
-  | 'bool'
-  /** bigint in int64 ∪ uint64. */
-  | 'big'
-  /** Array of 'big'. */
-  | 'bigs'
-  /** Uint8Array or Buffer. */
-  | 'bytes'
-  /** One of ARCHES. */
-  | 'arch'
-  /** 1..64. */
-  | 'ipaBits'
-  /** 1, 2, 4 or 8. */
-  | 'len'
-  /** AttrTarget. */
-  | 'target';
-
-/** One field of an event kind, in on-disk order. */
-export interface FieldSpec {
-  readonly name: string;
-  readonly type: FieldType;
-  readonly optional?: true;
-}
-
-const ATTR_FIELDS: readonly FieldSpec[] = [
-  { name: 'target', type: 'target' },
-  { name: 'group', type: 'u32' },
-  { name: 'attr', type: 'big' },
-  { name: 'value', type: 'big', optional: true },
-  { name: 'data', type: 'bytes', optional: true },
-  { name: 'nullPtr', type: 'bool', optional: true },
-  { name: 'errno', type: 'errno' },
-  { name: 'outValue', type: 'big', optional: true },
-  { name: 'outData', type: 'bytes', optional: true },
-];
-
-/**
- * The fields of each event kind after `kind` and `vm` and before the optional
- * `note`, in the order shapes store them (the order of events.ts). Shapes are
- * rebuilt in this order, so a decoded event's keys are always
- * kind, vm, <these>, note. Fields not listed are not stored.
- */
-export const EVENT_FIELDS: Readonly<Record<EventKind, readonly FieldSpec[]>> = {
-  create_vm: [
-    { name: 'arch', type: 'arch' },
-    { name: 'ipaBits', type: 'ipaBits' },
-  ],
-  create_vcpu: [
-    { name: 'id', type: 'u32' },
-    { name: 'errno', type: 'errno' },
-  ],
-  create_device: [
-    { name: 'type', type: 'u32' },
-    { name: 'flags', type: 'u32' },
-    { name: 'errno', type: 'errno' },
-    { name: 'handle', type: 'i32m1' },
-  ],
-  set_attr: ATTR_FIELDS,
-  get_attr: ATTR_FIELDS,
-  has_attr: ATTR_FIELDS,
-  arm_set_device_addr: [
-    { name: 'id', type: 'big' },
-    { name: 'addr', type: 'big' },
-    { name: 'errno', type: 'errno' },
-  ],
-  run_vcpu: [
-    { name: 'vcpu', type: 'u32' },
-    { name: 'errno', type: 'errno' },
-  ],
-  mmio: [
-    { name: 'vcpu', type: 'u32' },
-    { name: 'write', type: 'bool' },
-    { name: 'addr', type: 'addr' },
-    { name: 'len', type: 'len' },
-    { name: 'value', type: 'big' },
-    { name: 'exit', type: 'bool' },
-    { name: 'errno', type: 'errno' },
-  ],
-  irq_line: [
-    { name: 'irq', type: 'u32' },
-    { name: 'level', type: 'u32' },
-    { name: 'errno', type: 'errno' },
-  ],
-  enable_cap: [
-    { name: 'vcpu', type: 'i32m1' },
-    { name: 'cap', type: 'u32' },
-    { name: 'args', type: 'bigs' },
-    { name: 'errno', type: 'errno' },
-  ],
-  hcall: [
-    { name: 'vcpu', type: 'u32' },
-    { name: 'nr', type: 'u32' },
-    { name: 'args', type: 'bigs' },
-    { name: 'ret', type: 'big' },
-    { name: 'errno', type: 'errno' },
-  ],
-  // Format 1.1 kinds.
-  sysreg: [
-    { name: 'vcpu', type: 'u32' },
-    { name: 'write', type: 'bool' },
-    { name: 'reg', type: 'u32' },
-    { name: 'value', type: 'big' },
-    { name: 'errno', type: 'errno' },
-  ],
-  mem_write: [
-    { name: 'addr', type: 'addr' },
-    { name: 'data', type: 'bytes' },
-    { name: 'errno', type: 'errno' },
-  ],
-  mem_read: [
-    { name: 'addr', type: 'addr' },
-    { name: 'len', type: 'u32' },
-    { name: 'data', type: 'bytes' },
-    { name: 'errno', type: 'errno' },
-  ],
-  signal_msi: [
-    { name: 'address', type: 'big' },
-    { name: 'data', type: 'u32' },
-    { name: 'flags', type: 'u32' },
-    { name: 'devid', type: 'u32' },
-    { name: 'ret', type: 'u32' },
-    { name: 'errno', type: 'errno' },
-  ],
-};
+export type { FieldSpec } from './kinds.js';
 
 const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
@@ -186,6 +59,8 @@ const TYPE_TEXT: Readonly<Record<FieldType, string>> = {
   big: 'a 64-bit bigint',
   bigs: 'an array of 64-bit bigints',
   bytes: 'a Uint8Array',
+  u16: 'an integer in 0..65535',
+  len124: '1, 2 or 4',
   arch: `one of ${ARCHES.join(', ')}`,
   ipaBits: 'an integer in 1..64',
   len: '1, 2, 4 or 8',
@@ -233,6 +108,10 @@ function fieldOk(type: FieldType, v: unknown, strict: boolean): boolean {
       return isInt(v, 1, 64);
     case 'len':
       return v === 1 || v === 2 || v === 4 || v === 8;
+    case 'u16':
+      return isInt(v, 0, 0xffff);
+    case 'len124':
+      return v === 1 || v === 2 || v === 4;
     case 'target':
       return checkTarget(v, strict);
   }
@@ -250,8 +129,9 @@ function canonicalTarget(v: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** The size limits of FORMAT.md's *Limits* that concern one event; the problem, or undefined. */
-function checkLimits(kind: string, o: Record<string, unknown>): string | undefined {
-  if (kind === 'mem_read' && (o['len'] as number) > MAX_MEM_READ) return `(mem_read) len ${o['len'] as number} is over the ${MAX_MEM_READ}-byte limit`;
+function checkLimits(decl: EventKindDecl | undefined, kind: string, o: Record<string, unknown>): string | undefined {
+  const bad = decl?.limits?.(o);
+  if (bad !== undefined) return bad;
   if (o['note'] !== undefined) {
     const bytes = encodeValue(o['note'], false).length;
     if (bytes > MAX_NOTE_BYTES) return `(${kind}) note of ${bytes} bytes is over the ${MAX_NOTE_BYTES}-byte limit`;
@@ -259,11 +139,6 @@ function checkLimits(kind: string, o: Record<string, unknown>): string | undefin
   return undefined;
 }
 
-/**
- * Check a decoded shape from a file: a known kind, exactly the fields of
- * EVENT_FIELDS (optional ones absent, never present as undefined), each of
- * its type, and for mmio `value: 0n`. Returns the problem, or undefined.
- */
 /** A kind that is not one, for a message: JSON where it can be, else its type (a bigint, bytes). */
 function describeKind(kind: unknown): string {
   if (typeof kind === 'bigint') return `${kind} (an integer)`;
@@ -275,15 +150,81 @@ function describeKind(kind: unknown): string {
   }
 }
 
-export function checkShape(raw: unknown): string | undefined {
-  if (!isPlainObject(raw)) return 'is not a map';
+/**
+ * Which kinds a chunk may hold, from its file's header (FORMAT.md, *Kinds*):
+ * `version` is the file's format version; `kinds` the header's kinds map
+ * (name -> flags) from format 1.2 on, undefined before, when every kind of
+ * formats 1.0 and 1.1 may appear. A kind the map declares that this devrr
+ * does not know is read as an opaque shape.
+ */
+export interface ChunkContext {
+  readonly version: FormatVersion;
+  readonly kinds?: ReadonlyMap<string, number>;
+}
+
+/** The chunk context of a file with this header. */
+export function chunkContext(h: { readonly formatVersion: FormatVersion; readonly kinds?: Readonly<Record<string, number>> }): ChunkContext {
+  return { version: h.formatVersion, ...(h.kinds && { kinds: new Map(Object.entries(h.kinds)) }) };
+}
+
+/** The kinds a file's header declares that this devrr does not know, with whether replay needs them. */
+export function unknownKinds(h: { readonly kinds?: Readonly<Record<string, number>> }): { readonly name: string; readonly needed: boolean }[] {
+  return Object.entries(h.kinds ?? {})
+    .filter(([name]) => kindDecl(name) === undefined)
+    .map(([name, flags]) => ({ name, needed: (flags & KIND_NEEDED) !== 0 }));
+}
+
+/** What decodeChunk assumes without a context: this devrr's format, every kind it knows. */
+const CURRENT: ChunkContext = { version: [1, 2] };
+
+/** The declaration a shape's kind has in this context, 'opaque' for a declared kind this devrr does not know, or the problem. */
+function kindIn(kind: unknown, ctx: ChunkContext): EventKindDecl | 'opaque' | { problem: string } {
+  if (typeof kind !== 'string') return { problem: `has unknown kind ${describeKind(kind)}` };
+  const decl = kindDecl(kind);
+  if (ctx.kinds === undefined) {
+    // Before 1.2 a file has no kinds map: the kinds of formats 1.0 and 1.1, no others.
+    if (decl && (compareVersion(ctx.version, [1, 2]) >= 0 || compareVersion(decl.since, [1, 1]) <= 0)) return decl;
+    return { problem: `has unknown kind ${describeKind(kind)}` };
+  }
+  if (!ctx.kinds.has(kind)) return { problem: `has kind ${describeKind(kind)}, which the header's kinds do not declare` };
+  return decl ?? 'opaque';
+}
+
+/**
+ * Check a decoded shape from a file: a kind the context allows, exactly the
+ * fields of its declaration (optional ones absent, never present as
+ * undefined), each of its type, and the column value 0n. A kind the header
+ * declares but this devrr does not know only has to be a map with a u32 vm.
+ * Returns the declaration ('opaque' for such a kind) or the problem.
+ */
+export function checkShape(raw: unknown, ctx: ChunkContext = CURRENT): { decl: EventKindDecl | 'opaque' } | { problem: string } {
+  if (!isPlainObject(raw)) return { problem: 'is not a map' };
   const kind = own(raw, 'kind');
-  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${describeKind(kind)}`;
-  const fields = EVENT_FIELDS[kind as EventKind];
+  const decl = kindIn(kind, ctx);
+  if (typeof decl === 'object' && 'problem' in decl) return decl;
+  if (decl === 'opaque') {
+    if (!fieldOk('u32', own(raw, 'vm'), true)) return { problem: `(${kind as string}) field vm is not ${TYPE_TEXT.u32}` };
+    const bad = checkLimits(undefined, kind as string, raw);
+    return bad === undefined ? { decl } : { problem: bad };
+  }
+  const problem = checkDeclared(decl, raw);
+  return problem === undefined ? { decl } : { problem };
+}
+
+const fieldNameSets = new WeakMap<EventKindDecl, ReadonlySet<string>>();
+/** The keys a shape of this kind may have: kind, vm, note and its fields. */
+function fieldNames(decl: EventKindDecl): ReadonlySet<string> {
+  let names = fieldNameSets.get(decl);
+  if (!names) fieldNameSets.set(decl, (names = new Set(['kind', 'vm', 'note', ...decl.fields.map((f) => f.name)])));
+  return names;
+}
+
+function checkDeclared(decl: EventKindDecl, raw: Record<string, unknown>): string | undefined {
+  const kind = decl.name;
+  const fields = decl.fields;
+  const names = fieldNames(decl);
   for (const key of Object.keys(raw)) {
-    if (key !== 'kind' && key !== 'vm' && key !== 'note' && !fields.some((f) => f.name === key)) {
-      return `(${kind}) has unknown field ${JSON.stringify(key)}`;
-    }
+    if (!names.has(key)) return `(${kind}) has unknown field ${JSON.stringify(key)}`;
   }
   if (!fieldOk('u32', own(raw, 'vm'), true)) return `(${kind}) field vm is not ${TYPE_TEXT.u32}`;
   for (const f of fields) {
@@ -299,8 +240,8 @@ export function checkShape(raw: unknown): string | undefined {
     const bad = checkPlainData(raw['note'], 'note');
     if (bad !== undefined) return `(${kind}) ${bad}`;
   }
-  if (kind === 'mmio' && raw['value'] !== 0n) return '(mmio) value is not 0n in the shape';
-  return checkLimits(kind, raw);
+  if (decl.column && raw[decl.column.value] !== 0n) return `(${kind}) ${decl.column.value} is not 0n in the shape`;
+  return checkLimits(decl, kind, raw);
 }
 
 /**
@@ -312,39 +253,40 @@ export function checkEvent(ev: unknown): string | undefined {
   if (ev === null || typeof ev !== 'object') return 'is not an object';
   const o = ev as Record<string, unknown>;
   const kind = o['kind'];
-  if (typeof kind !== 'string' || !hasOwn(EVENT_FIELDS, kind)) return `has unknown kind ${describeKind(kind)}`;
-  if (!fieldOk('u32', o['vm'], false)) return `(${kind}) field vm is not ${TYPE_TEXT.u32}`;
-  for (const f of EVENT_FIELDS[kind as EventKind]) {
+  const decl = typeof kind === 'string' ? kindDecl(kind) : undefined;
+  if (!decl) return `has unknown kind ${describeKind(kind)}`;
+  if (!fieldOk('u32', o['vm'], false)) return `(${decl.name}) field vm is not ${TYPE_TEXT.u32}`;
+  for (const f of decl.fields) {
     const v = o[f.name];
     if (v === undefined) {
       if (f.optional) continue;
-      return `(${kind}) field ${f.name} is missing`;
+      return `(${decl.name}) field ${f.name} is missing`;
     }
-    if (!fieldOk(f.type, v, false)) return `(${kind}) field ${f.name} is not ${TYPE_TEXT[f.type]}`;
+    if (!fieldOk(f.type, v, false)) return `(${decl.name}) field ${f.name} is not ${TYPE_TEXT[f.type]}`;
   }
   if (o['note'] !== undefined) {
     const bad = checkPlainData(o['note'], 'note');
-    if (bad !== undefined) return `(${kind}) ${bad}`;
+    if (bad !== undefined) return `(${decl.name}) ${bad}`;
   }
-  if (kind === 'mmio') {
-    const len = o['len'] as number;
-    const value = o['value'] as bigint;
-    if (value < 0n || value >= 1n << BigInt(8 * len)) return `(mmio) value ${value} does not fit in len ${len}`;
+  if (decl.column) {
+    const len = o[decl.column.len] as number;
+    const value = o[decl.column.value] as bigint;
+    if (value < 0n || value >= 1n << BigInt(8 * len)) return `(${decl.name}) ${decl.column.value} ${value} does not fit in len ${len}`;
   }
-  return checkLimits(kind, o);
+  return checkLimits(decl, decl.name, o);
 }
 
-/** The canonical shape of a checked event: fields in EVENT_FIELDS order, mmio value 0n, absent optionals omitted. */
-function shapeOf(ev: TraceEvent): TraceEvent {
+/** The canonical shape of a checked event: fields in declaration order, the column value 0n, absent optionals omitted. */
+function shapeOf(ev: TraceEvent, decl: EventKindDecl): TraceEvent {
   const o = ev as unknown as Record<string, unknown>;
   const shape: Record<string, unknown> = { kind: ev.kind, vm: ev.vm };
-  for (const f of EVENT_FIELDS[ev.kind]) {
+  for (const f of decl.fields) {
     const v = o[f.name];
     if (v === undefined) continue;
     shape[f.name] = f.type === 'target' ? canonicalTarget(v as Record<string, unknown>) : v;
   }
   if (ev.note !== undefined) shape['note'] = ev.note;
-  if (ev.kind === 'mmio') shape['value'] = 0n;
+  if (decl.column) shape[decl.column.value] = 0n;
   return shape as unknown as TraceEvent;
 }
 
@@ -386,16 +328,18 @@ export function canonicalKey(v: unknown): string {
 // ---------------------------------------------------------------------------
 // Encoding
 
-/** Value words a shape's events carry: 2 for 8-byte mmio, 1 for other mmio, 0 otherwise. */
-function wordsOf(shape: TraceEvent): number {
-  return shape.kind === 'mmio' ? (shape.len === 8 ? 2 : 1) : 0;
-}
-
 // Split a u64 bigint into two u32 words without BigInt arithmetic.
 const split64 = new BigUint64Array(1);
 const split32 = new Uint32Array(split64.buffer);
 const LO = HOST_BIG_ENDIAN ? 1 : 0;
 const HI = 1 - LO;
+
+/**
+ * zlib's deflate level for the columns. The bytes depend on it (and on
+ * zlib's deflate itself, which the golden test pins); a reader accepts any
+ * raw DEFLATE stream.
+ */
+export const DEFLATE_LEVEL = 6;
 
 /**
  * Accumulates events for one chunk record. The writer owns one and calls
@@ -411,6 +355,10 @@ export class ChunkBuilder {
   shapeBytes = 0;
   readonly capacity: number;
   private readonly shapes: TraceEvent[] = [];
+  /** Value words per event of each shape (0, 1 or 2). */
+  private readonly shapeWords: number[] = [];
+  /** The kind of each shape whose value travels in the column (other than mmio's fast path), else undefined. */
+  private readonly columnKinds: (EventKindDecl | undefined)[] = [];
   /** Shape ids by canonicalKey(shape): the authority on deduplication. */
   private readonly shapeIds = new Map<string, number>();
   /** Shape ids of mmio events by addr, then packed fields (see add). */
@@ -441,6 +389,8 @@ export class ChunkBuilder {
     this.words = 0;
     this.shapeBytes = 0;
     this.shapes.length = 0;
+    this.shapeWords.length = 0;
+    this.columnKinds.length = 0;
     this.shapeIds.clear();
     this.mmioIds.clear();
     this.irqIds.clear();
@@ -495,12 +445,15 @@ export class ChunkBuilder {
     if (id === undefined) {
       const bad = checkEvent(ev);
       if (bad !== undefined) throw new TypeError(`devrr: cannot record event ${this.first + this.count}: ${bad}`);
-      const shape = shapeOf(ev);
+      const decl = kindDecl(ev.kind)!;
+      const shape = shapeOf(ev, decl);
       const key = canonicalKey(shape);
       id = this.shapeIds.get(key);
       if (id === undefined) {
         id = this.shapes.length;
         this.shapes.push(clonePlain(shape));
+        this.shapeWords.push(columnWords(decl, shape as unknown as Record<string, unknown>));
+        this.columnKinds.push(decl.column && decl.name !== 'mmio' ? decl : undefined);
         this.shapeIds.set(key, id);
         this.shapeBytes += key.length;
       }
@@ -520,33 +473,44 @@ export class ChunkBuilder {
         }
         this.values[this.words++] = Number(value);
       }
+    } else {
+      const col = this.columnKinds[id];
+      if (col !== undefined) {
+        // checkEvent held the value to its len (a kind without mmio's fast path always runs it).
+        const value = (ev as unknown as Record<string, unknown>)[col.column!.value] as bigint;
+        if ((ev as unknown as Record<string, unknown>)[col.column!.len] === 8) {
+          split64[0] = value;
+          this.values[this.words++] = split32[LO]!;
+          this.values[this.words++] = split32[HI]!;
+        } else this.values[this.words++] = Number(value);
+      }
     }
     this.index[this.count++] = id;
   }
 
-  /** The chunk record payload (a msgpack map {f, n, s, i, v}). */
+  /**
+   * The chunk record payload (format 1.2): a msgpack map {f, n, s, w, m, z},
+   * where z is the raw DEFLATE of the value words (u32 LE) followed by the
+   * shape index (u8, or u16 LE past 256 shapes).
+   */
   encode(): Buffer {
     const n = this.count;
-    let i: Buffer;
-    if (this.shapes.length <= 256) {
-      i = Buffer.allocUnsafe(n);
-      for (let e = 0; e < n; e++) i[e] = this.index[e]!;
+    const words = this.words;
+    const width = this.shapes.length <= 256 ? 1 : 2;
+    const raw = Buffer.allocUnsafe(4 * words + n * width);
+    const vals = this.values.slice(0, words);
+    if (HOST_BIG_ENDIAN) byteSwapInPlace(vals);
+    raw.set(new Uint8Array(vals.buffer, 0, 4 * words), 0);
+    if (width === 1) {
+      for (let e = 0, at = 4 * words; e < n; e++) raw[at + e] = this.index[e]!;
     } else {
       const copy = this.index.slice(0, n);
       if (HOST_BIG_ENDIAN) byteSwapInPlace(copy);
-      i = Buffer.from(copy.buffer, 0, n * 2);
+      raw.set(new Uint8Array(copy.buffer, 0, 2 * n), 4 * words);
     }
-    let v: Buffer;
-    if (HOST_BIG_ENDIAN) {
-      const copy = this.values.slice(0, this.words);
-      byteSwapInPlace(copy);
-      v = Buffer.from(copy.buffer, 0, this.words * 4);
-    } else {
-      v = Buffer.from(this.values.buffer, 0, this.words * 4);
-    }
+    const z = deflateRawSync(raw, { level: DEFLATE_LEVEL });
     // Bins must be Buffers: msgpackr writes Buffer as bin, other Uint8Arrays as ext 't'.
-    // The default swap only touches multi-byte typed arrays inside notes (i and v are bytes).
-    return encodeValue({ f: this.first, n, s: this.shapes, i, v });
+    return encodeValue({ f: this.first, n, s: this.shapes, w: Buffer.from(this.shapeWords), m: words, z });
   }
 }
 
@@ -597,18 +561,22 @@ class Chunk implements DecodedChunk {
     readonly values: Uint32Array,
     readonly valueStart: Uint32Array,
     readonly shapeWords: Uint8Array,
+    /** The value field of each shape whose kind this devrr knows and stores in the column, else undefined. */
+    private readonly columnField: readonly (string | undefined)[],
   ) {}
 
   event(i: number): TraceEvent {
     if (!Number.isInteger(i) || i < 0 || i >= this.count) {
       throw new RangeError(`devrr: event ${i} is outside chunk of ${this.count} events`);
     }
-    const shape = this.shapes[this.index[i]!]!;
-    if (shape.kind !== 'mmio') return { ...shape };
+    const k = this.index[i]!;
+    const shape = this.shapes[k]!;
+    const field = this.columnField[k];
+    if (field === undefined) return { ...shape };
     const w = this.valueStart[i]!;
     let value = BigInt(this.values[w]!);
-    if (shape.len === 8) value |= BigInt(this.values[w + 1]!) << 32n;
-    return { ...shape, value };
+    if (this.shapeWords[k] === 2) value |= BigInt(this.values[w + 1]!) << 32n;
+    return { ...shape, [field]: value } as TraceEvent;
   }
 }
 
@@ -639,14 +607,19 @@ export interface StreamState {
 /** Gate value of a shape whose every event goes through the slow stream check. */
 const GATE_ALWAYS = 0xffffffff;
 
+/** Most bytes the DEFLATEd columns of one chunk may inflate to: 2 words and 2 index bytes per event. */
+const MAX_COLUMN_BYTES = MAX_CHUNK_EVENTS * 10;
+
 /**
  * Decode and fully validate a chunk record payload. `file` and `offset` (the
  * record's byte offset) only label errors: every problem is a TraceError
  * with code `malformed`. With `stream` (what the events before the chunk
  * created), the events must also follow the event-stream rules, and `stream`
- * is advanced past the chunk when they do.
+ * is advanced past the chunk when they do. `ctx` says which format and kinds
+ * the file has (its header); without it, the current format's layout when
+ * the payload has `z`, else 1.1's, and every kind this devrr knows.
  */
-export function decodeChunk(payload: Uint8Array, file: string, offset: number, stream?: StreamState): DecodedChunk {
+export function decodeChunk(payload: Uint8Array, file: string, offset: number, stream?: StreamState, ctx?: ChunkContext): DecodedChunk {
   const fail = (what: string): TraceError => new TraceError('malformed', file, offset, `event chunk: ${what}`);
   let raw: unknown;
   try {
@@ -655,54 +628,105 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number, s
     throw new TraceError('malformed', file, offset, `event chunk: payload is not valid msgpack (${describeThrown(e)})`);
   }
   if (!isPlainObject(raw)) throw fail('payload is not a map');
+  const columnar = ctx ? compareVersion(ctx.version, [1, 2]) >= 0 : own(raw, 'z') !== undefined;
+  const context = ctx ?? (columnar ? CURRENT : { version: [1, 1] as const });
   const f = own(raw, 'f');
   const n = own(raw, 'n');
   const s = own(raw, 's');
-  const i = own(raw, 'i');
-  const v = own(raw, 'v');
   if (!isCount(f)) throw fail('f (first event) is not a non-negative integer');
   if (!isCount(n) || n < 1 || n > MAX_CHUNK_EVENTS) throw fail(`n (event count) is not an integer in 1..${MAX_CHUNK_EVENTS}`);
   if (!Number.isSafeInteger(f + n)) throw fail('f + n is too large');
   if (!Array.isArray(s) || s.length < 1 || s.length > n) throw fail(`s (shapes) is not an array of 1..${n} shapes`);
   const nShapes = s.length;
   const width = nShapes <= 256 ? 1 : 2;
-  if (!(i instanceof Uint8Array) || i.length !== n * width) {
-    throw fail(`i (shape index) is not a bin of ${n * width} bytes (${n} events, ${width}-byte entries for ${nShapes} shapes)`);
-  }
-  if (!(v instanceof Uint8Array) || v.length % 4 !== 0) throw fail('v (values) is not a bin of whole u32 words');
 
   const shapeWords = new Uint8Array(nShapes);
   const limit = new Uint32Array(nShapes);
+  const columnField: (string | undefined)[] = new Array(nShapes).fill(undefined);
   // Stream rules: an event of shape k needs more than gate[k] - 1 VMs to exist
   // (its vm index); create_vm and create_device always take the slow path.
   const gate = new Uint32Array(nShapes);
+  const declaredWords = columnar ? own(raw, 'w') : undefined;
+  if (columnar && (!(declaredWords instanceof Uint8Array) || declaredWords.length !== nShapes)) throw fail(`w (words per shape) is not a bin of ${nShapes} bytes`);
   for (let k = 0; k < nShapes; k++) {
-    const bad = checkShape(s[k]);
-    if (bad !== undefined) throw fail(`shape ${k} ${bad}`);
+    const checked = checkShape(s[k], context);
+    if ('problem' in checked) throw fail(`shape ${k} ${checked.problem}`);
     const shape = freezeShape(s[k] as TraceEvent);
     s[k] = shape;
-    shapeWords[k] = wordsOf(shape);
-    limit[k] = shape.kind === 'mmio' ? (shape.len === 1 ? 0xff : shape.len === 2 ? 0xffff : 0xffffffff) : 0;
+    const o = shape as unknown as Record<string, unknown>;
+    if (checked.decl === 'opaque') {
+      // A kind this devrr does not know: its events own the words the chunk says.
+      const words = (declaredWords as Uint8Array)[k]!;
+      if (words > 2) throw fail(`w: shape ${k} (${shape.kind}) owns ${words} value words; at most 2`);
+      shapeWords[k] = words;
+      limit[k] = 0xffffffff;
+    } else {
+      const decl = checked.decl;
+      shapeWords[k] = columnWords(decl, o);
+      if (columnar && (declaredWords as Uint8Array)[k] !== shapeWords[k]) throw fail(`w: shape ${k} (${shape.kind}) owns ${(declaredWords as Uint8Array)[k]} value words, but its kind has ${shapeWords[k]}`);
+      if (decl.column) {
+        const len = o[decl.column.len] as number;
+        limit[k] = len === 1 ? 0xff : len === 2 ? 0xffff : 0xffffffff;
+        columnField[k] = decl.column.value;
+      }
+    }
     if (stream) gate[k] = shape.kind === 'create_vm' || shape.kind === 'create_device' ? GATE_ALWAYS : Math.min(shape.vm + 1, GATE_ALWAYS); // vm 2^32-1 must not wrap the gate to 0 (fuzz: events seed 20250901 input 1127)
   }
   let vms = stream ? stream.vms.length : 0;
   const newVms: StreamVm[] = [];
   const creates = stream ? stream.creates.slice() : [];
 
-  // Copy the columns once into aligned, host-endian typed arrays.
+  // The columns, once, as aligned host-endian typed arrays.
   let index: Uint8Array | Uint16Array;
-  if (width === 1) {
-    index = new Uint8Array(n);
-    index.set(i);
+  let values: Uint32Array;
+  if (columnar) {
+    const m = own(raw, 'm');
+    const z = own(raw, 'z');
+    if (!isCount(m) || m > 2 * n) throw fail(`m (value words) is not an integer in 0..${2 * n}`);
+    if (!(z instanceof Uint8Array)) throw fail('z (columns) is not a bin');
+    const want = 4 * m + n * width;
+    let cols: Buffer;
+    try {
+      // Bounded before inflating: at most MAX_COLUMN_BYTES (640 KiB), and a stream that would give more is refused.
+      cols = inflateRawSync(z, { maxOutputLength: Math.max(1, Math.min(want, MAX_COLUMN_BYTES)) });
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw fail(`z inflates to more than the ${want} bytes ${m} value words and ${n} ${width}-byte index entries take`);
+      throw fail(`z is not a raw DEFLATE stream of ${want} bytes (${describeThrown(e)})`);
+    }
+    if (cols.length !== want) throw fail(`z inflates to ${cols.length} bytes, but ${m} value words and ${n} ${width}-byte index entries take ${want}`);
+    if (cols.byteOffset % 4 === 0 && !HOST_BIG_ENDIAN) {
+      values = new Uint32Array(cols.buffer, cols.byteOffset, m);
+    } else {
+      values = new Uint32Array(m);
+      new Uint8Array(values.buffer).set(cols.subarray(0, 4 * m));
+      if (HOST_BIG_ENDIAN) byteSwapInPlace(values);
+    }
+    if (width === 1) index = cols.subarray(4 * m, 4 * m + n);
+    else {
+      index = new Uint16Array(n);
+      new Uint8Array(index.buffer).set(cols.subarray(4 * m));
+      if (HOST_BIG_ENDIAN) byteSwapInPlace(index);
+    }
   } else {
-    index = new Uint16Array(n);
-    new Uint8Array(index.buffer).set(i);
-    if (HOST_BIG_ENDIAN) byteSwapInPlace(index);
+    const i = own(raw, 'i');
+    const v = own(raw, 'v');
+    if (!(i instanceof Uint8Array) || i.length !== n * width) {
+      throw fail(`i (shape index) is not a bin of ${n * width} bytes (${n} events, ${width}-byte entries for ${nShapes} shapes)`);
+    }
+    if (!(v instanceof Uint8Array) || v.length % 4 !== 0) throw fail('v (values) is not a bin of whole u32 words');
+    if (width === 1) {
+      index = new Uint8Array(n);
+      index.set(i);
+    } else {
+      index = new Uint16Array(n);
+      new Uint8Array(index.buffer).set(i);
+      if (HOST_BIG_ENDIAN) byteSwapInPlace(index);
+    }
+    values = new Uint32Array(v.length / 4);
+    new Uint8Array(values.buffer).set(v);
+    if (HOST_BIG_ENDIAN) byteSwapInPlace(values);
   }
-  const nWords = v.length / 4;
-  const values = new Uint32Array(nWords);
-  new Uint8Array(values.buffer).set(v);
-  if (HOST_BIG_ENDIAN) byteSwapInPlace(values);
+  const nWords = values.length;
 
   const valueStart = new Uint32Array(n);
   let w = 0;
@@ -730,7 +754,7 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number, s
     const words = shapeWords[k]!;
     if (words !== 0) {
       if (w + words > nWords) throw fail(`value column too short: ${nWords} words, event ${e} needs word ${w + words - 1}`);
-      if (values[w]! > limit[k]!) throw fail(`event ${e}: value 0x${values[w]!.toString(16)} does not fit mmio len ${(s[k] as { len: number }).len}`);
+      if (values[w]! > limit[k]!) throw fail(`event ${e}: value 0x${values[w]!.toString(16)} does not fit ${(s[k] as { kind: string }).kind} len ${(s[k] as { len: number }).len}`);
       w += words;
     }
   }
@@ -739,5 +763,5 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number, s
     stream.vms.push(...newVms);
     for (let v = 0; v < creates.length; v++) stream.creates[v] = creates[v]!;
   }
-  return new Chunk(f, n, s as TraceEvent[], index, values, valueStart, shapeWords);
+  return new Chunk(f, n, s as TraceEvent[], index, values, valueStart, shapeWords, columnField);
 }

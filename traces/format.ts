@@ -13,6 +13,7 @@ import { crc32 as zlibCrc32 } from 'node:zlib';
 import { Packr } from 'msgpackr';
 import { ARCHES, type Arch } from '../devices/core/uapi.js';
 import { TraceError } from './errors.js';
+import { KIND_NAME, allKinds, kindDecl } from './kinds.js';
 
 /** A format version: [major, minor]. */
 export type FormatVersion = readonly [major: number, minor: number];
@@ -20,8 +21,10 @@ export type FormatVersion = readonly [major: number, minor: number];
 /**
  * The format version this code writes. Independent of the devrr app version.
  * 1.1 added the event kinds sysreg, mem_write, mem_read and signal_msi.
+ * 1.2 added the header's kinds map, the DEFLATEd columns with words per
+ * shape (a reader skips a kind it does not know), and the kind pio.
  */
-export const FORMAT_VERSION: FormatVersion = [1, 1];
+export const FORMAT_VERSION: FormatVersion = [1, 2];
 
 /**
  * The oldest reader version that can read what this code writes. A minor
@@ -30,10 +33,15 @@ export const FORMAT_VERSION: FormatVersion = [1, 1];
  * event kinds are not skippable (a 1.0 reader refuses a shape of unknown
  * kind), so it is [1, 1].
  */
-export const REQUIRED_READER: FormatVersion = [1, 1];
+export const REQUIRED_READER: FormatVersion = [1, 2];
 
 /** The newest format this code can read. Files requiring a newer reader are refused. */
-export const READER_VERSION: FormatVersion = [1, 1];
+export const READER_VERSION: FormatVersion = [1, 2];
+
+/** A kind's flags in a header's kinds map: bit 0, replay is meaningless without this kind's events. */
+export const KIND_NEEDED = 1;
+/** Most kinds one header may declare. */
+export const MAX_HEADER_KINDS = 256;
 
 /** First 8 bytes of every trace file. */
 export const MAGIC = Buffer.from('DEVRRTRC', 'latin1');
@@ -465,6 +473,12 @@ export interface TraceHeader {
   readonly checkpointEvery: number;
   /** Oldest format reader that can read this file. */
   readonly requiredReader: FormatVersion;
+  /**
+   * From format 1.2: the event kinds the file may hold, name -> flags
+   * (KIND_NEEDED). Undefined in 1.0 and 1.1 files, which hold the kinds of
+   * their version only.
+   */
+  readonly kinds?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -472,8 +486,24 @@ export interface TraceHeader {
  * (FORMAT_VERSION, REQUIRED_READER): when given, as when copying a reader's
  * header, they are replaced.
  */
+/**
+ * `kinds` are the kinds the trace will hold (the writer refuses others):
+ * their names count, the flags come from their declarations (kindFlags).
+ * Default: every kind this devrr knows.
+ */
 export type TraceHeaderInit = Omit<TraceHeader, 'formatVersion' | 'requiredReader'> &
   Partial<Pick<TraceHeader, 'formatVersion' | 'requiredReader'>>;
+
+/** The kinds map of a writer's header: each named kind with its declaration's flags, sorted by name. */
+export function kindFlags(names: readonly string[] = allKinds().map((d) => d.name)): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of [...new Set(names)].sort()) {
+    const d = kindDecl(name);
+    if (!d) throw new TypeError(`devrr: bad trace header: kinds names ${JSON.stringify(name)}, which is no event kind this devrr knows`);
+    out[name] = d.needed ? KIND_NEEDED : 0;
+  }
+  return out;
+}
 
 /** The header map in its on-disk key order, models sorted by name. */
 export function headerMap(h: TraceHeader): Record<string, unknown> {
@@ -487,7 +517,14 @@ export function headerMap(h: TraceHeader): Record<string, unknown> {
     models,
     checkpointEvery: h.checkpointEvery,
     requiredReader: [h.requiredReader[0], h.requiredReader[1]],
+    ...(compareVersion(h.formatVersion, [1, 2]) >= 0 && { kinds: sortedKinds(h.kinds ?? kindFlags()) }),
   };
+}
+
+function sortedKinds(k: Readonly<Record<string, number>>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const name of Object.keys(k).sort()) out[name] = k[name]!;
+  return out;
 }
 
 /**
@@ -569,6 +606,20 @@ export function parseHeaderMap(raw: unknown, file: string, offset: number): Trac
   }
   const checkpointEvery = own(raw, 'checkpointEvery');
   if (!isCount(checkpointEvery)) throw bad('checkpointEvery is not a non-negative integer');
+  let kinds: Record<string, number> | undefined;
+  if (compareVersion(formatVersion, [1, 2]) >= 0) {
+    const k = own(raw, 'kinds');
+    if (!isPlainObject(k)) throw bad('kinds is not a map');
+    const names = Object.keys(k);
+    if (names.length > MAX_HEADER_KINDS) throw bad(`kinds declares ${names.length} kinds; at most ${MAX_HEADER_KINDS}`);
+    kinds = {};
+    for (const name of names) {
+      if (!KIND_NAME.test(name)) throw bad(`kinds: ${JSON.stringify(name.slice(0, 80))} is not a kind name (a-z, 0-9, _; at most 64)`);
+      const flags = k[name];
+      if (!isCount(flags) || flags > 255) throw bad(`kinds: flags of ${name} are not an integer in 0..255`);
+      kinds[name] = flags;
+    }
+  }
   return {
     formatVersion: [formatVersion[0], formatVersion[1]],
     devrrVersion,
@@ -577,13 +628,16 @@ export function parseHeaderMap(raw: unknown, file: string, offset: number): Trac
     models: outModels,
     checkpointEvery,
     requiredReader: [requiredReader[0], requiredReader[1]],
+    ...(kinds && { kinds }),
   };
 }
 
 /** Validate a writer's header input the same way the reader will (throws TypeError). */
 export function checkHeaderInit(h: TraceHeaderInit): TraceHeader {
   if (h === null || typeof h !== 'object') throw new TypeError('devrr: bad trace header: not an object');
-  const header: TraceHeader = { ...h, formatVersion: FORMAT_VERSION, requiredReader: REQUIRED_READER };
+  if (h.kinds !== undefined && (h.kinds === null || typeof h.kinds !== 'object')) throw new TypeError('devrr: bad trace header: kinds is not a map');
+  const kinds = kindFlags(h.kinds === undefined ? undefined : Object.keys(h.kinds));
+  const header: TraceHeader = { ...h, formatVersion: FORMAT_VERSION, requiredReader: REQUIRED_READER, kinds };
   if (header.models === null || typeof header.models !== 'object') throw new TypeError('devrr: bad trace header: models is not a map');
   const plain = checkPlainData(header.models, 'models');
   if (plain !== undefined) throw new TypeError(`devrr: bad trace header: ${plain}`);

@@ -15,7 +15,7 @@
  * footer's index, so a caller can refuse a damaged file before acting on it.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { type DecodedChunk, type StreamState, type StreamVm, decodeChunk } from './chunk.js';
+import { type ChunkContext, type DecodedChunk, type StreamState, type StreamVm, chunkContext, decodeChunk } from './chunk.js';
 import { TraceError, describeThrown } from './errors.js';
 import type { TraceEvent } from './events.js';
 import {
@@ -187,6 +187,8 @@ function decodeCheckpoint(payload: Uint8Array, file: string, offset: number): Ch
 export class TraceReader {
   readonly path: string;
   readonly header: TraceHeader;
+  /** The format and kinds the header gives chunk decoding. */
+  private readonly ctx: ChunkContext;
   /** The footer and trailer are valid: the recording was closed cleanly. */
   readonly complete: boolean;
   /** Events in the file (recovered events when incomplete). */
@@ -232,6 +234,7 @@ export class TraceReader {
     this.path = src.file;
     this.size = src.size;
     this.header = header;
+    this.ctx = chunkContext(header);
     this.dataStart = dataStart;
     this.complete = index.complete;
     this.eventCount = index.eventCount;
@@ -277,7 +280,7 @@ export class TraceReader {
       const src = new Source(path, fd, size);
       return located(path, 0, () => {
         const { header, dataStart } = readHeader(src);
-        return new TraceReader(src, header, dataStart, readIndex(src, dataStart), opts);
+        return new TraceReader(src, header, dataStart, readIndex(src, dataStart, chunkContext(header)), opts);
       });
     } catch (e) {
       closeSync(fd);
@@ -327,7 +330,7 @@ export class TraceReader {
       }
       const before = this.streams[this.streamAt[k]!]!;
       const stream: StreamState = { vms: before.vms.slice(), creates: before.creates.slice() };
-      const c = decodeChunk(rec.payload, this.path, entry.offset, stream);
+      const c = decodeChunk(rec.payload, this.path, entry.offset, stream, this.ctx);
       if (c.first !== entry.first || c.count !== entry.count) {
         throw new TraceError(
           'malformed',
@@ -522,7 +525,7 @@ function readHeader(src: Source): { header: TraceHeader; dataStart: number } {
   return { header: parseHeaderMap(raw, file, HEADER_PREFIX_BYTES), dataStart };
 }
 
-function readIndex(src: Source, dataStart: number): Index {
+function readIndex(src: Source, dataStart: number, ctx: ChunkContext): Index {
   let footerProblem: TraceError;
   try {
     return readFooter(src, dataStart);
@@ -530,7 +533,7 @@ function readIndex(src: Source, dataStart: number): Index {
     if (!(e instanceof TraceError) || e.code === 'io') throw e;
     footerProblem = e;
   }
-  return scan(src, dataStart, footerProblem);
+  return scan(src, dataStart, footerProblem, ctx);
 }
 
 /** The index from a valid trailer and footer; throws a TraceError describing why there is none. */
@@ -623,7 +626,7 @@ function readFooter(src: Source, dataStart: number): Index {
  * failed; it becomes the damage when the scan itself finds none before the
  * footer or the end of the file.
  */
-function scan(src: Source, dataStart: number, footerProblem: TraceError): Index {
+function scan(src: Source, dataStart: number, footerProblem: TraceError, ctx: ChunkContext): Index {
   const { file, size } = src;
   const chunks: ChunkEntry[] = [];
   const checkpoints: CheckpointEntry[] = [];
@@ -649,7 +652,7 @@ function scan(src: Source, dataStart: number, footerProblem: TraceError): Index 
       }
       if (rec.type === RecordType.Chunk) {
         const at = pos;
-        const c = located(file, at, () => decodeChunk(rec.payload, file, at, stream));
+        const c = located(file, at, () => decodeChunk(rec.payload, file, at, stream, ctx));
         if (c.first !== events) {
           throw new TraceError('malformed', file, pos, `event chunk starts at event ${c.first}, expected ${events}`);
         }

@@ -15,6 +15,7 @@
  * keeps a second writer out, and an earlier recording's leftover
  * `<path>.incomplete` is kept under a `crashed-N` name, not truncated.
  */
+import { kindDecl } from './kinds.js';
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ChunkBuilder } from './chunk.js';
@@ -76,6 +77,8 @@ export class TraceWriter {
   readonly incompletePath: string;
   /** The header written (versions filled in). */
   readonly header: TraceHeader;
+  /** The kinds the header declares: append refuses others. */
+  private readonly kinds: ReadonlySet<string>;
   /**
    * What create() did besides creating the file, one line each, for the
    * user: a stale lock taken over, an earlier crashed recording kept aside.
@@ -96,6 +99,7 @@ export class TraceWriter {
     this.path = path;
     this.incompletePath = `${path}.incomplete`;
     this.header = header;
+    this.kinds = new Set(Object.keys(header.kinds ?? {}));
     this.fd = fd;
     this.builder = builder;
     this.chunkShapeBytes = chunkShapeBytes;
@@ -159,6 +163,7 @@ export class TraceWriter {
    */
   append(ev: TraceEvent): void {
     this.checkOpen();
+    if (!this.kinds.has(ev?.kind) && typeof ev?.kind === 'string' && kindDecl(ev.kind) !== undefined) throw new TypeError(`devrr: cannot record event ${this.eventCount}: kind ${JSON.stringify(ev?.kind)} is not one of the header's kinds (${[...this.kinds].join(', ')})`);
     this.builder.add(ev);
     if (this.builder.full || this.builder.shapeBytes >= this.chunkShapeBytes) this.flush();
   }

@@ -5,12 +5,13 @@
  */
 import { render } from 'ink';
 import { fileURLToPath } from 'node:url';
+import { packageFile } from '../package-root.js';
 import App from './components/App.js';
 import { DebugSession, type DebugSessionOptions } from './session.js';
 
 /** The bundled example `devrr tui` opens with no TRACE: run B of two-runs-one-event, against run A. */
-export const DEFAULT_TRACE = fileURLToPath(new URL('../traces/examples/two-runs-one-event/run-b.devrr', import.meta.url));
-export const DEFAULT_AGAINST = fileURLToPath(new URL('../traces/examples/two-runs-one-event/run-a.devrr', import.meta.url));
+export const DEFAULT_TRACE = fileURLToPath(packageFile('traces/examples/two-runs-one-event/run-b.devrr'));
+export const DEFAULT_AGAINST = fileURLToPath(packageFile('traces/examples/two-runs-one-event/run-a.devrr'));
 
 const ALT_SCREEN_ON = '\x1b[?1049h\x1b[H';
 const ALT_SCREEN_OFF = '\x1b[?1049l';

@@ -9,7 +9,6 @@ import { openTrace, traceWarnings } from '../open-trace.js';
 
 export const bisectCommand: Command = {
   name: 'bisect',
-  summary: 'the first event at which device state diverges (trace vs models, or two traces)',
   usage: 'devrr bisect TRACE [--against OTHER] [--json]',
   help: `Finds the first event at which device state diverges.
 

@@ -8,7 +8,6 @@ import { openTrace, traceWarnings } from '../open-trace.js';
 
 export const diffCommand: Command = {
   name: 'diff',
-  summary: 'device state at two points (TRACE@N) or of two traces, field by field',
   usage: 'devrr diff A [B] [--json]   (A, B: TRACE or TRACE@P)',
   help: `Compares device state field by field, with the devices' own names
 (gic.dist.irq[42].pending, gic.cpu[1].ctlr.EnableGrp0).

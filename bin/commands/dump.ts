@@ -8,7 +8,6 @@ import { openTrace, traceWarnings } from '../open-trace.js';
 
 export const dumpCommand: Command = {
   name: 'dump',
-  summary: 'list the events of a trace, decoded',
   usage: 'devrr dump TRACE.devrr [--json] [--from N] [--to N]',
   help: `Lists the events of TRACE with the kernel's names: device types, attribute
 groups and attributes, registers by spec name with their bit fields, IRQs

@@ -5,20 +5,25 @@ import { openTrace, traceWarnings } from '../open-trace.js';
 
 export const explainCommand: Command = {
   name: 'explain',
-  summary: 'why interrupt N is or is not delivered, with the event that last changed each condition',
   usage: 'devrr explain TRACE --irq N [--at P] [--vm V] [--json]',
-  help: `For interrupt N (an INTID: SGI 0-15, PPI 16-31, SPI 32-1019) at a point of
-TRACE, lists every condition for its delivery to each vcpu: line level or
-latch, pending, active, enabled, group and its enable, priority against the
-priority mask and the running priority, the target, the distributor enable.
-Each with its value, whether it holds, and the event that last changed it.
+  help: `For interrupt N (in the irqchip's numbering: on a GIC an INTID, SGI 0-15,
+PPI 16-31, SPI 32-1019; on the ppc64 XICS a source 16-1048575, or 2 for the
+IPI; on the s390 FLIC a floating queue, 0-7 I/O ISC n, 8 pfault done, 9
+virtio, 10 service signal, 11 machine check) at a point of TRACE, lists
+every condition for its delivery to each vcpu: on a GIC line level or latch,
+pending, active, enabled, group and its enable, priority against the
+priority mask and the running priority, the target, the distributor enable;
+on the XICS the source's P/Q bits, its mask and server, and the server's
+CPPR, MFRR and pending interrupt; on the FLIC queued, AIS suppression, the
+running vcpus. Each with its value, whether it holds, and the event that
+last changed it.
 
 Events are numbered from 0, as devrr dump lists them. A point is given as a
 position: --at P is the state once events 0 to P-1 have run, "after event
 P-1" (the state event P finds); --at 0 is the start, before event 0.
 
 Options:
-  --irq N     the INTID (required)
+  --irq N     the interrupt number (required)
   --at P      the point: after event P-1 (default: after the last event)
   --vm V      which VM of the trace (default 0)
   --json      {"irq", "at", "after_event", "deliverable_to": [...], "conditions": [...],

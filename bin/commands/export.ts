@@ -11,7 +11,6 @@ const FORMATS = ['perfetto'] as const;
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write a trace in another tool\'s format (perfetto: Chrome trace event JSON)',
   usage: 'devrr export perfetto TRACE.devrr -o OUT.json',
   help: `Writes TRACE as Chrome trace event JSON, which the Perfetto UI
 (https://ui.perfetto.dev, "Open trace file") and chrome://tracing load:

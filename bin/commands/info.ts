@@ -1,3 +1,5 @@
+import { KIND_NEEDED } from '../../traces/format.js';
+import { kindDecl } from '../../traces/kinds.js';
 import { statSync } from 'node:fs';
 import { nameOf, NAMES } from '../../devices/core/uapi.js';
 import { type Command, toJson, UsageError } from '../cli.js';
@@ -5,7 +7,6 @@ import { modelMismatches, openTrace, traceWarnings } from '../open-trace.js';
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'header, devices, event counts and checkpoints of a trace',
   usage: 'devrr info TRACE.devrr [--json]',
   help: `Shows TRACE's header (format version, devrr version, architecture, device
 model versions), the VMs and devices it creates, event counts by kind, its
@@ -40,6 +41,8 @@ Options:
         ipa_bits: h.ipaBits,
         models: h.models,
         model_mismatches: modelMismatches(h),
+        // Format 1.2: the kinds the header declares, each with whether replay needs it and whether this devrr knows it.
+        kinds: h.kinds ? Object.fromEntries(Object.entries(h.kinds).map(([k, flags]) => [k, { needed: (flags & KIND_NEEDED) !== 0, known: kindDecl(k) !== undefined }])) : null,
         events: t.eventCount,
         event_counts: counts,
         vms,

@@ -19,7 +19,6 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export const recordCommand: Command = {
   name: 'record',
-  summary: 'run a scenario against the device models and write the trace',
   usage: 'devrr record SCENARIO.json -o TRACE.devrr [--checkpoint-every K]',
   help: `Runs every step of SCENARIO.json (the format: docs/scenarios.md) against
 the device models and writes every call, its result and every guest event to

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageFile } from '../../package-root.js';
 import { parseScenario } from '../../recorder/scenario.js';
 import { recordToFile } from '../../recorder/trace-file.js';
 import { pointIn } from '../../recorder/backend.js';
@@ -15,11 +16,10 @@ import { type Command, stdio, UsageError } from '../cli.js';
 import { tuiCommand } from './tui.js';
 
 /** The example `npm start` runs. */
-export const DEFAULT_EXAMPLE = fileURLToPath(new URL('../../traces/examples/vgic-v2-bringup/vgic-v2-bringup.json', import.meta.url));
+export const DEFAULT_EXAMPLE = fileURLToPath(packageFile('traces/examples/vgic-v2-bringup/vgic-v2-bringup.json'));
 
 export const startCommand: Command = {
   name: 'start',
-  summary: 'record a bundled example scenario, replay it and print the report',
   usage: 'devrr start [SCENARIO.json]',
   help: `The first thing to run: records SCENARIO.json (default: the bundled
 2-vcpu GICv2 bring-up, traces/examples/vgic-v2-bringup/vgic-v2-bringup.json) into a

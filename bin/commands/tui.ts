@@ -2,7 +2,6 @@ import { type Command, stdio, UsageError } from '../cli.js';
 
 export const tuiCommand: Command = {
   name: 'tui',
-  summary: 'the terminal UI: step through a trace, device state, diffs, bisect',
   usage: 'devrr tui [TRACE] [--against OTHER]',
   help: `Opens TRACE in the terminal UI: an event timeline you step through
 forwards and backwards, the current event decoded in the kernel's names, the

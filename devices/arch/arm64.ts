@@ -120,6 +120,8 @@ export const ARM64: ArchRules = {
     if (!m?.kernel.legacySetAddr) return ERRNO.ENODEV;
     return m.kernel.legacySetAddr(vm, vm.state.devices[ic]!.state, id, addr);
   },
+  // KVM_GET/SET_IRQCHIP and KVM_GET/SET_LAPIC are x86 ioctls: the arch ioctl defaults answer.
+  irqchipStateIoctls: false,
   // kvm_set_msi (vgic-irqfd.c): no ITS, ENODEV.
   msiWithoutHandler: ERRNO.ENODEV,
   vmIoctlDefault: ERRNO.EINVAL,

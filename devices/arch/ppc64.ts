@@ -21,6 +21,8 @@ export const PPC64: ArchRules = {
   irqLine: { ioctl: true, ...GSI_LINES },
   // kvm_arch_vm_ioctl has no KVM_CREATE_IRQCHIP: kvm_arch_vm_ioctl_hv/_pr's default, ENOTTY.
   createIrqchip: () => ERRNO.ENOTTY,
+  // KVM_GET/SET_IRQCHIP and KVM_GET/SET_LAPIC are x86 ioctls: the arch ioctl defaults answer.
+  irqchipStateIoctls: false,
   msiWithoutHandler: ERRNO.EINVAL,
   // kvm_arch_vm_ioctl: Book3S hands unknown ioctls to kvm_ops->arch_vm_ioctl, whose default is ENOTTY;
   // kvm_arch_vcpu_ioctl's default is EINVAL.
@@ -28,4 +30,6 @@ export const PPC64: ArchRules = {
   vcpuIoctlDefault: ERRNO.EINVAL,
   vmAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
   vcpuAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
+  // KVM_ENABLE_CAP on a vcpu (kvm_vcpu_ioctl_enable_cap, powerpc.c): KVM_CAP_IRQ_MPIC / KVM_CAP_IRQ_XICS connect the
+  // vcpu to the irqchip device at args[0]; the Vm routes them by the families' vcpuCaps (core/vm.ts enableCap).
 };

@@ -2,11 +2,15 @@
  * s390x's rules (arch/s390/kvm/kvm-s390.c): vcpu ids (the SCA's slots), no
  * KVM_IRQ_LINE (s390 does not define __KVM_HAVE_IRQ_LINE; interrupts are
  * injected with KVM_S390_IRQ and the FLIC), KVM_CREATE_IRQCHIP, and the VM
- * attributes on the VM fd (KVM_S390_VM_*: the table is empty until they
- * are modelled).
+ * attributes on the VM fd (KVM_S390_VM_*: s390x/attrs.ts, with the state
+ * they keep in s390x/state.ts and the model host in s390x/host.ts).
  */
 import type { ArchRules, IrqLine } from '../core/arch.js';
 import { ERRNO } from '../core/uapi.js';
+import { S390_VM_GROUPS } from './s390x/attrs.js';
+import { s390Migration } from './s390x/migration.js';
+import { newS390VmState, s390VmSchema } from './s390x/state.js';
+import { s390View } from './s390x/view.js';
 
 /** KVM_S390_ESCA_CPU_SLOTS: the extended SCA's vcpu slots. */
 const ESCA_CPU_SLOTS = 248;
@@ -43,13 +47,17 @@ export const S390X: ArchRules = {
    * modelled, so it never is); then only dummy routing is set up.
    */
   createIrqchip: () => ERRNO.EINVAL,
+  // KVM_GET/SET_IRQCHIP and KVM_GET/SET_LAPIC are x86 ioctls: the arch ioctl defaults answer.
+  irqchipStateIoctls: false,
   msiWithoutHandler: ERRNO.EINVAL,
   // kvm_arch_vm_ioctl and kvm_arch_vcpu_ioctl default cases.
   vmIoctlDefault: ERRNO.ENOTTY,
   vcpuIoctlDefault: ERRNO.ENOTTY,
   // kvm_arch_vm_ioctl: SET/GET/HAS go to kvm_s390_vm_{set,get,has}_attr (MEM_CTRL, TOD, CRYPTO,
-  // CPU_MODEL, MIGRATION, CPU_TOPOLOGY: not modelled yet), whose default is ENXIO.
-  vmAttrs: { groups: [], handles: { set: true, get: true, has: true }, unknownGroup: ERRNO.ENXIO },
+  // CPU_MODEL, MIGRATION), whose default is ENXIO.
+  vmAttrs: { groups: S390_VM_GROUPS, handles: { set: true, get: true, has: true }, unknownGroup: ERRNO.ENXIO },
   // kvm_arch_vcpu_ioctl has no attribute ioctls on s390: its default, ENOTTY.
   vcpuAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
+  // kvm_arch_init_vm: the CPU model, crypto, memory limit and TOD epoch the VM attributes act on.
+  archState: { initial: newS390VmState, schema: s390VmSchema, view: { root: 's390', build: s390View }, migration: s390Migration },
 };

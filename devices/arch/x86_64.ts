@@ -1,7 +1,8 @@
 /**
  * x86_64's rules (arch/x86/kvm/x86.c, irq.c): vcpu ids, KVM_IRQ_LINE's GSI,
- * KVM_CREATE_IRQCHIP (the PIC and IOAPIC, not modelled yet: the hook is
- * X86_KERNEL_IRQCHIP), and the attribute ioctls on the VM and vcpu fds.
+ * KVM_CREATE_IRQCHIP (the PICs, IOAPIC and local APICs: the model
+ * registered as X86_KERNEL_IRQCHIP, devices/x86-irqchip/), the irqchip
+ * state ioctls, and the attribute ioctls on the VM and vcpu fds.
  */
 import type { ArchRules } from '../core/arch.js';
 import { ERRNO } from '../core/uapi.js';
@@ -10,10 +11,10 @@ import { GSI_LINES } from './gsi.js';
 /**
  * The type the x86 in-kernel irqchip's model registers under: the two
  * 8259 PICs and the IOAPIC that KVM_CREATE_IRQCHIP makes (kvm_pic_init,
- * kvm_ioapic_init). No KVM_DEV_TYPE names them (they have no device fd), so
- * the number is devrr's own, above every KVM_DEV_TYPE; KVM_CREATE_DEVICE
- * can never create it. Until a model registers under it, KVM_CREATE_IRQCHIP
- * answers ENODEV: not modelled.
+ * kvm_ioapic_init), with each vcpu's local APIC. No KVM_DEV_TYPE names them
+ * (they have no device fd), so the number is devrr's own, above every
+ * KVM_DEV_TYPE; KVM_CREATE_DEVICE can never create it. A registry without
+ * a model under it answers KVM_CREATE_IRQCHIP with ENODEV.
  */
 export const X86_KERNEL_IRQCHIP = 0x1000;
 
@@ -40,7 +41,9 @@ export const X86_64: ArchRules = {
     if (vm.state.vcpus.length) return ERRNO.EINVAL;
     return vm.addDevice(X86_KERNEL_IRQCHIP).errno;
   },
-  // No modelled x86 irqchip takes MSIs yet.
+  // KVM_GET/SET_IRQCHIP (kvm_arch_vm_ioctl) and KVM_GET/SET_LAPIC (kvm_arch_vcpu_ioctl).
+  irqchipStateIoctls: true,
+  // The x86 irqchip takes every MSI (kvm_set_msi); without one kvm_send_userspace_msi already said EINVAL.
   msiWithoutHandler: ERRNO.EINVAL,
   // kvm_arch_vm_ioctl / kvm_arch_vcpu_ioctl default cases.
   vmIoctlDefault: ERRNO.ENOTTY,

@@ -5,7 +5,8 @@
  * Vm (vm.ts) holds only what virt/kvm/kvm_main.c does for every
  * architecture and asks the rules for the rest.
  */
-import type { AttrGroup, DeviceModel, FamilyNames, VmCtx } from './device.js';
+import type { AttrGroup, DeviceModel, FamilyNames, NotCarried, SavedAttr, SavedValue, VmCtx } from './device.js';
+import type { Schema } from './state.js';
 import type { Arch, Errno } from './uapi.js';
 import type { VmState } from './vm-state.js';
 
@@ -87,6 +88,12 @@ export interface ArchRules {
   createIrqchip(vm: ArchVm): Errno;
   /** The legacy KVM_ARM_SET_DEVICE_ADDR (arm64 only; elsewhere the default errno). */
   readonly setDeviceAddr?: (vm: ArchVm, id: bigint, addr: bigint) => Errno;
+  /**
+   * Whether the arch has KVM_GET/SET_IRQCHIP on the VM fd and KVM_GET/SET_LAPIC
+   * on a vcpu fd (x86's kvm_arch_vm_ioctl / kvm_arch_vcpu_ioctl); elsewhere
+   * they get the arch ioctl defaults.
+   */
+  readonly irqchipStateIoctls: boolean;
   /** kvm_set_msi when the in-kernel irqchip takes no MSIs (arm64 without an ITS: ENODEV). */
   readonly msiWithoutHandler: Errno;
   /** kvm_arch_vm_ioctl's default: the answer to a VM ioctl the arch does not have. */
@@ -95,6 +102,31 @@ export interface ArchRules {
   readonly vcpuIoctlDefault: Errno;
   readonly vmAttrs: FdAttrRules;
   readonly vcpuAttrs: FdAttrRules;
+  /**
+   * The architecture's own VM state (kvm->arch fields its VM attribute groups
+   * read and write) as kvm_arch_init_vm sets it up, kept as plain data in
+   * VmState.archState, and its schema for checkpoints. Absent: the arch keeps
+   * none (VmState.archState stays absent).
+   */
+  readonly archState?: ArchStateRules;
+}
+
+/** An architecture's own VM state: its start, its shape, how the debugger names it and how a VMM migrates it. */
+export interface ArchStateRules {
+  initial(ipaBits: number): unknown;
+  readonly schema: Schema<unknown>;
+  /** Its part of the VM's view (diff, watchpoints, the TUI): `root` beside the devices' roots. */
+  readonly view?: { readonly root: string; build(vm: VmState): Record<string, unknown> };
+  /**
+   * How a VMM carries it through the VM fd's attributes: what it reads on the
+   * source, what it writes into the fresh destination (before any vcpu
+   * exists: an arch may refuse some writes after), and what no attribute carries.
+   */
+  readonly migration?: {
+    saveList(vm: VmState): SavedAttr[];
+    restore(saved: readonly (SavedAttr & SavedValue)[]): (SavedAttr & SavedValue & { why: string })[];
+    readonly notCarried: readonly NotCarried[];
+  };
 }
 
 /** Every device's first-run hook, in creation order, stopping at the first failure (kvm_vcpu_first_run_init's device part). */

@@ -66,6 +66,16 @@ export interface MsiRequest {
   readonly devid: number;
 }
 
+/**
+ * What a device's `mmio` returns (and `mmio64`, as MMIO_EXIT64) when its
+ * kvm_io_device read or write callback fails: kvm_io_bus_read/write then
+ * report the access unhandled and KVM_RUN exits to the VMM with
+ * KVM_EXIT_MMIO, after whatever the callback did to the device. No u32
+ * register value equals it.
+ */
+export const MMIO_EXIT = 2 ** 32;
+export const MMIO_EXIT64 = 1n << 64n;
+
 /** One attribute group, a row of the device's group table. */
 export interface AttrGroup<S> {
   readonly id: number;
@@ -89,6 +99,8 @@ export interface AttrGroup<S> {
   readonly attrVcpu?: AttrVcpu;
   /** Human decoding of a payload value of `attr` (bit fields, a packed word), when there is more to say than the number. */
   describeValue?(attr: bigint, value: bigint): string | undefined;
+  /** Human decoding of a struct payload of `attr` (`data`, as SET took it or GET wrote it), field by field. */
+  describeData?(attr: bigint, data: Uint8Array): string | undefined;
 }
 
 /**
@@ -182,8 +194,12 @@ export interface DeviceKernel<S> {
   /** Which kvm_device_ops callbacks exist: a missing one gives EPERM (kvm_device_ioctl_attr). */
   readonly ops: { readonly get: boolean; readonly set: boolean; readonly has: boolean };
   readonly groups: readonly AttrGroup<S>[];
-  /** errno for a group not in the table (ENXIO for every device the reference lists). */
-  readonly unknownGroupErrno?: Errno;
+  /**
+   * errno for a group not in the table (default ENXIO), or per ioctl where the
+   * device's three switches differ (the FLIC: EINVAL from set and get, ENXIO
+   * from has). A group in the table without the accessor answers the same.
+   */
+  readonly unknownGroupErrno?: Errno | { readonly set: Errno; readonly get: Errno; readonly has: Errno };
   /** ops->create, under kvm->lock. Returns the new device's state or the errno. */
   create(vm: VmCtx): { errno: Errno; state?: S };
   /**
@@ -202,10 +218,11 @@ export interface DeviceKernel<S> {
   frames?(s: S): readonly MmioFrame[];
   /**
    * A guest access of 1, 2 or 4 bytes to one of its frames, at `offset` from the
-   * frame's base. Returns what a read reads (ignored for a write).
+   * frame's base. Returns what a read reads (ignored for a write), or
+   * MMIO_EXIT when the device's callback fails (an exit to the VMM).
    */
   mmio?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, len: number, write: boolean, value: number): number;
-  /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. */
+  /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. MMIO_EXIT64: the callback failed (an exit to the VMM). */
   mmio64?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, write: boolean, value: bigint): bigint;
   /** I/O port ranges claimed right now (KVM_PIO_BUS: the 8259's 0x20-0x21, say). */
   ports?(s: S): readonly PortRange[];
@@ -231,6 +248,52 @@ export interface DeviceKernel<S> {
    * Returns what a read reads (ignored for a write).
    */
   sysreg?(vm: VmCtx, s: S, vcpuIndex: number, reg: number, write: boolean, value: bigint): bigint;
+  /**
+   * Capabilities whose KVM_ENABLE_CAP on a vcpu connects that vcpu to a
+   * device of this family given by its fd in args[0] (KVM_CAP_IRQ_XICS,
+   * KVM_CAP_IRQ_MPIC): the cap number picks the family, the fd the device.
+   */
+  readonly vcpuCaps?: readonly number[];
+  /**
+   * The family's connect function (kvmppc_xics_connect_vcpu,
+   * kvmppc_mpic_connect_vcpu) once the Vm has checked the generic part: the
+   * fd in args[0] is an open device whose family claims `cap` (else EBADF /
+   * EPERM, as dev->ops is compared). `irqTypeSet`: the vcpu is already
+   * connected to an irqchip, of any family (vcpu->arch.irq_type), which the
+   * family answers with EBUSY at its own point in its checks.
+   */
+  connectVcpu?(vm: VmCtx, s: S, vcpuIndex: number, cap: number, args: readonly bigint[], irqTypeSet: boolean): Errno;
+  /** Whether this device holds vcpu `vcpuIndex` as connected (its part of vcpu->arch.irq_type). */
+  vcpuConnected?(s: S, vcpuIndex: number): boolean;
+  /** PAPR hypercall numbers this device may serve (kvmppc_pseries_do_hcall's cases for it). */
+  readonly hcalls?: readonly number[];
+  /**
+   * A guest hypercall inside KVM_RUN of vcpu `vcpuIndex`: the result the
+   * trace keeps in `ret`, or undefined when the device does not serve this
+   * vcpu (not connected: the kernel exits to the VMM).
+   */
+  hcall?(vm: VmCtx, s: S, vcpuIndex: number, nr: number, args: readonly bigint[]): bigint | undefined;
+  /**
+   * KVM_IRQ_LINE_STATUS for an in-kernel irqchip whose line status means
+   * something (x86 kvm_set_irq: 1 delivered, 0 coalesced, -1 masked or not
+   * routed, the sum over the GSI's routing entries). Without it the status
+   * field is left as the ioctl's input wrote it (the irq it shares a union with).
+   */
+  irqLineStatus?(vm: VmCtx, s: S, irq: number, level: number): { errno: Errno; status: number };
+  /** KVM_GET_IRQCHIP (x86 kvm_vm_ioctl_get_irqchip): chip 0/1 the PICs' kvm_pic_state, 2 the kvm_ioapic_state, as bytes. */
+  getIrqchip?(vm: VmCtx, s: S, chip: number): { errno: Errno; data?: Uint8Array };
+  /** KVM_SET_IRQCHIP (kvm_vm_ioctl_set_irqchip): `data` is the chip union's bytes, zero-padded to its size. */
+  setIrqchip?(vm: VmCtx, s: S, chip: number, data: Uint8Array): Errno;
+  /** KVM_GET_LAPIC (kvm_vcpu_ioctl_get_lapic): the vcpu's 1024-byte kvm_lapic_state; EINVAL-type refusals as errno. */
+  getLapic?(vm: VmCtx, s: S, vcpuIndex: number): { errno: Errno; data?: Uint8Array };
+  /** KVM_SET_LAPIC (kvm_vcpu_ioctl_set_lapic): `data` zero-padded to 1024 bytes. */
+  setLapic?(vm: VmCtx, s: S, vcpuIndex: number, data: Uint8Array): Errno;
+  /**
+   * The vcpu takes an interrupt at injection inside KVM_RUN (x86
+   * kvm_cpu_get_interrupt: the PIC's ExtINT first, then the local APIC):
+   * the vector acknowledged, or -1 when none is deliverable.
+   */
+  takeInterrupt?(vm: VmCtx, s: S, vcpuIndex: number): number;
 }
 
 /** How the debugger reads the device: names and fields, its view, its migration, its interrupts. */
@@ -245,6 +308,8 @@ export interface DeviceInspect<S> {
   describeSysreg?(reg: number): string | undefined;
   /** Named bit fields of a system register this irqchip serves, for decoding values. */
   sysregFields?(reg: number): readonly BitField[] | undefined;
+  /** The kernel name of a hypercall this device serves ("H_XIRR") and its arguments and result in words, or undefined for a number it does not serve. */
+  describeHcall?(nr: number, args: readonly bigint[], ret: bigint): { readonly name: string; readonly detail: string } | undefined;
   /** What a write of guest RAM means to this device, if anything (ITS commands queued, table entries). */
   describeMemWrite?(vm: VmState, s: S, addr: number, data: Uint8Array): string | undefined;
   /** The named view of its state (diff, watchpoints, explain, TUI); raw state is shown without one. */
@@ -255,20 +320,30 @@ export interface DeviceInspect<S> {
   explainIrq?(vm: VmState, s: S, irq: number, root: string): IrqCondition[];
   /** Which events raise, acknowledge and complete which interrupt, and the interrupt numbers there are. */
   readonly interrupts?: InterruptFacet<S>;
+  /**
+   * A struct payload of the irqchip's own ioctls in words, for dump and the
+   * TUI: 'irqchip' is KVM_GET/SET_IRQCHIP's chip `id`, 'lapic' a
+   * KVM_GET/SET_LAPIC page (`id` the vcpu id).
+   */
+  describePayload?(kind: 'irqchip' | 'lapic', id: number, data: Uint8Array): string | undefined;
 }
 
 /**
  * An event as the interrupts facet reads it: what the trace recorded,
  * results included. vcpus are named by id, as events name them. An `mmio`
  * event is given to the device whose frame it hit, with the frame kind and
- * the offset in it.
+ * the offset in it; a `set_attr` only to the device whose fd it was issued on.
  */
 export type InterruptEvent =
   | { readonly kind: 'irq_line'; readonly irq: number; readonly level: number; readonly errno: Errno }
   | { readonly kind: 'mmio'; readonly vcpu: number; readonly write: boolean; readonly frame: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'pio'; readonly vcpu: number; readonly write: boolean; readonly range: number; readonly offset: number; readonly len: number; readonly value: bigint; readonly errno: Errno }
   | { readonly kind: 'sysreg'; readonly vcpu: number; readonly write: boolean; readonly reg: number; readonly value: bigint; readonly errno: Errno }
-  | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number };
+  | { readonly kind: 'signal_msi'; readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: Errno; readonly ret: number }
+  | { readonly kind: 'hcall'; readonly vcpu: number; readonly nr: number; readonly args: readonly bigint[]; readonly ret: bigint; readonly errno: Errno }
+  /** A SET_DEVICE_ATTR on this device's fd (the FLIC's ENQUEUE and AIRQ_INJECT inject interrupts). */
+  | { readonly kind: 'set_attr'; readonly group: number; readonly attr: bigint; readonly value: bigint; readonly data?: Uint8Array; readonly errno: Errno }
+  | { readonly kind: 'take_interrupt'; readonly vcpu: number; readonly vector: number; readonly errno: Errno };
 
 /** What an event does to an interrupt. */
 export interface InterruptEffect {
@@ -324,6 +399,14 @@ export interface SavedAttr {
   readonly input?: bigint;
   /** A struct the VMM puts in the user buffer before GET_DEVICE_ATTR, for groups whose payload is a struct. */
   readonly inputData?: Uint8Array;
+  /**
+   * The state travels through an ioctl of its own instead of
+   * GET/SET_DEVICE_ATTR (the x86 irqchip, which has no device fd):
+   * 'irqchip' is KVM_GET/SET_IRQCHIP with `attr` the chip id, 'lapic' is
+   * KVM_GET/SET_LAPIC on the vcpu whose id is `attr`; `group` is 0. The
+   * value's `data` holds the struct's bytes.
+   */
+  readonly ioctl?: 'irqchip' | 'lapic';
 }
 
 /**
@@ -350,6 +433,22 @@ export interface Migration<S> {
    */
   readonly saveActions?: readonly SavedAttr[];
   saveList(vm: VmState, s: S): SavedAttr[];
+  /**
+   * The KVM_ENABLE_CAP calls the VMM makes on the destination's vcpus after
+   * creating the device and before its restore writes (each vcpu connected
+   * to its interrupt presenter, as the source's were): `vcpu` by id, and
+   * the arguments after args[0], which is the destination device's fd.
+   * Default: none.
+   */
+  vcpuConnects?(vm: VmState, s: S): { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[] }[];
+  /**
+   * What the VMM knows from its own device models and writes again on the
+   * destination, though no GET reads it back (the FLIC's I/O adapters and
+   * their masks: virtio-ccw and zPCI re-register them), as saved values the
+   * restore places like the others. Like `lines` for interrupt levels.
+   * Default: none.
+   */
+  vmmConfig?(vm: VmState, s: S): (SavedAttr & SavedValue)[];
   /**
    * The writes into the fresh device, and the interrupt lines the VMM's
    * device models re-assert afterwards. `lines` holds the level the VMM last

@@ -191,16 +191,29 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
         }
       }
     });
-    this.byWord = new Int16Array(Math.ceil(frameSize / 4)).fill(NONE);
+    // A word no row touches is NONE as filled; only the words under the rows' registers are
+    // looked at (the tables are built as devrr starts: a scan of every word of the 128 KiB frames
+    // would cost every command more than the rest of the table). A last word cut short by the
+    // frame's end is resolved byte by byte.
+    const words = Math.ceil(frameSize / 4);
+    this.byWord = new Int16Array(words).fill(NONE);
     let split = false;
-    for (let w = 0; w < this.byWord.length; w++) {
+    const resolve = (w: number) => {
       const o = w * 4;
       const first = bytes[o]!;
       let same = o + 3 < frameSize;
       for (let b = 1; b < 4 && same; b++) same = bytes[o + b] === first;
       this.byWord[w] = same ? first : SPLIT;
       if (!same) split = true;
+    };
+    for (const r of this.rows) {
+      for (let k = 0; k < rowCount(r); k++) {
+        const start = Math.max(0, r.offset + k * rowStride(r));
+        const end = Math.min(frameSize, r.offset + k * rowStride(r) + r.size);
+        for (let w = start >>> 2; w < words && w * 4 < end; w++) resolve(w);
+      }
     }
+    if (frameSize % 4) resolve(words - 1);
     this.byByte = split ? bytes : undefined;
   }
 

@@ -7,6 +7,7 @@
  * takes its numbers from here, so a name means the same everywhere.
  */
 
+
 /** asm-generic errno numbers (x86, arm64, s390; powerpc shares these). */
 export const ERRNO = {
   EPERM: 1,

@@ -13,6 +13,7 @@ import { GUEST_PAGE, type GuestMem, MAX_GUEST_PAGES } from './guest-mem.js';
 import { type Infer, S, sameType } from './state.js';
 import { ARCHES, type Arch } from './uapi.js';
 import { ARCH_LIMITS } from './vm.js';
+import { ARCH_RULES } from '../arch/index.js';
 
 /**
  * Model limits that traces and scenarios are held to (traces/FORMAT.md,
@@ -67,6 +68,8 @@ export interface VmState {
    * devices, eventfds, plain files: files.ts), present once one was opened.
    */
   files?: OpenFile[];
+  /** The architecture's own VM state (ArchRules.archState: s390's CMMA, TOD, CPU model...), on the arches that keep one. */
+  archState?: unknown;
 }
 
 const MAX_VCPU_IDS = Math.max(...Object.values(ARCH_LIMITS).map((l) => l.maxVcpuIds));
@@ -81,9 +84,10 @@ const vmSchema = S.where(
     devices: S.list(S.obj({ type: S.int(0, 0xffffffff), state: S.any, closed: S.optional(S.bool) }), MAX_DEVICE_CREATES_PER_VM),
     irqchip: S.int(-1, MAX_DEVICE_CREATES_PER_VM - 1),
     dead: S.bool,
-    // Page numbers are decimal strings below 2^52 (a 64-bit IPA space of 4 KiB pages).
     files: S.optional(filesSchema),
+    // Page numbers are decimal strings below 2^52 (a 64-bit IPA space of 4 KiB pages).
     mem: S.optional(S.obj({ pages: S.dict(/^(0|[1-9][0-9]{0,15})$/, S.typed(Uint8Array, GUEST_PAGE), MAX_GUEST_PAGES) })),
+    archState: S.optional(S.any),
   }),
   (vm, p) => {
     const limits = ARCH_LIMITS[vm.arch];
@@ -97,7 +101,11 @@ const vmSchema = S.where(
     }
     const pages = 2 ** vm.ipaBits / GUEST_PAGE;
     for (const k of Object.keys(vm.mem?.pages ?? {})) if (Number(k) >= pages) return `${p}.mem.pages[${k}] is beyond the ${vm.ipaBits}-bit IPA space`;
-    return undefined;
+    // The arch's own state: present exactly on the arches that keep one, in its shape.
+    const arch = ARCH_RULES[vm.arch].archState;
+    if (!arch) return vm.archState === undefined ? undefined : `${p}.archState: ${vm.arch} keeps no arch state`;
+    if (vm.archState === undefined) return `${p}.archState is missing`;
+    return arch.schema.check(vm.archState, `${p}.archState`);
   },
 );
 

@@ -4,6 +4,7 @@
  * its view's root name ("gic"), or "dev<handle>" with its raw state when it
  * has no view; a second device with the same root gets its handle appended.
  */
+import { ARCH_RULES } from '../arch/index.js';
 import type { DeviceModel } from './device.js';
 import { filesView } from './files.js';
 import type { VmState } from './vm-state.js';
@@ -29,6 +30,9 @@ export function vmView(vm: VmState, registry: Registry): Record<string, unknown>
   };
   // The VMM's open files (VFIO groups and devices, eventfds), once there are any.
   if (vm.files) o['files'] = filesView(vm.files);
+  // The architecture's own VM state (s390's CPU model, TOD, ...), under its root.
+  const arch = ARCH_RULES[vm.arch]?.archState?.view;
+  if (arch && vm.archState !== undefined) o[arch.root] = arch.build(vm);
   const names = rootNames(vm, registry);
   vm.devices.forEach((d, h) => {
     const m = registry.get(d.type);

@@ -8,7 +8,7 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
-import type { AttrGroup, AttrOutcome, DeviceKernel, DeviceModel, MmioFrame, MsiRequest, PortRange, UserBuf } from './device.js';
+import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type PortRange, type UserBuf } from './device.js';
 import { fdOfSlot, type IrqfdRoute, MAX_FILES, type OpenFile, slotOfFd } from './files.js';
 import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
 import * as vfioPci from '../vfio/pci/device.js';
@@ -28,7 +28,8 @@ interface AttrTarget {
   readonly state: unknown;
   /** The errno when the fd has no handler for this ioctl (a device op missing: EPERM; an arch ioctl missing: its default). */
   missing(op: 'set' | 'get' | 'has'): Errno;
-  readonly unknownGroup: Errno;
+  /** The errno of a group the fd does not have for this ioctl (the group switch's default). */
+  unknownGroup(op: 'set' | 'get' | 'has'): Errno;
 }
 
 /** What a VMM opens (Vm.openFile): a plain file, an eventfd, a VFIO group (/dev/vfio/N) or a model VFIO-PCI device's fd. */
@@ -105,6 +106,8 @@ export class Vm implements ArchVm {
       irqchip: -1,
       dead: false,
     };
+    // kvm_arch_init_vm's arch part.
+    if (this.rules.archState) this.state.archState = this.rules.archState.initial(ipaBits);
     this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
   }
 
@@ -131,6 +134,7 @@ export class Vm implements ArchVm {
     const b = this.findBus(addr, 1);
     return b && { handle: b.handle, kind: b.frame.kind };
   }
+
 
   modelOf(handle: number): DeviceModel<any> {
     const m = this.registry.get(this.state.devices[handle]!.type);
@@ -223,7 +227,7 @@ export class Vm implements ArchVm {
     const missing = t.missing('set');
     if (missing) return missing;
     const g = findIn(t.groups, group);
-    if (!g?.set) return t.unknownGroup;
+    if (!g?.set) return t.unknownGroup('set');
     const e = g.set(this, t.state, attr, buf);
     this.bus = null;
     this.portBus = null;
@@ -237,11 +241,12 @@ export class Vm implements ArchVm {
     const missing = t.missing('get');
     if (missing) return { errno: missing };
     const g = findIn(t.groups, group);
-    if (!g?.get) return { errno: t.unknownGroup };
+    if (!g?.get) return { errno: t.unknownGroup('get') };
     const r = g.get(this, t.state, attr, buf);
     this.bus = null;
     this.portBus = null;
-    if (r.errno === 0 && buf.nullPtr) return { errno: ERRNO.EFAULT };
+    // Only a read that wrote something faults (FLIC GET_ALL_IRQS with nothing pending copies nothing).
+    if (r.errno === 0 && buf.nullPtr && (r.value !== undefined || r.data !== undefined)) return { errno: ERRNO.EFAULT };
     return r;
   }
 
@@ -252,7 +257,7 @@ export class Vm implements ArchVm {
     const missing = t.missing('has');
     if (missing) return missing;
     const g = findIn(t.groups, group);
-    if (!g) return t.unknownGroup;
+    if (!g) return t.unknownGroup('has');
     return g.has(this, t.state, attr);
   }
 
@@ -271,12 +276,13 @@ export class Vm implements ArchVm {
       if (!d || d.closed) return ERRNO.EBADF;
       const model = this.modelOf(fd.handle);
       const k = model.kernel;
-      return { groups: k.groups, state: d.state, missing: (op) => (k.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: k.unknownGroupErrno ?? ERRNO.ENXIO };
+      const unknown = k.unknownGroupErrno ?? ERRNO.ENXIO;
+      return { groups: k.groups, state: d.state, missing: (op) => (k.ops[op] ? 0 : ERRNO.EPERM), unknownGroup: (op) => (typeof unknown === 'number' ? unknown : unknown[op]) };
     }
     if (fd.kind === 'vcpu' && this.vcpuIndexById(fd.id) < 0) return ERRNO.EBADF;
     const rules: FdAttrRules = fd.kind === 'vm' ? this.rules.vmAttrs : this.rules.vcpuAttrs;
     const fallback = fd.kind === 'vm' ? this.rules.vmIoctlDefault : this.rules.vcpuIoctlDefault;
-    return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: rules.unknownGroup };
+    return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: () => rules.unknownGroup };
   }
 
   // ---- device fds and the file table (files.ts) ------------------------------
@@ -501,6 +507,99 @@ export class Vm implements ArchVm {
   }
 
   /**
+   * KVM_IRQ_LINE_STATUS (kvm_vm_ioctl, then kvm_vm_ioctl_irq_line with
+   * line_status): KVM_IRQ_LINE's errno and the status written back. An
+   * irqchip that reports a status gives it (x86: kvm_set_irq's sum); one that
+   * does not leaves the field as the input had it, the irq (they share a union).
+   */
+  irqLineStatus(irq: number, level: number): { errno: Errno; status: number } {
+    const ic = this.state.irqchip;
+    if (!this.state.dead && this.rules.irqLine.ioctl && ic >= 0) {
+      const m = this.modelOf(ic);
+      if (m.kernel.irqLineStatus) return m.kernel.irqLineStatus(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
+    }
+    const errno = this.irqLine(irq, level);
+    return { errno, status: errno ? 0 : irq | 0 };
+  }
+
+  /** The in-kernel irqchip and its model, when it has the hook asked for. */
+  private irqchipWith<K extends keyof DeviceKernel<unknown>>(hook: K): { kernel: DeviceKernel<any>; state: unknown } | undefined {
+    const ic = this.state.irqchip;
+    if (ic < 0) return undefined;
+    const kernel = this.modelOf(ic).kernel;
+    return kernel[hook] ? { kernel, state: this.state.devices[ic]!.state } : undefined;
+  }
+
+  /**
+   * KVM_GET_IRQCHIP (kvm_arch_vm_ioctl): the arch's default where it has no
+   * such ioctl, ENXIO without an in-kernel irqchip that has the chips
+   * (irqchip_kernel), then the chip's state (EINVAL for an unknown chip id).
+   */
+  getIrqchip(chip: number): { errno: Errno; data: Uint8Array } {
+    const none = new Uint8Array(0);
+    if (this.state.dead) return { errno: ERRNO.EIO, data: none };
+    if (!this.rules.irqchipStateIoctls) return { errno: this.rules.vmIoctlDefault, data: none };
+    const ic = this.irqchipWith('getIrqchip');
+    if (!ic) return { errno: ERRNO.ENXIO, data: none };
+    const r = ic.kernel.getIrqchip!(this, ic.state, chip >>> 0);
+    return { errno: r.errno, data: r.errno ? none : (r.data ?? none) };
+  }
+
+  /** KVM_SET_IRQCHIP: as getIrqchip's checks, then the chip takes `data` (the union's bytes, zero-padded). */
+  setIrqchip(chip: number, data: Uint8Array): Errno {
+    if (this.state.dead) return ERRNO.EIO;
+    if (!this.rules.irqchipStateIoctls) return this.rules.vmIoctlDefault;
+    const ic = this.irqchipWith('setIrqchip');
+    if (!ic) return ERRNO.ENXIO;
+    const e = ic.kernel.setIrqchip!(this, ic.state, chip >>> 0, data);
+    this.bus = null;
+    this.portBus = null;
+    return e;
+  }
+
+  /**
+   * KVM_GET_LAPIC on vcpu `id` (kvm_arch_vcpu_ioctl): EBADF for no such
+   * vcpu, the arch's default where it has no such ioctl, EINVAL when the
+   * vcpu has no in-kernel local APIC (lapic_in_kernel), else its 1024 bytes.
+   */
+  getLapic(id: number): { errno: Errno; data: Uint8Array } {
+    const none = new Uint8Array(0);
+    if (this.state.dead) return { errno: ERRNO.EIO, data: none };
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return { errno: ERRNO.EBADF, data: none };
+    if (!this.rules.irqchipStateIoctls) return { errno: this.rules.vcpuIoctlDefault, data: none };
+    const ic = this.irqchipWith('getLapic');
+    if (!ic) return { errno: ERRNO.EINVAL, data: none };
+    const r = ic.kernel.getLapic!(this, ic.state, index);
+    return { errno: r.errno, data: r.errno ? none : (r.data ?? none) };
+  }
+
+  /** KVM_SET_LAPIC on vcpu `id`: getLapic's checks, then the page is restored from `data` (zero-padded to 1024 bytes). */
+  setLapic(id: number, data: Uint8Array): Errno {
+    if (this.state.dead) return ERRNO.EIO;
+    const index = this.vcpuIndexById(id);
+    if (index < 0) return ERRNO.EBADF;
+    if (!this.rules.irqchipStateIoctls) return this.rules.vcpuIoctlDefault;
+    const ic = this.irqchipWith('setLapic');
+    if (!ic) return ERRNO.EINVAL;
+    return ic.kernel.setLapic!(this, ic.state, index, data);
+  }
+
+  /**
+   * Vcpu `id` takes an interrupt at injection, inside its KVM_RUN (x86
+   * kvm_check_and_inject_events -> kvm_cpu_get_interrupt): the vector the
+   * in-kernel irqchip acknowledged, or -1 when it had none to give. Like any
+   * guest event, the first one is the vcpu's first run.
+   */
+  takeInterrupt(id: number): { errno: Errno; vector: number } {
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, vector: -1 };
+    const ic = this.irqchipWith('takeInterrupt');
+    if (!ic) return { errno: 0, vector: -1 };
+    return { errno: 0, vector: ic.kernel.takeInterrupt!(this, ic.state, index) };
+  }
+
+  /**
    * The vcpu a guest event happens on, inside its KVM_RUN: its index, after
    * running kvm_arch_vcpu_run_pid_change if this is its first guest event;
    * or the errno as a negative number (EBADF: no such vcpu; the first run's
@@ -529,9 +628,12 @@ export class Vm implements ArchVm {
     const s = this.state.devices[b.handle]!.state;
     if (len === 8) {
       const v = b.kernel.mmio64 ? b.kernel.mmio64(this, s, index, b.frame.kind, off, write, value) : 0n;
+      if (v === MMIO_EXIT64) return { errno: 0, exit: true, value: write ? value : 0n };
       return { errno: 0, exit: false, value: write ? value : BigInt.asUintN(64, v) };
     }
     const r = b.kernel.mmio!(this, s, index, b.frame.kind, off, len, write, Number(BigInt.asUintN(32, value)));
+    // The device's callback failed: kvm_io_bus_read/write report it unhandled, KVM_RUN exits to the VMM.
+    if (r === MMIO_EXIT) return { errno: 0, exit: true, value: write ? value : 0n };
     return { errno: 0, exit: false, value: write ? value : BigInt(r >>> 0) };
   }
 
@@ -543,7 +645,10 @@ export class Vm implements ArchVm {
   mmioFast(index: number, write: boolean, addr: number, len: number, value: number): number {
     const b = this.findBus(addr, len);
     if (!b) return -1;
-    return b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value) >>> 0;
+    const r = b.kernel.mmio!(this, this.state.devices[b.handle]!.state, index, b.frame.kind, addr - b.start, len, write, value);
+    // An exit where the recording had none (the fast path only runs recorded non-exits): report
+    // MMIO_EXIT, which matches no value, so a replay that checks sees the divergence.
+    return r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
   }
 
   /**
@@ -602,6 +707,56 @@ export class Vm implements ArchVm {
     const m = this.modelOf(ic);
     if (!m.kernel.signalMsi) return { errno: this.rules.msiWithoutHandler, ret: 0 };
     return m.kernel.signalMsi(this, this.state.devices[ic]!.state, msi);
+  }
+
+  /**
+   * KVM_ENABLE_CAP on vcpu `vcpu` (-1: the VM fd). The VM fd takes none of
+   * the capabilities devrr models (kvm_vm_ioctl_enable_cap's default,
+   * EINVAL). On a vcpu (kvm_vcpu_ioctl_enable_cap, every arch: a cap no
+   * case takes is EINVAL) a cap that a device family claims (`vcpuCaps`)
+   * connects the vcpu to the device whose fd is args[0]: EBADF when that is
+   * no open device fd (fdget), EPERM when the device is of another family
+   * (dev->ops compared), then the family's connect function.
+   */
+  enableCap(vcpu: number, cap: number, args: readonly bigint[]): Errno {
+    // A vcpu fd that does not exist fails in fdget (EBADF), before kvm_vcpu_ioctl's dead-VM check (EIO).
+    const index = vcpu === -1 ? -1 : this.vcpuIndexById(vcpu);
+    if (vcpu !== -1 && index < 0) return ERRNO.EBADF;
+    if (this.state.dead) return ERRNO.EIO;
+    if (vcpu === -1) return ERRNO.EINVAL;
+    let claims = false;
+    for (const m of this.registry.values()) if (m.arches.includes(this.state.arch) && m.kernel.vcpuCaps?.includes(cap)) claims = true;
+    if (!claims) return ERRNO.EINVAL;
+    // fdget(cap->args[0]) takes the low 32 bits; a handle names a device fd as the trace stores it.
+    const handle = Number((args[0] ?? 0n) & 0xffffffffn);
+    if (handle >= this.state.devices.length) return ERRNO.EBADF;
+    const k = this.modelOf(handle).kernel;
+    if (!k.vcpuCaps?.includes(cap) || !k.connectVcpu) return ERRNO.EPERM;
+    // vcpu->arch.irq_type: connected to any irqchip already (each family answers EBUSY at its own point).
+    const irqTypeSet = this.state.devices.some((d, h) => this.modelOf(h).kernel.vcpuConnected?.(d.state, index) === true);
+    const e = k.connectVcpu(this, this.state.devices[handle]!.state, index, cap, args, irqTypeSet);
+    this.bus = null;
+    this.portBus = null;
+    return e;
+  }
+
+  /**
+   * A guest hypercall inside KVM_RUN of vcpu `id` (PAPR: kvmppc_pseries_do_hcall,
+   * kvmppc_h_pr). Like an MMIO access the first one is the vcpu's first run.
+   * The first device (creation order) that serves `nr` for this vcpu gives
+   * `ret`; with none the kernel exits to the VMM (KVM_EXIT_PAPR_HCALL),
+   * which devrr records as ENOTTY.
+   */
+  hcall(id: number, nr: number, args: readonly bigint[]): { errno: Errno; ret: bigint } {
+    const index = this.guestVcpu(id);
+    if (index < 0) return { errno: -index, ret: 0n };
+    for (let h = 0; h < this.state.devices.length; h++) {
+      const k = this.modelOf(h).kernel;
+      if (!k.hcall || !k.hcalls?.includes(nr)) continue;
+      const ret = k.hcall(this, this.state.devices[h]!.state, index, nr, args);
+      if (ret !== undefined) return { errno: 0, ret: BigInt.asUintN(64, ret) };
+    }
+    return { errno: ERRNO.ENOTTY, ret: 0n };
   }
 
   /** The VMM writes guest RAM (through its own mapping): EFAULT beyond the IPA space, ENOMEM past devrr's MAX_GUEST_PAGES. */

@@ -6,11 +6,14 @@
  * and inspected against the models, which is the point, since that replay
  * checks the models against a real kernel.
  *
+ * Guest events (mmio, run_vcpu) are made by a small real-mode guest on
+ * x86_64 hosts (x86-guest.ts): an access that exits to the VMM is
+ * answered with the scenario's value, as a VMM would.
+ *
  * What a scenario asks that the host cannot do is refused before the
  * first ioctl (LiveUnsupported), never faked: a VM of another architecture
- * than the host's, and the guest events (KVM_RUN with MMIO, port I/O,
- * system registers, hypercalls, guest RAM), which need a guest this
- * backend does not build yet.
+ * than the host's, guest events on other hosts, and the guest events the
+ * live guest does not make (system registers, hypercalls, guest RAM).
  */
 import { arch as hostArch } from 'node:os';
 import { findGroup } from '../../devices/core/device.js';
@@ -31,7 +34,8 @@ import {
   offsetOf,
   put,
 } from './abi.js';
-import { closeFd, type IoctlResult, ioctlBuf, ioctlInt, NativeBuffer, openKvm } from './host.js';
+import { closeFd, type IoctlResult, ioctlBuf, ioctlInt, type Mapping, NativeBuffer, openKvm } from './host.js';
+import { guestRefusal, X86Guest } from './x86-guest.js';
 
 /** A scenario step the host cannot run: the message says which and why. */
 export class LiveUnsupported extends Error {
@@ -44,12 +48,19 @@ export function hostDevrrArch(): string | undefined {
   return a === 'x64' ? 'x86_64' : a === 'arm64' ? 'arm64' : a === 'ppc64' ? 'ppc64' : a === 's390x' ? 's390x' : undefined;
 }
 
-/** The event kinds the live backend issues; the rest need a guest. */
+/** The event kinds the live backend issues as ioctls. */
 export const LIVE_KINDS: ReadonlySet<TraceEvent['kind']> = new Set(['create_vm', 'create_vcpu', 'create_device', 'set_attr', 'get_attr', 'has_attr', 'arm_set_device_addr', 'irq_line', 'signal_msi', 'enable_cap']);
+/** The guest events the live guest makes (x86_64 hosts: a real-mode guest, x86-guest.ts). */
+export const LIVE_GUEST_KINDS: ReadonlySet<TraceEvent['kind']> = new Set(['mmio', 'run_vcpu']);
 
 /** Why event `ev` cannot be issued on this host, or undefined. */
 export function liveRefusal(ev: TraceEvent): string | undefined {
-  if (!LIVE_KINDS.has(ev.kind)) return `${ev.kind} is a guest event: live recording does not run a guest yet, so it cannot be issued on the host`;
+  if (LIVE_GUEST_KINDS.has(ev.kind)) {
+    if (hostDevrrArch() !== 'x86_64') return `${ev.kind} is a guest event: the live guest runs on x86_64 hosts only (this is ${hostDevrrArch() ?? hostArch()})`;
+    if (ev.kind === 'mmio') return guestRefusal({ space: 'mmio', addr: ev.addr, len: ev.len as 1 | 2 | 4 | 8 });
+    return undefined;
+  }
+  if (!LIVE_KINDS.has(ev.kind)) return `${ev.kind} is a guest event the live guest does not make yet, so it cannot be issued on the host`;
   if (ev.kind === 'create_vm') {
     const h = hostDevrrArch();
     if (ev.arch !== h) return `the VM is ${ev.arch} but this host is ${h ?? hostArch()}: KVM runs only guests of the host's architecture`;
@@ -60,6 +71,9 @@ export function liveRefusal(ev: TraceEvent): string | undefined {
 interface LiveVm {
   readonly fd: number;
   readonly vcpus: Map<number, number>;
+  /** The guest on each vcpu that made a guest event, by vcpu id; the first one's RAM is the VM's. */
+  readonly guests: Map<number, X86Guest>;
+  ram?: Mapping;
   /** Device fds by devrr handle (successful non-TEST creates, in order, as the models number them), with their types. */
   readonly devices: { fd: number; type: number }[];
 }
@@ -87,7 +101,7 @@ export class LiveBackend implements Backend {
       if (this.kvm < 0) this.kvm = openKvm();
       const r = ioctlInt(this.kvm, KVM.CREATE_VM, 0);
       if (r.ret < 0) throw new LiveUnsupported(`KVM_CREATE_VM failed on this host (errno ${r.errno})`);
-      this.vms.push({ fd: r.ret, vcpus: new Map(), devices: [] });
+      this.vms.push({ fd: r.ret, vcpus: new Map(), guests: new Map(), devices: [] });
       return ev;
     }
     const vm = this.vms[ev.vm];
@@ -140,6 +154,16 @@ export class LiveBackend implements Backend {
         const fd = ev.vcpu < 0 ? vm.fd : vm.vcpus.get(ev.vcpu);
         return { ...ev, errno: fd === undefined ? EBADF : errnoOf(ioctlBuf(fd, KVM.ENABLE_CAP, b)) };
       }
+      case 'mmio': {
+        const g = this.guest(vm, ev.vcpu);
+        if (!g) return { ...ev, errno: EBADF };
+        const r = g.access({ space: 'mmio', write: ev.write, addr: ev.addr, len: ev.len as 1 | 2 | 4, value: ev.value });
+        return { ...ev, errno: r.errno, exit: r.exit, value: r.value };
+      }
+      case 'run_vcpu': {
+        const g = this.guest(vm, ev.vcpu);
+        return { ...ev, errno: g ? g.runOnly() : EBADF };
+      }
       default:
         throw new LiveUnsupported(`${ev.kind} cannot be issued live`);
     }
@@ -167,6 +191,18 @@ export class LiveBackend implements Backend {
     return { ...call, errno, outValue: v };
   }
 
+  /** The live guest on vcpu `id` (set up at its first guest event), or undefined for a vcpu that does not exist. */
+  private guest(vm: LiveVm, id: number): X86Guest | undefined {
+    let g = vm.guests.get(id);
+    if (g) return g;
+    const fd = vm.vcpus.get(id);
+    if (fd === undefined) return undefined;
+    g = X86Guest.setup(this.kvm, vm.fd, fd, vm.ram);
+    vm.ram ??= g.memory;
+    vm.guests.set(id, g);
+    return g;
+  }
+
   private fdOf(vm: LiveVm, t: AttrTarget): number | undefined {
     return t.kind === 'vm' ? vm.fd : t.kind === 'vcpu' ? vm.vcpus.get(t.id) : vm.devices[t.handle]?.fd;
   }
@@ -189,6 +225,8 @@ export class LiveBackend implements Backend {
   /** Closes every fd and frees the buffers. */
   close(): void {
     for (const vm of this.vms) {
+      for (const g of vm.guests.values()) g.close(false);
+      vm.ram?.unmap();
       for (const d of vm.devices) closeFd(d.fd);
       for (const fd of vm.vcpus.values()) closeFd(fd);
       closeFd(vm.fd);

@@ -23,6 +23,8 @@ export const LIVE_REQUESTS: Readonly<Partial<Record<TraceEvent['kind'], string>>
   irq_line: 'KVM_IRQ_LINE on the VM fd',
   signal_msi: 'KVM_SIGNAL_MSI on the VM fd',
   enable_cap: 'KVM_ENABLE_CAP on the vcpu or VM fd',
+  mmio: 'KVM_RUN on the vcpu fd: the live guest makes the access',
+  run_vcpu: 'KVM_RUN on the vcpu fd',
 };
 
 export interface LivePlan {

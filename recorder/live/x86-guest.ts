@@ -224,6 +224,18 @@ export class X86Guest {
     throw new GuestRefused(`the live guest's ${a.space} access to 0x${a.addr.toString(16)} did not come back to devrr`);
   }
 
+  /** KVM_RUN with no access: the vcpu runs the sync instructions only (a run_vcpu step). Returns KVM_RUN's errno. */
+  runOnly(): number {
+    const code = Uint8Array.from([0xba, SYNC_PORT & 0xff, SYNC_PORT >> 8, 0x66, 0xef]);
+    new Uint8Array(this.ram.view.buffer).set(code, CODE);
+    this.setIp(CODE);
+    const r = ioctlInt(this.vcpuFd, KVM.RUN, 0);
+    if (r.ret < 0) return r.errno;
+    const reason = this.run.view.getUint32(RUN_EXIT_REASON, true);
+    if (reason !== KVM_EXIT_IO) throw new GuestRefused(`the live guest stopped with KVM exit reason ${reason} on a run with no access`);
+    return 0;
+  }
+
   private setIp(ip: number): void {
     const r = new NativeBuffer(KVM_REGS_T.size);
     check(ioctlBuf(this.vcpuFd, GET_REGS, r), 'KVM_GET_REGS');

@@ -10,7 +10,7 @@ import { ARCH_RULES } from '../../devices/arch/index.js';
 import { X86_KERNEL_IRQCHIP } from '../../devices/arch/x86_64.js';
 import type { DeviceModel } from '../../devices/core/device.js';
 import { Vm } from '../../devices/core/vm.js';
-import { ARCHES, DEV_TYPE, ERRNO } from '../../devices/core/uapi.js';
+import { ARCHES, CAP, DEV_TYPE, ERRNO, errnoName } from '../../devices/core/uapi.js';
 import { createVm, DEVICE_MODELS } from '../../devices/registry.js';
 
 const buf = { nullPtr: false, value: 0n };
@@ -122,11 +122,16 @@ describe('KVM_CREATE_IRQCHIP (kvm_arch_vm_ioctl)', () => {
     expect(vm.createIrqchip()).toBe(ERRNO.EBUSY);
   });
 
-  test('x86_64: EINVAL once a vcpu exists; else the PIC and IOAPIC, not modelled yet (ENODEV), through the X86_KERNEL_IRQCHIP hook', () => {
+  test('x86_64: EINVAL once a vcpu exists; else the PIC and IOAPIC through the X86_KERNEL_IRQCHIP hook (ENODEV in a registry without that model) (kvm_arch_vm_ioctl KVM_CREATE_IRQCHIP, arch/x86/kvm/x86.c)', () => {
     const withVcpu = createVm('x86_64');
     withVcpu.createVcpu(0);
     expect(withVcpu.createIrqchip()).toBe(ERRNO.EINVAL);
-    expect(createVm('x86_64').createIrqchip()).toBe(ERRNO.ENODEV);
+    const vm = createVm('x86_64');
+    expect(vm.createIrqchip()).toBe(0);
+    expect(vm.state.devices[vm.state.irqchip]!.type).toBe(X86_KERNEL_IRQCHIP);
+    expect(vm.createIrqchip()).toBe(ERRNO.EEXIST);
+    const without = new Vm(new Map([...DEVICE_MODELS].filter(([t]) => t !== X86_KERNEL_IRQCHIP)), 'x86_64', 52);
+    expect(without.createIrqchip()).toBe(ERRNO.ENODEV);
   });
 
   test('x86_64: a model registered under X86_KERNEL_IRQCHIP is what KVM_CREATE_IRQCHIP creates; a second is EEXIST; KVM_CREATE_DEVICE cannot reach it', () => {
@@ -144,6 +149,21 @@ describe('KVM_CREATE_IRQCHIP (kvm_arch_vm_ioctl)', () => {
     expect(vm.createIrqchip()).toBe(0);
     expect(vm.state.devices[vm.state.irqchip]!.state).toEqual({ made: true });
     expect(vm.createIrqchip()).toBe(ERRNO.EEXIST);
+  });
+
+  test('irqchipStateIoctls: KVM_GET/SET_IRQCHIP and KVM_GET/SET_LAPIC exist on x86_64 only (arch/x86/kvm/x86.c kvm_arch_vm_ioctl, kvm_arch_vcpu_ioctl); elsewhere the arch defaults answer', () => {
+    const answers = (['arm64', 'x86_64', 'ppc64', 's390x'] as const).map((arch) => {
+      const vm = createVm(arch);
+      vm.createVcpu(0);
+      return [arch, errnoName(vm.getIrqchip(0).errno), errnoName(vm.getLapic(0).errno)];
+    });
+    // x86_64 without KVM_CREATE_IRQCHIP: ENXIO (!irqchip_kernel) and EINVAL (!lapic_in_kernel).
+    expect(answers).toEqual([
+      ['arm64', 'EINVAL', 'EINVAL'],
+      ['x86_64', 'ENXIO', 'EINVAL'],
+      ['ppc64', 'ENOTTY', 'EINVAL'],
+      ['s390x', 'ENOTTY', 'ENOTTY'],
+    ]);
   });
 
   test('ppc64 has no KVM_CREATE_IRQCHIP (its irqchips are KVM_CREATE_DEVICE devices): ENOTTY; s390x: EINVAL without KVM_CAP_S390_IRQCHIP', () => {
@@ -196,5 +216,33 @@ describe('attribute ioctls on the VM fd and a vcpu fd', () => {
 
   test('a vcpu fd of a vcpu that does not exist is EBADF on every arch, before the arch is asked', () => {
     for (const a of ARCHES) expect(createVm(a).hasAttr({ kind: 'vcpu', id: 3 }, 99, 0n)).toBe(ERRNO.EBADF);
+  });
+});
+
+describe('KVM_ENABLE_CAP on a vcpu fd (kvm_arch_vcpu_ioctl)', () => {
+  test('ppc64: a capability a device family claims reaches it (kvm_vcpu_ioctl_enable_cap, arch/powerpc/kvm/powerpc.c: KVM_CAP_IRQ_MPIC -> kvmppc_mpic_connect_vcpu); args[0] that is no fd is EBADF; another capability EINVAL', () => {
+    const vm = createVm('ppc64');
+    expect(vm.createVcpu(0)).toBe(0);
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n])).toBe(ERRNO.EBADF);
+    const h = vm.createDevice(DEV_TYPE.KVM_DEV_TYPE_FSL_MPIC_42, 0).handle;
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [BigInt(h), 0n])).toBe(0);
+    expect(vm.enableCap(0, CAP.KVM_CAP_PPC_RTAS, [0n])).toBe(ERRNO.EINVAL);
+  });
+
+  test('arm64, x86_64, s390x: no device claims a vcpu capability there: EINVAL (their switches\' default); the VM fd: EINVAL (kvm_vm_ioctl_enable_cap); a vcpu that does not exist: EBADF', () => {
+    for (const arch of ['arm64', 'x86_64', 's390x'] as const) {
+      const vm = createVm(arch);
+      expect(vm.createVcpu(0)).toBe(0);
+      expect({ arch, e: vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n]) }).toEqual({ arch, e: ERRNO.EINVAL });
+      expect(vm.enableCap(-1, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n])).toBe(ERRNO.EINVAL);
+      expect(vm.enableCap(9, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n])).toBe(ERRNO.EBADF);
+    }
+  });
+
+  test('the capability picks the family: only a ppc64 model that lists it in kernel.vcpuCaps claims it (kvm_vcpu_ioctl_enable_cap, powerpc.c)', () => {
+    const claims = (arch: string, cap: number) => [...DEVICE_MODELS.values()].filter((m) => m.arches.includes(arch as never) && m.kernel.vcpuCaps?.includes(cap)).map((m) => m.typeName);
+    expect(claims('ppc64', CAP.KVM_CAP_IRQ_MPIC)).toEqual(['KVM_DEV_TYPE_FSL_MPIC_20', 'KVM_DEV_TYPE_FSL_MPIC_42']);
+    expect(claims('ppc64', CAP.KVM_CAP_IRQ_XICS)).toEqual(['KVM_DEV_TYPE_XICS']);
+    expect(claims('arm64', CAP.KVM_CAP_IRQ_MPIC)).toEqual([]);
   });
 });

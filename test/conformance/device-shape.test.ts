@@ -8,14 +8,15 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { DeviceModel, UserBuf } from '../../devices/core/device.js';
 import { ACC8, RegTable } from '../../devices/core/regtable.js';
-import { DEV_TYPE, ERRNO } from '../../devices/core/uapi.js';
+import { CAP, DEV_TYPE, ERRNO } from '../../devices/core/uapi.js';
+import { H_CALL } from '../../devices/ppc-xics/uapi.js';
 import { Vm } from '../../devices/core/vm.js';
 import { createVm, DEVICE_MODELS } from '../../devices/registry.js';
 import { migrateVm } from '../../replay/migrate.js';
 
 /** Hooks that compute results, and hooks that only describe: no model may mix them up. */
-const KERNEL_KEYS = ['ops', 'groups', 'unknownGroupErrno', 'create', 'release', 'vcpuPrecreate', 'vcpuCreated', 'firstRun', 'frames', 'mmio', 'mmio64', 'ports', 'pio', 'legacySetAddr', 'irqLine', 'signalMsi', 'sysreg'];
-const INSPECT_KEYS = ['describeMmio', 'describePio', 'registerFields', 'describeSysreg', 'sysregFields', 'describeMemWrite', 'view', 'migration', 'explainIrq', 'interrupts'];
+const KERNEL_KEYS = ['ops', 'groups', 'unknownGroupErrno', 'create', 'release', 'vcpuPrecreate', 'vcpuCreated', 'firstRun', 'frames', 'mmio', 'mmio64', 'ports', 'pio', 'legacySetAddr', 'irqLine', 'signalMsi', 'sysreg', 'vcpuCaps', 'connectVcpu', 'vcpuConnected', 'hcalls', 'hcall', 'irqLineStatus', 'getIrqchip', 'setIrqchip', 'getLapic', 'setLapic', 'takeInterrupt'];
+const INSPECT_KEYS = ['describeMmio', 'describePio', 'registerFields', 'describeSysreg', 'sysregFields', 'describeMemWrite', 'describeHcall', 'view', 'migration', 'explainIrq', 'interrupts', 'describePayload'];
 
 describe('every registered model keeps kernel behaviour and introspection apart', () => {
   test('identity at the top; kernel hooks only under `kernel`, introspection only under `inspect`', () => {
@@ -170,5 +171,59 @@ describe('migration carries struct payloads', () => {
     const r = vm.getAttr({ kind: 'device', handle }, GRP_STATE, 0n, { nullPtr: false, value: 0n });
     expect(r.data).toBeInstanceOf(Uint8Array);
     expect(dest.setAttr({ kind: 'device', handle: h }, GRP_STATE, 0n, { nullPtr: false, value: r.value! })).toBe(ERRNO.EFAULT);
+  });
+});
+
+// ---------------------------------------------------------------------------
+/** A toy MPIC-like family on ppc64: it claims KVM_CAP_IRQ_MPIC and serves H_XIRR for the vcpus it connected. */
+interface ToyIc {
+  connected: number[];
+}
+const TOY_IC = 0x2001;
+const toyIc: DeviceModel<ToyIc> = {
+  type: TOY_IC,
+  typeName: 'toy irqchip',
+  inodeName: 'toy-ic',
+  arches: ['ppc64'],
+  modelVersion: 1,
+  kernel: {
+    ops: { get: false, set: false, has: false },
+    groups: [],
+    create: () => ({ errno: 0, state: { connected: [] } }),
+    vcpuCaps: [CAP.KVM_CAP_IRQ_MPIC],
+    connectVcpu: (_vm, s, vcpu, _cap, args) => (args[1] === 7n ? ERRNO.EBUSY : (s.connected.push(vcpu), 0)),
+    hcalls: [H_CALL.H_XIRR],
+    hcall: (_vm, s, vcpu) => (s.connected.includes(vcpu) ? 0x1234n : undefined),
+  },
+};
+
+describe('number-keyed hooks: KVM_ENABLE_CAP and hypercalls reach the family that claims the number', () => {
+  const icVm = () => {
+    const vm = new Vm(new Map([...DEVICE_MODELS, [TOY_IC, toyIc]]), 'ppc64', 52);
+    vm.createVcpu(0);
+    vm.createVcpu(1);
+    expect(vm.addDevice(TOY_IC).handle).toBe(0);
+    expect(vm.createDevice(DEV_TYPE.KVM_DEV_TYPE_XICS, 0).handle).toBe(1);
+    return vm;
+  };
+
+  test('kvm_vcpu_ioctl_enable_cap (powerpc.c): the cap picks the family, args[0] the device; a device of the other family is EPERM (dev->ops compared), its own connect function answers the rest', () => {
+    const vm = icVm();
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [1n, 0n])).toBe(ERRNO.EPERM);
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_XICS, [0n, 0n])).toBe(ERRNO.EPERM);
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [0n, 7n])).toBe(ERRNO.EBUSY);
+    expect(vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n])).toBe(0);
+    expect(vm.enableCap(1, CAP.KVM_CAP_IRQ_XICS, [1n, 0n])).toBe(0);
+    expect(vm.state.devices[0]!.state).toEqual({ connected: [0] });
+  });
+
+  test('a hypercall goes to the first device (creation order) that serves it for this vcpu; one no device serves exits to the VMM (ENOTTY)', () => {
+    const vm = icVm();
+    expect(vm.hcall(0, H_CALL.H_XIRR, [])).toEqual({ errno: ERRNO.ENOTTY, ret: 0n });
+    vm.enableCap(0, CAP.KVM_CAP_IRQ_MPIC, [0n, 0n]);
+    vm.enableCap(1, CAP.KVM_CAP_IRQ_XICS, [1n, 0n]);
+    expect(vm.hcall(0, H_CALL.H_XIRR, [])).toEqual({ errno: 0, ret: 0x1234n });
+    expect(vm.hcall(1, H_CALL.H_XIRR, [])).toEqual({ errno: 0, ret: 0n });
+    expect(vm.hcall(1, 0x4, [])).toEqual({ errno: ERRNO.ENOTTY, ret: 0n });
   });
 });

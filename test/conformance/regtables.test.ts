@@ -37,6 +37,11 @@ beforeAll(async () => {
   }
 });
 
+/** The GIC family's tables (the GIC-specific rules apply to them). */
+function gicTables(): [string, GicTable<unknown>][] {
+  return [...TABLES].filter(([k]) => k.startsWith('arm-vgic/'));
+}
+
 function table(exportName: string): GicTable<unknown> {
   const hit = [...TABLES].find(([k]) => k.endsWith(` ${exportName}`));
   if (!hit) throw new Error(`no RegTable exported as ${exportName} under devices/ (found: ${[...TABLES.keys()].join(', ')})`);
@@ -54,15 +59,27 @@ describe('every RegTable exported under devices/', () => {
     for (const [name, t] of TABLES) expect({ name, problems: t.checkInvariants() }).toEqual({ name, problems: [] });
   });
 
-  test('checkGicRows() is empty for each: a per-IRQ row covers bitsPerIrq * 1024 / 8 bytes (REGISTER_DESC_WITH_BITS_PER_IRQ, vgic-mmio.h), 64-bit rows have whole-register handlers', () => {
-    for (const [name, t] of TABLES) expect({ name, problems: checkGicRows(t) }).toEqual({ name, problems: [] });
+  test('checkGicRows() is empty for each GIC table (arm-vgic/): a per-IRQ row covers bitsPerIrq * 1024 / 8 bytes (REGISTER_DESC_WITH_BITS_PER_IRQ, vgic-mmio.h), 64-bit rows have whole-register handlers', () => {
+    for (const [name, t] of gicTables()) expect({ name, problems: checkGicRows(t) }).toEqual({ name, problems: [] });
   });
 
-  test('every row name is a GIC register name: GICD_*, GICC_* (IHI 0048B), GICR_* or GITS_* (IHI 0069)', () => {
-    for (const [name, t] of TABLES) {
+  test('every row name of a GIC table (arm-vgic/) is a GIC register name: GICD_*, GICC_* (IHI 0048B), GICR_* or GITS_* (IHI 0069)', () => {
+    for (const [name, t] of gicTables()) {
       const bad = t.rows.map((r) => r.name).filter((n) => !/^GIC[DCR]_[A-Z0-9]+$|^GITS_[A-Z0-9]+$/.test(n));
       expect({ name, bad }).toEqual({ name, bad: [] });
     }
+  });
+  test('every row name of an x86 irqchip table is an 8259, IOAPIC or xAPIC register name', () => {
+    for (const [name, t] of [...TABLES].filter(([k]) => k.startsWith('x86-irqchip/'))) {
+      const bad = t.rows.map((r) => r.name).filter((n) => !/^PIC_(CMD|DATA)$|^ELCR$|^IOREGSEL$|^IOWIN$|^IOAPIC(ID|VER|ARB)$|^IOREDTBL$|^APIC_[A-Z0-9]+$/.test(n));
+      expect({ name, bad }).toEqual({ name, bad: [] });
+    }
+  });
+
+  test('the FSL MPIC table is found (fsl-mpic/regs.ts MPIC_REGS) and its names are Freescale register names: upper case, per-CPU ones NAME_CPU<n>', () => {
+    const t = table('MPIC_REGS');
+    expect(t.rows.map((r) => r.name).filter((n) => !/^[A-Z][A-Z0-9]*(_CPU)?$/.test(n))).toEqual([]);
+    expect(t.rows.filter((r) => r.name.endsWith('_CPU')).every((r) => r.count === 32 && r.stride === 0x1000)).toBe(true);
   });
 
   test('the GICv3 and ITS tables are found too: V3_DIST, V3_REDIST, ITS_REGS', () => {

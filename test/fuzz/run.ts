@@ -346,7 +346,7 @@ async function cli(): Promise<number> {
       target: { type: 'string' },
       only: { type: 'string' },
       seed: { type: 'string', default: '20250901' },
-      batch: { type: 'string', default: '2000' },
+      batch: { type: 'string', default: '500' },
       jobs: { type: 'string', default: '1' },
       'timeout-ms': { type: 'string', default: '20000' },
       'heap-mb': { type: 'string', default: '1024' },
@@ -366,7 +366,7 @@ async function cli(): Promise<number> {
   --target T --only K run input K of target T alone and print every command's outcome
   --seed S            the run's seed (default 20250901; the quick subset in npm test uses 9)
   --jobs J            children per target at once (default 1)
-  --batch B           inputs per child process (default 2000)
+  --batch B           inputs per child process (default 500: a fresh process bounds what one input can leave behind for the next)
   --timeout-ms T      time bound per input (default 20000)
   --heap-mb M         the children's V8 heap (--max-old-space-size, default 1024)
   --rss-mb M          resident-memory bound per child, polled every 100 ms (default 2048)

@@ -83,10 +83,10 @@ describe('the live plan: what a scenario issues, and what a host refuses before 
   });
 
   test('a guest event is refused with its step (no guest runs yet); a VM of another architecture is refused', () => {
-    const sc = parseScenario(JSON.stringify({ arch: 'arm64', steps: [{ op: 'create_vcpu', id: 0 }, { op: 'run_vcpu', vcpu: 0 }] }), 'g.json');
+    const sc = parseScenario(JSON.stringify({ arch: 'arm64', steps: [{ op: 'create_vcpu', id: 0 }, { op: 'sysreg', vcpu: 0, dir: 'read', reg: 'ICC_IAR1_EL1' }] }), 'g.json');
     const p = planLive(sc);
-    expect(p.refusals.find((r) => r.step === 1)!.why).toMatch(/run_vcpu is a guest event/);
+    expect(p.refusals.find((r) => r.step === 1)!.why).toMatch(/sysreg is a guest event the live guest does not make/);
     if (hostDevrrArch() !== 'arm64') expect(p.refusals[0]!.why).toMatch(/the VM is arm64 but this host is/);
-    expect(liveRefusal({ kind: 'mmio', vm: 0, vcpu: 0, write: false, addr: 0, len: 4, value: 0n, errno: 0 } as never)).toMatch(/mmio is a guest event/);
+    expect(liveRefusal({ kind: 'mmio', vm: 0, vcpu: 0, write: false, addr: 0xe0000, len: 8, value: 0n, errno: 0 } as never)).toMatch(hostDevrrArch() === 'x86_64' ? /an 8-byte access/ : /the live guest runs on x86_64 hosts only/);
   });
 });

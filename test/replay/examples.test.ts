@@ -37,3 +37,17 @@ describe.each(scenarios)('%s', (scenario) => {
     expect(Buffer.compare(readFileSync(out), readFileSync(committed))).toBe(0);
   });
 });
+
+test('a trace of an older format (vgic-v2-bringup as the 1.1 writer recorded it) still replays, checkpoints and all, and holds the same events as its 1.2 recording', () => {
+  const old = TraceReader.open('test/traces/fixtures/vgic-v2-bringup-1.1.devrr');
+  expect(old.header.formatVersion).toEqual([1, 1]);
+  const r = replay(old);
+  expect(r.divergence).toBeNull();
+  expect(r.events).toBe(old.eventCount);
+  expect(r.checkpoints).toBe(old.checkpoints.length);
+  const now = TraceReader.open(join(ROOT, 'vgic-v2-bringup', 'vgic-v2-bringup.devrr'));
+  expect(now.header.formatVersion).toEqual([1, 2]);
+  expect([...old.events()]).toStrictEqual([...now.events()]);
+  old.close();
+  now.close();
+});

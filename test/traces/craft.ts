@@ -5,8 +5,10 @@
  * correct footer and trailer unless told otherwise.
  */
 import { writeFileSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
 import { join } from 'node:path';
 import { canonicalKey } from '../../traces/chunk.js';
+import { columnWords, kindDecl } from '../../traces/kinds.js';
 import type { TraceEvent } from '../../traces/events.js';
 import {
   END_MAGIC,
@@ -43,10 +45,12 @@ export function chunkMap(first: number, events: readonly TraceEvent[]): Record<s
   const words: number[] = [];
   for (const ev of events) {
     const shape: Record<string, unknown> = { ...ev };
-    if (ev.kind === 'mmio') {
-      shape['value'] = 0n;
-      words.push(Number(ev.value & 0xffffffffn));
-      if (ev.len === 8) words.push(Number(ev.value >> 32n));
+    const col = kindDecl(ev.kind)?.column;
+    if (col) {
+      const value = shape[col.value] as bigint;
+      shape[col.value] = 0n;
+      words.push(Number(value & 0xffffffffn));
+      if (shape[col.len] === 8) words.push(Number(value >> 32n));
     }
     const key = canonicalKey(shape);
     let id = ids.get(key);
@@ -54,7 +58,23 @@ export function chunkMap(first: number, events: readonly TraceEvent[]): Record<s
     index.push(id);
   }
   const i = shapes.length <= 256 ? Buffer.from(index) : Buffer.from(new Uint16Array(index).buffer);
-  return { f: first, n: events.length, s: shapes, i, v: Buffer.from(new Uint32Array(words).buffer) };
+  return columnarMap({ f: first, n: events.length, s: shapes, i, v: Buffer.from(new Uint32Array(words).buffer) });
+}
+
+/**
+ * A chunk map in format 1.1's layout ({i, v}: raw index and value columns)
+ * in 1.2's ({w, m, z}): words per shape from each known kind's declaration
+ * (0 for others), the whole words of v, and the raw DEFLATE of v then i.
+ * Whatever is wrong with i or v stays wrong inside z.
+ */
+export function columnarMap(map: Record<string, unknown>): Record<string, unknown> {
+  const { i, v, ...rest } = map as { i: Buffer; v: Buffer } & Record<string, unknown>;
+  const s = map['s'];
+  const w = Array.isArray(s) ? Buffer.from(s.map((shape: Record<string, unknown>) => {
+    const d = typeof shape?.['kind'] === 'string' ? kindDecl(shape['kind'] as string) : undefined;
+    return d ? columnWords(d, shape) : 0;
+  })) : Buffer.alloc(0);
+  return { f: rest['f'], n: rest['n'], s, w, m: Math.floor(v.length / 4), z: deflateRawSync(Buffer.concat([v, i])), ...rest };
 }
 
 /** A chunk record of `events` (at most 65536), or of a payload map given outright. */

@@ -21,6 +21,8 @@ import {
 } from '../../traces/format.js';
 import { TraceReader } from '../../traces/reader.js';
 import { TraceWriter } from '../../traces/writer.js';
+import { deflateRawSync } from 'node:zlib';
+import { columnarMap } from './craft.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'devrr-trace-dmg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -268,8 +270,8 @@ describe('not a trace, or not one we can read', () => {
   });
 
   it('a file needing a newer minor reader is refused', () => {
-    const err = expectTraceError(() => TraceReader.open(headerFile('v1.2', { ...base, formatVersion: [1, 2], requiredReader: [1, 2] })), 'unsupported-version', 12);
-    expect(err.what).toContain('needs a reader for format 1.2');
+    const err = expectTraceError(() => TraceReader.open(headerFile('v1.3', { ...base, formatVersion: [1, 3], requiredReader: [1, 3] })), 'unsupported-version', 12);
+    expect(err.what).toContain('needs a reader for format 1.3');
   });
 
   it('a newer minor version that old readers may read opens (unknown header keys ignored)', () => {
@@ -280,7 +282,7 @@ describe('not a trace, or not one we can read', () => {
   });
 
   it('header fields of the wrong type are bad-header', () => {
-    for (const [key, value] of [['arch', 'vax'], ['ipaBits', 65], ['models', { x: -1 }], ['devrrVersion', 1], ['checkpointEvery', 1.5], ['requiredReader', [1]]] as const) {
+    for (const [key, value] of [['arch', 'vax'], ['ipaBits', 65], ['models', { x: -1 }], ['devrrVersion', 1], ['checkpointEvery', 1.5], ['requiredReader', [1]], ['kinds', undefined], ['kinds', ['mmio']], ['kinds', { MMIO: 1 }], ['kinds', { mmio: 256 }], ['kinds', Object.fromEntries(Array.from({ length: 257 }, (_, k) => [`k${k}`, 0]))]] as const) {
       const err = expectTraceError(() => TraceReader.open(headerFile(`hdr-${key}`, { ...base, [key]: value })), 'bad-header', 12);
       expect(err.what).toContain(key);
     }
@@ -326,11 +328,11 @@ const mmioShape = { kind: 'mmio', vm: 0, vcpu: 0, write: true, addr: 0x1000, len
 const irqShape = { kind: 'irq_line', vm: 0, irq: 1, level: 1, errno: 0 };
 const u32s = (...w: number[]): Buffer => Buffer.from(new Uint32Array(w).buffer);
 /** The first chunk of a trace: create_vm, an mmio write of 7, an irq_line. */
-const chunkPayload = (fields: Record<string, unknown>): Buffer =>
-  encodeValue({ f: 0, n: 3, s: [vmShape, mmioShape, irqShape], i: Buffer.from([0, 1, 2]), v: u32s(7), ...fields }, false);
+const chunkPayload = (fields: Record<string, unknown>, after: Record<string, unknown> = {}): Buffer =>
+  encodeValue({ ...columnarMap({ f: 0, n: 3, s: [vmShape, mmioShape, irqShape], i: Buffer.from([0, 1, 2]), v: u32s(7), ...fields }), ...after }, false);
 /** A chunk after chunkPayload's: an mmio write of 7, an irq_line. */
 const laterPayload = (fields: Record<string, unknown>): Buffer =>
-  encodeValue({ f: 3, n: 2, s: [mmioShape, irqShape], i: Buffer.from([0, 1]), v: u32s(7), ...fields }, false);
+  encodeValue(columnarMap({ f: 3, n: 2, s: [mmioShape, irqShape], i: Buffer.from([0, 1]), v: u32s(7), ...fields }), false);
 
 /** Header + records, with no footer: read by scanning. */
 function unclosed(name: string, ...records: Buffer[]): string {
@@ -361,13 +363,13 @@ describe('malformed records', () => {
     ['index refers to a missing shape', { i: Buffer.from([0, 1, 3]) }, /event 2 refers to shape 3 but the chunk has 3 shapes/],
     ['value column too short', { v: Buffer.alloc(0) }, /value column too short/],
     ['value column too long', { v: u32s(1, 2) }, /value column has 2 words but the events use 1/],
-    ['value column not whole words', { v: Buffer.alloc(3) }, /whole u32 words/],
-    ['index column of the wrong length', { i: Buffer.from([0]) }, /i \(shape index\) is not a bin of 3 bytes/],
+    ['value column not whole words', { v: Buffer.alloc(3) }, /z inflates to more than the 3 bytes 0 value words and 3 1-byte index entries take/],
+    ['index column of the wrong length', { i: Buffer.from([0]) }, /z inflates to 5 bytes, but 1 value words and 3 1-byte index entries take 7/],
     ['count of zero', { n: 0 }, /n \(event count\)/],
     ['count beyond the chunk limit', { n: 70000 }, /n \(event count\)/],
     ['first is negative', { f: -1 }, /f \(first event\)/],
     ['shapes not an array', { s: 'x' }, /s \(shapes\)/],
-    ['unknown event kind', { s: [vmShape, mmioShape, { ...irqShape, kind: 'teleport' }] }, /shape 2 has unknown kind "teleport"/],
+    ['unknown event kind', { s: [vmShape, mmioShape, { ...irqShape, kind: 'teleport' }] }, /shape 2 has kind "teleport", which the header's kinds do not declare/],
     ['missing field', { s: [vmShape, mmioShape, { kind: 'irq_line', vm: 0, irq: 1, errno: 0 }] }, /shape 2 \(irq_line\) field level is missing/],
     ['field of the wrong type', { s: [vmShape, { ...mmioShape, addr: '0x1000' }, irqShape] }, /shape 1 \(mmio\) field addr is not a non-negative safe integer/],
     ['unknown field', { s: [vmShape, mmioShape, { ...irqShape, extra: 1 }] }, /shape 2 \(irq_line\) has unknown field "extra"/],
@@ -379,9 +381,21 @@ describe('malformed records', () => {
     ['note that is not plain data', { s: [vmShape, mmioShape, { ...irqShape, note: new Date(0) }] }, /note: Date object is not plain data/],
   ];
 
-  for (const [what, fields, message] of cases) {
+  // Format 1.2's column fields, set after the columns are built.
+  const columnCases: [string, Record<string, unknown>, RegExp][] = [
+    ['words per shape missing', { w: undefined }, /w \(words per shape\) is not a bin of 3 bytes/],
+    ['words per shape of the wrong length', { w: Buffer.from([0, 1]) }, /w \(words per shape\) is not a bin of 3 bytes/],
+    ['words per shape that disagree with a known kind', { w: Buffer.from([0, 2, 0]) }, /w: shape 1 \(mmio\) owns 2 value words, but its kind has 1/],
+    ['value word count out of range', { m: 7 }, /m \(value words\) is not an integer in 0\.\.6/],
+    ['columns that are not DEFLATE', { z: Buffer.from([0xff, 0xff, 0xff]) }, /z is not a raw DEFLATE stream of 7 bytes/],
+    ['columns that inflate past their size (a DEFLATE bomb is cut at the size)', { z: deflateRawSync(Buffer.alloc(1 << 20)) }, /z inflates to more than the 7 bytes/],
+    ['columns that are not a bin', { z: 'x' }, /z \(columns\) is not a bin/],
+  ];
+
+  const all: [string, Record<string, unknown>, RegExp, Record<string, unknown>][] = [...cases.map(([a, b, c]) => [a, b, c, {}] as [string, Record<string, unknown>, RegExp, Record<string, unknown>]), ...columnCases.map(([a, b, c]) => [a, {}, c, b] as [string, Record<string, unknown>, RegExp, Record<string, unknown>])];
+  for (const [what, fields, message, after] of all) {
     it(`${what}: found by the scan, and by readChunk through the footer`, () => {
-      const payload = chunkPayload(fields);
+      const payload = chunkPayload(fields, after);
       const r = TraceReader.open(unclosed(`scan-${what}`, frameRecord(RecordType.Chunk, payload)));
       expect(r.eventCount).toBe(0);
       expect(r.damage!.code).toBe('malformed');

@@ -27,6 +27,8 @@ export const RUN_A = example('two-runs-one-event/run-a.devrr');
 export const RUN_B = example('two-runs-one-event/run-b.devrr');
 export const SGI = example('sgi-never-arrives/sgi-never-arrives.devrr');
 export const MIGRATION_BAD = example('migration-missing-cpu-regs/migration-bad.devrr');
+/** The ppc64 XICS story: hypercalls, GRP_SOURCES words, a second VM. */
+export const XICS_BAD = example('xics-queued-across-migration/xics-pq-bad.devrr');
 export const MIGRATION_GOOD = example('migration-missing-cpu-regs/migration-good.devrr');
 export const BRINGUP = example('vgic-v2-bringup/vgic-v2-bringup.devrr');
 

@@ -1,5 +1,7 @@
-// Worker bootstrap: a worker thread starts without the parent's TypeScript
-// loader, so register tsx here, then load the job worker itself.
+// Worker bootstrap, for the TypeScript sources only (the compiled build starts
+// dist/tui/jobs/worker.js directly: newWorker in runner.ts): a worker thread
+// starts without the parent's TypeScript loader, so register tsx here, then
+// load the job worker itself.
 // Like bin/devrr.js, it names devrr's own tsconfig.json, not the one (if any)
 // of the working directory.
 import { fileURLToPath } from 'node:url';

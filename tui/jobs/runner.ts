@@ -3,11 +3,12 @@
  * each job in a worker thread (the screen keeps drawing and reading keys;
  * cancelling terminates the thread). Its threads stay up between jobs and
  * it keeps spare ones started, so a job does not wait for a thread to load
- * the code (about a second). InlineRunner runs jobs on the calling thread
- * after a turn of the event loop: for tests and small traces, where even a
- * warm thread would only add a hop.
+ * the code (up to a second from the sources through tsx). InlineRunner runs
+ * jobs on the calling thread after a turn of the event loop: for tests and
+ * small traces, where even a warm thread would only add a hop.
  */
 import { Worker } from 'node:worker_threads';
+import { COMPILED, packageFile } from '../../package-root.js';
 import type { BackendFactory } from '../../recorder/backend.js';
 import { TraceError } from '../../traces/errors.js';
 import { JobError, type JobProgress, type JobResult, type JobSpec, runJob } from './run-job.js';
@@ -31,10 +32,20 @@ export interface JobRunner {
   close?(): void;
 }
 
-const BOOT = new URL('./boot.mjs', import.meta.url);
 /** Threads kept idle at most (a job and the replay check may run at once). */
 const MAX_IDLE = 2;
-const ENTRY = new URL('./worker.ts', import.meta.url).href;
+
+/**
+ * A job thread. Compiled (dist/), it runs the compiled worker.js directly;
+ * from the TypeScript sources (the tsx fallback of bin/devrr.js, vitest) a
+ * worker thread starts without the parent's TypeScript loader, so boot.mjs
+ * registers tsx and then loads worker.ts. boot.mjs is not compiled: it is
+ * taken from the sources' folder (package-root.ts).
+ */
+function newWorker(): Worker {
+  if (COMPILED) return new Worker(new URL('./worker.js', import.meta.url));
+  return new Worker(packageFile('tui/jobs/boot.mjs'), { workerData: { entry: packageFile('tui/jobs/worker.ts').href } });
+}
 
 type WorkerMessage =
   | { type: 'ready' }
@@ -104,7 +115,7 @@ export class WorkerRunner implements JobRunner {
   }
 
   private spawn(): Thread {
-    const worker = new Worker(BOOT, { workerData: { entry: ENTRY } });
+    const worker = newWorker();
     // An idle thread does not keep the program alive; one running a job does (start refs it).
     worker.unref();
     const t: Thread = { worker, job: null };

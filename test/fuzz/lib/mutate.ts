@@ -87,7 +87,7 @@ export function applyByteOps(input: Buffer, ops: readonly ByteOp[]): Buffer {
 export const KEYS = [
   'kind', 'vm', 'vcpu', 'id', 'errno', 'handle', 'type', 'flags', 'target', 'group', 'attr', 'value', 'data', 'nullPtr', 'outValue', 'outData',
   'addr', 'len', 'exit', 'irq', 'level', 'cap', 'args', 'nr', 'ret', 'reg', 'address', 'devid', 'note', 'arch', 'ipaBits', 'write',
-  'f', 'n', 's', 'i', 'v', 'event', 'digest', 'state', 'vms', 'devices', 'vcpus', 'irqchip', 'mem', 'dead', 'maxVcpus', 'ran',
+  'f', 'n', 's', 'i', 'v', 'w', 'm', 'z', 'kinds', 'port', 'event', 'digest', 'state', 'vms', 'devices', 'vcpus', 'irqchip', 'mem', 'dead', 'maxVcpus', 'ran',
   'events', 'chunks', 'checkpoints', 'offset', 'first', 'count', 'formatVersion', 'requiredReader', 'models', 'checkpointEvery', 'devrrVersion',
   'op', 'steps', 'dev', 'as', 'expect', 'expect_value', 'expect_mask', 'save_as', 'null_pointer', 'dir', 'expect_data', 'ipa_bits',
   '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'length',

@@ -2,8 +2,7 @@
  * A device family added in the test tree alone (toy-pic.ts): given to the
  * backends as a registry, it is recorded, replayed, decoded the way dump
  * decodes, shown in the TUI's frame and stopped at by breakpoints, with no
- * file outside test/ knowing it. (A toy event kind is a later step: event
- * kinds are not data yet.)
+ * file outside test/ knowing it. (Toy event kinds beside it: toy-kind.test.ts.)
  */
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';

@@ -11,6 +11,9 @@
  *   TOY_PENDING (0x4, ro), TOY_ACK (0x8: a read returns the lowest pending
  *   enabled line and makes it active, 0xff when none), TOY_EOI (0xc: a
  *   write of a line ends it);
+ * - two I/O ports, "TOY_PORTS" at 0x20-0x21 (x86's port bus): an IN from
+ *   0x20 reads the low byte of TOY_PENDING, an OUT of a line to 0x20 ends it
+ *   (as TOY_EOI does), an OUT to 0x21 sets the low byte of TOY_ENABLE;
  * - KVM_IRQ_LINE: lines 0-31, a high level makes the line pending (EINVAL
  *   above 31);
  * - a state schema (what a trace's checkpoint must look like to be restored);
@@ -83,6 +86,7 @@ const interrupts: InterruptFacet<ToyState> = {
   effects(_vm, _s, ev): InterruptEffect[] {
     if (ev.errno) return [];
     if (ev.kind === 'irq_line') return ev.irq < LINES ? [{ action: ev.level ? 'raise' : 'lower', irq: ev.irq }] : [];
+    if (ev.kind === 'pio') return ev.write && ev.offset === 0 && ev.len === 1 && ev.value < BigInt(LINES) ? [{ action: 'complete', irq: Number(ev.value), vcpu: ev.vcpu }] : [];
     if (ev.kind !== 'mmio' || ev.len !== 4) return [];
     const line = Number(ev.value & 0xffn);
     if (!ev.write && ev.offset === REG.ACK && line !== NONE) return [{ action: 'acknowledge', irq: line, vcpu: ev.vcpu }];
@@ -127,6 +131,14 @@ export const toyPic: DeviceModel<ToyState> = {
         default:
           return 0;
       }
+    },
+    ports: () => [{ base: 0x20, size: 2, kind: 0, name: 'TOY_PORTS' }],
+    pio(_vm, s, _vcpu, _range, offset, len, write, value) {
+      if (len !== 1) return 0;
+      if (offset === 0 && !write) return s.pending & 0xff;
+      if (offset === 0 && write && value < LINES) s.active = (s.active & ~(1 << value)) >>> 0;
+      if (offset === 1 && write) s.enabled = ((s.enabled & ~0xff) | (value & 0xff)) >>> 0;
+      return 0;
     },
     irqLine(_vm, s, irq, level) {
       if (irq >= LINES) return ERRNO.EINVAL;

@@ -130,11 +130,15 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     destState.restore(st);
   }
   const handles = source.devices.map((_, h) => h);
+  // A device whose fd the VMM closed has nothing to save; the destination creates and closes it in
+  // the same place, so that later device handles (and a one-per-VM KVM-VFIO) line up.
+  const closed = (h: number) => source.devices[h]!.closed === true;
   const irqchip = source.irqchip;
   const restoreOrder = irqchip >= 0 ? [irqchip, ...handles.filter((h) => h !== irqchip)] : handles;
   const actionOrder = irqchip >= 0 ? [...handles.filter((h) => h !== irqchip), irqchip] : handles;
   const before = inspector.migration(srcState.peek(), 0);
   for (const handle of actionOrder) {
+    if (closed(handle)) continue;
     for (const a of before[handle]!.saveActions) {
       const e = call(src, { kind: 'set_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, errno: 0 }).errno;
       if (e) errors.push(`save ${a.name}: SET_DEVICE_ATTR ${errnoName(e)}`);
@@ -144,7 +148,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const plans = inspector.migration(srcState.peek(), 0);
   const saved = handles.map(
     (handle) =>
-      plans[handle]!.saveList?.map((a) => {
+      (closed(handle) ? [] : plans[handle]!.saveList)?.map((a) => {
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
         // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
@@ -161,7 +165,13 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const created = handles.map((handle) => {
     const r = call(dest, { kind: 'create_device', vm: 0, type: source.devices[handle]!.type, flags: 0, errno: 0, handle: -1 });
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
-    return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
+    const to = r.errno || r.kind !== 'create_device' ? -1 : r.handle;
+    if (to >= 0 && closed(handle)) {
+      const e = call(dest, { kind: 'close_device', vm: 0, handle: to, errno: 0 } as unknown as TraceEvent).errno;
+      if (e) errors.push(`close ${plans[handle]!.typeName}: ${errnoName(e)}`);
+      return -1;
+    }
+    return to;
   });
   // Each device's vcpu connections (KVM_ENABLE_CAP with the destination device's fd), before any restore write.
   for (const handle of handles) {

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { tempDir } from '../tmp.js';
 import { devrr } from './run.js';
 import { TraceReader } from '../../traces/reader.js';
+import { FORMAT_VERSION } from '../../traces/format.js';
 
 const dir = tempDir();
 const EX = 'traces/examples/vgic-v2-bringup/vgic-v2-bringup.json';
@@ -81,7 +82,7 @@ test('info --json has the contract keys', async () => {
   const t = join(dir, 'i.devrr');
   await devrr('record', EX, '-o', t);
   const j = JSON.parse((await devrr('info', t, '--json')).out);
-  expect(j.format_version).toBe('1.2');
+  expect(j.format_version).toBe(FORMAT_VERSION.join('.'));
   expect(j.kinds).toMatchObject({ create_vm: { needed: true, known: true }, mmio: { needed: true, known: true } });
   expect(j.arch).toBe('arm64');
   expect(j.events).toBeGreaterThan(30);

@@ -155,3 +155,8 @@ test('a watchpoint on the eventfd\'s irqfd, run backwards from the end, stops at
   expect(events[hit!.event - 1]).toMatchObject({ kind: 'mmio', addr: 0x1000401c, write: true, value: 1n, exit: true });
   t.close();
 });
+
+test('every event of the example round-trips through JSON lines (the kinds declare their bigint fields)', async () => {
+  const { eventFromJsonLine, eventToJsonLine } = await import('../../traces/jsonl.js');
+  for (const ev of events) expect(eventFromJsonLine(eventToJsonLine(ev))).toStrictEqual(ev);
+});

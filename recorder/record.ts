@@ -214,7 +214,8 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
       case 'declared': {
         // A kind declared as data: its scenario op builds the request, the backend runs it.
         const sc = kindDecl(step.kind)!.scenario!;
-        const ev = emit({ kind: step.kind, vm, ...sc.request(step.fields, val), ...note } as unknown as TraceEvent) as unknown as DeclaredEvent;
+        const ctx = { dev: (name: string) => { const h = devHandles[vm]!.get(name); return h === undefined || h === NO_DEVICE_FD ? -1 : h; } };
+        const ev = emit({ kind: step.kind, vm, ...sc.request(step.fields, val, ctx), ...note } as unknown as TraceEvent) as unknown as DeclaredEvent;
         const errno = typeof ev['errno'] === 'number' ? ev['errno'] : 0;
         checkErrno(errno);
         const got = sc.readValue?.(ev);

@@ -249,7 +249,7 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
 
     const declared = kindByOp(op);
     if (declared) {
-      steps.push(declaredStep(declared, base, p, saved));
+      steps.push(declaredStep(declared, base, p.withDevices(devTypes[vm]!), saved));
       continue;
     }
     switch (op) {
@@ -718,6 +718,27 @@ class FieldParser implements StepFields {
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v)) throw this.err(f, 'must be a name (letters, digits, _ . -)');
     return v;
+  }
+
+  /** This parser, with the device names of the step's VM known to devName. */
+  withDevices(devs: ReadonlyMap<string, number>): this {
+    this.devs = devs;
+    return this;
+  }
+
+  private devs: ReadonlyMap<string, number> = new Map();
+
+  devName(f: string): string {
+    const v = this.need(f);
+    if (typeof v === 'string' && this.devs.has(v)) return v;
+    throw this.err(f, `${JSON.stringify(v)} is not a device named by an earlier create_device "as"`);
+  }
+
+  nameOrUint(f: string, names: readonly string[], max: number): number {
+    const v = this.need(f);
+    if (typeof v === 'string' && names.includes(v)) return names.indexOf(v);
+    if (typeof v === 'string' && typeof toBig(v) === 'string') throw this.err(f, `must be ${names.map((c) => JSON.stringify(c)).join(', ')} or a number`);
+    return this.uint(f, max);
   }
 
   dev(f: string, devs: ReadonlyMap<string, number>): DevRef {

@@ -17,7 +17,7 @@
  */
 import type { NotCarried, SavedAttr } from '../devices/core/device.js';
 import { GUEST_PAGE } from '../devices/core/guest-mem.js';
-import { diffState, type FieldDiff } from '../devices/core/state.js';
+import { cloneState, diffState, type FieldDiff } from '../devices/core/state.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import { errnoName } from '../devices/core/uapi.js';
 import { type Backend, type BackendFactory, sameResult, type SessionState, type StateCapability } from '../recorder/backend.js';
@@ -124,12 +124,24 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     const e = call(dest, { kind: 'create_vcpu', vm: 0, id: v.id, errno: 0 }).errno;
     if (e) errors.push(`KVM_CREATE_VCPU ${v.id}: ${errnoName(e)}`);
   }
+  // The VMM's own files (VFIO groups and devices, eventfds) are not KVM's to migrate: the destination
+  // VMM opens its own (a VFIO device migrates through VFIO's own protocol). They cross as they are, at
+  // the same fds, not yet handed to any KVM device.
+  if (source.files) {
+    const st = destState.snapshot();
+    st.vms[0]!.files = cloneState(source.files).map((f) => (f.kind === 'vfio_group' || f.kind === 'vfio_device' ? { ...f, kvm: false } : f));
+    destState.restore(st);
+  }
   const handles = source.devices.map((_, h) => h);
+  // A device whose fd the VMM closed has nothing to save; the destination creates and closes it in
+  // the same place, so that later device handles (and a one-per-VM KVM-VFIO) line up.
+  const closed = (h: number) => source.devices[h]!.closed === true;
   const irqchip = source.irqchip;
   const restoreOrder = irqchip >= 0 ? [irqchip, ...handles.filter((h) => h !== irqchip)] : handles;
   const actionOrder = irqchip >= 0 ? [...handles.filter((h) => h !== irqchip), irqchip] : handles;
   const before = inspector.migration(srcState.peek(), 0);
   for (const handle of actionOrder) {
+    if (closed(handle)) continue;
     for (const a of before[handle]!.saveActions) {
       const e = call(src, { kind: 'set_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, errno: 0 }).errno;
       if (e) errors.push(`save ${a.name}: SET_DEVICE_ATTR ${errnoName(e)}`);
@@ -139,7 +151,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const plans = inspector.migration(srcState.peek(), 0);
   const saved = handles.map(
     (handle) =>
-      plans[handle]!.saveList?.map((a) => {
+      (closed(handle) ? [] : plans[handle]!.saveList)?.map((a) => {
         // A device's per-vcpu state in a one-reg register: KVM_GET_ONE_REG on that vcpu's fd.
         if (a.ioctl === 'one_reg') return { ...a, value: oneRegCall(src, false, a, 0n, errors, 'save') };
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
@@ -158,7 +170,13 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const created = handles.map((handle) => {
     const r = call(dest, { kind: 'create_device', vm: 0, type: source.devices[handle]!.type, flags: 0, errno: 0, handle: -1 });
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
-    return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
+    const to = r.errno || r.kind !== 'create_device' ? -1 : r.handle;
+    if (to >= 0 && closed(handle)) {
+      const e = call(dest, { kind: 'close_device', vm: 0, handle: to, errno: 0 } as unknown as TraceEvent).errno;
+      if (e) errors.push(`close ${plans[handle]!.typeName}: ${errnoName(e)}`);
+      return -1;
+    }
+    return to;
   });
   // Each device's vcpu connections (KVM_ENABLE_CAP with the destination device's fd), before any restore write.
   for (const handle of handles) {
@@ -210,6 +228,15 @@ function oneRegCall(b: Backend, write: boolean, a: SavedAttr, value: bigint, err
 /** What the generic VM state has that no migration carries. */
 const VM_NOT_CARRIED: readonly NotCarried[] = [{ fields: ['vcpus[*].ran'], what: 'whether each vcpu has entered KVM_RUN', why: 'the destination\'s vcpus have not run yet' }];
 
+/** What a VM with open files has that no migration carries. */
+const FILES_NOT_CARRIED: readonly NotCarried[] = [
+  {
+    fields: ['files[*].kvm'],
+    what: 'which VFIO files KVM-VFIO handed the VM to (vfio_file_set_kvm)',
+    why: 'the destination VMM adds its VFIO files to its own KVM-VFIO device; no device attribute carries them',
+  },
+];
+
 /** A NotCarried view path as a pattern: `*` stands for one index or key. */
 function fieldPattern(field: string): RegExp {
   const parts = field.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
@@ -226,7 +253,7 @@ export function fieldCovers(field: string, path: string): boolean {
 
 /** The state the devices of `vm` declare as not carried by their migration ABI, with the VM's own. */
 function notCarried(vm: VmState, backends: BackendFactory): NotCarried[] {
-  const out = [...VM_NOT_CARRIED];
+  const out = [...VM_NOT_CARRIED, ...(vm.files ? FILES_NOT_CARRIED : [])];
   for (const n of backends.inspector.vmMigration?.({ vms: [vm] }, 0)?.notCarried ?? []) out.push(n);
   for (const d of backends.inspector.migration({ vms: [vm] }, 0)) for (const n of d.notCarried) if (!out.includes(n)) out.push(n);
   return out;

@@ -24,6 +24,17 @@ import type { Vm } from '../devices/core/vm.js';
 import type { FormatVersion } from './format.js';
 import { ONE_REG } from './kinds/one-reg.js';
 import { PIO } from './kinds/pio.js';
+import { OPEN_FILE } from './kinds/open-file.js';
+import { CLOSE_FILE } from './kinds/close-file.js';
+import { CLOSE_DEVICE } from './kinds/close-device.js';
+import { IRQFD } from './kinds/irqfd.js';
+import { VFIO_GET_INFO } from './kinds/vfio-get-info.js';
+import { VFIO_REGION_INFO } from './kinds/vfio-region-info.js';
+import { VFIO_IRQ_INFO } from './kinds/vfio-irq-info.js';
+import { VFIO_SET_IRQS } from './kinds/vfio-set-irqs.js';
+import { VFIO_RESET } from './kinds/vfio-reset.js';
+import { VFIO_REGION } from './kinds/vfio-region.js';
+import { VFIO_IRQ } from './kinds/vfio-irq.js';
 
 /** How one event field is stored and checked. */
 export type FieldType =
@@ -88,8 +99,24 @@ export interface StepFields {
   oneRegId(field: string): bigint;
   /** One of the given strings. */
   oneOf<T extends string>(field: string, choices: readonly T[]): T;
+  /** One of the given names, as its index in `names`, or a whole number from 0 to max. */
+  nameOrUint(field: string, names: readonly string[], max: number): number;
+  /** true or false, `dflt` when absent. */
+  bool(field: string, dflt: boolean): boolean;
+  /** An array of at most `max` elements (read each with valueAt). */
+  list(field: string, max: number): unknown[];
+  /** Element `i` of a list as a number or "$NAME". */
+  valueAt(list: readonly unknown[], i: number, field: string): StepValue;
+  /** A device name bound by an earlier create_device `as` in the step's VM. */
+  devName(field: string): string;
   /** Refuse the step: a ScenarioError naming the step and field. */
   fail(field: string, what: string): never;
+}
+
+/** What a step's request may resolve at record time besides values. */
+export interface StepContext {
+  /** The handle of the device bound to `name` in the step's VM, -1 when its create_device made none. */
+  dev(name: string): number;
 }
 
 /** A kind's scenario op. */
@@ -104,8 +131,12 @@ export interface KindScenario {
   readonly fields: readonly string[];
   /** Static validation: the step's own fields (values may be StepValue, resolved at record time by `request`). */
   parse(p: StepFields): Readonly<Record<string, unknown>>;
-  /** The event's fields after kind and vm (results at their zero values), with the step's values resolved. */
-  request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint): Record<string, unknown>;
+  /**
+   * The event's fields after kind and vm (results at their zero values),
+   * with the step's values resolved (`val`) and its device names made
+   * handles (`ctx.dev`: -1 for a name whose create_device made no device).
+   */
+  request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint, ctx: StepContext): Record<string, unknown>;
   /** The value a step's expect_value, expect_mask and save_as compare, or undefined when the event returned none (a write). */
   readValue?(ev: DeclaredEvent): bigint | undefined;
 }
@@ -150,6 +181,12 @@ export interface EventKindDecl {
   readonly describe?: (ev: DeclaredEvent, names?: KindNames) => string;
   /** Decoded names beside the fields in `dump --json` (`reg_name`, `decoded`), when a state is at hand. */
   readonly jsonNames?: (ev: DeclaredEvent, names: KindNames) => Readonly<Record<string, string>>;
+  /**
+   * The MSI this event injected into the VM's irqchip (an irqfd's kvm_set_msi),
+   * with the irqchip's answer, so that the irqchip's interrupts facet sees it
+   * as it sees a KVM_SIGNAL_MSI (breakpoints, explain, the interrupt view).
+   */
+  readonly injectedMsi?: (ev: DeclaredEvent) => { readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: number; readonly ret: number } | undefined;
 }
 
 const ATTR_FIELDS: readonly FieldSpec[] = [
@@ -383,6 +420,22 @@ export function columnWords(decl: EventKindDecl, shape: Readonly<Record<string, 
 }
 
 /** The kinds declared purely as data, from format 1.2 on. */
-export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO, ONE_REG];
+export const DECLARED_KINDS: readonly EventKindDecl[] = [
+  PIO,
+  // One-reg registers of a vcpu (KVM_GET/SET_ONE_REG).
+  ONE_REG,
+  // 1.3: the VMM's files, device fds that close, irqfds, and the VFIO device fd (devices/vfio/).
+  OPEN_FILE,
+  CLOSE_FILE,
+  CLOSE_DEVICE,
+  IRQFD,
+  VFIO_GET_INFO,
+  VFIO_REGION_INFO,
+  VFIO_IRQ_INFO,
+  VFIO_SET_IRQS,
+  VFIO_RESET,
+  VFIO_REGION,
+  VFIO_IRQ,
+];
 
 for (const d of [...LEGACY_KINDS, ...DECLARED_KINDS]) registerEventKind(d);

@@ -50,6 +50,12 @@ export interface VmCtx {
   invalidateBus(): void;
   /** The device frame claiming guest physical address `addr` (kvm_io_bus_get_dev), if any. */
   frameOwner(addr: number): { readonly handle: number; readonly kind: number } | undefined;
+  /**
+   * A device dropped its reference to a file of the VM's file table (fput,
+   * devices/core/files.ts): a file whose fd is closed and that nothing else
+   * holds is released then (a VFIO device's interrupts are torn down).
+   */
+  fileReleased(slot: number): void;
 }
 
 /** struct kvm_msi as KVM_SIGNAL_MSI passes it (address_hi:address_lo, data, flags, devid). */
@@ -127,6 +133,12 @@ export interface FamilyNames {
   readonly groups?: Readonly<Record<string, number>>;
   /** attr constants accepted on any group of the fd (they are numbers: used where they mean something). */
   readonly attrs?: Readonly<Record<string, number>>;
+  /**
+   * Older names the header keeps for a group (KVM_DEV_VFIO_GROUP for
+   * KVM_DEV_VFIO_FILE): a scenario may give them; the group prints under
+   * its current name.
+   */
+  readonly groupAliases?: Readonly<Record<string, number>>;
 }
 
 /** A guest-physical range a device claims. Offsets passed to mmio are relative to base. */
@@ -190,6 +202,12 @@ export interface DeviceKernel<S> {
   readonly unknownGroupErrno?: Errno | { readonly set: Errno; readonly get: Errno; readonly has: Errno };
   /** ops->create, under kvm->lock. Returns the new device's state or the errno. */
   create(vm: VmCtx): { errno: Errno; state?: S };
+  /**
+   * ops->release, when the device fd is closed (kvm_device_release): the
+   * device leaves kvm->devices and is freed. Without it, closing the fd
+   * leaves the device on the VM until the VM goes (ops->destroy).
+   */
+  release?(vm: VmCtx, s: S): void;
   /** kvm_arch_vcpu_precreate's part that concerns this device. */
   vcpuPrecreate?(vm: VmCtx, s: S, id: number): Errno;
   /** Called after a vcpu was added (kvm_arch_vcpu_create's part for this device). */

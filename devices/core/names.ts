@@ -72,6 +72,11 @@ function build(what: string, rows: readonly AttrGroup<any>[], extra: FamilyNames
   for (const [name, id] of Object.entries(extra?.groups ?? {})) if (!byId.has(id)) byId.set(id, { id, name });
   const groups = new Map<string, NamedGroup>();
   for (const g of [...byId.values()].sort((a, b) => a.id - b.id)) if (!groups.has(g.name)) groups.set(g.name, g);
+  // An older name of a group resolves to the group itself (which prints under its current name).
+  for (const [name, id] of Object.entries(extra?.groupAliases ?? {})) {
+    const g = byId.get(id);
+    if (g && !groups.has(name)) groups.set(name, g);
+  }
   return { what, groups, byId, anyGroupAttrs: new Map(Object.entries(extra?.attrs ?? {})) };
 }
 

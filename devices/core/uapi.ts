@@ -24,8 +24,10 @@ export const ERRNO = {
   EEXIST: 17,
   ENODEV: 19,
   EINVAL: 22,
+  EMFILE: 24,
   ENOTTY: 25,
   ENOSPC: 28,
+  ERANGE: 34,
   EOPNOTSUPP: 95,
   ENOBUFS: 105,
   /** Kernel-internal, leaked by old s390 code. */

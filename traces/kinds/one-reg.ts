@@ -37,7 +37,7 @@ function named(ev: OneRegEvent, names?: KindNames): { reg: string; fields?: stri
 
 export const ONE_REG: EventKindDecl = {
   name: 'one_reg',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: 'KVM_GET_ONE_REG / KVM_SET_ONE_REG on a vcpu fd (a 64-bit register)',
   fields: [

@@ -10,7 +10,7 @@
 import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import { type MmioTarget, type Point, type PointLike, pointOf } from '../recorder/inspect.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
-import { type DeclaredEvent, kindDecl } from '../traces/kinds.js';
+import { type DeclaredEvent, kindDecl, type KindNames } from '../traces/kinds.js';
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
@@ -100,8 +100,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       const fields = shown !== undefined ? attrValueNames(ev, shown, at) : shownData ? attrDataNames(ev, shownData, at) : '';
       return `${vmTag}${ev.kind} ${targetName(ev.target, at, ev.vm)} ${n.group} ${n.attr}${input}${out}${fields ? ` [${fields}]` : ''}`;
     }
-    case 'arm_set_device_addr':
-      return `${vmTag}arm_set_device_addr id=${hex(ev.id)} addr=${hex(ev.addr)}${result(ev.errno)}`;
     case 'mmio': {
       const n = mmioNames(ev, at);
       const fields = n.fields ? ` [${n.fields}]` : '';
@@ -126,10 +124,8 @@ function describeCall(ev: TraceEvent, at?: Point): string {
     }
     case 'mem_read':
       return `${vmTag}mem_read @${hex(ev.addr)}/${ev.len} -> ${ev.errno ? result(ev.errno).slice(4) : Buffer.from(ev.data).toString('hex')}`;
-    case 'signal_msi':
-      return `${vmTag}signal_msi address=${hex(ev.address)} devid=${hex(ev.devid)} eventid=${ev.data}${ev.flags !== 1 ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ` -> ${ev.ret}${ev.ret ? ' (delivered)' : ' (blocked)'}`}`;
     default:
-      return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent)}`;
+      return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent, at)}`;
   }
 }
 
@@ -137,13 +133,18 @@ function describeCall(ev: TraceEvent, at?: Point): string {
  * A kind declared as data: its own description; a kind this devrr does not
  * know (a newer devrr's trace): its name and fields as they are.
  */
-function describeDeclared(ev: DeclaredEvent): string {
+function describeDeclared(ev: DeclaredEvent, at?: Point): string {
   const decl = kindDecl(ev.kind);
-  if (decl?.describe) return decl.describe(ev);
+  if (decl?.describe) return decl.describe(ev, at && kindNames(at));
   const fields = Object.entries(ev)
     .filter(([k]) => k !== 'kind' && k !== 'vm' && k !== 'note')
     .map(([k, v]) => `${k}=${typeof v === 'bigint' ? hex(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'object' ? noteJson(v) : String(v)}`);
   return `${ev.kind}${decl ? '' : ' (a kind this devrr does not know)'}${fields.length ? ` ${fields.join(' ')}` : ''}`;
+}
+
+/** The names a declared kind's description reads, from the state at a point. */
+function kindNames(at: Point): KindNames {
+  return { oneReg: (vm, id, value) => at.inspector.oneReg?.(at.state, vm, id, value) };
 }
 
 /** A device type's uapi name, from the inspector, else the uapi table. */
@@ -215,6 +216,8 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
       if (!ev.errno) o.decoded = h.detail;
     }
   }
+  const decl = kindDecl(ev.kind);
+  if (decl?.jsonNames && at) Object.assign(o, decl.jsonNames(ev as unknown as DeclaredEvent, kindNames(at)));
   o.text = describeCall(ev, at);
   return o;
 }

@@ -38,7 +38,7 @@ function noteOf(ev: DeclaredEvent): Partial<HostNote> {
 
 export const HOST: EventKindDecl = {
   name: 'host',
-  since: [1, 2],
+  since: [1, 3],
   needed: false,
   description: 'what a host trace showed that devrr keeps without running it (an ftrace event, a marker, an strace call with unknown arguments); all of it in the note',
   fields: [],

@@ -25,6 +25,7 @@
 import type { Arch } from '../../devices/core/uapi.js';
 import { kindDecl } from '../../traces/kinds.js';
 import type { FtraceRecord, FtraceText } from './ftrace-text.js';
+import { EVENT_ARCH } from './kvm-formats.js';
 
 /** One imported event: a trace event's fields (its kind's), before the writer checks them. */
 export type ImportedEvent = { readonly kind: string; readonly vm: number; readonly note?: unknown } & Record<string, unknown>;
@@ -51,8 +52,6 @@ export interface FtraceImport {
   readonly report: ImportReport;
 }
 
-const X86_EVENTS = new Set(['kvm_pio', 'kvm_pic_set_irq', 'kvm_ioapic_set_irq', 'kvm_msi_set_irq', 'kvm_apic', 'kvm_inj_virq']);
-const ARM64_EVENTS = new Set(['vgic_update_irq_pending', 'kvm_irq_line', 'kvm_timer_update_irq', 'kvm_access_fault', 'kvm_guest_fault']);
 /** Events a vcpu thread makes (guest accesses and exits): their thread is a vcpu. */
 const VCPU_EVENTS = new Set(['kvm_mmio', 'kvm_pio', 'kvm_exit', 'kvm_entry', 'kvm_userspace_exit']);
 
@@ -61,8 +60,7 @@ const KVM_EXIT_MMIO = 6n;
 
 /** The architecture the capture's events belong to, or undefined when nothing says. */
 export function ftraceArch(t: FtraceText): Arch | undefined {
-  if (t.records.some((r) => X86_EVENTS.has(r.event))) return 'x86_64';
-  if (t.records.some((r) => ARM64_EVENTS.has(r.event))) return 'arm64';
+  for (const r of t.records) if (Object.hasOwn(EVENT_ARCH, r.event)) return EVENT_ARCH[r.event];
   return undefined;
 }
 
@@ -154,7 +152,7 @@ export function createIrqchipEvent(vm: number, errno: number, note: unknown): Im
 /** The trace of an ftrace capture alone (see the file comment). */
 export function importFtrace(t: FtraceText, opts: { arch?: Arch } = {}): FtraceImport {
   const arch = opts.arch ?? ftraceArch(t);
-  if (!arch) throw new RangeError('nothing in the capture says which architecture it is from (no x86 or arm64 kvm event): give --arch');
+  if (!arch) throw new RangeError("nothing in the capture says which architecture it is from (no architecture's own kvm event): give --arch");
   const recs = t.records;
   // vcpus: the threads that made guest events, with their ids where the text gives them.
   const vcpuOf = new Map<number, { thread: number; task: string; id: number; from: string }>();

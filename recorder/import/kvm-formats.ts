@@ -49,5 +49,20 @@ export function builtinReader(name: string): TextReader | undefined {
   return r;
 }
 
+/** Events only one architecture's KVM emits (arch/<arch>/kvm/trace*.h): they tell what a capture is from. */
+export const EVENT_ARCH: Readonly<Record<string, 'x86_64' | 'arm64'>> = {
+  kvm_pio: 'x86_64',
+  kvm_pic_set_irq: 'x86_64',
+  kvm_ioapic_set_irq: 'x86_64',
+  kvm_msi_set_irq: 'x86_64',
+  kvm_apic: 'x86_64',
+  kvm_inj_virq: 'x86_64',
+  vgic_update_irq_pending: 'arm64',
+  kvm_irq_line: 'arm64',
+  kvm_timer_update_irq: 'arm64',
+  kvm_access_fault: 'arm64',
+  kvm_guest_fault: 'arm64',
+};
+
 /** The events with a built-in format. */
 export const BUILTIN_EVENTS: readonly string[] = Object.keys(PRINT_FMT);

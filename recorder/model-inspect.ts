@@ -83,6 +83,19 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       const f = vm && frameFor(vm, ev);
       return f && mmioTarget(f.vm, f.hit, ev);
     },
+    pio(state, vm, port, len) {
+      const v = state.vms[vm];
+      const hit = v && portIn(v, registry, port, len);
+      if (!hit) return undefined;
+      return hit.model.inspect?.describePio?.(v.devices[hit.handle]!.state, hit.range.kind, hit.offset, len) ?? `${hit.range.name}+${hex(hit.offset)}`;
+    },
+    payload(state, vm, kind, id, data) {
+      for (const d of state.vms[vm]?.devices ?? []) {
+        const t = registry.get(d.type)?.inspect?.describePayload?.(kind, id, data);
+        if (t !== undefined) return t;
+      }
+      return undefined;
+    },
     sysreg(state, ev) {
       const ic = irqchipOf(state.vms[ev.vm]);
       const name = ic?.model.inspect?.describeSysreg?.(ev.reg);

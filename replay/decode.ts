@@ -10,7 +10,7 @@
 import { errnoName, nameOf, NAMES } from '../devices/core/uapi.js';
 import { type MmioTarget, type Point, type PointLike, pointOf } from '../recorder/inspect.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
-import { type DeclaredEvent, kindDecl } from '../traces/kinds.js';
+import { type DeclaredEvent, kindDecl, type KindNames } from '../traces/kinds.js';
 
 const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
@@ -129,7 +129,7 @@ function describeCall(ev: TraceEvent, at?: Point): string {
     case 'signal_msi':
       return `${vmTag}signal_msi address=${hex(ev.address)} devid=${hex(ev.devid)} eventid=${ev.data}${ev.flags !== 1 ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ` -> ${ev.ret}${ev.ret ? ' (delivered)' : ' (blocked)'}`}`;
     default:
-      return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent)}`;
+      return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent, at)}`;
   }
 }
 
@@ -137,13 +137,21 @@ function describeCall(ev: TraceEvent, at?: Point): string {
  * A kind declared as data: its own description; a kind this devrr does not
  * know (a newer devrr's trace): its name and fields as they are.
  */
-function describeDeclared(ev: DeclaredEvent): string {
+function describeDeclared(ev: DeclaredEvent, at?: Point): string {
   const decl = kindDecl(ev.kind);
-  if (decl?.describe) return decl.describe(ev);
+  if (decl?.describe) return decl.describe(ev, at && kindNames(at));
   const fields = Object.entries(ev)
     .filter(([k]) => k !== 'kind' && k !== 'vm' && k !== 'note')
     .map(([k, v]) => `${k}=${typeof v === 'bigint' ? hex(v) : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : typeof v === 'object' ? noteJson(v) : String(v)}`);
   return `${ev.kind}${decl ? '' : ' (a kind this devrr does not know)'}${fields.length ? ` ${fields.join(' ')}` : ''}`;
+}
+
+/** The names a declared kind's description asks for, from the state at a point (traces/kinds.ts KindNames). */
+function kindNames(at: Point): KindNames {
+  return {
+    port: (vm, port, len) => at.inspector.pio?.(at.state, vm, port, len),
+    payload: (vm, kind, id, data) => at.inspector.payload?.(at.state, vm, kind, id, data),
+  };
 }
 
 /** A device type's uapi name, from the inspector, else the uapi table. */
@@ -208,6 +216,7 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
     const what = memWriteNames(ev, at);
     if (what) o.decoded = what;
   } else if (ev.kind === 'create_device') o.type_name = typeName(ev.type, at) ?? null;
+  else if (kindDecl(ev.kind)?.jsonNames && at) Object.assign(o, kindDecl(ev.kind)!.jsonNames!(ev as unknown as DeclaredEvent, kindNames(at)));
   else if (ev.kind === 'hcall') {
     const h = at?.inspector.hcall(at.state, ev);
     if (h) {

@@ -22,6 +22,13 @@ import { errnoName } from '../devices/core/uapi.js';
 import type { Vm } from '../devices/core/vm.js';
 import type { FormatVersion } from './format.js';
 import { PIO } from './kinds/pio.js';
+import { CREATE_IRQCHIP } from './kinds/create-irqchip.js';
+import { GET_IRQCHIP } from './kinds/get-irqchip.js';
+import { GET_LAPIC } from './kinds/get-lapic.js';
+import { IRQ_LINE_STATUS } from './kinds/irq-line-status.js';
+import { SET_IRQCHIP } from './kinds/set-irqchip.js';
+import { SET_LAPIC } from './kinds/set-lapic.js';
+import { TAKE_INTERRUPT } from './kinds/take-interrupt.js';
 
 /** How one event field is stored and checked. */
 export type FieldType =
@@ -71,6 +78,9 @@ export interface DeclaredEvent {
 /** A number in a scenario step, or a `$NAME` kept by an earlier `save_as` (recorder/scenario.ts's Value). */
 export type StepValue = { readonly n: bigint } | { readonly ref: string };
 
+/** Bytes in a scenario step (a hex string), or a `$NAME` of bytes kept by an earlier `save_as` on an op that returns bytes. */
+export type StepData = { readonly bytes: Uint8Array } | { readonly ref: string };
+
 /** The scenario parser's field readers, as a kind's op parses its step with them (recorder/scenario.ts). */
 export interface StepFields {
   has(field: string): boolean;
@@ -80,6 +90,10 @@ export interface StepFields {
   u32(field: string): number;
   /** A number or "$NAME", resolved when the step runs. */
   value(field: string): StepValue;
+  /** Whole bytes as a hex string of at most `max` bytes, or "$NAME" of bytes kept by an earlier save_as, resolved when the step runs. */
+  data(field: string, max: number): StepData;
+  /** true or false; `dflt` when the field is absent. */
+  bool(field: string, dflt: boolean): boolean;
   /** One of the given strings. */
   oneOf<T extends string>(field: string, choices: readonly T[]): T;
   /** Refuse the step: a ScenarioError naming the step and field. */
@@ -92,16 +106,35 @@ export interface KindScenario {
   readonly op: string;
   /**
    * The fields the op takes besides op, note and vm. `expect` checks the
-   * errno; `expect_value`, `expect_mask` and `save_as` are the recorder's
-   * own when listed (they compare `readValue`).
+   * errno; `expect_value`, `expect_mask`, `expect_data` and `save_as` are
+   * the recorder's own when listed (they compare `readValue`, or `readData`
+   * for `expect_data`, and `save_as` keeps `readData`'s bytes when the kind
+   * has it).
    */
   readonly fields: readonly string[];
   /** Static validation: the step's own fields (values may be StepValue, resolved at record time by `request`). */
   parse(p: StepFields): Readonly<Record<string, unknown>>;
-  /** The event's fields after kind and vm (results at their zero values), with the step's values resolved. */
-  request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint): Record<string, unknown>;
+  /** The event's fields after kind and vm (results at their zero values), with the step's values and bytes resolved. */
+  request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint, data: (d: StepData) => Uint8Array): Record<string, unknown>;
   /** The value a step's expect_value, expect_mask and save_as compare, or undefined when the event returned none (a write). */
   readValue?(ev: DeclaredEvent): bigint | undefined;
+  /** The bytes a step's expect_data compares (its leading bytes) and save_as keeps, or undefined when the event returned none. */
+  readData?(ev: DeclaredEvent): Uint8Array | undefined;
+  /**
+   * Set when the kind is written as another op with a flag rather than as
+   * an op of its own (`irq_line` with `"status": true` records
+   * irq_line_status): that op's steps with the flag true are this kind's,
+   * parsed by this `parse`; `op` then names the kind's steps in reports only.
+   */
+  readonly flagOf?: { readonly op: string; readonly flag: string };
+}
+
+/** How dump and the TUI name what an event touched, from the state just before it (replay/decode.ts builds it from a Point). */
+export interface KindNames {
+  /** The register a port access hits ("PIC_DATA"), from the device whose port range holds the whole access. */
+  port(vm: number, port: number, len: number): string | undefined;
+  /** A struct payload of the irqchip's own ioctls in words ('irqchip': chip `id`; 'lapic': vcpu `id`'s page). */
+  payload(vm: number, kind: 'irqchip' | 'lapic', id: number, data: Uint8Array): string | undefined;
 }
 
 /** One event kind. */
@@ -134,8 +167,10 @@ export interface EventKindDecl {
   readonly scenario?: KindScenario;
   /** Run it on a VM: the result fields (kinds of formats 1.0/1.1: recorder/execute.ts's own cases). */
   readonly execute?: (vm: Vm, ev: DeclaredEvent) => Readonly<Record<string, unknown>>;
-  /** One line for dump and the TUI after the `[vm N] ` tag (kinds of formats 1.0/1.1: replay/decode.ts's own cases). */
-  readonly describe?: (ev: DeclaredEvent) => string;
+  /** One line for dump and the TUI after the `[vm N] ` tag (kinds of formats 1.0/1.1: replay/decode.ts's own cases); `names` when a state is at hand. */
+  readonly describe?: (ev: DeclaredEvent, names?: KindNames) => string;
+  /** Decoded names beside the fields in `dump --json` (`reg`, `decoded`), when a state is at hand. */
+  readonly jsonNames?: (ev: DeclaredEvent, names: KindNames) => Readonly<Record<string, string>>;
 }
 
 const ATTR_FIELDS: readonly FieldSpec[] = [
@@ -271,6 +306,8 @@ const MAX_MEM_READ = 1 << 20;
 
 const registry = new Map<string, EventKindDecl>();
 const byOp = new Map<string, EventKindDecl>();
+/** Kinds written as another op with a flag (KindScenario.flagOf), by that op. */
+const byFlag = new Map<string, EventKindDecl[]>();
 
 /** Names a kind may have: what a trace header's `kinds` map and a shape's `kind` accept. */
 export const KIND_NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -296,9 +333,11 @@ export function registerEventKind(decl: EventKindDecl): void {
     const l = decl.fields.find((f) => f.name === decl.column!.len);
     if (v?.type !== 'big' || v.optional || (l?.type !== 'len' && l?.type !== 'len124') || l.optional) throw new TypeError(`devrr: event kind ${decl.name}: its column needs a big value field and a len field`);
   }
-  if (decl.scenario && byOp.has(decl.scenario.op)) throw new TypeError(`devrr: event kind ${decl.name}: op ${decl.scenario.op} is taken`);
+  const flag = decl.scenario?.flagOf;
+  if (decl.scenario && !flag && byOp.has(decl.scenario.op)) throw new TypeError(`devrr: event kind ${decl.name}: op ${decl.scenario.op} is taken`);
   registry.set(decl.name, decl);
-  if (decl.scenario) byOp.set(decl.scenario.op, decl);
+  if (flag) byFlag.set(flag.op, [...(byFlag.get(flag.op) ?? []), decl]);
+  else if (decl.scenario) byOp.set(decl.scenario.op, decl);
 }
 
 /** Remove a kind registered with registerEventKind (tests: a reader that does not know it). */
@@ -306,7 +345,9 @@ export function unregisterEventKind(name: string): void {
   const d = registry.get(name);
   if (!d) return;
   registry.delete(name);
-  if (d.scenario) byOp.delete(d.scenario.op);
+  const flag = d.scenario?.flagOf;
+  if (flag) byFlag.set(flag.op, (byFlag.get(flag.op) ?? []).filter((x) => x !== d));
+  else if (d.scenario) byOp.delete(d.scenario.op);
 }
 
 /** The declaration of a kind, or undefined when this devrr does not know it. */
@@ -317,6 +358,11 @@ export function kindDecl(name: string): EventKindDecl | undefined {
 /** The kind whose scenario op is `op` (declared kinds only; the 1.0/1.1 ops are recorder/scenario.ts's). */
 export function kindByOp(op: string): EventKindDecl | undefined {
   return byOp.get(op);
+}
+
+/** The kinds written as op `op` with a flag (KindScenario.flagOf): `irq_line`'s irq_line_status. */
+export function kindsFlagging(op: string): readonly EventKindDecl[] {
+  return byFlag.get(op) ?? [];
 }
 
 /** Every kind this devrr knows, in registration order. */
@@ -330,6 +376,6 @@ export function columnWords(decl: EventKindDecl, shape: Readonly<Record<string, 
 }
 
 /** The kinds declared purely as data, from format 1.2 on. */
-export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO];
+export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO, CREATE_IRQCHIP, GET_IRQCHIP, SET_IRQCHIP, GET_LAPIC, SET_LAPIC, IRQ_LINE_STATUS, TAKE_INTERRUPT];
 
 for (const d of [...LEGACY_KINDS, ...DECLARED_KINDS]) registerEventKind(d);

@@ -46,6 +46,8 @@ export interface DeviceMigration {
   readonly typeName: string;
   /** SET_DEVICE_ATTR actions on the source before any save list is read. */
   readonly saveActions: readonly SavedAttr[];
+  /** 'irqchip': the destination makes it with KVM_CREATE_IRQCHIP before the vcpus, not KVM_CREATE_DEVICE. */
+  readonly create?: 'irqchip';
   /** KVM_ENABLE_CAP calls on the destination's vcpus (by id) after the device is created, before its restore writes; `args` follow the device fd. */
   readonly vcpuConnects: readonly { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[] }[];
   /** The attributes a VMM reads; undefined when the family declares no migration. */

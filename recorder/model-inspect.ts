@@ -198,6 +198,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
           handle,
           typeName: model.typeName,
           saveActions: m?.saveActions ?? [],
+          ...(m?.create && { create: m.create }),
           vcpuConnects: m?.vcpuConnects?.(vm, d.state) ?? [],
           saveList: m?.saveList(vm, d.state),
           vmmConfig: m?.vmmConfig?.(vm, d.state) ?? [],

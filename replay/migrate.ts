@@ -15,7 +15,7 @@
  * restored with set_attr calls) is checked as recorded: the source's state at
  * its last save read against the destination's after its last restore write.
  */
-import type { NotCarried } from '../devices/core/device.js';
+import type { NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
 import { GUEST_PAGE } from '../devices/core/guest-mem.js';
 import { diffState, type FieldDiff } from '../devices/core/state.js';
 import type { VmState } from '../devices/core/vm-state.js';
@@ -117,15 +117,22 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     }
   }
   const device = (handle: number): AttrTarget => ({ kind: 'device', handle });
+  const handles = source.devices.map((_, h) => h);
+  const before = inspector.migration(srcState.peek(), 0);
+  // An irqchip made by KVM_CREATE_IRQCHIP (x86) comes first: the VM refuses it once vcpus exist.
+  const byIrqchip = new Map<number, number>();
+  for (const handle of handles.filter((h) => before[h]!.create === 'irqchip')) {
+    const e = call(dest, { kind: 'create_irqchip', vm: 0, errno: 0 } as unknown as TraceEvent).errno;
+    if (e) errors.push(`KVM_CREATE_IRQCHIP: ${errnoName(e)}`);
+    byIrqchip.set(handle, e ? -1 : destState.peek().vms[0]!.irqchip);
+  }
   for (const v of source.vcpus) {
     const e = call(dest, { kind: 'create_vcpu', vm: 0, id: v.id, errno: 0 }).errno;
     if (e) errors.push(`KVM_CREATE_VCPU ${v.id}: ${errnoName(e)}`);
   }
-  const handles = source.devices.map((_, h) => h);
   const irqchip = source.irqchip;
   const restoreOrder = irqchip >= 0 ? [irqchip, ...handles.filter((h) => h !== irqchip)] : handles;
   const actionOrder = irqchip >= 0 ? [...handles.filter((h) => h !== irqchip), irqchip] : handles;
-  const before = inspector.migration(srcState.peek(), 0);
   for (const handle of actionOrder) {
     for (const a of before[handle]!.saveActions) {
       const e = call(src, { kind: 'set_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, errno: 0 }).errno;
@@ -137,6 +144,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const saved = handles.map(
     (handle) =>
       plans[handle]!.saveList?.map((a) => {
+        if (a.ioctl) return { ...a, value: 0n, data: saveByIoctl(src, a, errors) };
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
         // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
@@ -151,6 +159,8 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (e) errors.push(`guest RAM page 0x${(page * GUEST_PAGE).toString(16)}: ${errnoName(e)}`);
   }
   const created = handles.map((handle) => {
+    const made = byIrqchip.get(handle);
+    if (made !== undefined) return made;
     const r = call(dest, { kind: 'create_device', vm: 0, type: source.devices[handle]!.type, flags: 0, errno: 0, handle: -1 });
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
     return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
@@ -173,6 +183,10 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     }
     const r = plan.restore(saved[handle]!, lines);
     for (const w of r.writes) {
+      if (w.ioctl) {
+        restoreByIoctl(dest, w, errors);
+        continue;
+      }
       const e = call(dest, { kind: 'set_attr', vm: 0, target: device(to), group: w.group, attr: w.attr, value: w.value, ...(w.data && { data: w.data }), errno: 0 }).errno;
       if (e) errors.push(`restore ${w.name} (${inspector.groupName(destState.peek(), 0, to, w.group) ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
     }
@@ -184,6 +198,26 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (e) errors.push(`re-drive line 0x${irq.toString(16)}: KVM_IRQ_LINE ${errnoName(e)}`);
   }
   return { dest: destState.snapshot().vms[0]!, errors };
+}
+
+/**
+ * A save-list entry read through an ioctl of its own (the x86 irqchip):
+ * KVM_GET_IRQCHIP for chip `attr`, KVM_GET_LAPIC for the vcpu whose id is
+ * `attr`; the struct's bytes.
+ */
+function saveByIoctl(src: Backend, a: SavedAttr, errors: string[]): Uint8Array {
+  const ev = a.ioctl === 'irqchip' ? { kind: 'get_irqchip', vm: 0, chip: Number(a.attr), errno: 0, data: new Uint8Array(0) } : { kind: 'get_lapic', vm: 0, vcpu: Number(a.attr), errno: 0, data: new Uint8Array(0) };
+  const r = src.execute(ev as unknown as TraceEvent) as unknown as { errno: number; data: Uint8Array };
+  if (r.errno) errors.push(`save ${a.name}: ${a.ioctl === 'irqchip' ? 'KVM_GET_IRQCHIP' : 'KVM_GET_LAPIC'} ${errnoName(r.errno)}`);
+  return r.data;
+}
+
+/** The restore write of such an entry: KVM_SET_IRQCHIP or KVM_SET_LAPIC with the saved bytes. */
+function restoreByIoctl(dest: Backend, w: SavedAttr & SavedValue, errors: string[]): void {
+  const data = w.data ?? new Uint8Array(0);
+  const ev = w.ioctl === 'irqchip' ? { kind: 'set_irqchip', vm: 0, chip: Number(w.attr), data, errno: 0 } : { kind: 'set_lapic', vm: 0, vcpu: Number(w.attr), data, errno: 0 };
+  const r = dest.execute(ev as unknown as TraceEvent) as unknown as { errno: number };
+  if (r.errno) errors.push(`restore ${w.name}: ${w.ioctl === 'irqchip' ? 'KVM_SET_IRQCHIP' : 'KVM_SET_LAPIC'} ${errnoName(r.errno)}`);
 }
 
 /** What the generic VM state has that no migration carries. */
@@ -238,6 +272,9 @@ function highLinesUpTo(tl: Timeline, at: number): Map<number, number> {
   for (let i = 0; i < at; i++) {
     const ev = tl.event(i);
     if (ev.kind === 'irq_line' && ev.vm === 0 && ev.errno === 0) lines.set(ev.irq, ev.level);
+    // KVM_IRQ_LINE_STATUS drives the line the same way.
+    const x = ev as unknown as { kind: string; vm: number; irq: number; level: number; errno: number };
+    if (x.kind === 'irq_line_status' && x.vm === 0 && x.errno === 0) lines.set(x.irq, x.level);
   }
   return lines;
 }

@@ -2,10 +2,11 @@
  * `irq_line_status`: KVM_IRQ_LINE_STATUS (kvm_vm_ioctl ->
  * kvm_vm_ioctl_irq_line with line_status, arch/x86/kvm/irq.c), written in a
  * scenario as `irq_line` with `"status": true`. The kernel writes back
- * kvm_set_irq's status: the sum over the GSI's routes of each chip's answer,
- * where kvm_pic_set_irq and kvm_ioapic_set_irq (i8259.c, ioapic.c) give 1
- * delivered, 0 coalesced and -1 masked or not routed; so 2 for a GSI both
- * chips delivered, -1 when none took it. Where the arch's irqchip reports no
+ * kvm_set_irq's status (virt/kvm/irqchip.c): the sum of the answers that
+ * are not negative over the GSI's routes, where kvm_pic_set_irq and
+ * kvm_ioapic_set_irq (i8259.c, ioapic.c) give 1 delivered, 0 coalesced and
+ * -1 masked or not routed; -1 when every route said -1. So 2 for a GSI both
+ * chips delivered. Where the arch's irqchip reports no
  * status, the field keeps the irq it shares a union with.
  */
 import type { EventKindDecl } from '../kinds.js';

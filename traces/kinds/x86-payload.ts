@@ -12,6 +12,11 @@ export const IRQCHIP_UNION_BYTES = 512;
 /** struct kvm_lapic_state: char regs[KVM_APIC_REG_SIZE], 1024 bytes. */
 export const LAPIC_STATE_BYTES = 1024;
 
+/** The bytes of chip `chip`'s own struct in the union: kvm_pic_state 16, kvm_ioapic_state 216 (the union's 512 for another id). */
+export function irqchipStructBytes(chip: number): number {
+  return chip === 0 || chip === 1 ? 16 : chip === 2 ? 216 : IRQCHIP_UNION_BYTES;
+}
+
 /** KVM_IRQCHIP_PIC_MASTER, KVM_IRQCHIP_PIC_SLAVE, KVM_IRQCHIP_IOAPIC. */
 export const CHIP_NAMES: readonly string[] = ['PIC_MASTER', 'PIC_SLAVE', 'IOAPIC'];
 

@@ -82,6 +82,67 @@ describe(onX86 ? 'record --live: the real-mode guest on this host' : `record --l
   });
 });
 
+/**
+ * The x86 in-kernel irqchip on a real kernel: KVM_CREATE_IRQCHIP, each chip's
+ * KVM_GET_IRQCHIP, KVM_IRQ_LINE_STATUS and the guest programming the master
+ * 8259 through its ports, recorded live and replayed against the models:
+ * no divergence means the kernel and the models agree on every byte and status.
+ */
+const IRQCHIP_LIVE = {
+  arch: 'x86_64',
+  steps: [
+    { op: 'create_irqchip' },
+    { op: 'create_vcpu', id: 0 },
+    { op: 'create_irqchip', expect: 'EEXIST' },
+    { op: 'get_irqchip', chip: 0 },
+    { op: 'get_irqchip', chip: 1 },
+    { op: 'get_irqchip', chip: 2, expect_data: '0000c0fe00000000' },
+    { op: 'get_irqchip', chip: 3, expect: 'EINVAL' },
+    { op: 'irq_line', irq: 4, level: 1, status: true },
+    { op: 'irq_line', irq: 4, level: 0, status: true },
+    // ICW1-ICW4 to the master (vectors from 0x20), then OCW1 masking all but IR2 and IR4, as the capture's guest does.
+    { op: 'pio', vcpu: 0, dir: 'out', port: 0x20, len: 1, value: 0x11 },
+    { op: 'pio', vcpu: 0, dir: 'out', port: 0x21, len: 1, value: 0x20 },
+    { op: 'pio', vcpu: 0, dir: 'out', port: 0x21, len: 1, value: 0x04 },
+    { op: 'pio', vcpu: 0, dir: 'out', port: 0x21, len: 1, value: 0x01 },
+    { op: 'pio', vcpu: 0, dir: 'out', port: 0x21, len: 1, value: 0xeb },
+    { op: 'pio', vcpu: 0, dir: 'in', port: 0x21, len: 1, expect_value: 0xeb },
+    { op: 'irq_line', irq: 4, level: 1, status: true },
+    { op: 'irq_line', irq: 4, level: 1, status: true },
+    { op: 'irq_line', irq: 0, level: 1, status: true },
+    { op: 'get_irqchip', chip: 0, save_as: 'MASTER' },
+    { op: 'get_irqchip', chip: 2 },
+    { op: 'get_lapic', vcpu: 0, save_as: 'LAPIC' },
+    { op: 'set_lapic', vcpu: 0, data: '$LAPIC' },
+    { op: 'set_irqchip', chip: 0, data: '$MASTER' },
+    { op: 'get_irqchip', chip: 0 },
+  ],
+};
+
+describe(onX86 ? 'record --live: the x86 in-kernel irqchip on this host' : `record --live irqchip: skipped, ${why}`, () => {
+  test.skipIf(!onX86)('the real kernel agrees with the models: a live irqchip recording replays with no divergence (kvm_vm_ioctl_get_irqchip, kvm_set_irq, kernel_pio)', async () => {
+    const out = join(dir, 'irqchip.devrr');
+    const r = await devrr('record', scenario('irqchip.json', IRQCHIP_LIVE), '-o', out, '--live');
+    expect([r.code, r.out, r.err.trim()]).toEqual([0, '', expect.stringMatching(/^recorded 25 events to /)]);
+    const t = TraceReader.open(out);
+    const evs = [...t.events()] as unknown as Record<string, unknown>[];
+    t.close();
+    // What the kernel answered: the chips' struct sizes, and kvm_set_irq's statuses (the non-negative answers of the PIC and the
+    // IOAPIC summed; -1 when both said masked: GSI 0 once OCW1 masks IR0, the IOAPIC's pins masked since reset). The replay below
+    // checks that the models give each of these too.
+    expect(evs.filter((e) => e.kind === 'get_irqchip' && !e.errno).map((e) => (e.data as Uint8Array).length)).toEqual([16, 16, 216, 16, 216, 16]);
+    expect(evs.filter((e) => e.kind === 'irq_line_status').map((e) => e.status)).toEqual([1n, 2n, 1n, 1n, -1n]);
+    expect(evs.find((e) => e.kind === 'pio' && !e.write)!.value).toBe(0xebn);
+    const replay = await devrr('replay', out);
+    expect([replay.code, replay.out]).toEqual([0, expect.stringMatching(/no divergence/)]);
+  });
+
+  test.skipIf(!onX86)('take_interrupt is refused live with the step: the kernel injects on its own', async () => {
+    const r = await devrr('record', scenario('take.json', { arch: 'x86_64', steps: [{ op: 'create_irqchip' }, { op: 'create_vcpu', id: 0 }, { op: 'take_interrupt', vcpu: 0 }] }), '-o', join(dir, 't.devrr'), '--live');
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/step 2 cannot run on this host: take_interrupt/)]);
+  });
+});
+
 describe('record --live refuses what the host cannot run, before touching /dev/kvm', () => {
   test.skipIf(!!unavailable)('a VM of another architecture: exit 2, one line, no file', async () => {
     const other = hostDevrrArch() === 'arm64' ? 'x86_64' : 'arm64';

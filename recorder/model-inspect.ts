@@ -87,7 +87,8 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       const v = state.vms[vm];
       const hit = v && portIn(v, registry, port, len);
       if (!hit) return undefined;
-      return hit.model.inspect?.describePio?.(v.devices[hit.handle]!.state, hit.range.kind, hit.offset, len) ?? `${hit.range.name}+${hex(hit.offset)}`;
+      // A family without describePio leaves the port unnamed (the line shows the port number only).
+      return hit.model.inspect?.describePio?.(v.devices[hit.handle]!.state, hit.range.kind, hit.offset, len);
     },
     payload(state, vm, kind, id, data) {
       for (const d of state.vms[vm]?.devices ?? []) {

@@ -650,6 +650,7 @@ class FieldParser implements StepFields {
     if (digits.length > 2 * MAX_STEP_BYTES) throw this.err(f, `holds ${Math.ceil(digits.length / 2)} bytes; at most ${MAX_STEP_BYTES} in one step`);
     if (digits.length % 2 !== 0 || !/^[0-9a-fx]*$/.test(digits)) throw this.err(f, 'must be a hex string of whole bytes (xx: any byte)');
     const n = digits.length / 2;
+    if (n === 0) throw this.err(f, 'must hold at least one byte');
     const bytes = new Uint8Array(n);
     const mask = new Uint8Array(n);
     for (let i = 0; i < n; i++) {

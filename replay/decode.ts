@@ -12,7 +12,8 @@ import { type MmioTarget, type Point, type PointLike, pointOf } from '../recorde
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 import { type DeclaredEvent, kindDecl, type KindNames } from '../traces/kinds.js';
 
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+/** A number in hex; a negative one (irq_line_status's -1) as -0x1, not 0x-1. */
+const hex = (v: bigint | number) => (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 
 function targetName(t: AttrTarget, at: Point | undefined, vm: number): string {
   if (t.kind === 'vm') return 'vm';

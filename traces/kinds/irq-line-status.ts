@@ -4,8 +4,9 @@
  * scenario as `irq_line` with `"status": true`. The kernel writes back
  * kvm_set_irq's status (virt/kvm/irqchip.c): the sum of the answers that
  * are not negative over the GSI's routes, where kvm_pic_set_irq and
- * kvm_ioapic_set_irq (i8259.c, ioapic.c) give 1 delivered, 0 coalesced and
- * -1 masked or not routed; -1 when every route said -1. So 2 for a GSI both
+ * kvm_ioapic_set_irq (i8259.c, ioapic.c) give 1 delivered, 0 coalesced (or
+ * accepted by no local APIC) and -1 masked, not routed, or a level pin whose
+ * remote_irr waits for an EOI (ioapic_service); -1 when every route said -1. So 2 for a GSI both
  * chips delivered. Where the arch's irqchip reports no
  * status, the field keeps the irq it shares a union with.
  */
@@ -44,7 +45,8 @@ export const IRQ_LINE_STATUS: EventKindDecl = {
   },
   describe(ev) {
     const s = ev['status'] as bigint;
-    const what = s > 0n ? 'delivered' : s === 0n ? 'coalesced' : 'masked or not routed';
+    // ioapic_service's -1 also covers a level pin whose remote_irr still waits for the EOI.
+    const what = s > 0n ? 'delivered' : s === 0n ? 'coalesced' : 'not delivered: masked, no route, or remote_irr set';
     return `irq_line_status irq=${ev['irq'] as number} level=${ev['level'] as number}${ev['errno'] ? failedText(ev) : ` -> status ${s} (${what})`}`;
   },
 };

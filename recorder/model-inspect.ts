@@ -264,7 +264,12 @@ function interruptEvent(ev: TraceEvent): InterruptEvent | undefined {
       return { kind: 'signal_msi', address: ev.address, data: ev.data, devid: ev.devid, errno: ev.errno, ret: ev.ret };
     case 'hcall':
       return { kind: 'hcall', vcpu: ev.vcpu, nr: ev.nr, args: ev.args, ret: ev.ret, errno: ev.errno };
-    default:
+    default: {
+      // Kinds declared as data the facets read: KVM_IRQ_LINE_STATUS drives the line as KVM_IRQ_LINE does; a vcpu taking an interrupt.
+      const d = ev as unknown as Record<string, unknown>;
+      if (d['kind'] === 'irq_line_status') return { kind: 'irq_line', irq: (d['irq'] as number) >>> 0, level: d['level'] as number, errno: d['errno'] as number };
+      if (d['kind'] === 'take_interrupt') return { kind: 'take_interrupt', vcpu: d['vcpu'] as number, vector: d['vector'] as number, errno: d['errno'] as number };
       return undefined;
+    }
   }
 }

@@ -3,7 +3,7 @@
  * it cannot be opened), the tests that need it skip, saying why in their
  * name; the refusals run everywhere.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { hostDevrrArch } from '../../recorder/live/backend.js';
@@ -133,6 +133,27 @@ describe(onX86 ? 'record --live: the x86 in-kernel irqchip on this host' : `reco
     expect(evs.filter((e) => e.kind === 'get_irqchip' && !e.errno).map((e) => (e.data as Uint8Array).length)).toEqual([16, 16, 216, 16, 216, 16]);
     expect(evs.filter((e) => e.kind === 'irq_line_status').map((e) => e.status)).toEqual([1n, 2n, 1n, 1n, -1n]);
     expect(evs.find((e) => e.kind === 'pio' && !e.write)!.value).toBe(0xebn);
+    const replay = await devrr('replay', out);
+    expect([replay.code, replay.out]).toEqual([0, expect.stringMatching(/no divergence/)]);
+  });
+
+  test.skipIf(!onX86)("the x86-ioapic-remote-irr example without its take_interrupt steps: the guest programs the IOAPIC by MMIO, remote_irr refuses the second raise (-1), and the models agree byte for byte (ioapic_service, ioapic_mmio_write)", async () => {
+    const example = JSON.parse(readFileSync('traces/examples/x86-ioapic-remote-irr/x86-ioapic-remote-irr.json', 'utf8')) as { steps: Record<string, unknown>[] };
+    // Without the vcpu taking 0x35 it stays in IRR, not ISR: the ISR expectation is the example's own, left out here.
+    const steps = example.steps
+      .filter((st) => st.op !== 'take_interrupt')
+      .map((st) => {
+        if (st.op !== 'get_lapic') return st;
+        const { expect_data: _isr, ...rest } = st;
+        return rest;
+      });
+    const out = join(dir, 'remote-irr.devrr');
+    const r = await devrr('record', scenario('remote-irr.json', { arch: 'x86_64', steps: [...steps, { op: 'get_irqchip', chip: 2, expect_data: `${'xx'.repeat(24 + 8 * 17)}35c0` }] }), '-o', out, '--live');
+    expect([r.code, r.out]).toEqual([0, '']);
+    const t = TraceReader.open(out);
+    const statuses = [...t.events()].filter((e) => (e.kind as string) === 'irq_line_status').map((e) => (e as unknown as { status: bigint }).status);
+    t.close();
+    expect(statuses).toEqual([1n, 1n, -1n]);
     const replay = await devrr('replay', out);
     expect([replay.code, replay.out]).toEqual([0, expect.stringMatching(/no divergence/)]);
   });

@@ -372,18 +372,22 @@ function sameOutsideOwned(vm: VmState, a: TraceEvent, b: TraceEvent, backends: B
 
 /**
  * The recorded migration in a trace, if any: a VM made by create_vm whose
- * devices receive set_attr writes (the restore); the save is the last
- * get_attr on a device of VM 0 before the first of those writes.
+ * devices receive set_attr writes, or set_irqchip / set_lapic (the restore);
+ * the save is the last get_attr on a device of VM 0, or get_irqchip /
+ * get_lapic there, before the first of those writes.
  */
 function recordedMigration(src: TraceSource): { save: number; restore: number; dest: number } | null {
   let save = -1;
   let firstRestore = -1;
   let restore = -1;
   let dest = -1;
+  // The x86 irqchip's state crosses by its own ioctls, not device attributes.
+  const irqchipGet = (k: string) => k === 'get_irqchip' || k === 'get_lapic';
+  const irqchipSet = (k: string) => k === 'set_irqchip' || k === 'set_lapic';
   for (const { i, ev } of eventsOf(src)) {
     if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
-    if (ev.kind === 'get_attr' && ev.vm === 0 && ev.target.kind === 'device' && firstRestore < 0) save = i;
-    if (dest > 0 && ev.kind === 'set_attr' && ev.vm === dest && ev.target.kind === 'device') {
+    if (((ev.kind === 'get_attr' && ev.target.kind === 'device') || irqchipGet(ev.kind)) && ev.vm === 0 && firstRestore < 0) save = i;
+    if (dest > 0 && ev.vm === dest && ((ev.kind === 'set_attr' && ev.target.kind === 'device') || irqchipSet(ev.kind))) {
       if (firstRestore < 0) firstRestore = i;
       restore = i;
     }

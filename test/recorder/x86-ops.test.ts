@@ -216,3 +216,46 @@ describe('migrate-check on an x86 trace (KVM_CREATE_IRQCHIP before the vcpus; ch
     expect(r.points.length).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe('a recorded x86 migration (a second VM restored by set_irqchip and set_lapic)', () => {
+  const SAVE_RESTORE = [
+    { op: 'create_irqchip' },
+    { op: 'create_vcpu', id: 0 },
+    { op: 'mmio', vcpu: 0, dir: 'write', addr: '0xfee000f0', len: 4, value: '0x1ff' },
+    { op: 'pio', vcpu: 0, dir: 'out', port: '0x21', len: 1, value: '0xeb' },
+    { op: 'get_irqchip', chip: 0, save_as: 'M' },
+    { op: 'get_irqchip', chip: 1, save_as: 'S' },
+    { op: 'get_irqchip', chip: 2, save_as: 'IO' },
+    { op: 'get_lapic', vcpu: 0, save_as: 'L' },
+    { op: 'create_vm', as: 'dst' },
+    { op: 'create_irqchip', vm: 'dst' },
+    { op: 'create_vcpu', id: 0, vm: 'dst' },
+    { op: 'set_irqchip', chip: 0, data: '$M', vm: 'dst' },
+    { op: 'set_irqchip', chip: 1, data: '$S', vm: 'dst' },
+    { op: 'set_irqchip', chip: 2, data: '$IO', vm: 'dst' },
+  ];
+  const check = (last: object) => {
+    const p = join(dir, `recorded-${JSON.stringify(last).length}.devrr`);
+    const sc = parseScenario(JSON.stringify({ arch: 'x86_64', steps: [...SAVE_RESTORE, last] }), 'mig.json');
+    const w = TraceWriter.create(p, traceHeader(sc, 0));
+    expect(recordScenario(sc, w).misses).toEqual([]);
+    w.close();
+    const t = TraceReader.open(p);
+    const r = migrateCheck(t, 4);
+    t.close();
+    return r;
+  };
+
+  test('is found and checked: the saved bytes restored give the same state', () => {
+    const r = check({ op: 'set_lapic', vcpu: 0, data: '$L', vm: 'dst' });
+    expect(r.recorded).toEqual({ save: 8, restore: 15 });
+    expect(r.failures).toEqual([]);
+  });
+
+  test('a LAPIC restored from other bytes is a failure naming the fields that did not cross', () => {
+    const r = check({ op: 'set_lapic', vcpu: 0, data: '00', vm: 'dst' });
+    const f = r.failures.find((x) => x.kind === 'recorded')!;
+    expect(f.event).toBe(15);
+    expect(f.fields.map((x) => x.path)).toEqual(expect.arrayContaining(['irqchip.lapic[0].svr', 'irqchip.lapic[0].lvt_lint0']));
+  });
+});

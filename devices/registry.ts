@@ -10,6 +10,7 @@ import type { Arch } from './core/uapi.js';
 import { vgicV2 } from './arm-vgic/v2/device.js';
 import { vgicV3 } from './arm-vgic/v3/device.js';
 import { vgicIts } from './arm-vgic/its/device.js';
+import { kvmVfio } from './vfio/kvm-vfio.js';
 import { xics } from './ppc-xics/device.js';
 import { flic } from './s390-flic/device.js';
 import { fslMpic20, fslMpic42 } from './fsl-mpic/device.js';
@@ -19,6 +20,7 @@ export const DEVICE_MODELS: DeviceRegistry = new Map<number, DeviceModel<any>>([
   [vgicV2.type, vgicV2],
   [vgicV3.type, vgicV3],
   [vgicIts.type, vgicIts],
+  [kvmVfio.type, kvmVfio],
   [xics.type, xics],
   [flic.type, flic],
   [fslMpic20.type, fslMpic20],

@@ -54,6 +54,13 @@ export const FAST_SKIP = -1;
 /** fast.mmio: it ran and its result is the recorded one. */
 export const FAST_OK = -2;
 
+/**
+ * The replay hot paths. A fast path only takes an access or a line on a VM
+ * that already runs, to a frame already mapped: it never changes the VM's
+ * layout (which device claims which frame, nr_irqs), the part of the state
+ * events are named by. Search relies on it (replay/search.ts): it decodes
+ * an access once and reuses the verdict until an event goes through execute.
+ */
 export interface FastPaths {
   /**
    * An MMIO access from a chunk's shape and its low value word: FAST_SKIP

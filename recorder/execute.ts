@@ -74,8 +74,6 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
       case 'has_attr':
         if (!hasFd(vm, ev.target)) return ev.kind === 'get_attr' ? withoutOutputs(ev, ERRNO.EBADF) : { ...ev, errno: ERRNO.EBADF };
         return this.attrCall(vm, ev);
-      case 'arm_set_device_addr':
-        return { ...ev, errno: vm.armSetDeviceAddr(ev.id, ev.addr) };
       case 'mmio': {
         const r = vm.mmio(ev.vcpu, ev.write, ev.addr, ev.len, ev.value);
         // An exit to the VMM: a read returns what the VMM answered (the recorded value).
@@ -97,10 +95,6 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
       case 'mem_read': {
         const r = vm.memRead(ev.addr, ev.len);
         return { ...ev, errno: r.errno, data: r.data };
-      }
-      case 'signal_msi': {
-        const r = vm.signalMsi({ address: ev.address, data: ev.data, flags: ev.flags, devid: ev.devid });
-        return { ...ev, errno: r.errno, ret: r.ret };
       }
       default: {
         // A kind declared as data (traces/kinds.ts): its execution runs on the VM.

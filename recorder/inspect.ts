@@ -92,6 +92,8 @@ export interface Inspector {
   sysreg(state: SessionState, ev: SysregEvent): { readonly name?: string; readonly fields: string };
   /** A hypercall's kernel name ("H_XIRR") and its arguments and result in words, from the device that serves it; undefined when none does. */
   hcall(state: SessionState, ev: HcallEvent): { readonly name: string; readonly detail: string } | undefined;
+  /** A one-reg register's uapi name and its value in words, from the family of VM `vm`'s arch that declares it; undefined when none does. */
+  oneReg?(state: SessionState, vm: number, id: bigint, value: bigint): { readonly name: string; readonly value?: string } | undefined;
   /** What a guest RAM write means to the VM's devices, or ''. */
   memWrite(state: SessionState, ev: MemWriteEvent): string;
   /** A KVM_IRQ_LINE `irq` value in words ("SPI 42"), by the VM's architecture's encoding. */

@@ -14,6 +14,7 @@ import { type DeviceRegistry, Vm } from '../devices/core/vm.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import type { AttrEvent, MmioEvent, TraceEvent } from '../traces/events.js';
 import type { PioEvent } from '../traces/kinds/pio.js';
+import { type DeclaredEvent, kindDecl } from '../traces/kinds.js';
 import type { SessionState } from './backend.js';
 import type { DeviceMigration, Inspector, MmioTarget } from './inspect.js';
 
@@ -108,6 +109,16 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       for (const d of vm?.devices ?? []) {
         const r = registry.get(d.type)?.inspect?.describeHcall?.(ev.nr, ev.args, ev.ret);
         if (r) return r;
+      }
+      return undefined;
+    },
+    oneReg(state, vm, id, value) {
+      const arch = state.vms[vm]?.arch;
+      if (!arch) return undefined;
+      for (const m of registry.values()) {
+        if (!m.arches.includes(arch)) continue;
+        const d = m.kernel.oneRegs?.find((r) => r.id === BigInt.asUintN(64, id));
+        if (d) return { name: d.name, ...(d.describeValue && { value: d.describeValue(BigInt.asUintN(64, value)) }) };
       }
       return undefined;
     },
@@ -255,6 +266,9 @@ function mmioTarget(vm: VmState, f: FrameHit, ev: MmioEvent): MmioTarget {
 
 /** A trace event as the interrupts facets read it (an mmio access is read per frame, above); undefined for a kind no facet reads. */
 function interruptEvent(ev: TraceEvent): InterruptEvent | undefined {
+  // A declared kind that injects an MSI (an irqfd's kvm_set_msi) reaches the irqchip as KVM_SIGNAL_MSI does.
+  const msi = kindDecl(ev.kind)?.injectedMsi?.(ev as unknown as DeclaredEvent);
+  if (msi) return { kind: 'signal_msi', address: msi.address, data: msi.data, devid: msi.devid, errno: msi.errno, ret: msi.ret };
   switch (ev.kind) {
     case 'irq_line':
       return { kind: 'irq_line', irq: ev.irq >>> 0, level: ev.level, errno: ev.errno };

@@ -165,11 +165,6 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         }
         break;
       }
-      case 'arm_set_device_addr': {
-        const ev = emit({ kind: 'arm_set_device_addr', vm, id: val(step.id), addr: val(step.addr), errno: 0, ...note });
-        checkErrno((ev as { errno: number }).errno);
-        break;
-      }
       case 'mmio': {
         const v = step.value !== undefined ? BigInt.asUintN(step.len * 8, val(step.value)) : 0n;
         const ev = emit({ kind: 'mmio', vm, vcpu: step.vcpu, write: step.write, addr: step.addr, len: step.len, value: v, exit: false, errno: 0, ...note });
@@ -219,18 +214,11 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         }
         break;
       }
-      case 'signal_msi': {
-        const address = BigInt.asUintN(64, val(step.address));
-        const ev = emit({ kind: 'signal_msi', vm, address, data: step.data, flags: step.flags, devid: step.devid, ret: 0, errno: 0, ...note });
-        if (ev.kind !== 'signal_msi') break;
-        checkErrno(ev.errno);
-        checkRead(ev.errno, BigInt(ev.ret), step.expectValue, undefined);
-        break;
-      }
       case 'declared': {
         // A kind declared as data: its scenario op builds the request, the backend runs it.
         const sc = kindDecl(step.kind)!.scenario!;
-        const ev = emit({ kind: step.kind, vm, ...sc.request(step.fields, val, dataOf), ...note } as unknown as TraceEvent) as unknown as DeclaredEvent;
+        const ctx = { dev: (name: string) => { const h = devHandles[vm]!.get(name); return h === undefined || h === NO_DEVICE_FD ? -1 : h; }, data: dataOf };
+        const ev = emit({ kind: step.kind, vm, ...sc.request(step.fields, val, ctx), ...note } as unknown as TraceEvent) as unknown as DeclaredEvent;
         const errno = typeof ev['errno'] === 'number' ? ev['errno'] : 0;
         checkErrno(errno);
         const got = sc.readValue?.(ev);

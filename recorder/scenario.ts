@@ -14,7 +14,8 @@ import { checkPlainData, encodeValue, MAX_NOTE_BYTES } from '../traces/format.js
 import { MAX_DEVICE_CREATES_PER_VM, MAX_VMS } from '../devices/core/vm-state.js';
 import { ARCHES, type Arch, errnoByName, KVM_ARM_IRQ_TYPE, NAMES, nameOf } from '../devices/core/uapi.js';
 import { archFdNames } from '../devices/arch/index.js';
-import { deviceNames, type FdNames, someNames } from '../devices/core/names.js';
+import { deviceNames, type FdNames, oneRegNames, someNames } from '../devices/core/names.js';
+import type { OneRegDecl } from '../devices/core/device.js';
 import type { DeviceRegistry } from '../devices/core/vm.js';
 import { DEFAULT_IPA_BITS, DEVICE_MODELS } from '../devices/registry.js';
 import { checkJsonShape } from './scenario-file.js';
@@ -55,7 +56,6 @@ export type Step =
       readonly expectMask?: bigint;
       readonly saveAs?: string;
     })
-  | (StepBase & { readonly op: 'arm_set_device_addr'; readonly id: Value; readonly addr: Value })
   | (StepBase & {
       readonly op: 'mmio';
       readonly vcpu: number;
@@ -83,7 +83,6 @@ export type Step =
     })
   | (StepBase & { readonly op: 'mem_write'; readonly addr: number; readonly data: Uint8Array })
   | (StepBase & { readonly op: 'mem_read'; readonly addr: number; readonly len: number; readonly expectData?: Uint8Array })
-  | (StepBase & { readonly op: 'signal_msi'; readonly address: Value; readonly data: number; readonly devid: number; readonly flags: number; readonly expectValue?: Value })
   | DeclaredStep;
 
 /**
@@ -247,7 +246,7 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     if (!allowed) throw err('op', `unknown op ${JSON.stringify(op)} (ops: ${SCENARIO_OPS.join(', ')})`);
     for (const k of Object.keys(raw)) if (!COMMON_FIELDS.includes(k) && !allowed.includes(k)) throw err(k, `unknown field for op ${op}`);
 
-    const p = new FieldParser(raw, err, saved, savedData);
+    const p = new FieldParser(raw, err, saved, savedData, () => oneRegNames(vmArch[vm]!, registry.values()));
     let vm = 0;
     const vmName = own(raw, 'vm');
     if (vmName !== undefined) {
@@ -268,7 +267,7 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     const flagged = kindsFlagging(op).find((d) => p.bool(d.scenario!.flagOf!.flag, false));
     const declared = flagged ?? kindByOp(op);
     if (declared) {
-      steps.push(declaredStep(declared, base, p, saved, savedData));
+      steps.push(declaredStep(declared, base, p.withDevices(devTypes[vm]!), saved, savedData));
       continue;
     }
     switch (op) {
@@ -308,9 +307,6 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
         if (saveAs) saved.add(saveAs);
         break;
       }
-      case 'arm_set_device_addr':
-        steps.push({ ...base, op, id: p.value('id'), addr: p.value('addr') });
-        break;
       case 'mmio': {
         const dir = p.dir();
         const len = p.uint('len', 8);
@@ -396,13 +392,6 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
         readBytes += len;
         if (readBytes > MAX_READ_BYTES) throw err('len', `brings the guest RAM the scenario reads past ${MAX_READ_BYTES >> 20} MiB in all, the most one trace keeps`);
         steps.push({ ...base, op, addr: p.addr('addr'), len, ...(expectData && { expectData }) });
-        break;
-      }
-      case 'signal_msi': {
-        const devid = p.has('devid') ? p.u32('devid') : 0;
-        // With a device id and no flags, the flag that says the id is valid (the ITS needs it).
-        const flags = p.has('flags') ? p.named('flags', NAMES.msiFlags) : p.has('devid') ? 1 : 0;
-        steps.push({ ...base, op, address: p.value('address'), data: p.u32('data'), devid, flags, ...(p.has('expect_value') && { expectValue: p.value('expect_value') }) });
         break;
       }
       case 'create_vm': {
@@ -524,7 +513,24 @@ class FieldParser implements StepFields {
     private readonly err: (field: string | null, what: string) => ScenarioError,
     private readonly saved: ReadonlySet<string>,
     private readonly savedData: ReadonlySet<string>,
+    /** The one-reg registers the step's VM's families declare, by name. */
+    private readonly oneRegs: () => ReadonlyMap<string, OneRegDecl>,
   ) {}
+
+  /** A one-reg id: a 64-bit number, or the name of a register a family of the VM's arch declares. */
+  oneRegId(f: string): bigint {
+    const v = this.need(f);
+    const d = typeof v === 'string' ? this.oneRegs().get(v) : undefined;
+    if (d) return d.id;
+    const n = toBig(v);
+    if (typeof n === 'string') {
+      const known = [...this.oneRegs().keys()];
+      if (typeof v !== 'string') throw this.err(f, `${n}, or a register name`);
+      throw this.err(f, `unknown name ${JSON.stringify(v)}: not a one-reg register a device family of this VM's arch declares (${known.length ? someNames(known) : 'it declares none: give the id as a number'})`);
+    }
+    if (n < 0n || n >= U64_END) throw this.err(f, 'must be a register name or a 64-bit id (0 to 2^64-1)');
+    return n;
+  }
 
   has(f: string): boolean {
     return own(this.raw, f) !== undefined;
@@ -771,6 +777,27 @@ class FieldParser implements StepFields {
     if (v === undefined) return undefined;
     if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(v)) throw this.err(f, 'must be a name (letters, digits, _ . -)');
     return v;
+  }
+
+  /** This parser, with the device names of the step's VM known to devName. */
+  withDevices(devs: ReadonlyMap<string, number>): this {
+    this.devs = devs;
+    return this;
+  }
+
+  private devs: ReadonlyMap<string, number> = new Map();
+
+  devName(f: string): string {
+    const v = this.need(f);
+    if (typeof v === 'string' && this.devs.has(v)) return v;
+    throw this.err(f, `${JSON.stringify(v)} is not a device named by an earlier create_device "as"`);
+  }
+
+  nameOrUint(f: string, names: readonly string[], max: number): number {
+    const v = this.need(f);
+    if (typeof v === 'string' && names.includes(v)) return names.indexOf(v);
+    if (typeof v === 'string' && typeof toBig(v) === 'string') throw this.err(f, `must be ${names.map((c) => JSON.stringify(c)).join(', ')} or a number`);
+    return this.uint(f, max);
   }
 
   dev(f: string, devs: ReadonlyMap<string, number>): DevRef {

@@ -44,8 +44,11 @@ export interface Mismatch {
  * Applies events [from, to) to `backend`. With `check`, stops after the
  * first event whose result differs from the recorded one (it has run) and
  * returns it; otherwise, or when every result matches, returns null.
+ * `onExecute` hears of each event that went through Backend.execute rather
+ * than a fast path (search uses it: only those may change how events are
+ * named); the fast paths never call it.
  */
-export function applyEvents(backend: Backend, chunks: ChunkCache, from: number, to: number, check: boolean): Mismatch | null {
+export function applyEvents(backend: Backend, chunks: ChunkCache, from: number, to: number, check: boolean, onExecute?: (ev: TraceEvent) => void): Mismatch | null {
   const fast = backend.fast;
   for (let i = from; i < to; ) {
     const chunk = chunks.at(i);
@@ -85,6 +88,7 @@ export function applyEvents(backend: Backend, chunks: ChunkCache, from: number, 
       }
       const recorded = chunk.event(j);
       const replayed = backend.execute(recorded);
+      onExecute?.(recorded);
       if (check && !sameResult(recorded, replayed)) return { event: i, recorded, replayed };
     }
   }

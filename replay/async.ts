@@ -2,12 +2,13 @@
  * Cooperative versions of the timeline's long operations, for callers that
  * must stay responsive (the TUI): building the timeline over the whole
  * trace, seeking far ahead, and running forward or backward to a
- * breakpoint. Each does its work in slices of about `sliceMs` milliseconds
+ * breakpoint, and text search. Each does its work in slices of about `sliceMs` milliseconds
  * on the calling thread, yields to the event loop between slices (so input
  * is read and frames are drawn), reports progress, and stops when its
  * AbortSignal fires. The results are the ones the synchronous Timeline
  * methods give: these functions only cut the same work into pieces.
  */
+import { type SearchMatch, spanBefore, TextSearch } from './search.js';
 import type { Breakpoint, Hit, Timeline } from './timeline.js';
 
 export interface CooperativeOptions {
@@ -148,4 +149,65 @@ export async function runBackwardCooperative(tl: Timeline, bps: readonly Breakpo
   }
   tl.seek(0);
   return { status: 'end' };
+}
+
+/** What a cooperative search ends with. */
+export type SearchOutcome =
+  | { readonly status: 'hit'; readonly match: SearchMatch }
+  | { readonly status: 'end' }
+  | { readonly status: 'cancelled' };
+
+/**
+ * searchEvents (replay/search.ts) on the timeline itself, in slices: the
+ * first event at or after `from` (direction 1) or the last at or before it
+ * (-1) whose decoded text matches `query`. It starts from the timeline's
+ * nearest checkpoint, so a hop costs what lies between here and the match.
+ * On a hit the position is just after the matching event; otherwise it is
+ * anywhere (the caller goes back where it was).
+ */
+export async function searchCooperative(tl: Timeline, query: string, from: number, direction: 1 | -1, opts: CooperativeOptions = {}): Promise<SearchOutcome> {
+  const n = tl.length;
+  if (n === 0 || !query.trim()) return { status: 'end' };
+  const start = Math.max(0, Math.min(n - 1, from));
+  const slicer = new Slicer(opts.sliceMs ?? 30, 1 << 16);
+  const search = new TextSearch(tl, query);
+  try {
+    if (direction === 1) {
+      for (let i = start; i < n; ) {
+        if (opts.signal?.aborted) return { status: 'cancelled' };
+        const t0 = performance.now();
+        const to = Math.min(n, i + slicer.size);
+        const m = search.first(i, to);
+        if (m) return { status: 'hit', match: m };
+        slicer.took(to - i, performance.now() - t0);
+        i = to;
+        opts.onProgress?.(i - start, n - start);
+        if (i < n) await yieldToLoop();
+      }
+      return { status: 'end' };
+    }
+    // Backwards: a span at a time, latest first, each scanned forward in slices.
+    for (let hi = start + 1; hi > 0; ) {
+      const lo = spanBefore(hi, tl.checkpointEvery);
+      let found: SearchMatch | null = null;
+      for (let i = lo; i < hi; ) {
+        if (opts.signal?.aborted) return { status: 'cancelled' };
+        const t0 = performance.now();
+        const to = Math.min(hi, i + slicer.size);
+        found = search.last(i, to) ?? found;
+        slicer.took(to - i, performance.now() - t0);
+        opts.onProgress?.(start + 1 - hi + (to - lo), start + 1);
+        i = to;
+        await yieldToLoop();
+      }
+      if (found) {
+        tl.seek(found.event + 1);
+        return { status: 'hit', match: found };
+      }
+      hi = lo;
+    }
+    return { status: 'end' };
+  } finally {
+    search.close();
+  }
 }

@@ -1,90 +1,66 @@
 /**
  * The benchmark suite behind `devrr bench`: every speed figure is measured
  * beside its baseline in the same run, on the same events, on this machine.
+ * The workloads are deterministic (bench-workloads.ts); progress goes to the
+ * `log` callback (the CLI prints it on stderr), one line per phase.
  *
- * Workload: a 4-vcpu GICv2 guest taking interrupts: a device raises an SPI
- * (KVM_IRQ_LINE), the target vcpu acknowledges it (GICC_IAR) and ends it
- * (GICC_EOIR), vcpus exchange SGIs (GICD_SGIR), and the guest driver pokes
- * distributor registers (enables, priorities) in between: the MMIO/IRQ mix
- * that dominates real traces.
+ * Phases: record a GICv2 MMIO/IRQ workload; replay it (every result
+ * checked) and decode it; the baselines on the same events (per-event
+ * msgpack, JSON lines: written, then read and replayed); the GICv3 mix and a
+ * VMM's attribute save/restore loop, recorded and replayed; time travel on
+ * a long trace (first pass, seeks, steps back, bisect to a planted
+ * divergence, a text search over all of it); then what the CLI adds through
+ * hooks (the TUI's key latency, the corpus on 1 and 2 threads, start-up);
+ * and the peak memory of the whole run.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Packr } from 'msgpackr';
 import { digestState } from '../devices/core/state.js';
 import { packageFile } from '../package-root.js';
 import { type BackendFactory, sameResult, type StateCapability } from '../recorder/backend.js';
 import { MODELS } from '../recorder/execute.js';
-import { traceHeader } from '../recorder/trace-file.js';
 import type { TraceEvent } from '../traces/events.js';
 import { eventFromJsonLine, eventToJsonLine } from '../traces/jsonl.js';
 import { TraceReader } from '../traces/reader.js';
-import { TraceWriter } from '../traces/writer.js';
+import { workload, type WorkloadName, writeWorkloadTrace } from './bench-workloads.js';
 import { bisectTrace } from './bisect.js';
 import { replay } from './engine.js';
+import { searchEvents } from './search.js';
 import { Timeline } from './timeline.js';
 
-const DIST = 0x8000000;
-const CPU = 0x8010000;
-const VCPUS = 4;
-const spi = (n: number) => (1 << 24) | n;
+export { workload, writeWorkloadTrace } from './bench-workloads.js';
 
-/** The set-up prefix: VM, vcpus, a VGIC v2 with its frames, enables and priorities. */
-function* setup(): Generator<TraceEvent> {
-  yield { kind: 'create_vm', vm: 0, arch: 'arm64', ipaBits: 40 };
-  for (let id = 0; id < VCPUS; id++) yield { kind: 'create_vcpu', vm: 0, id, errno: 0 };
-  yield { kind: 'create_device', vm: 0, type: 5, flags: 0, errno: 0, handle: -1 };
-  const dev = { kind: 'device', handle: 0 } as const;
-  yield { kind: 'set_attr', vm: 0, target: dev, group: 3, attr: 0n, value: 128n, errno: 0 };
-  yield { kind: 'set_attr', vm: 0, target: dev, group: 0, attr: 0n, value: BigInt(DIST), errno: 0 };
-  yield { kind: 'set_attr', vm: 0, target: dev, group: 0, attr: 1n, value: BigInt(CPU), errno: 0 };
-  yield { kind: 'set_attr', vm: 0, target: dev, group: 4, attr: 0n, errno: 0 };
-  const w = (vcpu: number, addr: number, value: number): TraceEvent => ({ kind: 'mmio', vm: 0, vcpu, write: true, addr, len: 4, value: BigInt(value >>> 0), exit: false, errno: 0 });
-  yield w(0, DIST, 1); // GICD_CTLR.Enable
-  yield w(0, DIST + 0x104, 0xffffffff); // enable SPIs 32-63
-  yield w(0, DIST + 0x108, 0xffffffff); // enable SPIs 64-95
-  for (let n = 32; n < 96; n += 4) yield w(0, DIST + 0x800 + n, 0x08040201); // spread targets over the 4 vcpus
-  for (let v = 0; v < VCPUS; v++) {
-    yield w(v, CPU + 0x4, 0xf0); // GICC_PMR
-    yield w(v, CPU, 1); // GICC_CTLR.EnableGrp0
-  }
+/** How big each phase is. */
+export interface BenchSizes {
+  /** The GICv2 record/replay/decode workload; the baselines replay its first `baselineEvents` (rates compare the same events). */
+  readonly events: number;
+  readonly baselineEvents: number;
+  /** The GICv3 and attribute save/restore workloads, each. */
+  readonly workloadEvents: number;
+  /** The time-travel trace (seeks, step back, bisect, search). */
+  readonly timelineEvents: number;
+  /** Traces in the corpus, and events in each. */
+  readonly corpusTraces: number;
+  readonly corpusEvents: number;
 }
 
-/** One round of guest activity: about 12 events. */
-function* round(k: number): Generator<TraceEvent> {
-  const n = 32 + (k % 64);
-  const target = (n - 32) % VCPUS; // ITARGETSR byte i targets vcpu i
-  const r = (vcpu: number, addr: number): TraceEvent => ({ kind: 'mmio', vm: 0, vcpu, write: false, addr, len: 4, value: 0n, exit: false, errno: 0 });
-  const w = (vcpu: number, addr: number, value: number): TraceEvent => ({ kind: 'mmio', vm: 0, vcpu, write: true, addr, len: 4, value: BigInt(value >>> 0), exit: false, errno: 0 });
-  yield { kind: 'irq_line', vm: 0, irq: spi(n), level: 1, errno: 0 };
-  yield r(target, CPU + 0xc); // GICC_IAR
-  yield w(target, CPU + 0x10, n); // GICC_EOIR
-  yield { kind: 'irq_line', vm: 0, irq: spi(n), level: 0, errno: 0 };
-  const from = k % VCPUS;
-  const to = (from + 1) % VCPUS;
-  yield w(from, DIST + 0xf00, ((1 << to) << 16) | (k & 15)); // GICD_SGIR
-  yield r(to, CPU + 0xc);
-  yield w(to, CPU + 0x10, (k & 15) | (from << 10));
-  yield r(from, DIST + 0x104); // GICD_ISENABLER1
-  yield w(from, DIST + 0x400 + (n & ~3), 0xa0a0a0a0); // GICD_IPRIORITYR
-  yield r(from, CPU + 0x14); // GICC_RPR
-  yield r(to, DIST + 0x4); // GICD_TYPER
-  yield r(from, CPU + 0x18); // GICC_HPPIR
-}
+/** The default run: under a minute on a quiet 2-core machine. */
+export const FULL: BenchSizes = { events: 2_000_000, baselineEvents: 500_000, workloadEvents: 200_000, timelineEvents: 10_000_000, corpusTraces: 1000, corpusEvents: 1000 };
+/** `--quick`: a few seconds, for CI. */
+export const QUICK: BenchSizes = { events: 200_000, baselineEvents: 100_000, workloadEvents: 50_000, timelineEvents: 1_000_000, corpusTraces: 100, corpusEvents: 1000 };
 
-/** Exactly `total` workload events (set-up first, then rounds). */
-export function* workload(total: number): Generator<TraceEvent> {
-  let n = 0;
-  for (const ev of setup()) {
-    if (n++ >= total) return;
-    yield ev;
-  }
-  for (let k = 0; ; k++) for (const ev of round(k)) {
-    if (n++ >= total) return;
-    yield ev;
-  }
+/** Figures the CLI adds from the layers above replay/ (each hook gets what it measures on). */
+export interface BenchHooks {
+  /** The TUI's key-to-frame latency on the time-travel trace. */
+  readonly timeline?: (path: string) => Promise<Record<string, number>>;
+  /** The corpus on 1 and on 2 threads (`corpus_speedup_2_cores`, ...), on these trace files. */
+  readonly corpus?: (files: readonly string[]) => Promise<Record<string, number>>;
+  /** `startup_ms`: how long the CLI takes to start (child processes: report their peak with noteChildPeak). */
+  readonly startup?: () => Promise<Record<string, number>>;
 }
 
 export interface BenchResult {
@@ -92,26 +68,46 @@ export interface BenchResult {
   record_events_per_s: number;
   replay_events_per_s: number;
   decode_events_per_s: number;
-  jsonl_replay_events_per_s: number;
-  replay_speedup_vs_jsonl: number;
+  /** replay_events_per_s / decode_events_per_s on the same file: how close replay comes to reading. */
+  replay_vs_decode_ratio: number;
   bytes_per_event: number;
+  /** Baseline: one msgpack value per event, read back and replayed. */
+  msgpack_replay_events_per_s: number;
+  msgpack_bytes_per_event: number;
+  /** Baseline: JSON lines, read back and replayed. */
+  jsonl_replay_events_per_s: number;
   jsonl_bytes_per_event: number;
+  replay_speedup_vs_jsonl: number;
+  replay_speedup_vs_msgpack: number;
+  gicv3_record_events_per_s: number;
+  gicv3_replay_events_per_s: number;
+  attrs_record_events_per_s: number;
+  attrs_replay_events_per_s: number;
   /**
-   * Peak resident memory of the whole run as the OS counts it (what /usr/bin/time reports):
-   * the process's lifetime peak, read after everything ran (record, replay, time travel, the
-   * TUI's key latency, the JSON-lines baseline). See peakRssMb.
+   * Peak resident memory of the whole run as the OS counts it (what
+   * /usr/bin/time reports): this process's lifetime peak (worker threads
+   * included) or a child process's, whichever is larger. See peakRssMb.
    */
   peak_rss_mb: number;
+  /** Results that replayed differently from the recording, over every replay here (0). */
   diverged: number;
   timeline_events: number;
   /** The first pass over the trace, which also builds the timeline's checkpoints. */
   timeline_first_pass_ms: number;
   seek_ms_median: number;
   seek_ms_worst: number;
+  step_back_ms_median: number;
+  step_back_ms_worst: number;
   bisect_ms: number;
+  bisect_s: number;
   bisect_probes: number;
   /** 1 when bisect named exactly the planted divergent event. */
   bisect_found_planted: number;
+  /** A text search through the whole time-travel trace (nothing matches), scaled to 10M events when the trace is shorter. */
+  search_10m_s: number;
+  /** The same search's CPU time (this process, all threads): what it costs on a machine others are using too. */
+  search_10m_cpu_s: number;
+  search_events_per_s: number;
 }
 
 /** The lines of a text file, read in 16 MiB blocks (bounded memory). */
@@ -134,14 +130,55 @@ function* readLines(path: string): Generator<string> {
   }
 }
 
+/** The per-event msgpack baseline's codec: plain maps, bigints as 64-bit integers. */
+const baselinePackr = new Packr({ useRecords: false, int64AsType: 'bigint', variableMapSize: true });
+
+/** The records of a length-prefixed msgpack file (u32 LE length, then the value), read in 16 MiB blocks. */
+function* readMsgpack(path: string): Generator<TraceEvent> {
+  const fd = openSync(path, 'r');
+  let buf = Buffer.alloc(16 << 20);
+  let have = 0;
+  try {
+    for (;;) {
+      const got = readSync(fd, buf, have, buf.length - have, null);
+      have += got;
+      let at = 0;
+      while (at + 4 <= have) {
+        const n = buf.readUInt32LE(at);
+        if (at + 4 + n > have) break;
+        yield baselinePackr.unpack(buf.subarray(at + 4, at + 4 + n)) as TraceEvent;
+        at += 4 + n;
+      }
+      buf.copy(buf, 0, at, have);
+      have -= at;
+      if (got === 0) break;
+      if (have === buf.length) buf = Buffer.concat([buf, Buffer.alloc(buf.length)]);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The largest peak RSS of a child process this run started, in KiB (noteChildPeak). */
+let childPeakKib = 0;
+
 /**
- * The process's peak resident set size so far, in MiB (rounded up), as the OS
- * counts it: the larger of getrusage(RUSAGE_SELF).ru_maxrss
- * (process.resourceUsage().maxRSS, KiB) and, on Linux, VmHWM in
- * /proc/self/status (kB). Both are lifetime peaks of the whole process, so
- * worker threads (the TUI's jobs) are in them. The bench starts no child
- * process; one that did would have to add the children's own peaks
- * (getrusage(RUSAGE_CHILDREN) is not exposed by Node).
+ * Records a child process's peak RSS (KiB), for peak_rss_mb: a phase that
+ * starts processes (startup_ms) reports each one's, from its own
+ * process.resourceUsage().maxRSS or /proc/PID/status VmHWM. Node gives no
+ * getrusage(RUSAGE_CHILDREN).
+ */
+export function noteChildPeak(kib: number): void {
+  childPeakKib = Math.max(childPeakKib, kib);
+}
+
+/**
+ * The run's peak resident set size so far, in MiB (rounded up), as the OS
+ * counts it: the largest of getrusage(RUSAGE_SELF).ru_maxrss
+ * (process.resourceUsage().maxRSS, KiB), on Linux VmHWM in /proc/self/status
+ * (kB), and the children's peaks (noteChildPeak). The first two are lifetime
+ * peaks of the whole process, worker threads included; /usr/bin/time reports
+ * the largest of a process tree's ru_maxrss the same way.
  */
 export function peakRssMb(): number {
   let kib = process.resourceUsage().maxRSS;
@@ -151,7 +188,7 @@ export function peakRssMb(): number {
   } catch {
     // not Linux: ru_maxrss alone
   }
-  return Math.ceil(kib / 1024);
+  return Math.ceil(Math.max(kib, childPeakKib) / 1024);
 }
 
 function rate(n: number, ms: number): number {
@@ -175,107 +212,140 @@ function median(xs: number[]): number {
 
 const ms = (x: number) => +x.toFixed(2);
 
-/** Time travel on a long trace: first pass, random seeks, bisect to a planted divergence. */
-function benchTimeTravel(dir: string, events: number, log: (line: string) => void) {
-  const path = join(dir, 'timeline.devrr');
+/** Times `f` in ms. */
+function time(f: () => void): number {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+}
+
+/** Record and replay one workload: its rates. */
+function recordAndReplay(path: string, events: number, name: WorkloadName): { record: number; replay: number; diverged: number } {
+  const recordMs = time(() => writeWorkloadTrace(path, events, { checkpointEvery: 1 << 16, workload: name }));
+  const reader = TraceReader.open(path);
+  try {
+    replay(reader, { to: Math.min(events, 50_000) }); // the JIT's first pass, untimed
+    let rep!: ReturnType<typeof replay>;
+    const replayMs = time(() => (rep = replay(reader)));
+    return { record: rate(events, recordMs), replay: rate(rep.events, replayMs), diverged: rep.divergence ? 1 : 0 };
+  } finally {
+    reader.close();
+  }
+}
+
+/** Time travel on a long trace: first pass, seeks, steps back, bisect to a planted divergence, search. */
+function benchTimeTravel(path: string, events: number, log: (line: string) => void) {
   log(`writing a ${events}-event trace with a planted divergence...`);
   const planted = writeWorkloadTrace(path, events, { checkpointEvery: 1 << 16, plantAt: Math.floor(events * 0.73) });
   const reader = TraceReader.open(path);
   try {
     log('timeline: first pass...');
     const tl = new Timeline(reader);
-    let t0 = performance.now();
-    tl.seek(events);
-    const firstPass = performance.now() - t0;
-    log('timeline: random seeks...');
+    const firstPass = time(() => tl.seek(events));
+    log('timeline: random seeks and steps back...');
     const rnd = prng(7);
     const seeks: number[] = [];
+    const backs: number[] = [];
     for (let k = 0; k < 200; k++) {
-      const p = Math.floor(rnd() * (events + 1));
-      t0 = performance.now();
-      tl.seek(p);
-      seeks.push(performance.now() - t0);
+      const p = 1 + Math.floor(rnd() * events);
+      seeks.push(time(() => tl.seek(p)));
+      backs.push(time(() => tl.seek(p - 1)));
     }
     log('bisect...');
-    t0 = performance.now();
-    const b = bisectTrace(reader);
-    const bisectMs = performance.now() - t0;
+    let b!: ReturnType<typeof bisectTrace>;
+    const bisectMs = time(() => (b = bisectTrace(reader)));
+    log('search: a text no event has, through the whole trace...');
+    let found: unknown = null;
+    const cpu0 = process.cpuUsage();
+    const searchMs = time(() => (found = searchEvents(reader, 'no event says this', 0, 1)));
+    const cpu = process.cpuUsage(cpu0);
+    if (found) throw new Error('devrr bug: the bench search matched an event');
     return {
       timeline_events: events,
       timeline_first_pass_ms: ms(firstPass),
       seek_ms_median: ms(median(seeks)),
       seek_ms_worst: ms(Math.max(...seeks)),
+      step_back_ms_median: ms(median(backs)),
+      step_back_ms_worst: ms(Math.max(...backs)),
       bisect_ms: ms(bisectMs),
+      bisect_s: +(bisectMs / 1000).toFixed(3),
       bisect_probes: b.probes,
       bisect_found_planted: b.first_divergence?.event === planted ? 1 : 0,
+      search_10m_s: +((searchMs / 1000) * (10_000_000 / events)).toFixed(3),
+      search_10m_cpu_s: +(((cpu.user + cpu.system) / 1e6) * (10_000_000 / events)).toFixed(3),
+      search_events_per_s: rate(events, searchMs),
     };
   } finally {
     reader.close();
   }
 }
 
-/**
- * Runs the suite: record/replay/decode on `events` events beside the
- * JSON-lines baseline, and time travel on `timelineEvents` events.
- * `log` gets progress lines.
- */
-export async function runBench(
-  events: number,
-  log: (line: string) => void = () => {},
-  timelineEvents = 10_000_000,
-  /** More figures measured on the time-travel trace (the CLI adds the TUI's key latency). */
-  onTimelineTrace?: (path: string) => Promise<Record<string, number>>,
-): Promise<BenchResult & Record<string, number>> {
+/** Runs the suite with `sizes`; `log` gets progress lines; `hooks` add the CLI's figures. */
+export async function runBench(sizes: BenchSizes, log: (line: string) => void = () => {}, hooks: BenchHooks = {}): Promise<BenchResult & Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'devrr-bench-'));
+  let r: BenchResult & Record<string, number>;
   try {
-    const trace = join(dir, 'bench.devrr');
-    const jsonl = join(dir, 'bench.jsonl');
+    r = await phases(dir, sizes, log, hooks);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Last, so that the peak covers every phase of the run, the clean-up included.
+  r.peak_rss_mb = peakRssMb();
+  return r;
+}
 
-    // Record: execute each event against the models and write it to the trace.
-    log(`recording ${events} events...`);
-    let t0 = performance.now();
-    const session = MODELS.create();
-    const state = stateOf(session.state);
-    const w = TraceWriter.create(trace, traceHeader({ arch: 'arm64', ipaBits: 40 }, 1 << 20));
-    let i = 0;
-    for (const req of workload(events)) {
-      if (i > 0 && i % (1 << 20) === 0) {
-        const st = state.snapshot();
-        w.checkpoint(i, st, digestState(st));
-      }
-      w.append(session.execute(req));
-      i++;
-    }
-    w.close();
-    const recordMs = performance.now() - t0;
+async function phases(dir: string, sizes: BenchSizes, log: (line: string) => void, hooks: BenchHooks): Promise<BenchResult & Record<string, number>> {
+  const t0 = performance.now();
+  const say = (l: string) => log(`[${((performance.now() - t0) / 1000).toFixed(1)} s] ${l}`);
+  const { events } = sizes;
+  const trace = join(dir, 'bench.devrr');
+  const jsonl = join(dir, 'bench.jsonl');
+  const mpk = join(dir, 'bench.msgpack');
 
-    // The baseline's input: the same recorded events as JSON lines (not timed).
-    log('writing the JSON-lines baseline...');
-    const reader = TraceReader.open(trace);
-    const fd = openSync(jsonl, 'w');
-    let buf: string[] = [];
-    for (const ev of reader.events()) {
-      const { i: _i, ...plain } = ev;
-      buf.push(eventToJsonLine(plain as TraceEvent));
-      if (buf.length >= 65536) {
-        writeSync(fd, buf.join('\n') + '\n');
-        buf = [];
-      }
-    }
-    if (buf.length) writeSync(fd, buf.join('\n') + '\n');
-    closeSync(fd);
+  // Record: execute each event against the models and write it to the trace.
+  say(`recording ${events} GICv2 MMIO/IRQ events...`);
+  const recordMs = time(() => writeWorkloadTrace(trace, events, { checkpointEvery: 1 << 20 }));
 
-    // Both sides get the same untimed warm-up (the JIT's first pass) before they are timed.
-    const warm = Math.min(events, 500_000);
-    log('replaying the trace...');
-    replay(reader, { to: warm });
-    t0 = performance.now();
-    const rep = replay(reader);
-    const replayMs = performance.now() - t0;
+  // The baselines' input: the same recorded events (not timed).
+  const baseN = Math.min(events, sizes.baselineEvents);
+  say(`writing the baselines (JSON lines, per-event msgpack) of the first ${baseN} events...`);
+  const reader = TraceReader.open(trace);
+  const jfd = openSync(jsonl, 'w');
+  const mfd = openSync(mpk, 'w');
+  let jbuf: string[] = [];
+  let mbuf: Buffer[] = [];
+  const flush = () => {
+    if (jbuf.length) writeSync(jfd, jbuf.join('\n') + '\n');
+    if (mbuf.length) writeSync(mfd, Buffer.concat(mbuf));
+    jbuf = [];
+    mbuf = [];
+  };
+  for (const ev of reader.events()) {
+    if (ev.i >= baseN) break;
+    const { i: _i, ...plain } = ev;
+    jbuf.push(eventToJsonLine(plain as TraceEvent));
+    const packed = baselinePackr.pack(plain);
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(packed.length);
+    mbuf.push(len, packed);
+    if (jbuf.length >= 65536) flush();
+  }
+  flush();
+  closeSync(jfd);
+  closeSync(mfd);
 
-    log('decoding only...');
-    t0 = performance.now();
-    let touched = 0;
+  // Every side gets the same untimed warm-up (the JIT's first pass) before it is timed.
+  const warm = Math.min(events, 200_000);
+  const baseWarm = Math.min(baseN, 50_000);
+  say('replaying the trace (every result checked)...');
+  replay(reader, { to: warm });
+  let rep!: ReturnType<typeof replay>;
+  const replayMs = time(() => (rep = replay(reader)));
+  let diverged = rep.divergence ? 1 : 0;
+
+  say('decoding only...');
+  let touched = 0;
+  const decodeMs = time(() => {
     for (let k = 0; k < reader.chunks.length; k++) {
       const c = reader.readChunk(k);
       let acc = 0;
@@ -283,92 +353,97 @@ export async function runBench(
       for (let j = 0; j < c.values.length; j++) acc ^= c.values[j]!;
       touched += c.count + (acc & 0);
     }
-    const decodeMs = performance.now() - t0;
-    reader.close();
+  });
+  reader.close();
 
-    const travel = benchTimeTravel(dir, timelineEvents, log);
-    const extra = onTimelineTrace ? await onTimelineTrace(join(dir, 'timeline.devrr')) : {};
-
-    log('replaying the JSON-lines baseline...');
+  /** Replays a baseline's events against fresh models, checking each result. */
+  const baseline = (read: () => Iterable<TraceEvent>): { ms: number; n: number } => {
     const warmSession = MODELS.create();
-    let warmed = 0;
-    for (const line of readLines(jsonl)) {
-      const ev = eventFromJsonLine(line);
+    let w = 0;
+    for (const ev of read()) {
       sameResult(ev, warmSession.execute(ev));
-      if (++warmed >= warm) break;
+      if (++w >= baseWarm) break;
     }
-    t0 = performance.now();
-    const base = MODELS.create();
-    let diverged = rep.divergence ? 1 : 0;
     let n = 0;
-    for (const line of readLines(jsonl)) {
-      const ev = eventFromJsonLine(line);
-      if (!sameResult(ev, base.execute(ev))) diverged++;
-      n++;
-    }
-    const jsonlMs = performance.now() - t0;
+    const t = time(() => {
+      const s = MODELS.create();
+      for (const ev of read()) {
+        if (!sameResult(ev, s.execute(ev))) diverged++;
+        n++;
+      }
+    });
+    return { ms: t, n };
+  };
+  say('replaying the per-event msgpack baseline...');
+  const mp = baseline(() => readMsgpack(mpk));
+  say('replaying the JSON-lines baseline...');
+  const jl = baseline(() => (function* () {
+    for (const line of readLines(jsonl)) yield eventFromJsonLine(line);
+  })());
 
-    const bytes = statSync(trace).size;
-    // Last, so that the peak covers every phase of the run (the TUI and the baseline included).
-    const peakRss = peakRssMb();
-    return {
-      events,
-      record_events_per_s: rate(events, recordMs),
-      replay_events_per_s: rate(rep.events, replayMs),
-      decode_events_per_s: rate(touched, decodeMs),
-      jsonl_replay_events_per_s: rate(n, jsonlMs),
-      replay_speedup_vs_jsonl: +(jsonlMs / replayMs).toFixed(2),
-      bytes_per_event: +(bytes / events).toFixed(2),
-      jsonl_bytes_per_event: +(statSync(jsonl).size / events).toFixed(2),
-      peak_rss_mb: peakRss,
-      diverged,
-      ...travel,
-      ...extra,
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+  say(`recording and replaying ${sizes.workloadEvents} GICv3 MMIO/sysreg/IRQ events...`);
+  const v3 = recordAndReplay(join(dir, 'gicv3.devrr'), sizes.workloadEvents, 'gicv3');
+  say(`recording and replaying ${sizes.workloadEvents} events of attribute save/restore...`);
+  const attrs = recordAndReplay(join(dir, 'attrs.devrr'), sizes.workloadEvents, 'attrs');
+  diverged += v3.diverged + attrs.diverged;
 
-/**
- * A trace of the bench workload, without a scenario (tests, benchmarks).
- * `checkpointEvery` writes state checkpoints; `plantAt` records event
- * `plantAt` (a GICC_IAR read or the next one after it) with a wrong result,
- * as if the models had changed since the recording: a divergence to find.
- * Returns the index of the planted event, or -1.
- */
-export function writeWorkloadTrace(path: string, events: number, opts: { checkpointEvery?: number; plantAt?: number; backends?: BackendFactory } = {}): number {
-  const every = opts.checkpointEvery ?? 0;
-  const session = (opts.backends ?? MODELS).create();
-  const state = every > 0 ? stateOf(session.state) : undefined;
-  const w = TraceWriter.create(path, traceHeader({ arch: 'arm64', ipaBits: 40 }, every));
-  let i = 0;
-  let planted = -1;
-  for (const req of workload(events)) {
-    if (state && i > 0 && i % every === 0) {
-      const st = state.snapshot();
-      w.checkpoint(i, st, digestState(st));
-    }
-    let ev = session.execute(req);
-    if (opts.plantAt !== undefined && planted < 0 && i >= opts.plantAt && ev.kind === 'mmio' && !ev.write && ev.addr === CPU + 0xc) {
-      ev = { ...ev, value: ev.value ^ 0x3n };
-      planted = i;
-    }
-    w.append(ev);
-    i++;
+  const timelinePath = join(dir, 'timeline.devrr');
+  const travel = benchTimeTravel(timelinePath, sizes.timelineEvents, say);
+  let extra: Record<string, number> = {};
+  if (hooks.timeline) {
+    say('TUI: key-to-frame latency...');
+    extra = { ...extra, ...(await hooks.timeline(timelinePath)) };
   }
-  if (state) {
-    const st = state.snapshot();
-    w.checkpoint(i, st, digestState(st));
+  rmSync(timelinePath, { force: true });
+  if (hooks.corpus) {
+    say(`corpus: ${sizes.corpusTraces} traces of ${sizes.corpusEvents} events or a few hundred more...`);
+    // Seven distinct traces (checkpoints as `devrr record` writes them), copied: each copy is replayed in full.
+    const kinds: string[] = [];
+    for (let k = 0; k < 7; k++) {
+      const f = join(dir, `corpus-kind-${k}.devrr`);
+      writeWorkloadTrace(f, sizes.corpusEvents + k * 100, { checkpointEvery: 4096 });
+      kinds.push(f);
+    }
+    const files: string[] = [];
+    for (let k = 0; k < sizes.corpusTraces; k++) {
+      const f = join(dir, `corpus-${String(k).padStart(5, '0')}.devrr`);
+      copyFileSync(kinds[k % 7]!, f);
+      files.push(f);
+    }
+    say('corpus: replaying it on 1 thread, then on 2...');
+    extra = { ...extra, ...(await hooks.corpus(files)) };
   }
-  w.close();
-  return planted;
-}
+  if (hooks.startup) {
+    say('start-up...');
+    extra = { ...extra, ...(await hooks.startup()) };
+  }
 
-/** The state capability the bench's checkpoints need. */
-function stateOf(st: StateCapability | undefined): StateCapability {
-  if (!st) throw new Error('devrr bug: the bench writes checkpoints, which need a backend with the state capability');
-  return st;
+  const bytes = statSync(trace).size;
+  const replayRate = rate(rep.events, replayMs);
+  const decodeRate = rate(touched, decodeMs);
+  say('done');
+  return {
+    events,
+    record_events_per_s: rate(events, recordMs),
+    replay_events_per_s: replayRate,
+    decode_events_per_s: decodeRate,
+    replay_vs_decode_ratio: +(replayRate / decodeRate).toFixed(3),
+    bytes_per_event: +(bytes / events).toFixed(2),
+    msgpack_replay_events_per_s: rate(mp.n, mp.ms),
+    msgpack_bytes_per_event: +(statSync(mpk).size / baseN).toFixed(2),
+    jsonl_replay_events_per_s: rate(jl.n, jl.ms),
+    jsonl_bytes_per_event: +(statSync(jsonl).size / baseN).toFixed(2),
+    replay_speedup_vs_jsonl: +(replayRate / rate(jl.n, jl.ms)).toFixed(2),
+    replay_speedup_vs_msgpack: +(replayRate / rate(mp.n, mp.ms)).toFixed(2),
+    gicv3_record_events_per_s: v3.record,
+    gicv3_replay_events_per_s: v3.replay,
+    attrs_record_events_per_s: attrs.record,
+    attrs_replay_events_per_s: attrs.replay,
+    peak_rss_mb: 0, // runBench fills it in at the very end
+    diverged,
+    ...travel,
+    ...extra,
+  };
 }
 
 /** The trace `startup_info_ms` runs `devrr info` on: the smallest bundled example (4 KB). */

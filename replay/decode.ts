@@ -101,8 +101,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
       const fields = shown !== undefined ? attrValueNames(ev, shown, at) : shownData ? attrDataNames(ev, shownData, at) : '';
       return `${vmTag}${ev.kind} ${targetName(ev.target, at, ev.vm)} ${n.group} ${n.attr}${input}${out}${fields ? ` [${fields}]` : ''}`;
     }
-    case 'arm_set_device_addr':
-      return `${vmTag}arm_set_device_addr id=${hex(ev.id)} addr=${hex(ev.addr)}${result(ev.errno)}`;
     case 'mmio': {
       const n = mmioNames(ev, at);
       const fields = n.fields ? ` [${n.fields}]` : '';
@@ -127,8 +125,6 @@ function describeCall(ev: TraceEvent, at?: Point): string {
     }
     case 'mem_read':
       return `${vmTag}mem_read @${hex(ev.addr)}/${ev.len} -> ${ev.errno ? result(ev.errno).slice(4) : Buffer.from(ev.data).toString('hex')}`;
-    case 'signal_msi':
-      return `${vmTag}signal_msi address=${hex(ev.address)} devid=${hex(ev.devid)} eventid=${ev.data}${ev.flags !== 1 ? ` flags=${hex(ev.flags)}` : ''}${ev.errno ? result(ev.errno) : ` -> ${ev.ret}${ev.ret ? ' (delivered)' : ' (blocked)'}`}`;
     default:
       return `${vmTag}${describeDeclared(ev as unknown as DeclaredEvent, at)}`;
   }
@@ -152,6 +148,7 @@ function kindNames(at: Point): KindNames {
   return {
     port: (vm, port, len) => at.inspector.pio?.(at.state, vm, port, len),
     payload: (vm, kind, id, data) => at.inspector.payload?.(at.state, vm, kind, id, data),
+    oneReg: (vm, id, value) => at.inspector.oneReg?.(at.state, vm, id, value),
   };
 }
 
@@ -217,7 +214,6 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
     const what = memWriteNames(ev, at);
     if (what) o.decoded = what;
   } else if (ev.kind === 'create_device') o.type_name = typeName(ev.type, at) ?? null;
-  else if (kindDecl(ev.kind)?.jsonNames && at) Object.assign(o, kindDecl(ev.kind)!.jsonNames!(ev as unknown as DeclaredEvent, kindNames(at)));
   else if (ev.kind === 'hcall') {
     const h = at?.inspector.hcall(at.state, ev);
     if (h) {
@@ -225,6 +221,8 @@ export function eventToJson(ev: TraceEvent, i: number, where?: PointLike): Recor
       if (!ev.errno) o.decoded = h.detail;
     }
   }
+  const decl = kindDecl(ev.kind);
+  if (decl?.jsonNames && at) Object.assign(o, decl.jsonNames(ev as unknown as DeclaredEvent, kindNames(at)));
   o.text = describeCall(ev, at);
   return o;
 }

@@ -17,7 +17,7 @@
  */
 import type { NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
 import { GUEST_PAGE } from '../devices/core/guest-mem.js';
-import { diffState, type FieldDiff } from '../devices/core/state.js';
+import { cloneState, diffState, type FieldDiff } from '../devices/core/state.js';
 import type { VmState } from '../devices/core/vm-state.js';
 import { errnoName } from '../devices/core/uapi.js';
 import { type Backend, type BackendFactory, sameResult, type SessionState, type StateCapability } from '../recorder/backend.js';
@@ -88,6 +88,9 @@ function stateOf(b: Backend, backends: BackendFactory): StateCapability {
  * the VGIC initialised and its redistributors restored), the others in
  * creation order; before any restore write, each device's vcpu connections
  * (KVM_ENABLE_CAP, e.g. KVM_CAP_IRQ_XICS with the source's server numbers).
+ * A save-list entry with `ioctl: 'one_reg'` (a device's per-vcpu state in a
+ * one-reg register) is read with KVM_GET_ONE_REG and written back with
+ * KVM_SET_ONE_REG, in the device's restore order.
  * Then the lines the VMM holds high are re-driven.
  */
 export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, backends: BackendFactory = MODELS): { dest: VmState; errors: string[] } {
@@ -130,10 +133,22 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     const e = call(dest, { kind: 'create_vcpu', vm: 0, id: v.id, errno: 0 }).errno;
     if (e) errors.push(`KVM_CREATE_VCPU ${v.id}: ${errnoName(e)}`);
   }
+  // The VMM's own files (VFIO groups and devices, eventfds) are not KVM's to migrate: the destination
+  // VMM opens its own (a VFIO device migrates through VFIO's own protocol). They cross as they are, at
+  // the same fds, not yet handed to any KVM device.
+  if (source.files) {
+    const st = destState.snapshot();
+    st.vms[0]!.files = cloneState(source.files).map((f) => (f.kind === 'vfio_group' || f.kind === 'vfio_device' ? { ...f, kvm: false } : f));
+    destState.restore(st);
+  }
+  // A device whose fd the VMM closed has nothing to save; the destination creates and closes it in
+  // the same place, so that later device handles (and a one-per-VM KVM-VFIO) line up.
+  const closed = (h: number) => source.devices[h]!.closed === true;
   const irqchip = source.irqchip;
   const restoreOrder = irqchip >= 0 ? [irqchip, ...handles.filter((h) => h !== irqchip)] : handles;
   const actionOrder = irqchip >= 0 ? [...handles.filter((h) => h !== irqchip), irqchip] : handles;
   for (const handle of actionOrder) {
+    if (closed(handle)) continue;
     for (const a of before[handle]!.saveActions) {
       const e = call(src, { kind: 'set_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, errno: 0 }).errno;
       if (e) errors.push(`save ${a.name}: SET_DEVICE_ATTR ${errnoName(e)}`);
@@ -143,7 +158,9 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
   const plans = inspector.migration(srcState.peek(), 0);
   const saved = handles.map(
     (handle) =>
-      plans[handle]!.saveList?.map((a) => {
+      (closed(handle) ? [] : plans[handle]!.saveList)?.map((a) => {
+        // A device's per-vcpu state in a one-reg register: KVM_GET_ONE_REG on that vcpu's fd.
+        if (a.ioctl === 'one_reg') return { ...a, value: oneRegCall(src, false, a, 0n, errors, 'save') };
         if (a.ioctl) return { ...a, value: 0n, data: saveByIoctl(src, a, errors) };
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
@@ -163,7 +180,13 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (made !== undefined) return made;
     const r = call(dest, { kind: 'create_device', vm: 0, type: source.devices[handle]!.type, flags: 0, errno: 0, handle: -1 });
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
-    return r.errno || r.kind !== 'create_device' ? -1 : r.handle;
+    const to = r.errno || r.kind !== 'create_device' ? -1 : r.handle;
+    if (to >= 0 && closed(handle)) {
+      const e = call(dest, { kind: 'close_device', vm: 0, handle: to, errno: 0 } as unknown as TraceEvent).errno;
+      if (e) errors.push(`close ${plans[handle]!.typeName}: ${errnoName(e)}`);
+      return -1;
+    }
+    return to;
   });
   // Each device's vcpu connections (KVM_ENABLE_CAP with the destination device's fd), before any restore write.
   for (const handle of handles) {
@@ -183,6 +206,10 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     }
     const r = plan.restore(saved[handle]!, lines);
     for (const w of r.writes) {
+      if (w.ioctl === 'one_reg') {
+        oneRegCall(dest, true, w, w.value, errors, 'restore');
+        continue;
+      }
       if (w.ioctl) {
         restoreByIoctl(dest, w, errors);
         continue;
@@ -220,8 +247,29 @@ function restoreByIoctl(dest: Backend, w: SavedAttr & SavedValue, errors: string
   if (r.errno) errors.push(`restore ${w.name}: ${w.ioctl === 'irqchip' ? 'KVM_SET_IRQCHIP' : 'KVM_SET_LAPIC'} ${errnoName(r.errno)}`);
 }
 
+/**
+ * A save-list entry that is a vcpu's one-reg register (`ioctl: 'one_reg'`,
+ * `attr` the register id, `vcpu` the vcpu id): KVM_GET_ONE_REG on the source
+ * (the value read) or KVM_SET_ONE_REG on the destination, as a one_reg event.
+ */
+function oneRegCall(b: Backend, write: boolean, a: SavedAttr, value: bigint, errors: string[], what: 'save' | 'restore'): bigint {
+  const ev = { kind: 'one_reg', vm: 0, vcpu: a.vcpu ?? 0, write, id: a.attr, value, errno: 0 };
+  const r = b.execute(ev as unknown as TraceEvent) as unknown as { errno: number; value: bigint };
+  if (r.errno) errors.push(`${what} ${a.name}: ${write ? 'KVM_SET_ONE_REG' : 'KVM_GET_ONE_REG'} ${errnoName(r.errno)}`);
+  return r.value;
+}
+
 /** What the generic VM state has that no migration carries. */
 const VM_NOT_CARRIED: readonly NotCarried[] = [{ fields: ['vcpus[*].ran'], what: 'whether each vcpu has entered KVM_RUN', why: 'the destination\'s vcpus have not run yet' }];
+
+/** What a VM with open files has that no migration carries. */
+const FILES_NOT_CARRIED: readonly NotCarried[] = [
+  {
+    fields: ['files[*].kvm'],
+    what: 'which VFIO files KVM-VFIO handed the VM to (vfio_file_set_kvm)',
+    why: 'the destination VMM adds its VFIO files to its own KVM-VFIO device; no device attribute carries them',
+  },
+];
 
 /** A NotCarried view path as a pattern: `*` stands for one index or key. */
 function fieldPattern(field: string): RegExp {
@@ -239,7 +287,7 @@ export function fieldCovers(field: string, path: string): boolean {
 
 /** The state the devices of `vm` declare as not carried by their migration ABI, with the VM's own. */
 function notCarried(vm: VmState, backends: BackendFactory): NotCarried[] {
-  const out = [...VM_NOT_CARRIED];
+  const out = [...VM_NOT_CARRIED, ...(vm.files ? FILES_NOT_CARRIED : [])];
   for (const n of backends.inspector.vmMigration?.({ vms: [vm] }, 0)?.notCarried ?? []) out.push(n);
   for (const d of backends.inspector.migration({ vms: [vm] }, 0)) for (const n of d.notCarried) if (!out.includes(n)) out.push(n);
   return out;
@@ -372,9 +420,10 @@ function sameOutsideOwned(vm: VmState, a: TraceEvent, b: TraceEvent, backends: B
 
 /**
  * The recorded migration in a trace, if any: a VM made by create_vm whose
- * devices receive set_attr writes, or set_irqchip / set_lapic (the restore);
- * the save is the last get_attr on a device of VM 0, or get_irqchip /
- * get_lapic there, before the first of those writes.
+ * devices receive set_attr writes, or set_irqchip / set_lapic (the restore,
+ * with the one_reg sets on its vcpus that follow the first of them); the save
+ * is the last get_attr on a device of VM 0, get_irqchip / get_lapic or
+ * one_reg get there, before the first of those writes.
  */
 function recordedMigration(src: TraceSource): { save: number; restore: number; dest: number } | null {
   let save = -1;
@@ -385,9 +434,11 @@ function recordedMigration(src: TraceSource): { save: number; restore: number; d
   const irqchipGet = (k: string) => k === 'get_irqchip' || k === 'get_lapic';
   const irqchipSet = (k: string) => k === 'set_irqchip' || k === 'set_lapic';
   for (const { i, ev } of eventsOf(src)) {
+    // A device's per-vcpu one-reg registers are part of the save and the restore: a get on VM 0, a set on the destination.
+    const oneReg = (ev as { kind: string }).kind === 'one_reg' ? (ev as unknown as { write: boolean; errno: number }) : undefined;
     if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
-    if (((ev.kind === 'get_attr' && ev.target.kind === 'device') || irqchipGet(ev.kind)) && ev.vm === 0 && firstRestore < 0) save = i;
-    if (dest > 0 && ev.vm === dest && ((ev.kind === 'set_attr' && ev.target.kind === 'device') || irqchipSet(ev.kind))) {
+    if (((ev.kind === 'get_attr' && ev.target.kind === 'device') || irqchipGet(ev.kind) || (oneReg && !oneReg.write)) && ev.vm === 0 && firstRestore < 0) save = i;
+    if (dest > 0 && ev.vm === dest && ((ev.kind === 'set_attr' && ev.target.kind === 'device') || irqchipSet(ev.kind) || (oneReg?.write && firstRestore >= 0))) {
       if (firstRestore < 0) firstRestore = i;
       restore = i;
     }

@@ -19,7 +19,7 @@ import { type Point, type PointLike, pointOf } from '../recorder/inspect.js';
 import type { TraceEvent } from '../traces/events.js';
 import { applyEvents } from './apply.js';
 import { mmioNames } from './decode.js';
-import { ChunkCache, type TraceSource } from './trace-source.js';
+import { ChunkCache, type ChunkView, type TraceSource } from './trace-source.js';
 
 /** What an event breakpoint matches; every given field must match. */
 export interface EventMatch {
@@ -180,7 +180,7 @@ export class Timeline {
         // Stop at the next checkpoint to take (K may have doubled).
         end = Math.min(target, (Math.floor(this.pos / this.every) + 1) * this.every);
       }
-      applyEvents(this.be, this.chunks, this.pos, end, false);
+      applyEvents(this.be, this.chunks, this.pos, end, false, this.onExecute);
       this.pos = end;
     }
   }
@@ -189,6 +189,17 @@ export class Timeline {
   event(i: number): TraceEvent {
     return this.chunks.event(i);
   }
+
+  /** The decoded chunk holding event i (the timeline's own cache: reading it costs no second decode). */
+  chunkAt(i: number): ChunkView {
+    return this.chunks.at(i);
+  }
+
+  /**
+   * Hears of every event the timeline applies through Backend.execute (not
+   * a fast path) from now on: see applyEvents. Search sets it.
+   */
+  onExecute: ((ev: TraceEvent) => void) | undefined = undefined;
 
   /** The named view of the state at the current position ({} for a backend without state). */
   view(): Record<string, unknown> {

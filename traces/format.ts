@@ -23,8 +23,10 @@ export type FormatVersion = readonly [major: number, minor: number];
  * 1.1 added the event kinds sysreg, mem_write, mem_read and signal_msi.
  * 1.2 added the header's kinds map, the DEFLATEd columns with words per
  * shape (a reader skips a kind it does not know), and the kind pio.
+ * 1.3 added the kinds of the VMM's files and the VFIO device fd (open_file,
+ * close_file, close_device, irqfd, vfio_*); a 1.2 reader reads it.
  */
-export const FORMAT_VERSION: FormatVersion = [1, 2];
+export const FORMAT_VERSION: FormatVersion = [1, 3];
 
 /**
  * The oldest reader version that can read what this code writes. A minor
@@ -36,7 +38,7 @@ export const FORMAT_VERSION: FormatVersion = [1, 2];
 export const REQUIRED_READER: FormatVersion = [1, 2];
 
 /** The newest format this code can read. Files requiring a newer reader are refused. */
-export const READER_VERSION: FormatVersion = [1, 2];
+export const READER_VERSION: FormatVersion = [1, 3];
 
 /** A kind's flags in a header's kinds map: bit 0, replay is meaningless without this kind's events. */
 export const KIND_NEEDED = 1;

@@ -6,11 +6,12 @@
  * the scenario parser and the recorder take its op; the backend its
  * execution; replay its result fields; dump and the TUI its description.
  *
- * A new kind is one declaration (a file under traces/kinds/, listed in
+ * A new kind is one declaration (a file under traces/kinds/ such as pio.ts
+ * or one-reg.ts, listed in
  * DECLARED_KINDS, or registerEventKind for one outside devrr, as the toy kinds
  * of test/replay/toy/ are). The kinds of formats 1.0 and 1.1 are declared
- * here too (fields, results, description); create_vcpu and run_vcpu have
- * moved to hooks, the others' scenario ops, execution and decoding still
+ * here too (fields, results, description); create_vcpu, run_vcpu,
+ * arm_set_device_addr and signal_msi have moved to hooks, the others' scenario ops, execution and decoding still
  * have their own cases in recorder/ and replay/decode.ts. A declaration's
  * hooks are used for every kind that has them.
  * docs/architecture.md has the checklist.
@@ -18,9 +19,10 @@
  * Tripwire: changing a declared kind's fields changes the bytes on disk and
  * what the reader accepts; bump FORMAT_VERSION in format.ts.
  */
-import { errnoName } from '../devices/core/uapi.js';
+import { errnoName, NAMES } from '../devices/core/uapi.js';
 import type { Vm } from '../devices/core/vm.js';
 import type { FormatVersion } from './format.js';
+import { ONE_REG } from './kinds/one-reg.js';
 import { PIO } from './kinds/pio.js';
 import { CREATE_IRQCHIP } from './kinds/create-irqchip.js';
 import { GET_IRQCHIP } from './kinds/get-irqchip.js';
@@ -29,6 +31,17 @@ import { IRQ_LINE_STATUS } from './kinds/irq-line-status.js';
 import { SET_IRQCHIP } from './kinds/set-irqchip.js';
 import { SET_LAPIC } from './kinds/set-lapic.js';
 import { TAKE_INTERRUPT } from './kinds/take-interrupt.js';
+import { OPEN_FILE } from './kinds/open-file.js';
+import { CLOSE_FILE } from './kinds/close-file.js';
+import { CLOSE_DEVICE } from './kinds/close-device.js';
+import { IRQFD } from './kinds/irqfd.js';
+import { VFIO_GET_INFO } from './kinds/vfio-get-info.js';
+import { VFIO_REGION_INFO } from './kinds/vfio-region-info.js';
+import { VFIO_IRQ_INFO } from './kinds/vfio-irq-info.js';
+import { VFIO_SET_IRQS } from './kinds/vfio-set-irqs.js';
+import { VFIO_RESET } from './kinds/vfio-reset.js';
+import { VFIO_REGION } from './kinds/vfio-region.js';
+import { VFIO_IRQ } from './kinds/vfio-irq.js';
 
 /** How one event field is stored and checked. */
 export type FieldType =
@@ -94,10 +107,32 @@ export interface StepFields {
   data(field: string, max: number): StepData;
   /** true or false; `dflt` when the field is absent. */
   bool(field: string, dflt: boolean): boolean;
+  /** A uapi name from `table`, or a number from 0 to 2^32-1. */
+  named(field: string, table: Record<string, number>): number;
+  /** A one-reg id (KVM_GET/SET_ONE_REG): a 64-bit number, or a register name a family of the step's VM's arch declares. */
+  oneRegId(field: string): bigint;
   /** One of the given strings. */
   oneOf<T extends string>(field: string, choices: readonly T[]): T;
+  /** One of the given names, as its index in `names`, or a whole number from 0 to max. */
+  nameOrUint(field: string, names: readonly string[], max: number): number;
+  /** true or false, `dflt` when absent. */
+  bool(field: string, dflt: boolean): boolean;
+  /** An array of at most `max` elements (read each with valueAt). */
+  list(field: string, max: number): unknown[];
+  /** Element `i` of a list as a number or "$NAME". */
+  valueAt(list: readonly unknown[], i: number, field: string): StepValue;
+  /** A device name bound by an earlier create_device `as` in the step's VM. */
+  devName(field: string): string;
   /** Refuse the step: a ScenarioError naming the step and field. */
   fail(field: string, what: string): never;
+}
+
+/** What a step's request may resolve at record time besides values. */
+export interface StepContext {
+  /** The handle of the device bound to `name` in the step's VM, -1 when its create_device made none. */
+  dev(name: string): number;
+  /** A step's bytes: its hex data, or the bytes an earlier save_as kept under "$NAME". */
+  data(d: StepData): Uint8Array;
 }
 
 /** A kind's scenario op. */
@@ -114,8 +149,13 @@ export interface KindScenario {
   readonly fields: readonly string[];
   /** Static validation: the step's own fields (values may be StepValue, resolved at record time by `request`). */
   parse(p: StepFields): Readonly<Record<string, unknown>>;
-  /** The event's fields after kind and vm (results at their zero values), with the step's values and bytes resolved. */
-  request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint, data: (d: StepData) => Uint8Array): Record<string, unknown>;
+  /**
+   * The event's fields after kind and vm (results at their zero values),
+   * with the step's values resolved (`val`), its bytes resolved
+   * (`ctx.data`) and its device names made handles (`ctx.dev`: -1 for a
+   * name whose create_device made no device).
+   */
+  request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint, ctx: StepContext): Record<string, unknown>;
   /** The value a step's expect_value, expect_mask and save_as compare, or undefined when the event returned none (a write). */
   readValue?(ev: DeclaredEvent): bigint | undefined;
   /** The bytes a step's expect_data compares (its leading bytes) and save_as keeps, or undefined when the event returned none. */
@@ -135,6 +175,8 @@ export interface KindNames {
   port(vm: number, port: number, len: number): string | undefined;
   /** A struct payload of the irqchip's own ioctls in words ('irqchip': chip `id`; 'lapic': vcpu `id`'s page). */
   payload(vm: number, kind: 'irqchip' | 'lapic', id: number, data: Uint8Array): string | undefined;
+  /** A one-reg register's uapi name and its value in words, from the device family of the VM's arch that declares it. */
+  oneReg(vm: number, id: bigint, value: bigint): { readonly name: string; readonly value?: string } | undefined;
 }
 
 /** One event kind. */
@@ -169,8 +211,14 @@ export interface EventKindDecl {
   readonly execute?: (vm: Vm, ev: DeclaredEvent) => Readonly<Record<string, unknown>>;
   /** One line for dump and the TUI after the `[vm N] ` tag (kinds of formats 1.0/1.1: replay/decode.ts's own cases); `names` when a state is at hand. */
   readonly describe?: (ev: DeclaredEvent, names?: KindNames) => string;
-  /** Decoded names beside the fields in `dump --json` (`reg`, `decoded`), when a state is at hand. */
+  /** Decoded names beside the fields in `dump --json` (`reg_name`, `decoded`), when a state is at hand. */
   readonly jsonNames?: (ev: DeclaredEvent, names: KindNames) => Readonly<Record<string, string>>;
+  /**
+   * The MSI this event injected into the VM's irqchip (an irqfd's kvm_set_msi),
+   * with the irqchip's answer, so that the irqchip's interrupts facet sees it
+   * as it sees a KVM_SIGNAL_MSI (breakpoints, explain, the interrupt view).
+   */
+  readonly injectedMsi?: (ev: DeclaredEvent) => { readonly address: bigint; readonly data: number; readonly devid: number; readonly errno: number; readonly ret: number } | undefined;
 }
 
 const ATTR_FIELDS: readonly FieldSpec[] = [
@@ -186,6 +234,8 @@ const ATTR_FIELDS: readonly FieldSpec[] = [
 ];
 
 const V10: FormatVersion = [1, 0];
+
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 /** " -> EINVAL" for an event that failed, '' for one that succeeded: the way dump ends a line. */
 function failed(ev: DeclaredEvent): string {
@@ -220,7 +270,22 @@ export const LEGACY_KINDS: readonly EventKindDecl[] = [
   { name: 'set_attr', since: V10, needed: true, description: 'KVM_SET_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno'] },
   { name: 'get_attr', since: V10, needed: true, description: 'KVM_GET_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno', 'outValue', 'outData'] },
   { name: 'has_attr', since: V10, needed: true, description: 'KVM_HAS_DEVICE_ATTR', fields: ATTR_FIELDS, results: ['errno'] },
-  { name: 'arm_set_device_addr', since: V10, needed: true, description: "the legacy ioctl that places an in-kernel irqchip's frames", fields: [{ name: 'id', type: 'big' }, { name: 'addr', type: 'big' }, { name: 'errno', type: 'errno' }], results: ['errno'] },
+  {
+    name: 'arm_set_device_addr',
+    since: V10,
+    needed: true,
+    description: "the legacy ioctl that places an in-kernel irqchip's frames",
+    fields: [{ name: 'id', type: 'big' }, { name: 'addr', type: 'big' }, { name: 'errno', type: 'errno' }],
+    results: ['errno'],
+    scenario: {
+      op: 'arm_set_device_addr',
+      fields: ['id', 'addr', 'expect'],
+      parse: (p) => ({ id: p.value('id'), addr: p.value('addr') }),
+      request: (f, val) => ({ id: val(f['id'] as StepValue), addr: val(f['addr'] as StepValue), errno: 0 }),
+    },
+    execute: (vm, ev) => ({ errno: vm.armSetDeviceAddr(ev['id'] as bigint, ev['addr'] as bigint) }),
+    describe: (ev) => `arm_set_device_addr id=${hex(ev['id'] as bigint)} addr=${hex(ev['addr'] as bigint)}${failed(ev)}`,
+  },
   {
     name: 'run_vcpu',
     since: V10,
@@ -298,6 +363,28 @@ export const LEGACY_KINDS: readonly EventKindDecl[] = [
       { name: 'errno', type: 'errno' },
     ],
     results: ['errno', 'ret'],
+    scenario: {
+      op: 'signal_msi',
+      fields: ['address', 'data', 'devid', 'flags', 'expect', 'expect_value'],
+      parse(p) {
+        const devid = p.has('devid') ? p.u32('devid') : 0;
+        // With a device id and no flags, the flag that says the id is valid (the ITS needs it).
+        const flags = p.has('flags') ? p.named('flags', NAMES.msiFlags) : p.has('devid') ? 1 : 0;
+        return { address: p.value('address'), data: p.u32('data'), devid, flags };
+      },
+      request: (f, val) => ({ address: BigInt.asUintN(64, val(f['address'] as StepValue)), data: f['data'], flags: f['flags'], devid: f['devid'], ret: 0, errno: 0 }),
+      // KVM_SIGNAL_MSI's non-negative result: 1 delivered, 0 blocked.
+      readValue: (ev) => BigInt(ev['ret'] as number),
+    },
+    execute(vm, ev) {
+      const r = vm.signalMsi({ address: ev['address'] as bigint, data: ev['data'] as number, flags: ev['flags'] as number, devid: ev['devid'] as number });
+      return { errno: r.errno, ret: r.ret };
+    },
+    describe(ev) {
+      const ret = ev['ret'] as number;
+      const flags = ev['flags'] as number;
+      return `signal_msi address=${hex(ev['address'] as bigint)} devid=${hex(ev['devid'] as number)} eventid=${ev['data'] as number}${flags !== 1 ? ` flags=${hex(flags)}` : ''}${ev['errno'] ? failed(ev) : ` -> ${ret}${ret ? ' (delivered)' : ' (blocked)'}`}`;
+    },
   },
 ];
 
@@ -376,6 +463,31 @@ export function columnWords(decl: EventKindDecl, shape: Readonly<Record<string, 
 }
 
 /** The kinds declared purely as data, from format 1.2 on. */
-export const DECLARED_KINDS: readonly EventKindDecl[] = [PIO, CREATE_IRQCHIP, GET_IRQCHIP, SET_IRQCHIP, GET_LAPIC, SET_LAPIC, IRQ_LINE_STATUS, TAKE_INTERRUPT];
+export const DECLARED_KINDS: readonly EventKindDecl[] = [
+  PIO,
+  // One-reg registers of a vcpu (KVM_GET/SET_ONE_REG).
+  ONE_REG,
+  // 1.3: the VMM's files, device fds that close, irqfds, and the VFIO device fd (devices/vfio/).
+  OPEN_FILE,
+  CLOSE_FILE,
+  CLOSE_DEVICE,
+  IRQFD,
+  VFIO_GET_INFO,
+  VFIO_REGION_INFO,
+  VFIO_IRQ_INFO,
+  VFIO_SET_IRQS,
+  VFIO_RESET,
+  VFIO_REGION,
+  VFIO_IRQ,
+  // The x86 in-kernel irqchip (devices/x86-irqchip/): KVM_CREATE_IRQCHIP, KVM_GET/SET_IRQCHIP, KVM_GET/SET_LAPIC,
+  // KVM_IRQ_LINE_STATUS, and a vcpu taking an interrupt inside KVM_RUN.
+  CREATE_IRQCHIP,
+  GET_IRQCHIP,
+  SET_IRQCHIP,
+  GET_LAPIC,
+  SET_LAPIC,
+  IRQ_LINE_STATUS,
+  TAKE_INTERRUPT,
+];
 
 for (const d of [...LEGACY_KINDS, ...DECLARED_KINDS]) registerEventKind(d);

@@ -23,7 +23,7 @@ import { basename } from 'node:path';
 import type { InterruptRange } from '../devices/core/device.js';
 import type { BackendFactory } from '../recorder/backend.js';
 import { MODELS } from '../recorder/execute.js';
-import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../replay/async.js';
+import { buildTimeline, reach, runBackwardCooperative, runForwardCooperative, searchCooperative, seekCooperative } from '../replay/async.js';
 import { afterEvents } from '../replay/report.js';
 import { Timeline } from '../replay/timeline.js';
 import type { TraceReader } from '../traces/reader.js';
@@ -70,8 +70,9 @@ export interface DebugSessionOptions {
 /**
  * Up to how many events (of both traces) each kind of job runs on the TUI's
  * own thread with the default runner: about 100 ms of work at most on a
- * busy machine. Measured per event: the replay check some 5 µs, search
- * 30-50 µs, migrate-check about 0.3 ms, bisect (stepping two traces and
+ * busy machine. Measured per event: the replay check some 5 µs, a search
+ * job (jobs/run-job.ts; the session itself searches on its own timeline, in
+ * slices) well under 1 µs, migrate-check about 0.3 ms, bisect (stepping two traces and
  * comparing state digests) 0.5-1 ms, explain about 2 ms. Above, a warm
  * worker thread runs the job while the screen keeps drawing.
  */
@@ -489,15 +490,22 @@ export class DebugSession implements Debugger {
     });
   }
 
+  /**
+   * Search runs on the session's own timeline, in slices like a run to a
+   * breakpoint: it starts from the nearest of the timeline's checkpoints
+   * (no trace to open again, no replay from the start), and the status line
+   * shows its progress.
+   */
   private startSearch(query: string, from: number, direction: 1 | -1): void {
-    this.startJob('fg', `search "${query}"`, { kind: 'search', path: this.path, query, from, direction }, (r) => {
-      if (r.kind !== 'search') return;
-      if (!r.match) return this.say(`"${query}": no match ${direction > 0 ? `from event ${from} on` : `at or before event ${from}`}`, 'warn');
-      const event = r.match.event;
-      this.jobs.whenFree(() => {
-        this.goTo(event + 1);
-        this.say(`"${query}" at event ${event} (. next, , previous)`, 'accent');
-      });
+    const home = this.pos;
+    this.jobs.runMain(`search "${query}"`, async (signal, progress) => {
+      const out = await searchCooperative(this.tl, query, from, direction, { signal, onProgress: progress });
+      if (out.status === 'hit') {
+        this.pos = out.match.event + 1;
+        this.say(`"${query}" at event ${out.match.event} (. next, , previous)`, 'accent');
+      } else if (out.status === 'end') this.say(`"${query}": no match ${direction > 0 ? `from event ${from} on` : `at or before event ${from}`}`, 'warn');
+      else this.say(`search "${query}" stopped; back where it started`, 'warn');
+      if (out.status !== 'hit') this.tl.seek(home);
     });
   }
 

@@ -126,6 +126,9 @@ export const ARM64: ArchRules = {
   msiWithoutHandler: ERRNO.ENODEV,
   vmIoctlDefault: ERRNO.EINVAL,
   vcpuIoctlDefault: ERRNO.EINVAL,
+  // kvm_arch_vcpu_ioctl KVM_GET/SET_ONE_REG (arm.c): ENOEXEC until KVM_ARM_VCPU_INIT (kvm_vcpu_initialized),
+  // which devrr does not model, so every arm64 vcpu answers ENOEXEC before any register is looked up.
+  oneReg: { refuse: () => ERRNO.ENOEXEC, unknown: ERRNO.ENOENT },
   // kvm_arch_vm_ioctl: HAS and SET go to kvm_vm_has_attr/kvm_vm_set_attr (KVM_ARM_VM_SMCCC_CTRL, not
   // modelled; default ENXIO); there is no VM-fd GET (the ioctl's default, EINVAL).
   vmAttrs: { groups: [], handles: { set: true, get: false, has: true }, unknownGroup: ERRNO.ENXIO },

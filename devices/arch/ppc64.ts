@@ -5,7 +5,7 @@
  * attribute ioctls on the VM and vcpu fds, which ppc64 does not have.
  */
 import type { ArchRules } from '../core/arch.js';
-import { ERRNO } from '../core/uapi.js';
+import { ERRNO, oneRegSize } from '../core/uapi.js';
 import { GSI_LINES } from './gsi.js';
 
 export const PPC64: ArchRules = {
@@ -28,6 +28,10 @@ export const PPC64: ArchRules = {
   // kvm_arch_vcpu_ioctl's default is EINVAL.
   vmIoctlDefault: ERRNO.ENOTTY,
   vcpuIoctlDefault: ERRNO.EINVAL,
+  // kvm_vcpu_ioctl_get_one_reg / kvm_vcpu_ioctl_set_one_reg (powerpc.c): a size (KVM_REG_SIZE_MASK) above
+  // union kvmppc_one_reg's 16 bytes is EINVAL before any lookup; then kvmppc_get/set_one_reg (book3s.c) and the
+  // ioctl's own switch: an id no case takes is EINVAL.
+  oneReg: { refuse: (id) => (oneRegSize(id) > 16 ? ERRNO.EINVAL : 0), unknown: ERRNO.EINVAL },
   vmAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
   vcpuAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
   // KVM_ENABLE_CAP on a vcpu (kvm_vcpu_ioctl_enable_cap, powerpc.c): KVM_CAP_IRQ_MPIC / KVM_CAP_IRQ_XICS connect the

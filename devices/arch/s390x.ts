@@ -53,6 +53,8 @@ export const S390X: ArchRules = {
   // kvm_arch_vm_ioctl and kvm_arch_vcpu_ioctl default cases.
   vmIoctlDefault: ERRNO.ENOTTY,
   vcpuIoctlDefault: ERRNO.ENOTTY,
+  // kvm_arch_vcpu_ioctl_get_one_reg / _set_one_reg (kvm-s390.c): a switch on the id whose default is EINVAL.
+  oneReg: { refuse: () => 0, unknown: ERRNO.EINVAL },
   // kvm_arch_vm_ioctl: SET/GET/HAS go to kvm_s390_vm_{set,get,has}_attr (MEM_CTRL, TOD, CRYPTO,
   // CPU_MODEL, MIGRATION), whose default is ENXIO.
   vmAttrs: { groups: S390_VM_GROUPS, handles: { set: true, get: true, has: true }, unknownGroup: ERRNO.ENXIO },

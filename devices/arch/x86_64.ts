@@ -48,6 +48,8 @@ export const X86_64: ArchRules = {
   // kvm_arch_vm_ioctl / kvm_arch_vcpu_ioctl default cases.
   vmIoctlDefault: ERRNO.ENOTTY,
   vcpuIoctlDefault: ERRNO.EINVAL,
+  // x86's kvm_arch_vcpu_ioctl has no KVM_GET/SET_ONE_REG case: its default (EINVAL) answers.
+  oneReg: null,
   // The VM fd has no attribute ioctls on x86 (the system fd's KVM_X86_GRP_* are /dev/kvm's).
   vmAttrs: { groups: [], handles: { set: false, get: false, has: false }, unknownGroup: ERRNO.ENXIO },
   // kvm_vcpu_ioctl_device_attr: KVM_VCPU_TSC_CTRL (not modelled), default ENXIO.

@@ -100,6 +100,16 @@ export interface ArchRules {
   readonly vmIoctlDefault: Errno;
   /** kvm_arch_vcpu_ioctl's default: the answer to a vcpu ioctl the arch does not have. */
   readonly vcpuIoctlDefault: Errno;
+  /**
+   * KVM_GET_ONE_REG / KVM_SET_ONE_REG on a vcpu fd (the arch's case in
+   * kvm_arch_vcpu_ioctl), or null where the arch has no such case
+   * (`vcpuIoctlDefault` answers). `refuse` is the arch's own check of the
+   * register id before any register is looked up (0: none); `unknown` the
+   * answer for an id no family of the arch declares (`DeviceKernel.oneRegs`).
+   * devrr models only the registers a device family serves: any other id
+   * answers as one the kernel does not know.
+   */
+  readonly oneReg: { refuse(id: bigint): Errno; readonly unknown: Errno } | null;
   readonly vmAttrs: FdAttrRules;
   readonly vcpuAttrs: FdAttrRules;
   /**

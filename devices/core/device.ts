@@ -50,6 +50,12 @@ export interface VmCtx {
   invalidateBus(): void;
   /** The device frame claiming guest physical address `addr` (kvm_io_bus_get_dev), if any. */
   frameOwner(addr: number): { readonly handle: number; readonly kind: number } | undefined;
+  /**
+   * A device dropped its reference to a file of the VM's file table (fput,
+   * devices/core/files.ts): a file whose fd is closed and that nothing else
+   * holds is released then (a VFIO device's interrupts are torn down).
+   */
+  fileReleased(slot: number): void;
 }
 
 /** struct kvm_msi as KVM_SIGNAL_MSI passes it (address_hi:address_lo, data, flags, devid). */
@@ -127,6 +133,12 @@ export interface FamilyNames {
   readonly groups?: Readonly<Record<string, number>>;
   /** attr constants accepted on any group of the fd (they are numbers: used where they mean something). */
   readonly attrs?: Readonly<Record<string, number>>;
+  /**
+   * Older names the header keeps for a group (KVM_DEV_VFIO_GROUP for
+   * KVM_DEV_VFIO_FILE): a scenario may give them; the group prints under
+   * its current name.
+   */
+  readonly groupAliases?: Readonly<Record<string, number>>;
 }
 
 /** A guest-physical range a device claims. Offsets passed to mmio are relative to base. */
@@ -190,6 +202,12 @@ export interface DeviceKernel<S> {
   readonly unknownGroupErrno?: Errno | { readonly set: Errno; readonly get: Errno; readonly has: Errno };
   /** ops->create, under kvm->lock. Returns the new device's state or the errno. */
   create(vm: VmCtx): { errno: Errno; state?: S };
+  /**
+   * ops->release, when the device fd is closed (kvm_device_release): the
+   * device leaves kvm->devices and is freed. Without it, closing the fd
+   * leaves the device on the VM until the VM goes (ops->destroy).
+   */
+  release?(vm: VmCtx, s: S): void;
   /** kvm_arch_vcpu_precreate's part that concerns this device. */
   vcpuPrecreate?(vm: VmCtx, s: S, id: number): Errno;
   /** Called after a vcpu was added (kvm_arch_vcpu_create's part for this device). */
@@ -256,6 +274,20 @@ export interface DeviceKernel<S> {
    */
   hcall?(vm: VmCtx, s: S, vcpuIndex: number, nr: number, args: readonly bigint[]): bigint | undefined;
   /**
+   * One-reg registers (KVM_GET/SET_ONE_REG ids) this family serves on a
+   * vcpu, with their uapi names; the scenario op `one_reg` and dump take the
+   * names from here. `absent` is what the kernel answers when no device of
+   * the family serves the vcpu (kvmppc_get_one_reg's KVM_REG_PPC_ICP_STATE
+   * case without vcpu->arch.icp: ENXIO).
+   */
+  readonly oneRegs?: readonly OneRegDecl[];
+  /**
+   * KVM_GET_ONE_REG (write false: the value read) or KVM_SET_ONE_REG of a
+   * register in `oneRegs` for vcpu `vcpuIndex`; undefined when this device
+   * does not serve that vcpu (the Vm then answers the declaration's `absent`).
+   */
+  oneReg?(vm: VmCtx, s: S, vcpuIndex: number, write: boolean, id: bigint, value: bigint): { errno: Errno; value: bigint } | undefined;
+  /**
    * KVM_IRQ_LINE_STATUS for an in-kernel irqchip whose line status means
    * something (x86 kvm_set_irq: 1 delivered, 0 coalesced, -1 masked or not
    * routed, the sum over the GSI's routing entries). Without it the status
@@ -276,6 +308,18 @@ export interface DeviceKernel<S> {
    * the vector acknowledged, or -1 when none is deliverable.
    */
   takeInterrupt?(vm: VmCtx, s: S, vcpuIndex: number): number;
+}
+
+/** A one-reg register a family serves (DeviceKernel.oneRegs). */
+export interface OneRegDecl {
+  /** The 64-bit id, size field included (KVM_REG_PPC_ICP_STATE = KVM_REG_PPC | KVM_REG_SIZE_U64 | 0x8c). */
+  readonly id: bigint;
+  /** Its uapi name. */
+  readonly name: string;
+  /** The errno when no device of the family serves the vcpu. */
+  readonly absent: Errno;
+  /** Its value in words, for dump ("CPPR 0x5 XISR 0 MFRR 0xff PPRI 0xff"). */
+  describeValue?(value: bigint): string;
 }
 
 /** How the debugger reads the device: names and fields, its view, its migration, its interrupts. */
@@ -386,9 +430,13 @@ export interface SavedAttr {
    * GET/SET_DEVICE_ATTR (the x86 irqchip, which has no device fd):
    * 'irqchip' is KVM_GET/SET_IRQCHIP with `attr` the chip id, 'lapic' is
    * KVM_GET/SET_LAPIC on the vcpu whose id is `attr`; `group` is 0. The
-   * value's `data` holds the struct's bytes.
+   * value's `data` holds the struct's bytes. 'one_reg' is
+   * KVM_GET/SET_ONE_REG of register `attr` (the 64-bit id) on the vcpu whose
+   * id is `vcpu`; the value is the register's.
    */
-  readonly ioctl?: 'irqchip' | 'lapic';
+  readonly ioctl?: 'irqchip' | 'lapic' | 'one_reg';
+  /** For `ioctl: 'one_reg'`: the vcpu id whose register it is. */
+  readonly vcpu?: number;
 }
 
 /**

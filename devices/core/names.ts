@@ -8,7 +8,8 @@
  * addresses, and two families may give one number different names.
  */
 import type { FdAttrRules } from './arch.js';
-import type { AttrGroup, AttrVcpu, DeviceModel, FamilyNames } from './device.js';
+import type { AttrGroup, AttrVcpu, DeviceModel, FamilyNames, OneRegDecl } from './device.js';
+import type { Arch } from './uapi.js';
 import { type RegTable, rowEnd } from './regtable.js';
 
 /** One group as a name table sees it. */
@@ -71,6 +72,11 @@ function build(what: string, rows: readonly AttrGroup<any>[], extra: FamilyNames
   for (const [name, id] of Object.entries(extra?.groups ?? {})) if (!byId.has(id)) byId.set(id, { id, name });
   const groups = new Map<string, NamedGroup>();
   for (const g of [...byId.values()].sort((a, b) => a.id - b.id)) if (!groups.has(g.name)) groups.set(g.name, g);
+  // An older name of a group resolves to the group itself (which prints under its current name).
+  for (const [name, id] of Object.entries(extra?.groupAliases ?? {})) {
+    const g = byId.get(id);
+    if (g && !groups.has(name)) groups.set(name, g);
+  }
   return { what, groups, byId, anyGroupAttrs: new Map(Object.entries(extra?.attrs ?? {})) };
 }
 
@@ -95,4 +101,15 @@ export function fdNames(rules: FdAttrRules, what: string): FdNames {
 export function someNames(names: readonly string[], few = 6): string {
   if (names.length === 0) return 'none';
   return names.length <= few ? names.join(', ') : `${names.slice(0, few).join(', ')}, ... (${names.length} in all)`;
+}
+
+/**
+ * The one-reg registers the families of `arch` declare (DeviceKernel.oneRegs),
+ * by name: what a scenario's `one_reg` step may name. A one-reg id carries its
+ * architecture in bits 63:56, so no two arches' ids meet.
+ */
+export function oneRegNames(arch: Arch, models: Iterable<DeviceModel<any>>): ReadonlyMap<string, OneRegDecl> {
+  const out = new Map<string, OneRegDecl>();
+  for (const m of models) if (m.arches.includes(arch)) for (const r of m.kernel.oneRegs ?? []) out.set(r.name, r);
+  return out;
 }

@@ -15,6 +15,7 @@ export const ERRNO = {
   EIO: 5,
   ENXIO: 6,
   E2BIG: 7,
+  ENOEXEC: 8,
   EBADF: 9,
   ENOMEM: 12,
   EACCES: 13,
@@ -23,8 +24,10 @@ export const ERRNO = {
   EEXIST: 17,
   ENODEV: 19,
   EINVAL: 22,
+  EMFILE: 24,
   ENOTTY: 25,
   ENOSPC: 28,
+  ERANGE: 34,
   EOPNOTSUPP: 95,
   ENOBUFS: 105,
   /** Kernel-internal, leaked by old s390 code. */
@@ -32,6 +35,22 @@ export const ERRNO = {
 } as const;
 
 export type ErrnoName = keyof typeof ERRNO;
+
+/**
+ * A one-reg id (struct kvm_one_reg, KVM_GET/SET_ONE_REG): the architecture in
+ * bits 63:56 (KVM_REG_ARCH_MASK), the register's size in bits 55:52
+ * (KVM_REG_SIZE_MASK: log2 of its bytes), the rest the arch's own.
+ */
+export const KVM_REG_ARCH_MASK = 0xff00_0000_0000_0000n;
+export const KVM_REG_SIZE_MASK = 0x00f0_0000_0000_0000n;
+export const KVM_REG_SIZE_SHIFT = 52n;
+export const KVM_REG_SIZE_U64 = 0x0030_0000_0000_0000n;
+export const KVM_REG_PPC = 0x1000_0000_0000_0000n;
+
+/** The bytes of a one-reg register (kvm.h's KVM_REG_SIZE: 1 << the size field). */
+export function oneRegSize(id: bigint): number {
+  return 1 << Number((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT);
+}
 /** 0 for success, otherwise a positive errno number (the ioctl's -1/errno pair). */
 export type Errno = number;
 

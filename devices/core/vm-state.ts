@@ -8,6 +8,7 @@
  * between fields that the models themselves maintain.
  */
 import type { DeviceModel } from './device.js';
+import { filesSchema, type OpenFile } from './files.js';
 import { GUEST_PAGE, type GuestMem, MAX_GUEST_PAGES } from './guest-mem.js';
 import { type Infer, S, sameType } from './state.js';
 import { ARCHES, type Arch } from './uapi.js';
@@ -37,6 +38,12 @@ export interface DeviceSlot {
   readonly type: number;
   /** The family's plain-data state. */
   state: unknown;
+  /**
+   * Its fd was closed (kvm_device_release): every later call on it is
+   * EBADF. A model with ops->release (KVM-VFIO) has left kvm->devices then;
+   * one without stays on the VM until the VM goes.
+   */
+  closed?: boolean;
 }
 
 export interface VmState {
@@ -56,6 +63,11 @@ export interface VmState {
    * absent, the state (and its digest) is what it was before guest memory existed.
    */
   mem?: GuestMem;
+  /**
+   * The VMM's other open files that KVM calls take by fd (VFIO groups and
+   * devices, eventfds, plain files: files.ts), present once one was opened.
+   */
+  files?: OpenFile[];
   /** The architecture's own VM state (ArchRules.archState: s390's CMMA, TOD, CPU model...), on the arches that keep one. */
   archState?: unknown;
 }
@@ -69,9 +81,10 @@ const vmSchema = S.where(
     ipaBits: S.int(1, 64),
     maxVcpus: S.int(0, MAX_VCPU_IDS),
     vcpus: S.list(S.obj({ id: S.int(0, MAX_VCPU_IDS - 1), ran: S.bool }), MAX_VCPU_IDS),
-    devices: S.list(S.obj({ type: S.int(0, 0xffffffff), state: S.any }), MAX_DEVICE_CREATES_PER_VM),
+    devices: S.list(S.obj({ type: S.int(0, 0xffffffff), state: S.any, closed: S.optional(S.bool) }), MAX_DEVICE_CREATES_PER_VM),
     irqchip: S.int(-1, MAX_DEVICE_CREATES_PER_VM - 1),
     dead: S.bool,
+    files: S.optional(filesSchema),
     // Page numbers are decimal strings below 2^52 (a 64-bit IPA space of 4 KiB pages).
     mem: S.optional(S.obj({ pages: S.dict(/^(0|[1-9][0-9]{0,15})$/, S.typed(Uint8Array, GUEST_PAGE), MAX_GUEST_PAGES) })),
     archState: S.optional(S.any),

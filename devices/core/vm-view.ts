@@ -6,6 +6,7 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { DeviceModel } from './device.js';
+import { filesView } from './files.js';
 import type { VmState } from './vm-state.js';
 import { type PathStep, walk } from './view.js';
 
@@ -27,6 +28,8 @@ export function vmView(vm: VmState, registry: Registry): Record<string, unknown>
     max_vcpus: vm.maxVcpus,
     dead: vm.dead,
   };
+  // The VMM's open files (VFIO groups and devices, eventfds), once there are any.
+  if (vm.files) o['files'] = filesView(vm.files);
   // The architecture's own VM state (s390's CPU model, TOD, ...), under its root.
   const arch = ARCH_RULES[vm.arch]?.archState?.view;
   if (arch && vm.archState !== undefined) o[arch.root] = arch.build(vm);
@@ -72,6 +75,8 @@ export function resolveSessionPath(vms: readonly VmState[], registry: Registry, 
       return rest.length === 1 ? vm.maxVcpus : undefined;
     case 'dead':
       return rest.length === 1 ? vm.dead : undefined;
+    case 'files':
+      return vm.files ? walk(filesView(vm.files), rest.slice(1)) : undefined;
   }
   return walk(vmView(vm, registry), rest);
 }

@@ -8,8 +8,11 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
-import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type PortRange, type UserBuf } from './device.js';
+import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type OneRegDecl, type PortRange, type UserBuf } from './device.js';
+import { fdOfSlot, type IrqfdRoute, MAX_FILES, type OpenFile, slotOfFd } from './files.js';
 import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
+import * as vfioPci from '../vfio/pci/device.js';
+import { initialPciState } from '../vfio/pci/state.js';
 import { cloneState, digestState } from './state.js';
 import type { VmState } from './vm-state.js';
 import { type Arch, ERRNO, type Errno, KVM_CREATE_DEVICE_TEST, DEV_TYPE, KVM_MSI_VALID_DEVID } from './uapi.js';
@@ -27,6 +30,30 @@ interface AttrTarget {
   missing(op: 'set' | 'get' | 'has'): Errno;
   /** The errno of a group the fd does not have for this ioctl (the group switch's default). */
   unknownGroup(op: 'set' | 'get' | 'has'): Errno;
+}
+
+/** What a VMM opens (Vm.openFile): a plain file, an eventfd, a VFIO group (/dev/vfio/N) or a model VFIO-PCI device's fd. */
+export type FileSpec =
+  | { readonly kind: 'plain' }
+  | { readonly kind: 'eventfd' }
+  | { readonly kind: 'vfio_group'; readonly group: number; readonly coherent?: boolean }
+  | { readonly kind: 'vfio_device'; readonly profile: string; readonly coherent?: boolean };
+
+/** A VFIO device fd's ioctl, as Vm.vfioIoctl takes it. */
+export type VfioIoctl =
+  | { readonly op: 'get_info'; readonly argsz: number }
+  | { readonly op: 'get_region_info'; readonly index: number; readonly argsz: number }
+  | { readonly op: 'get_irq_info'; readonly index: number; readonly argsz: number }
+  | { readonly op: 'set_irqs'; readonly hdr: vfioPci.IrqSetHdr; readonly data: readonly number[] }
+  | { readonly op: 'reset' };
+
+export interface VfioIoctlResult {
+  readonly errno: Errno;
+  readonly deviceInfo?: vfioPci.DeviceInfo;
+  readonly regionInfo?: vfioPci.RegionInfo;
+  readonly irqInfo?: vfioPci.IrqInfo;
+  /** Eventfds a SET_IRQS loopback trigger signalled. */
+  readonly signals?: readonly vfioPci.SignalResult[];
 }
 
 /** Which device models exist, by KVM_DEV_TYPE value. */
@@ -246,7 +273,7 @@ export class Vm implements ArchVm {
     if (this.state.dead) return ERRNO.EIO;
     if (fd.kind === 'device') {
       const d = this.state.devices[fd.handle];
-      if (!d) return ERRNO.EBADF;
+      if (!d || d.closed) return ERRNO.EBADF;
       const model = this.modelOf(fd.handle);
       const k = model.kernel;
       const unknown = k.unknownGroupErrno ?? ERRNO.ENXIO;
@@ -256,6 +283,186 @@ export class Vm implements ArchVm {
     const rules: FdAttrRules = fd.kind === 'vm' ? this.rules.vmAttrs : this.rules.vcpuAttrs;
     const fallback = fd.kind === 'vm' ? this.rules.vmIoctlDefault : this.rules.vcpuIoctlDefault;
     return { groups: rules.groups, state: this.state, missing: (op) => (rules.handles[op] ? 0 : fallback), unknownGroup: () => rules.unknownGroup };
+  }
+
+  // ---- device fds and the file table (files.ts) ------------------------------
+
+  /**
+   * close() of a device fd (kvm_device_release): with ops->release the
+   * device leaves kvm->devices and is freed (KVM-VFIO: a new one may be
+   * created); without, it stays on the VM. Either way the fd is gone
+   * (EBADF for every later call on it).
+   */
+  closeDevice(handle: number): Errno {
+    const d = this.state.devices[handle];
+    if (!d || d.closed) return ERRNO.EBADF;
+    this.modelOf(handle).kernel.release?.(this, d.state);
+    d.closed = true;
+    this.bus = null;
+    this.portBus = null;
+    return 0;
+  }
+
+  /**
+   * An ioctl on a device fd that is not one of the attribute ioctls (KVM_RUN
+   * issued there, say): kvm_device_ioctl passes it to ops->ioctl, and no
+   * modelled device has one: ENOTTY. EBADF for a closed or unknown fd.
+   */
+  deviceOtherIoctl(handle: number): Errno {
+    const d = this.state.devices[handle];
+    if (!d || d.closed) return ERRNO.EBADF;
+    return ERRNO.ENOTTY;
+  }
+
+  /**
+   * The VMM opens a file: the next slot of the table, fd FILE_FD_BASE +
+   * slot. EMFILE when the table is full (MAX_FILES); a VFIO group already
+   * open is EBUSY (vfio_group_fops_open: one opener at a time); a device
+   * profile devrr does not model is ENODEV.
+   */
+  openFile(spec: FileSpec): { errno: Errno; fd: number } {
+    const files = this.state.files ?? [];
+    if (files.length >= MAX_FILES) return { errno: ERRNO.EMFILE, fd: -1 };
+    let f: OpenFile;
+    switch (spec.kind) {
+      case 'plain':
+        f = { kind: 'plain', open: true };
+        break;
+      case 'eventfd':
+        f = { kind: 'eventfd', open: true, count: 0 };
+        break;
+      case 'vfio_group':
+        if (!Number.isInteger(spec.group) || spec.group < 0 || spec.group > 0xffff) return { errno: ERRNO.ENOENT, fd: -1 };
+        if (files.some((x) => x.kind === 'vfio_group' && x.open && x.group === spec.group)) return { errno: ERRNO.EBUSY, fd: -1 };
+        f = { kind: 'vfio_group', open: true, group: spec.group, coherent: spec.coherent ?? true, kvm: false };
+        break;
+      case 'vfio_device': {
+        const pci = initialPciState(spec.profile);
+        if (!pci) return { errno: ERRNO.ENODEV, fd: -1 };
+        f = { kind: 'vfio_device', open: true, coherent: spec.coherent ?? true, kvm: false, pci };
+        break;
+      }
+    }
+    files.push(f);
+    this.state.files = files;
+    return { errno: 0, fd: fdOfSlot(files.length - 1) };
+  }
+
+  /** close() of a file-table fd: EBADF if it is not open; the file goes when nothing holds it (fileReleased). */
+  closeFile(fd: number): Errno {
+    const slot = slotOfFd(this.state.files, fd);
+    if (slot < 0) return ERRNO.EBADF;
+    this.state.files![slot]!.open = false;
+    this.fileReleased(slot);
+    return 0;
+  }
+
+  /** The file in `slot` lost a holder: with its fd closed and no KVM-VFIO device listing it, it is released (vfio_pci_core_close_device). */
+  fileReleased(slot: number): void {
+    const f = this.state.files?.[slot];
+    if (!f || f.open) return;
+    const held = this.state.devices.some((d) => d.type === DEV_TYPE.KVM_DEV_TYPE_VFIO && !d.closed && (d.state as { files: number[] }).files.includes(slot));
+    if (held) return;
+    if (f.kind === 'vfio_device') vfioPci.releaseIrqs(f.pci);
+  }
+
+  /**
+   * KVM_IRQFD for an eventfd whose GSI routes to an MSI (KVM_SET_GSI_ROUTING's
+   * MSI entry and KVM_IRQFD in one): `route` assigns, undefined deassigns.
+   * fdget (EBADF), eventfd_ctx_fileget (EINVAL); assigning an eventfd that
+   * already has an irqfd is EBUSY; deassigning one that has none is 0. An
+   * eventfd that was signalled before is injected at once (irqfd_assign
+   * polls it), which is returned.
+   */
+  irqfd(fd: number, route: IrqfdRoute | undefined): { errno: Errno; signal?: vfioPci.SignalResult } {
+    if (this.state.dead) return { errno: ERRNO.EIO };
+    const slot = slotOfFd(this.state.files, fd);
+    if (slot < 0) return { errno: ERRNO.EBADF };
+    const f = this.state.files![slot]!;
+    if (f.kind !== 'eventfd') return { errno: ERRNO.EINVAL };
+    if (!route) {
+      delete f.route;
+      return { errno: 0 };
+    }
+    if (f.route) return { errno: ERRNO.EBUSY };
+    // kvm_set_routing_entry: an MSI entry's flags may only say KVM_MSI_VALID_DEVID.
+    if (route.flags & ~KVM_MSI_VALID_DEVID) return { errno: ERRNO.EINVAL };
+    f.route = { address: BigInt.asUintN(64, route.address), data: route.data >>> 0, flags: route.flags, devid: route.devid >>> 0 };
+    if (f.count > 0) {
+      f.count = 0;
+      return { errno: 0, signal: { slot, count: 0, msi: this.injectIrqfd(f.route) } };
+    }
+    return { errno: 0 };
+  }
+
+  /** irqfd_inject for an MSI route: kvm_set_msi through the irqchip, as KVM_SIGNAL_MSI reaches it (devid valid when the route gives one). */
+  private injectIrqfd(r: IrqfdRoute): NonNullable<vfioPci.SignalResult['msi']> {
+    const out = this.signalMsi({ address: r.address, data: r.data, flags: r.flags, devid: r.devid });
+    return { address: r.address, data: r.data, devid: r.devid, flags: r.flags, ...out };
+  }
+
+  /** The Vm as a VFIO device's host: its eventfds. */
+  private readonly pciHost: vfioPci.PciHost = {
+    eventfd: (fd) => {
+      const slot = slotOfFd(this.state.files, fd);
+      if (slot < 0) return { errno: ERRNO.EBADF };
+      return this.state.files![slot]!.kind === 'eventfd' ? { slot } : { errno: ERRNO.EINVAL };
+    },
+    // eventfd_signal: an irqfd consumes the count and injects; otherwise the count grows for the VMM to read.
+    signal: (slot) => {
+      const f = this.state.files![slot]!;
+      if (f.kind !== 'eventfd') throw new Error(`devrr bug: file ${slot} is signalled but is a ${f.kind}`);
+      if (f.route) return { slot, count: 0, msi: this.injectIrqfd(f.route) };
+      f.count = Math.min(f.count + 1, Number.MAX_SAFE_INTEGER);
+      return { slot, count: f.count };
+    },
+  };
+
+  /** The VFIO device state behind an fd: EBADF for no such fd, ENOTTY for a file that is not a VFIO device (its ioctl does not know VFIO_DEVICE_*). */
+  private vfioDevice(fd: number): Extract<OpenFile, { kind: 'vfio_device' }> | Errno {
+    const slot = slotOfFd(this.state.files, fd);
+    if (slot < 0) return ERRNO.EBADF;
+    const f = this.state.files![slot]!;
+    return f.kind === 'vfio_device' ? f : ERRNO.ENOTTY;
+  }
+
+  /** An ioctl on a VFIO device fd (vfio_pci_core_ioctl). */
+  vfioIoctl(fd: number, req: VfioIoctl): VfioIoctlResult {
+    const f = this.vfioDevice(fd);
+    if (typeof f === 'number') return { errno: f };
+    switch (req.op) {
+      case 'get_info': {
+        const r = vfioPci.getDeviceInfo(f.pci, req.argsz);
+        return r.info ? { errno: r.errno, deviceInfo: r.info } : { errno: r.errno };
+      }
+      case 'get_region_info': {
+        const r = vfioPci.getRegionInfo(f.pci, req.index, req.argsz);
+        return r.info ? { errno: r.errno, regionInfo: r.info } : { errno: r.errno };
+      }
+      case 'get_irq_info': {
+        const r = vfioPci.getIrqInfo(f.pci, req.index, req.argsz);
+        return r.info ? { errno: r.errno, irqInfo: r.info } : { errno: r.errno };
+      }
+      case 'set_irqs':
+        return vfioPci.setIrqs(this.pciHost, f.pci, req.hdr, req.data);
+      case 'reset':
+        return { errno: vfioPci.reset(f.pci) };
+    }
+  }
+
+  /** pread/pwrite of `len` bytes at `offset` in region `index` of a VFIO device fd (vfio_pci_rw). */
+  vfioRegionRw(fd: number, index: number, offset: number, len: number, write: boolean, value: bigint): vfioPci.RegionAccess {
+    const f = this.vfioDevice(fd);
+    if (f === ERRNO.ENOTTY) return { errno: ERRNO.EINVAL, done: 0, value: 0n };
+    if (typeof f === 'number') return { errno: f, done: 0, value: 0n };
+    return vfioPci.regionRw(f.pci, index, offset, len, write, value);
+  }
+
+  /** The VFIO device behind `fd` raises an interrupt (its hardware, not an ioctl): see vfio/pci/device.ts `raise`. */
+  vfioRaise(fd: number, index: number, vector: number, level: number): vfioPci.RaiseResult {
+    const f = this.vfioDevice(fd);
+    if (typeof f === 'number') return { errno: f, outcome: 'unchanged' };
+    return vfioPci.raise(this.pciHost, f.pci, index, vector, level);
   }
 
   /** The legacy KVM_ARM_SET_DEVICE_ADDR: the arch's rule (arm64), else kvm_arch_vm_ioctl's default. */
@@ -376,6 +583,49 @@ export class Vm implements ArchVm {
     const ic = this.irqchipWith('setLapic');
     if (!ic) return ERRNO.EINVAL;
     return ic.kernel.setLapic!(this, ic.state, index, data);
+  }
+
+  /**
+   * KVM_GET_ONE_REG (write false) or KVM_SET_ONE_REG of register `reg` on
+   * vcpu `vcpuId`: EBADF for no such vcpu fd, EIO once the VM is dead
+   * (kvm_vcpu_ioctl), the arch's default where it has no such ioctl, the
+   * arch's own refusal of the id; then the register of the family that
+   * declares `id` (`kernel.oneRegs`), served by the first device (creation
+   * order) that serves this vcpu, else the declaration's `absent` errno; an
+   * id no family declares is the arch's unknown register. `value` is what a
+   * get read (0 on failure) or what a set wrote.
+   */
+  oneReg(vcpuId: number, write: boolean, reg: bigint, value: bigint): { errno: Errno; value: bigint } {
+    // struct kvm_one_reg's id is a u64.
+    const id = BigInt.asUintN(64, reg);
+    const fail = (errno: Errno) => ({ errno, value: write ? value : 0n });
+    const index = this.vcpuIndexById(vcpuId);
+    if (index < 0) return fail(ERRNO.EBADF);
+    if (this.state.dead) return fail(ERRNO.EIO);
+    const rules = this.rules.oneReg;
+    if (!rules) return fail(this.rules.vcpuIoctlDefault);
+    const refused = rules.refuse(id);
+    if (refused) return fail(refused);
+    const decl = this.oneRegDecl(id);
+    if (!decl) return fail(rules.unknown);
+    const v = BigInt.asUintN(64, value);
+    for (let h = 0; h < this.state.devices.length; h++) {
+      const k = this.modelOf(h).kernel;
+      if (!k.oneReg || !k.oneRegs?.some((r) => r.id === id)) continue;
+      const r = k.oneReg(this, this.state.devices[h]!.state, index, write, id, v);
+      if (r) return r.errno ? fail(r.errno) : { errno: 0, value: write ? v : BigInt.asUintN(64, r.value) };
+    }
+    return fail(decl.absent);
+  }
+
+  /** The declaration of one-reg register `id` by a family of this VM's arch, if any. */
+  private oneRegDecl(id: bigint): OneRegDecl | undefined {
+    for (const m of this.registry.values()) {
+      if (!m.arches.includes(this.state.arch)) continue;
+      const d = m.kernel.oneRegs?.find((r) => r.id === id);
+      if (d) return d;
+    }
+    return undefined;
   }
 
   /**

@@ -12,12 +12,12 @@ import type { AttrGroup, DeviceModel } from '../core/device.js';
 import { CAP, DEV_TYPE, ERRNO } from '../core/uapi.js';
 import { explainXicsIrq } from './explain.js';
 import { XICS_HCALLS, xicsHcall } from './icp.js';
-import { connectVcpu, getSource, icsDeliverIrq, setSource } from './ics.js';
+import { connectVcpu, getIcp, getSource, icsDeliverIrq, setIcp, setSource } from './ics.js';
 import { xicsInterrupts } from './interrupts.js';
 import { xicsMigration } from './migration.js';
-import { describeSourceWord, describeXicsHcall, sourceName } from './names.js';
+import { describeIcpState, describeSourceWord, describeXicsHcall, sourceName } from './names.js';
 import { newIcpSlot, type XicsState, xicsSchema } from './state.js';
-import { KVMPPC_XICS_FIRST_IRQ, KVMPPC_XICS_NR_IRQS, XICS_CTRL, XICS_GRP } from './uapi.js';
+import { KVM_REG_PPC_ICP_STATE, KVMPPC_XICS_FIRST_IRQ, KVMPPC_XICS_NR_IRQS, XICS_CTRL, XICS_GRP } from './uapi.js';
 import { xicsView } from './view.js';
 
 /** xics_set_attr / xics_get_attr / xics_has_attr: one group; any other (GRP_CTRL included) is ENXIO. */
@@ -73,6 +73,13 @@ export const xics: DeviceModel<XicsState> = {
     hcalls: XICS_HCALLS,
     // kvmppc_xics_enabled(vcpu): only a connected vcpu's hypercalls reach kvmppc_xics_hcall.
     hcall: (_vm, s, vcpu, nr, args) => (s.icp[vcpu]?.connected ? xicsHcall(s, vcpu, nr, args) : undefined),
+    // kvmppc_get_one_reg / kvmppc_set_one_reg (book3s.c): KVM_REG_PPC_ICP_STATE is ENXIO without vcpu->arch.icp
+    // (a vcpu no XICS connected), else kvmppc_xics_get_icp / kvmppc_xics_set_icp.
+    oneRegs: [{ id: KVM_REG_PPC_ICP_STATE, name: 'KVM_REG_PPC_ICP_STATE', absent: ERRNO.ENXIO, describeValue: describeIcpState }],
+    oneReg(_vm, s, vcpu, write, _id, value) {
+      if (!s.icp[vcpu]?.connected) return undefined;
+      return write ? { errno: setIcp(s, vcpu, value), value } : { errno: 0, value: getIcp(s, vcpu) };
+    },
   },
   inspect: {
     describeHcall: describeXicsHcall,

@@ -13,15 +13,21 @@
  * 2. The source words, in source order: each write rewrites its whole
  *    source; P comes back from PRESENTED (or PENDING, for words saved by
  *    kernels without P), Q from QUEUED, and PENDING redelivers.
+ * 3. Each connected vcpu's KVM_REG_PPC_ICP_STATE (KVM_SET_ONE_REG), after
+ *    the sources: kvmppc_xics_set_icp refuses a pending XISR whose ICS does
+ *    not exist yet (EINVAL), and it overwrites whatever the PENDING words'
+ *    redelivery put in the ICP without rejecting it (the sources are
+ *    already as saved). A fresh ICP's MFRR is 0xff, so no saved MFRR is
+ *    less favoured and no resend runs.
  * Lines are not re-driven: an LSI's asserted line is its P bit, in the word.
  */
 import type { Migration, NotCarried, SavedAttr } from '../core/device.js';
 import { CAP } from '../core/uapi.js';
 import type { VmState } from '../core/vm-state.js';
 import { SRC, type XicsState } from './state.js';
-import { KVMPPC_XICS_ICS_SHIFT, XICS_GRP } from './uapi.js';
+import { KVM_REG_PPC_ICP_STATE, KVMPPC_XICS_ICS_SHIFT, XICS_GRP } from './uapi.js';
 
-function saveList(_vm: VmState, s: XicsState): SavedAttr[] {
+function saveList(vm: VmState, s: XicsState): SavedAttr[] {
   const out: SavedAttr[] = [];
   for (const x of s.ics)
     for (let i = 0; i < x.flags.length; i++) {
@@ -29,15 +35,15 @@ function saveList(_vm: VmState, s: XicsState): SavedAttr[] {
       const n = (x.icsid << KVMPPC_XICS_ICS_SHIFT) | i;
       out.push({ group: XICS_GRP.KVM_DEV_XICS_GRP_SOURCES, attr: BigInt(n), name: `source ${n}` });
     }
+  // Each vcpu with an ICP (connected): KVM_GET_ONE_REG KVM_REG_PPC_ICP_STATE (QEMU's icp_get_kvm_state).
+  s.icp.forEach((c, i) => {
+    const id = vm.vcpus[i]!.id;
+    if (c.connected) out.push({ group: 0, attr: KVM_REG_PPC_ICP_STATE, name: `KVM_REG_PPC_ICP_STATE (vcpu ${id})`, ioctl: 'one_reg', vcpu: id });
+  });
   return out;
 }
 
 export const XICS_NOT_CARRIED: readonly NotCarried[] = [
-  {
-    fields: ['xics.icp[*].cppr', 'xics.icp[*].mfrr', 'xics.icp[*].pending_pri', 'xics.icp[*].xisr', 'xics.icp[*].out_ee', 'xics.icp[*].icp_state'],
-    what: "each vcpu's ICP registers (CPPR, MFRR, the pending priority, XISR) and the output they drive",
-    why: 'they travel in the vcpu one-reg KVM_REG_PPC_ICP_STATE (kvmppc_xics_get_icp / kvmppc_xics_set_icp), not in a device attribute; devrr traces have no one-reg event yet, so migrate-check cannot carry them and leaves them out of the comparison (what they change later still shows in the replay after the migration)',
-  },
   {
     fields: ['xics.icp[*].need_resend', 'xics.icp[*].resend_ics'],
     what: "an ICP's record that a delivery to it failed (need_resend, the resend map)",
@@ -54,10 +60,14 @@ export const xicsMigration: Migration<XicsState> = {
   saveList,
   vcpuConnects: (vm, s) => s.icp.flatMap((c, i) => (c.connected ? [{ vcpu: vm.vcpus[i]!.id, cap: CAP.KVM_CAP_IRQ_XICS, args: [BigInt(c.server)] }] : [])),
   restore(saved) {
-    const writes = [...saved]
+    const sources = saved
+      .filter((a) => a.ioctl === undefined)
       .sort((a, b) => (a.attr < b.attr ? -1 : a.attr > b.attr ? 1 : 0))
       .map((a) => ({ ...a, why: 'xics_set_source rewrites the whole source from its word (P from PRESENTED or PENDING, Q from QUEUED; PENDING redelivers), after the vcpus are connected' }));
-    return { writes, redrive: [] };
+    const icps = saved
+      .filter((a) => a.ioctl === 'one_reg')
+      .map((a) => ({ ...a, why: 'kvmppc_xics_set_icp after the sources: a pending XISR needs its ICS to exist, and the saved state overwrites what a PENDING word redelivered' }));
+    return { writes: [...sources, ...icps], redrive: [] };
   },
   notCarried: XICS_NOT_CARRIED,
 };

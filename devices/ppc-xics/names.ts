@@ -5,7 +5,7 @@
  * and their return codes, and how an attr and a source word read in words
  * (the group table's describe/describeValue).
  */
-import { H_CALL, H_RC, KVM_XICS_LEVEL_SENSITIVE, KVM_XICS_MASKED, KVM_XICS_PENDING, KVM_XICS_PRESENTED, KVM_XICS_QUEUED, XICS_CTRL, XICS_GRP, XICS_IPI } from './uapi.js';
+import { H_CALL, H_RC, KVM_REG_PPC_ICP_CPPR_SHIFT, KVM_REG_PPC_ICP_MFRR_SHIFT, KVM_REG_PPC_ICP_PPRI_SHIFT, KVM_REG_PPC_ICP_XISR_MASK, KVM_REG_PPC_ICP_XISR_SHIFT, KVM_XICS_LEVEL_SENSITIVE, KVM_XICS_MASKED, KVM_XICS_PENDING, KVM_XICS_PRESENTED, KVM_XICS_QUEUED, XICS_CTRL, XICS_GRP, XICS_IPI } from './uapi.js';
 
 export const XICS_NAMES = {
   /** Attribute groups (KVM_DEV_XICS_GRP_*): the `group` of a scenario's attribute step. */
@@ -50,6 +50,12 @@ export function describeSourceWord(v: bigint): string {
 /** An XIRR (CPPR in bits 31:24, XISR in 23:0) in words. */
 export function describeXirr(xirr: bigint): string {
   return `CPPR 0x${((xirr >> 24n) & 0xffn).toString(16)} XISR ${sourceName(Number(xirr & 0xffffffn))}`;
+}
+
+/** KVM_REG_PPC_ICP_STATE in words: CPPR 63:56, XISR 55:32, MFRR 31:24, pending priority 23:16 (kvmppc_xics_get_icp). */
+export function describeIcpState(v: bigint): string {
+  const b = (shift: bigint, mask: bigint) => (v >> shift) & mask;
+  return `CPPR 0x${b(KVM_REG_PPC_ICP_CPPR_SHIFT, 0xffn).toString(16)} XISR ${sourceName(Number(b(KVM_REG_PPC_ICP_XISR_SHIFT, KVM_REG_PPC_ICP_XISR_MASK)))} MFRR 0x${b(KVM_REG_PPC_ICP_MFRR_SHIFT, 0xffn).toString(16)} pending priority 0x${b(KVM_REG_PPC_ICP_PPRI_SHIFT, 0xffn).toString(16)}`;
 }
 
 /** A hypercall's arguments and result in words, for dump and the TUI. */

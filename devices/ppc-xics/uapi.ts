@@ -26,7 +26,8 @@ export const KVM_XICS_PENDING = 1n << 42n;
 export const KVM_XICS_PRESENTED = 1n << 43n;
 export const KVM_XICS_QUEUED = 1n << 44n;
 
-/** KVM_REG_PPC_ICP_STATE, the per-vcpu one-reg (kvmppc_xics_get_icp / kvmppc_xics_set_icp). */
+/** KVM_REG_PPC_ICP_STATE, the per-vcpu one-reg (kvmppc_xics_get_icp / kvmppc_xics_set_icp): KVM_REG_PPC | KVM_REG_SIZE_U64 | 0x8c. */
+export const KVM_REG_PPC_ICP_STATE = 0x1030_0000_0000_008cn;
 export const KVM_REG_PPC_ICP_CPPR_SHIFT = 56n;
 export const KVM_REG_PPC_ICP_XISR_SHIFT = 32n;
 export const KVM_REG_PPC_ICP_XISR_MASK = 0xffffffn;

@@ -109,6 +109,19 @@ console.log(JSON.stringify({ status: out.status, event: out.result?.event, messa
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ status: 'done', event: 171 });
   });
+
+  test("a corpus's worker threads run the compiled worker (dist/bin/corpus-worker.js): every trace checked on a worker, none lost", () => {
+    writeFileSync(
+      join(project, 'corpus.js'),
+      `import { checkAll } from ${JSON.stringify(`${ROOT_URL}dist/bin/corpus.js`)};
+const out = await checkAll({ kind: 'replay' }, [process.argv[2], process.argv[3]], 2, () => {}, { here: false });
+console.log(JSON.stringify(out.map((o) => ({ status: o.status, onWorker: o.thread > 0 }))));
+`,
+    );
+    const r = spawnSync(process.execPath, [join(project, 'corpus.js'), RUN_A, RUN_B], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([{ status: 0, onWorker: true }, { status: 0, onWorker: true }]);
+  });
 });
 
 describe('bin/devrr.js runs the compiled build, and a command loads only what it needs', () => {

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { tempDir } from '../tmp.js';
 import { devrr } from './run.js';
 import { TraceReader } from '../../traces/reader.js';
+import { FORMAT_VERSION } from '../../traces/format.js';
 
 const dir = tempDir();
 const EX = 'traces/examples/vgic-v2-bringup/vgic-v2-bringup.json';
@@ -81,7 +82,7 @@ test('info --json has the contract keys', async () => {
   const t = join(dir, 'i.devrr');
   await devrr('record', EX, '-o', t);
   const j = JSON.parse((await devrr('info', t, '--json')).out);
-  expect(j.format_version).toBe('1.2');
+  expect(j.format_version).toBe(FORMAT_VERSION.join('.'));
   expect(j.kinds).toMatchObject({ create_vm: { needed: true, known: true }, mmio: { needed: true, known: true } });
   expect(j.arch).toBe('arm64');
   expect(j.events).toBeGreaterThan(30);
@@ -132,14 +133,26 @@ test('unknown commands and options are exit 2 with one line', async () => {
   expect(spawned.stderr.trim().split('\n')).toHaveLength(1);
 });
 
-test('bench --json reports every figure as a number (tiny run)', async () => {
-  const r = await devrr('bench', '--json', '--events', '20000', '--timeline-events', '30000');
+test('bench --json reports every figure as a number, with progress on stderr (tiny run)', async () => {
+  const r = await devrr('bench', '--json', '--quick', '--events', '20000', '--timeline-events', '30000', '--corpus', '6');
   expect(r.code).toBe(0);
   const j = JSON.parse(r.out);
-  for (const k of ['replay_events_per_s', 'record_events_per_s', 'decode_events_per_s', 'jsonl_replay_events_per_s', 'bytes_per_event', 'seek_ms_median', 'seek_ms_worst', 'bisect_ms', 'peak_rss_mb', 'step_key_ms_median', 'step_back_key_ms_median', 'goto_key_ms_median']) expect(typeof j[k]).toBe('number');
+  const keys = [
+    'replay_events_per_s', 'decode_events_per_s', 'replay_vs_decode_ratio', 'bytes_per_event', 'record_events_per_s',
+    'msgpack_replay_events_per_s', 'msgpack_bytes_per_event', 'jsonl_replay_events_per_s', 'jsonl_bytes_per_event',
+    'gicv3_replay_events_per_s', 'attrs_replay_events_per_s',
+    'seek_ms_median', 'seek_ms_worst', 'step_back_ms_median', 'bisect_ms', 'bisect_s', 'search_10m_s', 'peak_rss_mb',
+    'corpus_speedup_2_cores', 'corpus_1_thread_s', 'corpus_2_threads_s', 'step_key_ms_median', 'step_back_key_ms_median', 'goto_key_ms_median',
+  ];
+  for (const k of keys) expect(typeof j[k], k).toBe('number');
+  expect(j.replay_vs_decode_ratio).toBeCloseTo(j.replay_events_per_s / j.decode_events_per_s, 2);
   expect(j.bisect_found_planted).toBe(1);
   expect(j.diverged).toBe(0);
-}, 240_000); // a tiny run still spawns devrr 22 times for startup_ms: minutes on a loaded 2-core machine
+  expect(j.corpus_traces).toBe(6);
+  expect(j.corpus_diverged).toBe(0);
+  expect(r.err).toMatch(/^\[[\d.]+ s\] recording 20000 GICv2 MMIO\/IRQ events\.\.\.$/m);
+  expect(r.err).toMatch(/\] done$/);
+}, 240_000); // startup_ms spawns devrr 6 times even in a quick run: slow on a loaded 2-core machine
 
 describe('the debugger commands follow the CLI contract', () => {
   const E = 'traces/examples';

@@ -246,3 +246,48 @@ describe('KVM_ENABLE_CAP on a vcpu fd (kvm_arch_vcpu_ioctl)', () => {
     expect(claims('arm64', CAP.KVM_CAP_IRQ_MPIC)).toEqual([]);
   });
 });
+
+describe('KVM_GET_ONE_REG / KVM_SET_ONE_REG on a vcpu fd (kvm_arch_vcpu_ioctl)', () => {
+  const U64 = 0x0030_0000_0000_0000n;
+  const ICP_STATE = 0x1030_0000_0000_008cn;
+  const vmWithVcpu = (arch: (typeof ARCHES)[number]) => {
+    const vm = createVm(arch);
+    expect(vm.createVcpu(0)).toBe(0);
+    return vm;
+  };
+
+  test('a vcpu that does not exist is EBADF on every arch, before the arch is asked (kvm_vcpu_ioctl)', () => {
+    for (const a of ARCHES) expect(createVm(a).oneReg(0, false, ICP_STATE, 0n).errno, a).toBe(ERRNO.EBADF);
+  });
+
+  test('ppc64: a register no case takes is EINVAL, as is a size above union kvmppc_one_reg\'s 16 bytes before any lookup (kvm_vcpu_ioctl_get_one_reg / kvm_vcpu_ioctl_set_one_reg, arch/powerpc/kvm/powerpc.c; kvmppc_get_one_reg, book3s.c)', () => {
+    const vm = vmWithVcpu('ppc64');
+    expect(vm.oneReg(0, false, 0x1000_0000_0000_0000n | U64 | 0x12345n, 0n).errno).toBe(ERRNO.EINVAL);
+    expect(vm.oneReg(0, true, 0x1000_0000_0000_0000n | U64 | 0x12345n, 5n)).toEqual({ errno: ERRNO.EINVAL, value: 5n });
+    // KVM_REG_SIZE_U256 (32 bytes): refused by the size check even with the ICP's register number.
+    expect(vm.oneReg(0, false, 0x1050_0000_0000_008cn, 0n).errno).toBe(ERRNO.EINVAL);
+  });
+
+  test('ppc64: KVM_REG_PPC_ICP_STATE without vcpu->arch.icp (no XICS, or the vcpu not connected) is ENXIO (kvmppc_get_one_reg / kvmppc_set_one_reg, arch/powerpc/kvm/book3s.c)', () => {
+    const vm = vmWithVcpu('ppc64');
+    expect(vm.oneReg(0, false, ICP_STATE, 0n)).toEqual({ errno: ERRNO.ENXIO, value: 0n });
+    expect(vm.createDevice(DEV_TYPE.KVM_DEV_TYPE_XICS, 0).errno).toBe(0);
+    expect(vm.oneReg(0, true, ICP_STATE, 0xffff0000n).errno).toBe(ERRNO.ENXIO);
+  });
+
+  test('arm64: ENOEXEC for a vcpu never through KVM_ARM_VCPU_INIT (kvm_arch_vcpu_ioctl KVM_GET/SET_ONE_REG, arch/arm64/kvm/arm.c: kvm_vcpu_initialized)', () => {
+    expect(vmWithVcpu('arm64').oneReg(0, false, 0x6030_0000_0010_0000n, 0n).errno).toBe(ERRNO.ENOEXEC);
+  });
+
+  test('x86_64 has no KVM_GET/SET_ONE_REG: kvm_arch_vcpu_ioctl\'s default, EINVAL (arch/x86/kvm/x86.c)', () => {
+    expect(vmWithVcpu('x86_64').oneReg(0, false, 0x2030_0000_0000_0000n, 0n).errno).toBe(ERRNO.EINVAL);
+  });
+
+  test('s390x: a register devrr does not model answers the switch\'s default, EINVAL (kvm_arch_vcpu_ioctl_get_one_reg, arch/s390/kvm/kvm-s390.c)', () => {
+    expect(vmWithVcpu('s390x').oneReg(0, false, 0x5030_0000_0000_0001n, 0n).errno).toBe(ERRNO.EINVAL);
+  });
+
+  test('a family\'s register is reachable only on its own arches: KVM_REG_PPC_ICP_STATE on s390x is the arch\'s answer, not the XICS\'s', () => {
+    expect(vmWithVcpu('s390x').oneReg(0, false, ICP_STATE, 0n).errno).toBe(ERRNO.EINVAL);
+  });
+});

@@ -20,6 +20,8 @@ const SOURCES: Record<string, string> = {
   'its-mapti-itt-outside-ram': 'vgic_its_cmd_handle_mapi -> vgic_its_check_event_id (vgic-its.c): an ITT entry outside guest RAM is E_ITS_MAPTI_ID_OOR',
   'irq-line-spi-type-lpi': 'kvm_vm_ioctl_irq_line (arm.c) -> kvm_vgic_inject_irq -> vgic_get_irq (vgic.c): an SPI-type line reaches a mapped LPI',
   'grp-addr-get-redist-region-null': 'kvm_vgic_addr (vgic-kvm-device.c): a REDIST_REGION GET reads the user word before the type check',
+  'vfio-pci-device-fd': 'vfio_pci_core_ioctl, vfio_set_irqs_validate_and_prepare (vfio_main.c), vfio_pci_set_irqs_ioctl (vfio_pci_intrs.c), vfio_pci_rw: the VFIO device fd of a model NIC',
+  'kvm-vfio-probe': 'kvm_vfio_create, kvm_vfio_set_file, kvm_vfio_has_attr (virt/kvm/vfio.c): every KVM-VFIO answer of the x86-64 capture (device_api_probe.json)',
   'xics-set-source-creates-ics-first': 'xics_set_source (book3s_xics.c): kvmppc_xics_create_ics runs before get_user and the server check, so ics_eoi then finds the ICS',
   'xics-get-source-u32-number': 'xics_get_source -> kvmppc_xics_find_ics (book3s_xics.c/.h): the source number is a u32; xics_has_attr and xics_set_source check the whole attr',
   'xics-h-cppr-64bit-compare': 'kvmppc_h_cppr (book3s_xics.c): CPPR compared as 64 bits, stored as 8; Down_CPPR then the Up_CPPR path',

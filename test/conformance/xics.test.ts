@@ -13,6 +13,7 @@ import { CAP, DEV_TYPE, ERRNO } from '../../devices/core/uapi.js';
 import { Vm } from '../../devices/core/vm.js';
 import { getIcp, setIcp } from '../../devices/ppc-xics/ics.js';
 import type { XicsState } from '../../devices/ppc-xics/state.js';
+import { xics } from '../../devices/ppc-xics/device.js';
 import { H_CALL, KVM_INTERRUPT_SET, KVM_INTERRUPT_SET_LEVEL, KVM_INTERRUPT_UNSET, KVM_XICS_LEVEL_SENSITIVE as LSI, KVM_XICS_MASKED as MASKED, KVM_XICS_PENDING as PENDING, KVM_XICS_PRESENTED as PRESENTED, KVM_XICS_QUEUED as QUEUED, XICS_GRP } from '../../devices/ppc-xics/uapi.js';
 import { createVm, DEVICE_MODELS } from '../../devices/registry.js';
 import { migrateVm } from '../../replay/migrate.js';
@@ -384,7 +385,31 @@ describe('the ICP through hypercalls', () => {
   });
 });
 
-describe('KVM_REG_PPC_ICP_STATE (one-reg; no trace event yet)', () => {
+describe('KVM_REG_PPC_ICP_STATE (one-reg: KVM_GET/SET_ONE_REG, the one_reg event)', () => {
+  const ICP_STATE = 0x1030_0000_0000_008cn;
+  const st = (cppr: number, xisr: number, mfrr: number, pp: number) => (BigInt(cppr) << 56n) | (BigInt(xisr) << 32n) | (BigInt(mfrr) << 24n) | (BigInt(pp) << 16n);
+
+  test('kvmppc_get_one_reg (book3s.c): ENXIO for a vcpu without an ICP (not connected), else kvmppc_xics_get_icp\'s word', () => {
+    const x = xicsVm(2, false);
+    expect(x.vm.oneReg(0, false, ICP_STATE, 0n)).toEqual({ errno: ERRNO.ENXIO, value: 0n });
+    expect(x.connect(0, 0)).toBe(0);
+    expect(x.vm.oneReg(0, false, ICP_STATE, 0n)).toEqual({ errno: 0, value: st(0, 0, 0xff, 0xff) });
+    expect(x.vm.oneReg(1, false, ICP_STATE, 0n).errno).toBe(ERRNO.ENXIO);
+  });
+
+  test('kvmppc_set_one_reg (book3s.c): ENXIO without an ICP (before kvmppc_xics_set_icp\'s own ENOENT can answer); else kvmppc_xics_set_icp, its EINVAL for an inconsistent state included', () => {
+    const x = xicsVm(2, false);
+    expect(x.connect(0, 0)).toBe(0);
+    expect(x.vm.oneReg(1, true, ICP_STATE, st(0xff, 0, 0xff, 0xff)).errno).toBe(ERRNO.ENXIO);
+    expect(x.vm.oneReg(0, true, ICP_STATE, st(0xff, 0, 0xff, 5))).toEqual({ errno: ERRNO.EINVAL, value: st(0xff, 0, 0xff, 5) });
+    // A pending source needs its ICS: refused before the source exists, taken after (the migration's order).
+    expect(x.vm.oneReg(0, true, ICP_STATE, st(0xff, 4096, 0xff, 5)).errno).toBe(ERRNO.EINVAL);
+    expect(x.set(4096, word(0, 5))).toBe(0);
+    expect(x.vm.oneReg(0, true, ICP_STATE, st(0xff, 4096, 0xff, 5)).errno).toBe(0);
+    expect(x.icp(0)).toMatchObject({ cppr: 0xff, xisr: 4096, mfrr: 0xff, pendingPri: 5, outEe: true });
+    expect(x.vm.oneReg(0, false, ICP_STATE, 0n).value).toBe(st(0xff, 4096, 0xff, 5));
+  });
+
   test('kvmppc_xics_set_icp (book3s_xics.c): ENOENT without an ICP; EINVAL for inconsistent states; kvmppc_xics_get_icp reads back what was set', () => {
     const x = xicsVm(2, false);
     expect(x.connect(0, 0)).toBe(0);
@@ -402,6 +427,11 @@ describe('KVM_REG_PPC_ICP_STATE (one-reg; no trace event yet)', () => {
     expect(getIcp(x.state(), 1)).toBe(0n);
   });
 });
+
+/** The XICS's save list as migrate-check reads it. */
+function xicsVmPlan(vm: Vm) {
+  return xics.inspect!.migration!.saveList(vm.state, vm.state.devices[0]!.state as XicsState);
+}
 
 describe('P/Q across save and restore', () => {
   /** A source presented, accepted and triggered again (P and Q set), on a VM saved and restored through its attributes. */
@@ -425,8 +455,25 @@ describe('P/Q across save and restore', () => {
     d.restore(dest);
     const fd = { kind: 'device' as const, handle: 0 };
     expect(d.getAttr(fd, SOURCES, 4096n, { nullPtr: false, value: 0n })).toEqual({ errno: 0, value: before });
-    // The ICP state is one-reg (not carried here): the guest on the destination lowers its CPPR and EOIs.
+    // The ICP crossed in KVM_REG_PPC_ICP_STATE: the handler still runs at CPPR 5 on the destination.
+    expect((d.state.devices[0]!.state as XicsState).icp[0]).toMatchObject({ cppr: 5, xisr: 0, mfrr: 0xff, pendingPri: 0xff });
     expect(d.hcall(0, H_CALL.H_EOI, [0xff001000n]).ret).toBe(0n);
+    expect(d.hcall(0, H_CALL.H_XIRR, []).ret).toBe(0xff001000n);
+  });
+
+  test('kvmppc_xics_set_icp (book3s_xics.c) in a migration: each connected vcpu\'s ICP is saved with KVM_GET_ONE_REG and restored after the sources, so an interrupt sitting in an ICP\'s XISR (its ICS must exist) crosses', () => {
+    const x = xicsVm(2);
+    expect(x.hcall(0, 'H_CPPR', 0xff).ret).toBe(0n);
+    expect(x.set(4096, word(0, 5))).toBe(0);
+    x.line(4096, 1);
+    expect(x.icp(0)).toMatchObject({ xisr: 4096, pendingPri: 5 });
+    const plan = xicsVmPlan(x.vm);
+    expect(plan.filter((a) => a.ioctl === 'one_reg').map((a) => a.name)).toEqual(['KVM_REG_PPC_ICP_STATE (vcpu 0)', 'KVM_REG_PPC_ICP_STATE (vcpu 1)']);
+    const { dest, errors } = migrateVm(x.vm.state, new Map());
+    expect(errors).toEqual([]);
+    const d = createVm('ppc64');
+    d.restore(dest);
+    expect((d.state.devices[0]!.state as XicsState).icp[0]).toMatchObject({ cppr: 0xff, xisr: 4096, mfrr: 0xff, pendingPri: 5, outEe: true });
     expect(d.hcall(0, H_CALL.H_XIRR, []).ret).toBe(0xff001000n);
   });
 

@@ -47,6 +47,8 @@ test('every name the parser accepts (types, groups, attrs, flags, caps, system r
   const tables = [...[...DEVICE_MODELS.values()].map(deviceNames), ...Object.values(ARCH_RULES).flatMap((r) => [archFdNames(r.arch, 'vm'), archFdNames(r.arch, 'vcpu')])];
   for (const t of tables) for (const name of [...t.groups.keys(), ...t.anyGroupAttrs.keys()]) expect(doc, `${t.what}: ${name}`).toContain(`\`${name}\``);
   for (const name of Object.keys(ERRNO)) expect(doc, name).toContain(`\`${name}\``);
+  // One-reg registers are the families' own (DeviceKernel.oneRegs): every one a `one_reg` step may name.
+  for (const m of DEVICE_MODELS.values()) for (const r of m.kernel.oneRegs ?? []) expect(doc, r.name).toContain(`\`${r.name}\``);
 });
 
 test('the limits the parser enforces are the ones the docs state', () => {

@@ -51,6 +51,19 @@ describe(onX86 ? 'record --live on this host\'s /dev/kvm' : `record --live on /d
     expect(evs.map((e) => ('errno' in e ? e.errno : 0))).toEqual([0, 0, 0, 16, 19, 0, 1, 9, 0, 6, 14]);
     expect(t.checkpoints).toHaveLength(0);
     t.close();
+    // The models answer every call as this kernel did (the KVM-VFIO model, devices/vfio/kvm-vfio.ts).
+    const replay = await devrr('replay', out);
+    expect(replay.out).toMatch(/no divergence/);
+    expect(replay.code).toBe(0);
+  });
+
+  test.skipIf(!onX86)('KVM_CREATE_DEVICE with the TEST flag for every type 0-15: the models answer as this kernel does (ENODEV for all but KVM-VFIO on x86)', async () => {
+    const out = join(dir, 'types.devrr');
+    const steps = Array.from({ length: 16 }, (_, type) => ({ op: 'create_device', type, flags: 1, expect: type === 4 ? undefined : 'ENODEV' })).map((s) => (s.expect ? s : { op: s.op, type: s.type, flags: s.flags }));
+    const r = await devrr('record', scenario('types.json', { arch: 'x86_64', steps }), '-o', out, '--live');
+    expect(r.out).toBe('');
+    expect(r.code).toBe(0);
+    expect((await devrr('replay', out)).code).toBe(0);
   });
 });
 

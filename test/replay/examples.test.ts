@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FORMAT_VERSION } from '../../traces/format.js';
 import { describe, expect, test } from 'vitest';
 import { parseScenario } from '../../recorder/scenario.js';
 import { recordToFile } from '../../recorder/trace-file.js';
@@ -46,7 +47,7 @@ test('a trace of an older format (vgic-v2-bringup as the 1.1 writer recorded it)
   expect(r.events).toBe(old.eventCount);
   expect(r.checkpoints).toBe(old.checkpoints.length);
   const now = TraceReader.open(join(ROOT, 'vgic-v2-bringup', 'vgic-v2-bringup.devrr'));
-  expect(now.header.formatVersion).toEqual([1, 2]);
+  expect(now.header.formatVersion).toEqual(FORMAT_VERSION);
   expect([...old.events()]).toStrictEqual([...now.events()]);
   old.close();
   now.close();

@@ -28,7 +28,12 @@ const FAMILY = [
  */
 const ALLOWED: Readonly<Record<string, string>> = {
   'recorder/scenario.ts': "the scenario format's arm64 line forms (spi, ppi, cpu) and its mpidr field (docs/scenarios.md, a contract); its group and attr names come from the addressed fd's model",
-  'replay/bench.ts': "devrr bench's workload is a GICv2 guest by definition (its registers and lines are the benchmark's data)",
+  'replay/bench.ts': "devrr bench's progress lines name the workloads it runs (a GICv2 guest, a GICv3 guest)",
+  'replay/bench-workloads.ts': "devrr bench's workloads are GICv2 and GICv3 guests by definition (their registers and lines are the benchmark's data)",
+  'recorder/import/kvm-formats.ts': "the kernel's own trace-event formats (TP_printk), arm64's vgic and irq-line events among them: what the importer reads, transcribed",
+  'recorder/live/abi.ts': 'the KVM uapi as bytes for the host: every ioctl devrr issues, KVM_ARM_SET_DEVICE_ADDR among them (a header transcription)',
+  'recorder/live/backend.ts': "the host's architecture by name, and the arm_set_device_addr kind's ioctl: the live backend issues what the trace holds",
+  'recorder/live/plan.ts': 'the ioctl each live kind issues, by name (KVM_ARM_SET_DEVICE_ADDR for arm_set_device_addr)',
 };
 
 function* sources(dir: string): Generator<string> {

@@ -270,8 +270,8 @@ describe('not a trace, or not one we can read', () => {
   });
 
   it('a file needing a newer minor reader is refused', () => {
-    const err = expectTraceError(() => TraceReader.open(headerFile('v1.3', { ...base, formatVersion: [1, 3], requiredReader: [1, 3] })), 'unsupported-version', 12);
-    expect(err.what).toContain('needs a reader for format 1.3');
+    const err = expectTraceError(() => TraceReader.open(headerFile('v1.4', { ...base, formatVersion: [1, 4], requiredReader: [1, 4] })), 'unsupported-version', 12);
+    expect(err.what).toContain('needs a reader for format 1.4');
   });
 
   it('a newer minor version that old readers may read opens (unknown header keys ignored)', () => {

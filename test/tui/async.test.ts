@@ -4,7 +4,7 @@
  * text search (replay/search.ts) finds events by their decoded names.
  */
 import { describe, expect, test } from 'vitest';
-import { buildTimeline, runBackwardCooperative, runForwardCooperative, seekCooperative } from '../../replay/async.js';
+import { buildTimeline, runBackwardCooperative, runForwardCooperative, searchCooperative, seekCooperative } from '../../replay/async.js';
 import { writeWorkloadTrace } from '../../replay/bench.js';
 import { matchesQuery, searchEvents } from '../../replay/search.js';
 import { type Breakpoint, Timeline } from '../../replay/timeline.js';
@@ -151,6 +151,25 @@ describe('search', () => {
     expect(hit?.event).toBe(5);
     expect(calls).toBeGreaterThan(0);
     expect(searchEvents(r, 'create_device', 19_999, -1, { shouldStop: () => true })).toBeNull();
+    r.close();
+  });
+
+  test('cooperative, on a timeline: the answers of searchEvents, in slices, with progress; the position just after the match', async () => {
+    const r = TraceReader.open(trace);
+    const tl = new Timeline(r, { checkpointEvery: 512 });
+    for (const [q, from, dir] of [['GICD_TYPER', 0, 1], ['GICD_TYPER', 19_999, -1], ['SPI 77', 9000, 1], ['SPI 77', 9000, -1], ['create_device', 19_999, -1], ['#12345', 0, 1], ['no such text', 100, 1], ['no such text', 19_000, -1]] as const) {
+      const want = searchEvents(r, q, from, dir);
+      let calls = 0;
+      const got = await searchCooperative(tl, q, from, dir, { sliceMs: 1, onProgress: () => calls++ });
+      if (want) {
+        expect(got, `${q} ${from} ${dir}`).toEqual({ status: 'hit', match: want });
+        expect(tl.position).toBe(want.event + 1);
+      } else expect(got, `${q} ${from} ${dir}`).toEqual({ status: 'end' });
+      if (!want) expect(calls).toBeGreaterThan(0);
+    }
+    const abort = new AbortController();
+    abort.abort();
+    expect(await searchCooperative(tl, 'no such text', 0, 1, { signal: abort.signal })).toEqual({ status: 'cancelled' });
     r.close();
   });
 });

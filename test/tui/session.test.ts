@@ -61,3 +61,46 @@ test.each([RUN_B, MIGRATION_BAD, XICS_BAD])('a random walk over %s shows what a 
   reader.close();
   session.close();
 });
+
+test('a search over a long trace runs on the session\'s timeline in slices: the status line shows its progress, the screen lands on the match; Esc stops one', async () => {
+  const { writeWorkloadTrace } = await import('../../replay/bench.js');
+  const { tempDir } = await import('../tmp.js');
+  const trace = `${tempDir()}/long.devrr`;
+  writeWorkloadTrace(trace, 300_000);
+  const session = new DebugSession(trace, { runner: new InlineRunner(), check: false });
+  const sizes = { listRows: 7, detailRows: 6, treeRows: 12, diffRows: 20 };
+  session.frame(sizes);
+  session.start();
+  await session.idle();
+  const type = (s: string) => {
+    for (const c of s) session.key(charKey(c));
+    session.key(namedKey('return'));
+  };
+  // Event 299,990 is the only one whose number matches "#299990".
+  type('/#299990');
+  const seen: string[] = [];
+  while (session.frame(sizes).status.job) {
+    const j = session.frame(sizes).status.job!;
+    seen.push(`${j.label} ${j.fraction}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await session.idle();
+  expect(seen[0]).toMatch(/^search "#299990"/);
+  expect(seen.some((s) => /^search "#299990" 0\.\d+$/.test(s))).toBe(true);
+  const f = session.frame(sizes);
+  expect(f.status.position).toBe(299_991);
+  expect(f.status.message).toBe('"#299990" at event 299990 (. next, , previous)');
+  // Backwards from there, for text nothing has: stopped with Esc, and back where it was.
+  session.key(charKey('/'));
+  for (let k = 0; k < '#299990'.length; k++) session.key(namedKey('backspace')); // the prompt offers the last query
+  type('no such text');
+  await session.idle();
+  expect(session.frame(sizes).status.message).toBe('"no such text": no match from event 299991 on');
+  session.key(charKey(','));
+  expect(session.frame(sizes).status.job?.label).toBe('search "no such text"');
+  session.key(namedKey('escape'));
+  await session.idle();
+  expect(session.frame(sizes).status.message).toBe('search "no such text" stopped; back where it started');
+  expect(session.frame(sizes).status.position).toBe(299_991);
+  session.close();
+}, 60_000);

@@ -9,7 +9,7 @@ import { failedText } from './x86-payload.js';
 
 export const CREATE_IRQCHIP: EventKindDecl = {
   name: 'create_irqchip',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: 'KVM_CREATE_IRQCHIP',
   fields: [{ name: 'errno', type: 'errno' }],

@@ -10,7 +10,7 @@ import { chipName, failedText, IRQCHIP_UNION_BYTES, payloadJson, payloadLimit, p
 
 export const GET_IRQCHIP: EventKindDecl = {
   name: 'get_irqchip',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: "KVM_GET_IRQCHIP: a PIC's or the IOAPIC's state",
   fields: [

@@ -9,7 +9,7 @@ import { failedText, LAPIC_STATE_BYTES, payloadJson, payloadLimit, payloadText }
 
 export const GET_LAPIC: EventKindDecl = {
   name: 'get_lapic',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: "KVM_GET_LAPIC: a vcpu's local APIC register page",
   fields: [

@@ -18,7 +18,7 @@ const asU64 = (v: bigint) => BigInt.asUintN(64, v);
 
 export const IRQ_LINE_STATUS: EventKindDecl = {
   name: 'irq_line_status',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: 'KVM_IRQ_LINE_STATUS: KVM_IRQ_LINE with the delivery status written back',
   fields: [

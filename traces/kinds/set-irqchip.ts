@@ -10,7 +10,7 @@ import { chipName, failedText, IRQCHIP_UNION_BYTES, payloadJson, payloadLimit, p
 
 export const SET_IRQCHIP: EventKindDecl = {
   name: 'set_irqchip',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: "KVM_SET_IRQCHIP: a PIC's or the IOAPIC's state restored",
   fields: [
@@ -24,7 +24,7 @@ export const SET_IRQCHIP: EventKindDecl = {
     op: 'set_irqchip',
     fields: ['chip', 'data', 'expect'],
     parse: (p) => ({ chip: p.uint('chip', 0xffffffff), data: p.data('data', IRQCHIP_UNION_BYTES) }),
-    request: (f, _val, data) => ({ chip: f['chip'], data: data(f['data'] as StepData).slice(0, IRQCHIP_UNION_BYTES), errno: 0 }),
+    request: (f, _val, ctx) => ({ chip: f['chip'], data: ctx.data(f['data'] as StepData).slice(0, IRQCHIP_UNION_BYTES), errno: 0 }),
   },
   execute: (vm, ev) => ({ errno: vm.setIrqchip(ev['chip'] as number, ev['data'] as Uint8Array) }),
   describe(ev, names) {

@@ -9,7 +9,7 @@ import { failedText, LAPIC_STATE_BYTES, payloadJson, payloadLimit, payloadText }
 
 export const SET_LAPIC: EventKindDecl = {
   name: 'set_lapic',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: "KVM_SET_LAPIC: a vcpu's local APIC register page restored",
   fields: [
@@ -23,7 +23,7 @@ export const SET_LAPIC: EventKindDecl = {
     op: 'set_lapic',
     fields: ['vcpu', 'data', 'expect'],
     parse: (p) => ({ vcpu: p.uint('vcpu', 0xffffffff), data: p.data('data', LAPIC_STATE_BYTES) }),
-    request: (f, _val, data) => ({ vcpu: f['vcpu'], data: data(f['data'] as StepData).slice(0, LAPIC_STATE_BYTES), errno: 0 }),
+    request: (f, _val, ctx) => ({ vcpu: f['vcpu'], data: ctx.data(f['data'] as StepData).slice(0, LAPIC_STATE_BYTES), errno: 0 }),
   },
   execute: (vm, ev) => ({ errno: vm.setLapic(ev['vcpu'] as number, ev['data'] as Uint8Array) }),
   describe(ev, names) {

@@ -11,7 +11,7 @@ import type { EventKindDecl } from '../kinds.js';
 
 export const TAKE_INTERRUPT: EventKindDecl = {
   name: 'take_interrupt',
-  since: [1, 2],
+  since: [1, 3],
   needed: true,
   description: 'a vcpu accepts an interrupt inside KVM_RUN (kvm_cpu_get_interrupt)',
   fields: [

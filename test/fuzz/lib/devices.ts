@@ -123,7 +123,8 @@ export function saveAttrs(vm: Vm): { values: Map<string, bigint>; errors: string
     const d = src.state.devices[handle]!;
     const model = DEVICE_MODELS.get(d.type)!;
     for (const a of model.inspect?.migration?.saveList(src.state, d.state) ?? []) {
-      const r = src.getAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n });
+      // A per-vcpu one-reg register (the XICS's ICP): KVM_GET_ONE_REG on the vcpu.
+      const r = a.ioctl === 'one_reg' ? src.oneReg(a.vcpu ?? 0, false, a.attr, 0n) : src.getAttr({ kind: 'device', handle }, a.group, a.attr, { nullPtr: false, value: a.input ?? 0n });
       if (r.errno) errors.push(`save ${a.name}: ${errnoName(r.errno)}`);
       values.set(`dev ${handle} ${a.name} (group ${a.group} attr 0x${a.attr.toString(16)})`, r.value ?? 0n);
     }

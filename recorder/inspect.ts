@@ -46,6 +46,8 @@ export interface DeviceMigration {
   readonly typeName: string;
   /** SET_DEVICE_ATTR actions on the source before any save list is read. */
   readonly saveActions: readonly SavedAttr[];
+  /** 'irqchip': the destination makes it with KVM_CREATE_IRQCHIP before the vcpus, not KVM_CREATE_DEVICE. */
+  readonly create?: 'irqchip';
   /** KVM_ENABLE_CAP calls on the destination's vcpus (by id) after the device is created, before its restore writes; `args` follow the device fd. */
   readonly vcpuConnects: readonly { readonly vcpu: number; readonly cap: number; readonly args: readonly bigint[] }[];
   /** The attributes a VMM reads; undefined when the family declares no migration. */
@@ -82,6 +84,10 @@ export interface Inspector {
   payloadWidth(state: SessionState, vm: number, target: AttrTarget, group: number): number;
   /** The register a guest access hits (as the access finds the VM: a vcpu's first access maps frames first), if any. */
   mmio(state: SessionState, ev: MmioEvent): MmioTarget | undefined;
+  /** The register a guest port access hits ("PIC_DATA"), from the device whose port range holds it whole, if any. */
+  pio?(state: SessionState, vm: number, port: number, len: number): string | undefined;
+  /** A struct payload of the irqchip's own ioctls in words (KVM_GET/SET_IRQCHIP's chip `id`, a vcpu's KVM_GET/SET_LAPIC page), from the family that has them. */
+  payload?(state: SessionState, vm: number, kind: 'irqchip' | 'lapic', id: number, data: Uint8Array): string | undefined;
   /** A guest system register's name and the value's fields, from the device that serves it. */
   sysreg(state: SessionState, ev: SysregEvent): { readonly name?: string; readonly fields: string };
   /** A hypercall's kernel name ("H_XIRR") and its arguments and result in words, from the device that serves it; undefined when none does. */

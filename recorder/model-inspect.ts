@@ -84,6 +84,20 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
       const f = vm && frameFor(vm, ev);
       return f && mmioTarget(f.vm, f.hit, ev);
     },
+    pio(state, vm, port, len) {
+      const v = state.vms[vm];
+      const hit = v && portIn(v, registry, port, len);
+      if (!hit) return undefined;
+      // A family without describePio leaves the port unnamed (the line shows the port number only).
+      return hit.model.inspect?.describePio?.(v.devices[hit.handle]!.state, hit.range.kind, hit.offset, len);
+    },
+    payload(state, vm, kind, id, data) {
+      for (const d of state.vms[vm]?.devices ?? []) {
+        const t = registry.get(d.type)?.inspect?.describePayload?.(kind, id, data);
+        if (t !== undefined) return t;
+      }
+      return undefined;
+    },
     sysreg(state, ev) {
       const ic = irqchipOf(state.vms[ev.vm]);
       const name = ic?.model.inspect?.describeSysreg?.(ev.reg);
@@ -196,6 +210,7 @@ export function modelInspector(registry: DeviceRegistry): Inspector {
           handle,
           typeName: model.typeName,
           saveActions: m?.saveActions ?? [],
+          ...(m?.create && { create: m.create }),
           vcpuConnects: m?.vcpuConnects?.(vm, d.state) ?? [],
           saveList: m?.saveList(vm, d.state),
           vmmConfig: m?.vmmConfig?.(vm, d.state) ?? [],
@@ -263,7 +278,12 @@ function interruptEvent(ev: TraceEvent): InterruptEvent | undefined {
       return { kind: 'signal_msi', address: ev.address, data: ev.data, devid: ev.devid, errno: ev.errno, ret: ev.ret };
     case 'hcall':
       return { kind: 'hcall', vcpu: ev.vcpu, nr: ev.nr, args: ev.args, ret: ev.ret, errno: ev.errno };
-    default:
+    default: {
+      // Kinds declared as data the facets read: KVM_IRQ_LINE_STATUS drives the line as KVM_IRQ_LINE does; a vcpu taking an interrupt.
+      const d = ev as unknown as Record<string, unknown>;
+      if (d['kind'] === 'irq_line_status') return { kind: 'irq_line', irq: (d['irq'] as number) >>> 0, level: d['level'] as number, errno: d['errno'] as number };
+      if (d['kind'] === 'take_interrupt') return { kind: 'take_interrupt', vcpu: d['vcpu'] as number, vector: d['vector'] as number, errno: d['errno'] as number };
       return undefined;
+    }
   }
 }

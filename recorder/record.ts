@@ -9,8 +9,8 @@ import { digestState } from '../devices/core/state.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 import type { BackendFactory } from './backend.js';
 import { MODELS, NO_DEVICE_FD } from './execute.js';
-import { kindDecl, type DeclaredEvent } from '../traces/kinds.js';
-import { type Expect, opOf, type Scenario, type Step, type Value } from './scenario.js';
+import { kindDecl, type DeclaredEvent, type StepData } from '../traces/kinds.js';
+import { type Expect, type ExpectData, opOf, type Scenario, type Step, type Value } from './scenario.js';
 
 /** Where recorded events go: a trace writer, or an array in tests. */
 export interface EventSink {
@@ -87,6 +87,9 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
   emit({ kind: 'create_vm', vm: 0, arch: sc.arch, ipaBits: sc.ipaBits });
 
   const val = (v: Value): bigint => ('n' in v ? v.n : saved.get(v.ref) ?? 0n);
+  /** Bytes save_as kept (get_irqchip, get_lapic): a failed call kept none. */
+  const savedData = new Map<string, Uint8Array>();
+  const dataOf = (d: StepData): Uint8Array => ('bytes' in d ? d.bytes : savedData.get(d.ref) ?? new Uint8Array(0));
 
   for (const step of sc.steps) {
     if (++sliced % sliceSteps === 0) yield { events: count, misses, unexpected };
@@ -214,7 +217,7 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
       case 'declared': {
         // A kind declared as data: its scenario op builds the request, the backend runs it.
         const sc = kindDecl(step.kind)!.scenario!;
-        const ctx = { dev: (name: string) => { const h = devHandles[vm]!.get(name); return h === undefined || h === NO_DEVICE_FD ? -1 : h; } };
+        const ctx = { dev: (name: string) => { const h = devHandles[vm]!.get(name); return h === undefined || h === NO_DEVICE_FD ? -1 : h; }, data: dataOf };
         const ev = emit({ kind: step.kind, vm, ...sc.request(step.fields, val, ctx), ...note } as unknown as TraceEvent) as unknown as DeclaredEvent;
         const errno = typeof ev['errno'] === 'number' ? ev['errno'] : 0;
         checkErrno(errno);
@@ -222,6 +225,15 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
         if (got !== undefined) {
           checkRead(errno, got, step.expectValue, step.expectMask);
           if (step.saveAs) saved.set(step.saveAs, got);
+        }
+        const bytes = sc.readData?.(ev);
+        if (bytes !== undefined) {
+          if (step.expectData && errno !== 0) checkFailedRead(errno, `data ${step.expectData.text}`);
+          else if (step.expectData) {
+            const m = dataMiss(step.expectData, bytes);
+            if (m) miss(m);
+          }
+          if (step.saveAs) savedData.set(step.saveAs, bytes);
         }
         break;
       }
@@ -238,6 +250,20 @@ export function* recordSteps(sc: Scenario, sink: EventSink, opts: RecordOptions 
     sink.checkpoint(count, st, digestState(st));
   }
   return { events: count, misses, unexpected };
+}
+
+/**
+ * expect_data against the bytes a call returned: its leading bytes, `xx`
+ * matching any byte. The miss text names the first differing byte.
+ */
+export function dataMiss(exp: ExpectData, got: Uint8Array): string | null {
+  if (got.length < exp.bytes.length) return `expected at least ${exp.bytes.length} bytes (${exp.text}), got ${got.length}: ${Buffer.from(got).toString('hex')}`;
+  for (let i = 0; i < exp.bytes.length; i++) {
+    if ((got[i]! & exp.mask[i]!) !== exp.bytes[i]) {
+      return `expected data ${exp.text}, got ${Buffer.from(got.subarray(0, exp.bytes.length)).toString('hex')} (byte ${i}: expected 0x${exp.bytes[i]!.toString(16).padStart(2, '0')}, got 0x${got[i]!.toString(16).padStart(2, '0')})`;
+    }
+  }
+  return null;
 }
 
 /** Whether a step expects a result of its own (a value or bytes), which then reports a failed call as a miss. */

@@ -19,7 +19,7 @@ import type { OneRegDecl } from '../devices/core/device.js';
 import type { DeviceRegistry } from '../devices/core/vm.js';
 import { DEFAULT_IPA_BITS, DEVICE_MODELS } from '../devices/registry.js';
 import { checkJsonShape } from './scenario-file.js';
-import { DECLARED_KINDS, type EventKindDecl, kindByOp, type StepFields } from '../traces/kinds.js';
+import { DECLARED_KINDS, type EventKindDecl, kindByOp, kindsFlagging, type StepData, type StepFields } from '../traces/kinds.js';
 import { ScenarioError } from './scenario-error.js';
 
 export { ScenarioError } from './scenario-error.js';
@@ -97,7 +97,17 @@ export interface DeclaredStep extends StepBase {
   readonly fields: Readonly<Record<string, unknown>>;
   readonly expectValue?: Value;
   readonly expectMask?: bigint;
+  /** expect_data: the leading bytes the call must return; `mask` 0 where the scenario wrote `xx` (any byte). */
+  readonly expectData?: ExpectData;
   readonly saveAs?: string;
+}
+
+/** An `expect_data` with `xx` wildcards: bytes[i] must match where mask[i] is 0xff. */
+export interface ExpectData {
+  readonly bytes: Uint8Array;
+  readonly mask: Uint8Array;
+  /** As the scenario wrote it (lower case), for report lines. */
+  readonly text: string;
 }
 
 /** A step's op as the scenario file names it. */
@@ -141,12 +151,17 @@ export const OP_FIELDS: ReadonlyMap<string, readonly string[]> = new Map<string,
   ['mem_read', ['addr', 'len', 'expect_data', 'expect']],
   ['signal_msi', ['address', 'data', 'devid', 'flags', 'expect', 'expect_value']],
   // Ops of kinds declared as data (traces/kinds.ts).
-  ...DECLARED_KINDS.filter((d) => d.scenario).map((d): [string, readonly string[]] => [d.scenario!.op, d.scenario!.fields]),
+  // (A kind written as another op with a flag, irq_line_status, adds its fields to that op: opFields.)
+  ...DECLARED_KINDS.filter((d) => d.scenario && !d.scenario.flagOf).map((d): [string, readonly string[]] => [d.scenario!.op, d.scenario!.fields]),
 ]);
 
 /** The fields an op takes: the table above, else the op of a kind registered since (a test's toy kind). */
 function opFields(op: string): readonly string[] | undefined {
-  return OP_FIELDS.get(op) ?? kindByOp(op)?.scenario?.fields;
+  const own = OP_FIELDS.get(op) ?? kindByOp(op)?.scenario?.fields;
+  const flagged = kindsFlagging(op);
+  if (!own || flagged.length === 0) return own;
+  // irq_line's "status": true makes the step an irq_line_status: that kind's fields are the op's too.
+  return [...new Set([...own, ...flagged.flatMap((d) => [d.scenario!.flagOf!.flag, ...d.scenario!.fields])])];
 }
 
 export const SCENARIO_OPS: readonly string[] = [...OP_FIELDS.keys()];
@@ -214,6 +229,8 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
   /** Per VM: create_device steps so far. */
   const deviceCreates: number[] = [0];
   const saved = new Set<string>();
+  /** Names save_as kept bytes under (get_irqchip, get_lapic): what a later "data": "$NAME" may use. */
+  const savedData = new Set<string>();
   const steps: Step[] = [];
   const writtenPages = new Set<number>();
   let readBytes = 0;
@@ -229,7 +246,7 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     if (!allowed) throw err('op', `unknown op ${JSON.stringify(op)} (ops: ${SCENARIO_OPS.join(', ')})`);
     for (const k of Object.keys(raw)) if (!COMMON_FIELDS.includes(k) && !allowed.includes(k)) throw err(k, `unknown field for op ${op}`);
 
-    const p = new FieldParser(raw, err, saved, () => oneRegNames(vmArch[vm]!, registry.values()));
+    const p = new FieldParser(raw, err, saved, savedData, () => oneRegNames(vmArch[vm]!, registry.values()));
     let vm = 0;
     const vmName = own(raw, 'vm');
     if (vmName !== undefined) {
@@ -247,9 +264,10 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
     }
     const base = { index, vm, ...(note !== undefined && { note }), ...(own(raw, 'expect') !== undefined && { expect: p.expect('expect') }) };
 
-    const declared = kindByOp(op);
+    const flagged = kindsFlagging(op).find((d) => p.bool(d.scenario!.flagOf!.flag, false));
+    const declared = flagged ?? kindByOp(op);
     if (declared) {
-      steps.push(declaredStep(declared, base, p.withDevices(devTypes[vm]!), saved));
+      steps.push(declaredStep(declared, base, p.withDevices(devTypes[vm]!), saved, savedData));
       continue;
     }
     switch (op) {
@@ -312,6 +330,8 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
         break;
       }
       case 'irq_line':
+        // Without "status": true, KVM_IRQ_LINE writes nothing back.
+        if (p.has('expect_value')) throw err('expect_value', 'only irq_line with "status": true (KVM_IRQ_LINE_STATUS) returns a value');
         steps.push({ ...base, op, irq: p.irqLine(vmArch[vm]!), level: p.u32('level') });
         break;
       case 'hcall': {
@@ -397,11 +417,13 @@ export function parseScenario(text: string, file: string, registry: DeviceRegist
 }
 
 /** A step of a declared kind's op: the kind parses its own fields; expect_value, expect_mask and save_as are the recorder's. */
-function declaredStep(decl: EventKindDecl, base: StepBase, p: FieldParser, saved: Set<string>): DeclaredStep {
+function declaredStep(decl: EventKindDecl, base: StepBase, p: FieldParser, saved: Set<string>, savedData: Set<string>): DeclaredStep {
   const sc = decl.scenario!;
   const fields = sc.parse(p);
   const saveAs = sc.fields.includes('save_as') ? p.optName('save_as') : undefined;
-  if ((p.has('expect_value') || saveAs) && !sc.readValue) p.fail(saveAs ? 'save_as' : 'expect_value', `op ${sc.op} returns no value`);
+  if ((p.has('expect_value') || (saveAs && !sc.readData)) && !sc.readValue) p.fail(saveAs ? 'save_as' : 'expect_value', `op ${sc.op} returns no value`);
+  if (p.has('expect_data') && !sc.readData) p.fail('expect_data', `op ${sc.op} returns no bytes`);
+  const expectData = sc.fields.includes('expect_data') && p.has('expect_data') ? p.wildHex('expect_data') : undefined;
   const step: DeclaredStep = {
     ...base,
     op: 'declared',
@@ -410,9 +432,11 @@ function declaredStep(decl: EventKindDecl, base: StepBase, p: FieldParser, saved
     fields,
     ...(p.has('expect_value') && { expectValue: p.value('expect_value') }),
     ...(sc.fields.includes('expect_mask') && p.has('expect_mask') && { expectMask: p.u64('expect_mask') }),
+    ...(expectData && { expectData }),
     ...(saveAs && { saveAs }),
   };
-  if (saveAs) saved.add(saveAs);
+  // save_as keeps bytes where the op returns bytes (get_irqchip, get_lapic), else a value.
+  if (saveAs) (sc.readData ? savedData : saved).add(saveAs);
   return step;
 }
 
@@ -488,6 +512,7 @@ class FieldParser implements StepFields {
     private readonly raw: Record<string, unknown>,
     private readonly err: (field: string | null, what: string) => ScenarioError,
     private readonly saved: ReadonlySet<string>,
+    private readonly savedData: ReadonlySet<string>,
     /** The one-reg registers the step's VM's families declare, by name. */
     private readonly oneRegs: () => ReadonlyMap<string, OneRegDecl>,
   ) {}
@@ -608,6 +633,40 @@ class FieldParser implements StepFields {
     // One character class, no groups: linear, whatever the length.
     if (digits.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(digits)) throw this.err(f, 'must be a hex string of whole bytes');
     return Uint8Array.from(Buffer.from(digits, 'hex'));
+  }
+
+  /** Bytes as hex (at most `max` of them), or "$NAME" of bytes an earlier save_as kept. */
+  data(f: string, max: number): StepData {
+    const v = this.need(f);
+    if (typeof v === 'string' && v.startsWith('$')) {
+      const name = v.slice(1);
+      if (this.savedData.has(name)) return { ref: name };
+      throw this.err(f, this.saved.has(name) ? `"${v}" holds a value, not bytes (save_as keeps bytes on get_irqchip and get_lapic)` : `"${v}" refers to no bytes kept by an earlier save_as`);
+    }
+    const bytes = this.hex(f);
+    if (bytes.length > max) throw this.err(f, `holds ${bytes.length} bytes; the struct holds ${max}`);
+    return { bytes };
+  }
+
+  /** A hex string whose bytes may each be `xx` (any value): expect_data. */
+  wildHex(f: string): ExpectData {
+    const v = this.need(f);
+    if (typeof v !== 'string') throw this.err(f, 'must be a hex string of whole bytes (xx: any byte)');
+    const digits = (v.startsWith('0x') ? v.slice(2) : v).toLowerCase();
+    if (digits.length > 2 * MAX_STEP_BYTES) throw this.err(f, `holds ${Math.ceil(digits.length / 2)} bytes; at most ${MAX_STEP_BYTES} in one step`);
+    if (digits.length % 2 !== 0 || !/^[0-9a-fx]*$/.test(digits)) throw this.err(f, 'must be a hex string of whole bytes (xx: any byte)');
+    const n = digits.length / 2;
+    if (n === 0) throw this.err(f, 'must hold at least one byte');
+    const bytes = new Uint8Array(n);
+    const mask = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const b = digits.slice(2 * i, 2 * i + 2);
+      if (b === 'xx') continue;
+      if (b.includes('x')) throw this.err(f, `byte ${i} is ${JSON.stringify(b)}: a byte is two hex digits or xx`);
+      bytes[i] = parseInt(b, 16);
+      mask[i] = 0xff;
+    }
+    return { bytes, mask, text: digits };
   }
 
   /** A uapi name from `table`, or a number from 0 to 2^32-1. */

@@ -12,7 +12,8 @@ import { type MmioTarget, type Point, type PointLike, pointOf } from '../recorde
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
 import { type DeclaredEvent, kindDecl, type KindNames } from '../traces/kinds.js';
 
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+/** A number in hex; a negative one (irq_line_status's -1) as -0x1, not 0x-1. */
+const hex = (v: bigint | number) => (v < 0 ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 
 function targetName(t: AttrTarget, at: Point | undefined, vm: number): string {
   if (t.kind === 'vm') return 'vm';
@@ -142,9 +143,13 @@ function describeDeclared(ev: DeclaredEvent, at?: Point): string {
   return `${ev.kind}${decl ? '' : ' (a kind this devrr does not know)'}${fields.length ? ` ${fields.join(' ')}` : ''}`;
 }
 
-/** The names a declared kind's description reads, from the state at a point. */
+/** The names a declared kind's description asks for, from the state at a point (traces/kinds.ts KindNames). */
 function kindNames(at: Point): KindNames {
-  return { oneReg: (vm, id, value) => at.inspector.oneReg?.(at.state, vm, id, value) };
+  return {
+    port: (vm, port, len) => at.inspector.pio?.(at.state, vm, port, len),
+    payload: (vm, kind, id, data) => at.inspector.payload?.(at.state, vm, kind, id, data),
+    oneReg: (vm, id, value) => at.inspector.oneReg?.(at.state, vm, id, value),
+  };
 }
 
 /** A device type's uapi name, from the inspector, else the uapi table. */

@@ -15,7 +15,7 @@
  * restored with set_attr calls) is checked as recorded: the source's state at
  * its last save read against the destination's after its last restore write.
  */
-import type { NotCarried, SavedAttr } from '../devices/core/device.js';
+import type { NotCarried, SavedAttr, SavedValue } from '../devices/core/device.js';
 import { GUEST_PAGE } from '../devices/core/guest-mem.js';
 import { cloneState, diffState, type FieldDiff } from '../devices/core/state.js';
 import type { VmState } from '../devices/core/vm-state.js';
@@ -120,6 +120,15 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     }
   }
   const device = (handle: number): AttrTarget => ({ kind: 'device', handle });
+  const handles = source.devices.map((_, h) => h);
+  const before = inspector.migration(srcState.peek(), 0);
+  // An irqchip made by KVM_CREATE_IRQCHIP (x86) comes first: the VM refuses it once vcpus exist.
+  const byIrqchip = new Map<number, number>();
+  for (const handle of handles.filter((h) => before[h]!.create === 'irqchip')) {
+    const e = call(dest, { kind: 'create_irqchip', vm: 0, errno: 0 } as unknown as TraceEvent).errno;
+    if (e) errors.push(`KVM_CREATE_IRQCHIP: ${errnoName(e)}`);
+    byIrqchip.set(handle, e ? -1 : destState.peek().vms[0]!.irqchip);
+  }
   for (const v of source.vcpus) {
     const e = call(dest, { kind: 'create_vcpu', vm: 0, id: v.id, errno: 0 }).errno;
     if (e) errors.push(`KVM_CREATE_VCPU ${v.id}: ${errnoName(e)}`);
@@ -132,14 +141,12 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     st.vms[0]!.files = cloneState(source.files).map((f) => (f.kind === 'vfio_group' || f.kind === 'vfio_device' ? { ...f, kvm: false } : f));
     destState.restore(st);
   }
-  const handles = source.devices.map((_, h) => h);
   // A device whose fd the VMM closed has nothing to save; the destination creates and closes it in
   // the same place, so that later device handles (and a one-per-VM KVM-VFIO) line up.
   const closed = (h: number) => source.devices[h]!.closed === true;
   const irqchip = source.irqchip;
   const restoreOrder = irqchip >= 0 ? [irqchip, ...handles.filter((h) => h !== irqchip)] : handles;
   const actionOrder = irqchip >= 0 ? [...handles.filter((h) => h !== irqchip), irqchip] : handles;
-  const before = inspector.migration(srcState.peek(), 0);
   for (const handle of actionOrder) {
     if (closed(handle)) continue;
     for (const a of before[handle]!.saveActions) {
@@ -154,6 +161,7 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
       (closed(handle) ? [] : plans[handle]!.saveList)?.map((a) => {
         // A device's per-vcpu state in a one-reg register: KVM_GET_ONE_REG on that vcpu's fd.
         if (a.ioctl === 'one_reg') return { ...a, value: oneRegCall(src, false, a, 0n, errors, 'save') };
+        if (a.ioctl) return { ...a, value: 0n, data: saveByIoctl(src, a, errors) };
         const r = call(src, { kind: 'get_attr', vm: 0, target: device(handle), group: a.group, attr: a.attr, value: a.input ?? 0n, ...(a.inputData && { data: a.inputData }), errno: 0 });
         if (r.errno) errors.push(`save ${a.name}: GET_DEVICE_ATTR ${errnoName(r.errno)}`);
         // A struct payload (FLIC, VFIO state) travels as the bytes GET_DEVICE_ATTR wrote.
@@ -168,6 +176,8 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (e) errors.push(`guest RAM page 0x${(page * GUEST_PAGE).toString(16)}: ${errnoName(e)}`);
   }
   const created = handles.map((handle) => {
+    const made = byIrqchip.get(handle);
+    if (made !== undefined) return made;
     const r = call(dest, { kind: 'create_device', vm: 0, type: source.devices[handle]!.type, flags: 0, errno: 0, handle: -1 });
     if (r.errno) errors.push(`KVM_CREATE_DEVICE ${plans[handle]!.typeName}: ${errnoName(r.errno)}`);
     const to = r.errno || r.kind !== 'create_device' ? -1 : r.handle;
@@ -200,6 +210,10 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
         oneRegCall(dest, true, w, w.value, errors, 'restore');
         continue;
       }
+      if (w.ioctl) {
+        restoreByIoctl(dest, w, errors);
+        continue;
+      }
       const e = call(dest, { kind: 'set_attr', vm: 0, target: device(to), group: w.group, attr: w.attr, value: w.value, ...(w.data && { data: w.data }), errno: 0 }).errno;
       if (e) errors.push(`restore ${w.name} (${inspector.groupName(destState.peek(), 0, to, w.group) ?? w.group}): SET_DEVICE_ATTR ${errnoName(e)}`);
     }
@@ -211,6 +225,26 @@ export function migrateVm(source: VmState, lines: ReadonlyMap<number, number>, b
     if (e) errors.push(`re-drive line 0x${irq.toString(16)}: KVM_IRQ_LINE ${errnoName(e)}`);
   }
   return { dest: destState.snapshot().vms[0]!, errors };
+}
+
+/**
+ * A save-list entry read through an ioctl of its own (the x86 irqchip):
+ * KVM_GET_IRQCHIP for chip `attr`, KVM_GET_LAPIC for the vcpu whose id is
+ * `attr`; the struct's bytes.
+ */
+function saveByIoctl(src: Backend, a: SavedAttr, errors: string[]): Uint8Array {
+  const ev = a.ioctl === 'irqchip' ? { kind: 'get_irqchip', vm: 0, chip: Number(a.attr), errno: 0, data: new Uint8Array(0) } : { kind: 'get_lapic', vm: 0, vcpu: Number(a.attr), errno: 0, data: new Uint8Array(0) };
+  const r = src.execute(ev as unknown as TraceEvent) as unknown as { errno: number; data: Uint8Array };
+  if (r.errno) errors.push(`save ${a.name}: ${a.ioctl === 'irqchip' ? 'KVM_GET_IRQCHIP' : 'KVM_GET_LAPIC'} ${errnoName(r.errno)}`);
+  return r.data;
+}
+
+/** The restore write of such an entry: KVM_SET_IRQCHIP or KVM_SET_LAPIC with the saved bytes. */
+function restoreByIoctl(dest: Backend, w: SavedAttr & SavedValue, errors: string[]): void {
+  const data = w.data ?? new Uint8Array(0);
+  const ev = w.ioctl === 'irqchip' ? { kind: 'set_irqchip', vm: 0, chip: Number(w.attr), data, errno: 0 } : { kind: 'set_lapic', vm: 0, vcpu: Number(w.attr), data, errno: 0 };
+  const r = dest.execute(ev as unknown as TraceEvent) as unknown as { errno: number };
+  if (r.errno) errors.push(`restore ${w.name}: ${w.ioctl === 'irqchip' ? 'KVM_SET_IRQCHIP' : 'KVM_SET_LAPIC'} ${errnoName(r.errno)}`);
 }
 
 /**
@@ -286,6 +320,9 @@ function highLinesUpTo(tl: Timeline, at: number): Map<number, number> {
   for (let i = 0; i < at; i++) {
     const ev = tl.event(i);
     if (ev.kind === 'irq_line' && ev.vm === 0 && ev.errno === 0) lines.set(ev.irq, ev.level);
+    // KVM_IRQ_LINE_STATUS drives the line the same way.
+    const x = ev as unknown as { kind: string; vm: number; irq: number; level: number; errno: number };
+    if (x.kind === 'irq_line_status' && x.vm === 0 && x.errno === 0) lines.set(x.irq, x.level);
   }
   return lines;
 }
@@ -383,21 +420,25 @@ function sameOutsideOwned(vm: VmState, a: TraceEvent, b: TraceEvent, backends: B
 
 /**
  * The recorded migration in a trace, if any: a VM made by create_vm whose
- * devices receive set_attr writes (the restore, with the one_reg sets on its
- * vcpus that follow the first of them); the save is the last get_attr on a
- * device of VM 0, or one_reg get, before the first of those writes.
+ * devices receive set_attr writes, or set_irqchip / set_lapic (the restore,
+ * with the one_reg sets on its vcpus that follow the first of them); the save
+ * is the last get_attr on a device of VM 0, get_irqchip / get_lapic or
+ * one_reg get there, before the first of those writes.
  */
 function recordedMigration(src: TraceSource): { save: number; restore: number; dest: number } | null {
   let save = -1;
   let firstRestore = -1;
   let restore = -1;
   let dest = -1;
+  // The x86 irqchip's state crosses by its own ioctls, not device attributes.
+  const irqchipGet = (k: string) => k === 'get_irqchip' || k === 'get_lapic';
+  const irqchipSet = (k: string) => k === 'set_irqchip' || k === 'set_lapic';
   for (const { i, ev } of eventsOf(src)) {
     // A device's per-vcpu one-reg registers are part of the save and the restore: a get on VM 0, a set on the destination.
     const oneReg = (ev as { kind: string }).kind === 'one_reg' ? (ev as unknown as { write: boolean; errno: number }) : undefined;
     if (ev.kind === 'create_vm' && ev.vm > 0 && dest < 0) dest = ev.vm;
-    if (((ev.kind === 'get_attr' && ev.target.kind === 'device') || (oneReg && !oneReg.write)) && ev.vm === 0 && firstRestore < 0) save = i;
-    if (dest > 0 && ev.vm === dest && ((ev.kind === 'set_attr' && ev.target.kind === 'device') || (oneReg?.write && firstRestore >= 0))) {
+    if (((ev.kind === 'get_attr' && ev.target.kind === 'device') || irqchipGet(ev.kind) || (oneReg && !oneReg.write)) && ev.vm === 0 && firstRestore < 0) save = i;
+    if (dest > 0 && ev.vm === dest && ((ev.kind === 'set_attr' && ev.target.kind === 'device') || irqchipSet(ev.kind) || (oneReg?.write && firstRestore >= 0))) {
       if (firstRestore < 0) firstRestore = i;
       restore = i;
     }

@@ -25,6 +25,13 @@ import type { FormatVersion } from './format.js';
 import { HOST } from './kinds/host.js';
 import { ONE_REG } from './kinds/one-reg.js';
 import { PIO } from './kinds/pio.js';
+import { CREATE_IRQCHIP } from './kinds/create-irqchip.js';
+import { GET_IRQCHIP } from './kinds/get-irqchip.js';
+import { GET_LAPIC } from './kinds/get-lapic.js';
+import { IRQ_LINE_STATUS } from './kinds/irq-line-status.js';
+import { SET_IRQCHIP } from './kinds/set-irqchip.js';
+import { SET_LAPIC } from './kinds/set-lapic.js';
+import { TAKE_INTERRUPT } from './kinds/take-interrupt.js';
 import { OPEN_FILE } from './kinds/open-file.js';
 import { CLOSE_FILE } from './kinds/close-file.js';
 import { CLOSE_DEVICE } from './kinds/close-device.js';
@@ -85,6 +92,9 @@ export interface DeclaredEvent {
 /** A number in a scenario step, or a `$NAME` kept by an earlier `save_as` (recorder/scenario.ts's Value). */
 export type StepValue = { readonly n: bigint } | { readonly ref: string };
 
+/** Bytes in a scenario step (a hex string), or a `$NAME` of bytes kept by an earlier `save_as` on an op that returns bytes. */
+export type StepData = { readonly bytes: Uint8Array } | { readonly ref: string };
+
 /** The scenario parser's field readers, as a kind's op parses its step with them (recorder/scenario.ts). */
 export interface StepFields {
   has(field: string): boolean;
@@ -94,6 +104,10 @@ export interface StepFields {
   u32(field: string): number;
   /** A number or "$NAME", resolved when the step runs. */
   value(field: string): StepValue;
+  /** Whole bytes as a hex string of at most `max` bytes, or "$NAME" of bytes kept by an earlier save_as, resolved when the step runs. */
+  data(field: string, max: number): StepData;
+  /** true or false; `dflt` when the field is absent. */
+  bool(field: string, dflt: boolean): boolean;
   /** A uapi name from `table`, or a number from 0 to 2^32-1. */
   named(field: string, table: Record<string, number>): number;
   /** A one-reg id (KVM_GET/SET_ONE_REG): a 64-bit number, or a register name a family of the step's VM's arch declares. */
@@ -118,6 +132,8 @@ export interface StepFields {
 export interface StepContext {
   /** The handle of the device bound to `name` in the step's VM, -1 when its create_device made none. */
   dev(name: string): number;
+  /** A step's bytes: its hex data, or the bytes an earlier save_as kept under "$NAME". */
+  data(d: StepData): Uint8Array;
 }
 
 /** A kind's scenario op. */
@@ -126,24 +142,40 @@ export interface KindScenario {
   readonly op: string;
   /**
    * The fields the op takes besides op, note and vm. `expect` checks the
-   * errno; `expect_value`, `expect_mask` and `save_as` are the recorder's
-   * own when listed (they compare `readValue`).
+   * errno; `expect_value`, `expect_mask`, `expect_data` and `save_as` are
+   * the recorder's own when listed (they compare `readValue`, or `readData`
+   * for `expect_data`, and `save_as` keeps `readData`'s bytes when the kind
+   * has it).
    */
   readonly fields: readonly string[];
   /** Static validation: the step's own fields (values may be StepValue, resolved at record time by `request`). */
   parse(p: StepFields): Readonly<Record<string, unknown>>;
   /**
    * The event's fields after kind and vm (results at their zero values),
-   * with the step's values resolved (`val`) and its device names made
-   * handles (`ctx.dev`: -1 for a name whose create_device made no device).
+   * with the step's values resolved (`val`), its bytes resolved
+   * (`ctx.data`) and its device names made handles (`ctx.dev`: -1 for a
+   * name whose create_device made no device).
    */
   request(fields: Readonly<Record<string, unknown>>, val: (v: StepValue) => bigint, ctx: StepContext): Record<string, unknown>;
   /** The value a step's expect_value, expect_mask and save_as compare, or undefined when the event returned none (a write). */
   readValue?(ev: DeclaredEvent): bigint | undefined;
+  /** The bytes a step's expect_data compares (its leading bytes) and save_as keeps, or undefined when the event returned none. */
+  readData?(ev: DeclaredEvent): Uint8Array | undefined;
+  /**
+   * Set when the kind is written as another op with a flag rather than as
+   * an op of its own (`irq_line` with `"status": true` records
+   * irq_line_status): that op's steps with the flag true are this kind's,
+   * parsed by this `parse`; `op` then names the kind's steps in reports only.
+   */
+  readonly flagOf?: { readonly op: string; readonly flag: string };
 }
 
 /** How dump and the TUI name what an event touched, from the state just before it (replay/decode.ts builds it from a Point). */
 export interface KindNames {
+  /** The register a port access hits ("PIC_DATA"), from the device whose port range holds the whole access. */
+  port(vm: number, port: number, len: number): string | undefined;
+  /** A struct payload of the irqchip's own ioctls in words ('irqchip': chip `id`; 'lapic': vcpu `id`'s page). */
+  payload(vm: number, kind: 'irqchip' | 'lapic', id: number, data: Uint8Array): string | undefined;
   /** A one-reg register's uapi name and its value in words, from the device family of the VM's arch that declares it. */
   oneReg(vm: number, id: bigint, value: bigint): { readonly name: string; readonly value?: string } | undefined;
 }
@@ -362,6 +394,8 @@ const MAX_MEM_READ = 1 << 20;
 
 const registry = new Map<string, EventKindDecl>();
 const byOp = new Map<string, EventKindDecl>();
+/** Kinds written as another op with a flag (KindScenario.flagOf), by that op. */
+const byFlag = new Map<string, EventKindDecl[]>();
 
 /** Names a kind may have: what a trace header's `kinds` map and a shape's `kind` accept. */
 export const KIND_NAME = /^[a-z][a-z0-9_]{0,63}$/;
@@ -387,9 +421,11 @@ export function registerEventKind(decl: EventKindDecl): void {
     const l = decl.fields.find((f) => f.name === decl.column!.len);
     if (v?.type !== 'big' || v.optional || (l?.type !== 'len' && l?.type !== 'len124') || l.optional) throw new TypeError(`devrr: event kind ${decl.name}: its column needs a big value field and a len field`);
   }
-  if (decl.scenario && byOp.has(decl.scenario.op)) throw new TypeError(`devrr: event kind ${decl.name}: op ${decl.scenario.op} is taken`);
+  const flag = decl.scenario?.flagOf;
+  if (decl.scenario && !flag && byOp.has(decl.scenario.op)) throw new TypeError(`devrr: event kind ${decl.name}: op ${decl.scenario.op} is taken`);
   registry.set(decl.name, decl);
-  if (decl.scenario) byOp.set(decl.scenario.op, decl);
+  if (flag) byFlag.set(flag.op, [...(byFlag.get(flag.op) ?? []), decl]);
+  else if (decl.scenario) byOp.set(decl.scenario.op, decl);
 }
 
 /** Remove a kind registered with registerEventKind (tests: a reader that does not know it). */
@@ -397,7 +433,9 @@ export function unregisterEventKind(name: string): void {
   const d = registry.get(name);
   if (!d) return;
   registry.delete(name);
-  if (d.scenario) byOp.delete(d.scenario.op);
+  const flag = d.scenario?.flagOf;
+  if (flag) byFlag.set(flag.op, (byFlag.get(flag.op) ?? []).filter((x) => x !== d));
+  else if (d.scenario) byOp.delete(d.scenario.op);
 }
 
 /** The declaration of a kind, or undefined when this devrr does not know it. */
@@ -408,6 +446,11 @@ export function kindDecl(name: string): EventKindDecl | undefined {
 /** The kind whose scenario op is `op` (declared kinds only; the 1.0/1.1 ops are recorder/scenario.ts's). */
 export function kindByOp(op: string): EventKindDecl | undefined {
   return byOp.get(op);
+}
+
+/** The kinds written as op `op` with a flag (KindScenario.flagOf): `irq_line`'s irq_line_status. */
+export function kindsFlagging(op: string): readonly EventKindDecl[] {
+  return byFlag.get(op) ?? [];
 }
 
 /** Every kind this devrr knows, in registration order. */
@@ -437,6 +480,15 @@ export const DECLARED_KINDS: readonly EventKindDecl[] = [
   VFIO_RESET,
   VFIO_REGION,
   VFIO_IRQ,
+  // The x86 in-kernel irqchip (devices/x86-irqchip/): KVM_CREATE_IRQCHIP, KVM_GET/SET_IRQCHIP, KVM_GET/SET_LAPIC,
+  // KVM_IRQ_LINE_STATUS, and a vcpu taking an interrupt inside KVM_RUN.
+  CREATE_IRQCHIP,
+  GET_IRQCHIP,
+  SET_IRQCHIP,
+  GET_LAPIC,
+  SET_LAPIC,
+  IRQ_LINE_STATUS,
+  TAKE_INTERRUPT,
   // 1.3: what a host trace showed that devrr keeps without running it (devrr import).
   HOST,
 ];

@@ -462,6 +462,12 @@ export interface Migration<S> {
    * (guest RAM is copied to the destination after them). Default: none.
    */
   readonly saveActions?: readonly SavedAttr[];
+  /**
+   * How the destination makes the device: 'irqchip' is KVM_CREATE_IRQCHIP on
+   * the VM fd, before any vcpu (x86 refuses it once vcpus exist); default
+   * KVM_CREATE_DEVICE with the source's type, after the vcpus.
+   */
+  readonly create?: 'irqchip';
   saveList(vm: VmState, s: S): SavedAttr[];
   /**
    * The KVM_ENABLE_CAP calls the VMM makes on the destination's vcpus after

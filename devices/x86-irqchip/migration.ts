@@ -35,6 +35,8 @@ function restore(saved: readonly (SavedAttr & SavedValue)[]): { writes: (SavedAt
 }
 
 export const migration: Migration<X86IrqchipState> = {
+  // KVM_CREATE_IRQCHIP, before the vcpus: kvm_arch_vm_ioctl refuses it once kvm->created_vcpus.
+  create: 'irqchip',
   saveList: (vm) => saveList(vm),
   restore: (saved) => restore(saved),
   notCarried: [

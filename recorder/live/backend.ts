@@ -30,12 +30,17 @@ import {
   KVM_DEVICE_ATTR_T,
   KVM_ENABLE_CAP_T,
   KVM_IRQ_LEVEL_T,
+  KVM_IRQCHIP_T,
+  KVM_LAPIC_STATE_T,
   KVM_MSI_T,
   offsetOf,
   put,
 } from './abi.js';
 import { closeFd, type IoctlResult, ioctlBuf, ioctlInt, type Mapping, NativeBuffer, openKvm } from './host.js';
 import { guestRefusal, X86Guest } from './x86-guest.js';
+import type { DeclaredEvent } from '../../traces/kinds.js';
+import type { PioEvent } from '../../traces/kinds/pio.js';
+import { irqchipStructBytes, IRQCHIP_UNION_BYTES, LAPIC_STATE_BYTES } from '../../traces/kinds/x86-payload.js';
 
 /** A scenario step the host cannot run: the message says which and why. */
 export class LiveUnsupported extends Error {
@@ -49,17 +54,38 @@ export function hostDevrrArch(): string | undefined {
 }
 
 /** The event kinds the live backend issues as ioctls. */
-export const LIVE_KINDS: ReadonlySet<TraceEvent['kind']> = new Set(['create_vm', 'create_vcpu', 'create_device', 'set_attr', 'get_attr', 'has_attr', 'arm_set_device_addr', 'irq_line', 'signal_msi', 'enable_cap']);
+export const LIVE_KINDS: ReadonlySet<string> = new Set([
+  'create_vm',
+  'create_vcpu',
+  'create_device',
+  'set_attr',
+  'get_attr',
+  'has_attr',
+  'arm_set_device_addr',
+  'irq_line',
+  'signal_msi',
+  'enable_cap',
+  // The in-kernel irqchip's own ioctls (x86: KVM_CREATE_IRQCHIP's PICs, IOAPIC and local APICs).
+  'create_irqchip',
+  'get_irqchip',
+  'set_irqchip',
+  'get_lapic',
+  'set_lapic',
+  'irq_line_status',
+]);
 /** The guest events the live guest makes (x86_64 hosts: a real-mode guest, x86-guest.ts). */
-export const LIVE_GUEST_KINDS: ReadonlySet<TraceEvent['kind']> = new Set(['mmio', 'run_vcpu']);
+export const LIVE_GUEST_KINDS: ReadonlySet<string> = new Set(['mmio', 'pio', 'run_vcpu']);
 
 /** Why event `ev` cannot be issued on this host, or undefined. */
 export function liveRefusal(ev: TraceEvent): string | undefined {
   if (LIVE_GUEST_KINDS.has(ev.kind)) {
     if (hostDevrrArch() !== 'x86_64') return `${ev.kind} is a guest event: the live guest runs on x86_64 hosts only (this is ${hostDevrrArch() ?? hostArch()})`;
     if (ev.kind === 'mmio') return guestRefusal({ space: 'mmio', addr: ev.addr, len: ev.len as 1 | 2 | 4 | 8 });
+    const p = ev as unknown as PioEvent;
+    if (p.kind === 'pio') return guestRefusal({ space: 'pio', addr: p.port, len: p.len });
     return undefined;
   }
+  // take_interrupt: the kernel injects on its own inside KVM_RUN; the live guest runs with interrupts off and cannot say which vector it took.
   if (!LIVE_KINDS.has(ev.kind)) return `${ev.kind} is a guest event the live guest does not make yet, so it cannot be issued on the host`;
   if (ev.kind === 'create_vm') {
     const h = hostDevrrArch();
@@ -106,6 +132,8 @@ export class LiveBackend implements Backend {
     }
     const vm = this.vms[ev.vm];
     if (!vm) throw new Error(`event refers to VM ${ev.vm}, which was never created`);
+    const declared = this.irqchipCall(vm, ev as unknown as DeclaredEvent);
+    if (declared) return declared as unknown as TraceEvent;
     switch (ev.kind) {
       case 'create_vcpu': {
         const r = ioctlInt(vm.fd, KVM.CREATE_VCPU, ev.id);
@@ -166,6 +194,62 @@ export class LiveBackend implements Backend {
       }
       default:
         throw new LiveUnsupported(`${ev.kind} cannot be issued live`);
+    }
+  }
+
+  /**
+   * The kinds declared as data that the host issues: the irqchip's own
+   * ioctls (struct kvm_irqchip, kvm_lapic_state, kvm_irq_level's status)
+   * and a guest port access. Undefined for any other kind.
+   */
+  private irqchipCall(vm: LiveVm, ev: DeclaredEvent): DeclaredEvent | undefined {
+    const n = (f: string) => ev[f] as number;
+    switch (ev.kind) {
+      case 'create_irqchip':
+        return { ...ev, errno: errnoOf(ioctlInt(vm.fd, KVM.CREATE_IRQCHIP, 0)) };
+      case 'get_irqchip':
+      case 'set_irqchip': {
+        const b = this.buf(KVM_IRQCHIP_T.size);
+        put(b.view, KVM_IRQCHIP_T, 'chip_id', n('chip'));
+        const at = offsetOf(KVM_IRQCHIP_T, 'chip');
+        if (ev.kind === 'set_irqchip') {
+          // The union's rest stays zero: the step's bytes padded, as the models pad them.
+          b.set((ev['data'] as Uint8Array).subarray(0, IRQCHIP_UNION_BYTES), at);
+          return { ...ev, errno: errnoOf(ioctlBuf(vm.fd, KVM.SET_IRQCHIP, b)) };
+        }
+        const errno = errnoOf(ioctlBuf(vm.fd, KVM.GET_IRQCHIP, b));
+        // The chip's own struct (kvm_pic_state or kvm_ioapic_state), as the trace keeps it.
+        return { ...ev, errno, data: errno ? new Uint8Array(0) : b.bytes().slice(at, at + irqchipStructBytes(n('chip'))) };
+      }
+      case 'get_lapic':
+      case 'set_lapic': {
+        const fd = vm.vcpus.get(n('vcpu'));
+        if (fd === undefined) return ev.kind === 'get_lapic' ? { ...ev, errno: EBADF, data: new Uint8Array(0) } : { ...ev, errno: EBADF };
+        const b = this.buf(KVM_LAPIC_STATE_T.size);
+        if (ev.kind === 'set_lapic') {
+          b.set((ev['data'] as Uint8Array).subarray(0, LAPIC_STATE_BYTES));
+          return { ...ev, errno: errnoOf(ioctlBuf(fd, KVM.SET_LAPIC, b)) };
+        }
+        const errno = errnoOf(ioctlBuf(fd, KVM.GET_LAPIC, b));
+        return { ...ev, errno, data: errno ? new Uint8Array(0) : b.bytes().slice(0, LAPIC_STATE_BYTES) };
+      }
+      case 'irq_line_status': {
+        const b = this.buf(KVM_IRQ_LEVEL_T.size);
+        put(b.view, KVM_IRQ_LEVEL_T, 'irq', n('irq') >>> 0);
+        put(b.view, KVM_IRQ_LEVEL_T, 'level', n('level'));
+        const errno = errnoOf(ioctlBuf(vm.fd, KVM.IRQ_LINE_STATUS, b));
+        // The kernel writes the status (an __s32) over irq, in the union they share; a failed call leaves 0 recorded, as the models do.
+        return { ...ev, errno, status: errno ? 0n : BigInt.asIntN(32, get(b.view, KVM_IRQ_LEVEL_T, 'irq')) };
+      }
+      case 'pio': {
+        const p = ev as unknown as PioEvent;
+        const g = this.guest(vm, p.vcpu);
+        if (!g) return { ...ev, errno: EBADF };
+        const r = g.access({ space: 'pio', write: p.write, addr: p.port, len: p.len, value: p.value });
+        return { ...ev, errno: r.errno, exit: r.exit, value: r.value };
+      }
+      default:
+        return undefined;
     }
   }
 

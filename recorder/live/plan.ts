@@ -12,7 +12,7 @@ import type { Scenario } from '../scenario.js';
 import { liveRefusal } from './backend.js';
 
 /** The ioctl each live event kind issues, and on which fd. */
-export const LIVE_REQUESTS: Readonly<Partial<Record<TraceEvent['kind'], string>>> = {
+export const LIVE_REQUESTS: Readonly<Partial<Record<string, string>>> = {
   create_vm: 'KVM_CREATE_VM on /dev/kvm',
   create_vcpu: 'KVM_CREATE_VCPU on the VM fd',
   create_device: 'KVM_CREATE_DEVICE on the VM fd',
@@ -23,7 +23,14 @@ export const LIVE_REQUESTS: Readonly<Partial<Record<TraceEvent['kind'], string>>
   irq_line: 'KVM_IRQ_LINE on the VM fd',
   signal_msi: 'KVM_SIGNAL_MSI on the VM fd',
   enable_cap: 'KVM_ENABLE_CAP on the vcpu or VM fd',
+  create_irqchip: 'KVM_CREATE_IRQCHIP on the VM fd',
+  get_irqchip: 'KVM_GET_IRQCHIP on the VM fd',
+  set_irqchip: 'KVM_SET_IRQCHIP on the VM fd',
+  get_lapic: 'KVM_GET_LAPIC on the vcpu fd',
+  set_lapic: 'KVM_SET_LAPIC on the vcpu fd',
+  irq_line_status: 'KVM_IRQ_LINE_STATUS on the VM fd',
   mmio: 'KVM_RUN on the vcpu fd: the live guest makes the access',
+  pio: 'KVM_RUN on the vcpu fd: the live guest makes the port access',
   run_vcpu: 'KVM_RUN on the vcpu fd',
 };
 

@@ -37,6 +37,7 @@ const SOURCES: Record<string, string> = {
   'mpic-timer-read-skew': 'openpic_tmr_read (mpic.c): decodes 0x10 bytes before openpic_tmr_write',
   'mpic-connect-vcpu-errnos': 'kvm_vcpu_ioctl_enable_cap (powerpc.c) -> kvmppc_mpic_connect_vcpu (mpic.c): EBADF, EPERM, EEXIST, EBUSY',
   'mpic-register-read-acknowledges': 'access_reg (mpic.c): a REGISTER read of IACK_CPU0 acknowledges (openpic_iack)',
+  'x86-capture-irqchip': "kvm_vm_ioctl_get_irqchip, kvm_set_irq, kvm_cpu_get_interrupt (x86.c, irq.c, i8259.c, ioapic.c, lapic.c): the real capture's VM A, every GET_IRQCHIP its raw bytes",
 };
 
 test('the folder holds exactly the scenarios listed here', () => {

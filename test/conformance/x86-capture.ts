@@ -126,3 +126,57 @@ export function decodeLapic(b: Uint8Array): Record<string, unknown> {
 export function comparableIoapic(io: any): any {
   return { ...io, redirtbl: io.redirtbl.map((e: any) => (e.delivery_mode === 0 ? e : { ...e, delivery_mode_name: undefined })) };
 }
+
+/** A guest action inside KVM_RUN that the kernel handled: a port write or an APIC write at a listing address, or an interrupt taken. */
+export type InKernel = { at: string; out: number; value: number } | { at: string; apicWrite: number; value: number } | { take: number };
+
+/**
+ * What the guest did inside each KVM_RUN (by the log's seq) before the exit
+ * the log shows, read off guest_code.json's listing: `at` is the
+ * instruction's address, `value` what AL held (the mov before it).
+ */
+export const IN_KERNEL: Record<number, InKernel[]> = {
+  // 0x050a..0x052c: ICW1-4 to both 8259s, then OCW1 masks (master 0xeb: IR2+IR4 open, slave 0xfb: IR2 open).
+  134: [
+    { at: '0x050c', out: 0x20, value: 0x11 },
+    { at: '0x050e', out: 0xa0, value: 0x11 },
+    { at: '0x0512', out: 0x21, value: 0x20 },
+    { at: '0x0516', out: 0xa1, value: 0x28 },
+    { at: '0x051a', out: 0x21, value: 0x04 },
+    { at: '0x051e', out: 0xa1, value: 0x02 },
+    { at: '0x0522', out: 0x21, value: 0x01 },
+    { at: '0x0524', out: 0xa1, value: 0x01 },
+    { at: '0x0528', out: 0x21, value: 0xeb },
+    { at: '0x052c', out: 0xa1, value: 0xfb },
+  ],
+  // IF=1 after sync 1: the slave's IRQ10 (through master IR2) is taken first, its ISR reports at 0x0627.
+  183: [{ take: 0x2a }],
+  // ISR 0x2a: EOI slave, EOI master, iret; then IRQ4 (vector 0x24).
+  186: [{ at: '0x062e', out: 0xa0, value: 0x20 }, { at: '0x0630', out: 0x20, value: 0x20 }, { take: 0x24 }],
+  // ISR 0x24: EOI master, iret; counter reached 2: OCW1 masks IR4, then SYNC 2.
+  189: [{ at: '0x060e', out: 0x20, value: 0x20 }, { at: '0x05b4', out: 0x21, value: 0xfb }],
+  // The APIC, now enabled, holds 0x34 (IOAPIC pin 4) and 0x41 (MSI): the higher class first.
+  217: [{ take: 0x41 }],
+  // ISR 0x41: APIC EOI (in-kernel MMIO 0xfee000b0), iret; then 0x34.
+  220: [{ at: '0x066c', apicWrite: 0xb0, value: 0 }, { take: 0x34 }],
+  // ISR 0x34: APIC EOI of the level-triggered vector (the IOAPIC's remote_irr clears), iret; SYNC 3.
+  223: [{ at: '0x064c', apicWrite: 0xb0, value: 0 }],
+  // The helper thread's GSI 10 pulse wakes the halted guest: vector 0x2a again.
+  234: [{ take: 0x2a }],
+  237: [{ at: '0x062e', out: 0xa0, value: 0x20 }, { at: '0x0630', out: 0x20, value: 0x20 }],
+};
+
+/** Applies a "SVR(0xf0)=0x1ff" or "redirtbl[4]=0x0000000000008034" change, as the capture program made it, to bytes it last read. */
+export function applyChange(bytes: Uint8Array, change: string): Uint8Array {
+  const out = bytes.slice();
+  const dv = new DataView(out.buffer);
+  let m = /^\w+\((0x[0-9a-f]+)\)=(0x[0-9a-f]+)$/.exec(change);
+  if (m) {
+    dv.setUint32(Number(m[1]), Number(m[2]), true);
+    return out;
+  }
+  m = /^redirtbl\[(\d+)\]=(0x[0-9a-f]+)$/.exec(change);
+  if (!m) throw new Error(`unknown change ${change}`);
+  dv.setBigUint64(24 + 8 * Number(m[1]), BigInt(m[2]!), true);
+  return out;
+}

@@ -388,7 +388,7 @@ describe('golden bytes (tripwire)', () => {
     // Format 1.3 (1.2's layout; the version fields [1, 3] and the header's kinds map naming 1.3's kinds).
     // 1.2 (the header's kinds map; chunk columns {w, m, z}, z raw DEFLATE at level 6) was
     // 1acf219ac1d44a8e6f70e9bd9706a232e3146a7adc0db47c4a755d46be389330; 1.1 was a101fb4c7919611bc7aa47d0b33370107956990ea61669446f82cd442aae0339, 1.0 differed only in its version fields.
-    expect(hash).toBe('d225bd34e1513792ef67ba85baefe26ceac2efed743fbf570f660da1aef18f83');
+    expect(hash).toBe('002e66f206ebe7a80a4e325431f7e0735f411ffc4b7792eebc9a0e6e8ed28490');
   });
 });
 
@@ -434,6 +434,38 @@ describe("FORMAT.md's worked example", () => {
       '86000000', '8adc2fe4', '01b7000000', 'a177c403000001', 'a16d01', 'a17ac40a536460606060646204' + '00', '183fbb15',
     ]);
     expect([hex(342, 5), hex(385, 4), hex(389, 5), hex(475, 4), hex(479, 16)]).toEqual(['0226000000', '7b9a8dba', '0351000000', '547ef1ea', '8501000000000000' + Buffer.from('DEVRREND').toString('hex')]);
+  });
+});
+
+/** One event of each x86 irqchip kind (format 1.2), with the values that test their field types: bytes, a negative status, vector -1. */
+const CREATE_VM_X86 = { kind: 'create_vm', vm: 0, arch: 'x86_64', ipaBits: 52 } as TraceEvent;
+const X86_KINDS = [
+  { kind: 'create_irqchip', vm: 0, errno: 17 },
+  { kind: 'get_irqchip', vm: 0, chip: 2, errno: 0, data: Uint8Array.from({ length: 216 }, (_, i) => i) },
+  { kind: 'get_irqchip', vm: 0, chip: 3, errno: 22, data: new Uint8Array(0) },
+  { kind: 'set_irqchip', vm: 0, chip: 0, data: Uint8Array.of(1, 2, 3), errno: 0 },
+  { kind: 'get_lapic', vm: 0, vcpu: 0, errno: 0, data: new Uint8Array(1024).fill(0xab) },
+  { kind: 'set_lapic', vm: 0, vcpu: 4294967295, data: new Uint8Array(0), errno: 9 },
+  { kind: 'irq_line_status', vm: 0, irq: 17, level: 1, status: -1n, errno: 0 },
+  { kind: 'irq_line_status', vm: 0, irq: 10, level: 0, status: 2n, errno: 0 },
+  { kind: 'take_interrupt', vm: 0, vcpu: 0, vector: -1, errno: 0 },
+  { kind: 'take_interrupt', vm: 0, vcpu: 0, vector: 0x35, errno: 0 },
+] as unknown as TraceEvent[];
+
+describe('the x86 irqchip kinds', () => {
+  it('round-trip through the writer and reader, and through JSON lines', async () => {
+    const path = write('x86-kinds', [CREATE_VM_X86, ...X86_KINDS]);
+    expect(readAll(path)).toStrictEqual([CREATE_VM_X86, ...X86_KINDS]);
+    const { eventFromJsonLine, eventToJsonLine } = await import('../../traces/jsonl.js');
+    for (const ev of X86_KINDS) expect(eventFromJsonLine(eventToJsonLine(ev))).toStrictEqual(ev);
+  });
+
+  it('a payload longer than its struct is refused (FORMAT.md Limits): 513 bytes of kvm_irqchip, 1025 of kvm_lapic_state', () => {
+    const w = TraceWriter.create(tmp('x86-limits'), HEADER);
+    w.append(CREATE_VM_X86);
+    expect(() => w.append({ kind: 'set_irqchip', vm: 0, chip: 0, data: new Uint8Array(513), errno: 0 } as unknown as TraceEvent)).toThrow(/over the 512-byte struct/);
+    expect(() => w.append({ kind: 'get_lapic', vm: 0, vcpu: 0, errno: 0, data: new Uint8Array(1025) } as unknown as TraceEvent)).toThrow(/over the 1024-byte struct/);
+    w.close();
   });
 });
 

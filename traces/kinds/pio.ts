@@ -68,8 +68,15 @@ export const PIO: EventKindDecl = {
     const value = r.exit ? ev.value : r.errno ? (ev.write ? ev.value : 0n) : r.value;
     return { errno: r.errno, exit: r.exit, value };
   },
-  describe(e) {
+  describe(e, names) {
     const ev = e as PioEvent;
-    return `pio vcpu ${ev.vcpu} ${ev.write ? 'out' : 'in '} port ${hex(ev.port)}/${ev.len} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${ev.exit ? ' (exit)' : ''}${ev.errno ? ` -> ${errnoName(ev.errno)}` : ''}`;
+    // The register by the family's describePio, from the device whose port range holds the access.
+    const reg = ev.exit ? undefined : names?.port(ev.vm, ev.port, ev.len);
+    return `pio vcpu ${ev.vcpu} ${ev.write ? 'out' : 'in '}${reg ? ` ${reg}` : ''} port ${hex(ev.port)}/${ev.len} ${ev.write ? '<-' : '->'} ${hex(ev.value)}${ev.exit ? ' (exit)' : ''}${ev.errno ? ` -> ${errnoName(ev.errno)}` : ''}`;
+  },
+  jsonNames(e, names) {
+    const ev = e as PioEvent;
+    const reg = ev.exit ? undefined : names.port(ev.vm, ev.port, ev.len);
+    return reg ? { reg } : ({} as Record<string, string>);
   },
 };

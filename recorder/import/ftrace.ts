@@ -101,6 +101,10 @@ export function mapFtrace(t: FtraceText, arch: Arch, defaultVm: number, vcpuFor:
     for (let j = i + 1; j < recs.length; j++) if (recs[j]!.pid === recs[i]!.pid) return j;
     return -1;
   };
+  const prevOfThread = (i: number) => {
+    for (let j = i - 1; j >= 0; j--) if (recs[j]!.pid === recs[i]!.pid) return j;
+    return -1;
+  };
   const out: MappedRecord[] = [];
   recs.forEach((r, i) => {
     if (used.has(i)) return;
@@ -131,7 +135,9 @@ export function mapFtrace(t: FtraceText, arch: Arch, defaultVm: number, vcpuFor:
         ev = { kind: 'mmio', vm, vcpu, write: f.type === 2n, addr: Number(f.gpa), len, value: f.val, exit, errno: 0, note: where };
       }
     } else if (r.event === 'kvm_pio' && f?.count === 1n && f.rw !== undefined && f.port !== undefined && f.size !== undefined && f.val !== undefined && at !== undefined) {
-      const n = nextOfThread(i);
+      // An OUT is traced as it happens, then exits (kvm_userspace_exit follows); an IN that exits is traced when
+      // the VMM's answer completes it (complete_emulated_pio), so its kvm_userspace_exit comes before it.
+      const n = f.rw === 1n ? nextOfThread(i) : prevOfThread(i);
       const exit = n >= 0 && exitReason(recs[n]!) === KVM_EXIT_IO;
       ev = { kind: 'pio', vm, vcpu: at.vcpu, write: f.rw === 1n, port: Number(f.port), len: Number(f.size), value: f.val, exit, errno: 0, note: where };
     } else if (r.event === 'kvm_set_irq' && arch === 'x86_64' && f?.irq_source_id === 0n && f.gsi !== undefined && f.level !== undefined) {

@@ -82,6 +82,8 @@ export interface BackendFactory {
   checkState?(state: unknown): string | undefined;
   /** What it runs, by name and version, as a trace header records them ("kvm-arm-vgic-v2": 2). */
   versions?(): Readonly<Record<string, number>>;
+  /** Where its results come from when not from the models, for the trace header's `origin` (the live backend: the host's kernel). */
+  origin?(): Readonly<Record<string, string>>;
 }
 
 /** The state a backend of `backends` holds now, with the inspector that reads it; undefined for a backend without state. */

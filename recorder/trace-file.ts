@@ -82,7 +82,8 @@ export interface InterruptibleRecordOptions {
 export async function recordToFileInterruptible(sc: Scenario, path: string, opts: InterruptibleRecordOptions): Promise<FileRecordResult> {
   const checkpointEvery = opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY;
   const models = opts.backends ? (opts.backends.versions?.() ?? {}) : modelVersions();
-  const w = TraceWriter.create(path, traceHeader(sc, checkpointEvery, models));
+  const origin = opts.backends?.origin?.();
+  const w = TraceWriter.create(path, { ...traceHeader(sc, checkpointEvery, models), ...(origin && { origin }) });
   try {
     for (const n of w.notes) opts.onNote?.(n);
     const run = recordSteps(sc, w, { checkpointEvery, finalCheckpoint: true, ...(opts.backends && { backends: opts.backends }) });

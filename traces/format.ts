@@ -481,7 +481,19 @@ export interface TraceHeader {
    * their version only.
    */
   readonly kinds?: Readonly<Record<string, number>>;
+  /**
+   * Optional: where the recorded results came from when not from the device
+   * models, as short strings: `by` ("live": the host's /dev/kvm, with
+   * `kernel` its release and `host` its architecture; "ftrace import" or
+   * "strace import", with `file`). Absent: the models. Readers ignore keys
+   * they do not know in it.
+   */
+  readonly origin?: Readonly<Record<string, string>>;
 }
+
+/** At most this many keys in a header's origin map, each value at most MAX_ORIGIN_VALUE characters. */
+export const MAX_ORIGIN_KEYS = 16;
+export const MAX_ORIGIN_VALUE = 256;
 
 /**
  * What a writer needs to be told. The versions always come from this module
@@ -520,6 +532,7 @@ export function headerMap(h: TraceHeader): Record<string, unknown> {
     checkpointEvery: h.checkpointEvery,
     requiredReader: [h.requiredReader[0], h.requiredReader[1]],
     ...(compareVersion(h.formatVersion, [1, 2]) >= 0 && { kinds: sortedKinds(h.kinds ?? kindFlags()) }),
+    ...(h.origin && { origin: { ...h.origin } }),
   };
 }
 
@@ -622,6 +635,19 @@ export function parseHeaderMap(raw: unknown, file: string, offset: number): Trac
       kinds[name] = flags;
     }
   }
+  let origin: Record<string, string> | undefined;
+  const o = own(raw, 'origin');
+  if (o !== undefined) {
+    if (!isPlainObject(o)) throw bad('origin is not a map');
+    const keys = Object.keys(o);
+    if (keys.length > MAX_ORIGIN_KEYS) throw bad(`origin has ${keys.length} keys; at most ${MAX_ORIGIN_KEYS}`);
+    origin = {};
+    for (const key of keys) {
+      const v = o[key];
+      if (key.length > 64 || typeof v !== 'string' || v.length > MAX_ORIGIN_VALUE) throw bad(`origin: ${JSON.stringify(key.slice(0, 64))} is not a string of at most ${MAX_ORIGIN_VALUE} characters`);
+      origin[key] = v;
+    }
+  }
   return {
     formatVersion: [formatVersion[0], formatVersion[1]],
     devrrVersion,
@@ -631,6 +657,7 @@ export function parseHeaderMap(raw: unknown, file: string, offset: number): Trac
     checkpointEvery,
     requiredReader: [requiredReader[0], requiredReader[1]],
     ...(kinds && { kinds }),
+    ...(origin && { origin }),
   };
 }
 

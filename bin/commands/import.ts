@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ARCHES, type Arch } from '../../devices/core/uapi.js';
 import { type EventFormat, FormatError, parseFormatFile } from '../../recorder/import/ftrace-format.js';
 import { readFtraceText } from '../../recorder/import/ftrace-text.js';
@@ -86,7 +86,8 @@ cannot be written.`,
       throw e;
     }
     const kinds = [...new Set(r.events.map((e) => e.kind))];
-    const header = { ...traceHeader({ arch: r.arch, ipaBits: r.arch === 'x86_64' ? 52 : 40 }, 0, {}), kinds: kindFlags(kinds) };
+    const origin = { by: `${what} import`, file: basename(file).slice(0, 200), ...(what === 'strace' && values.ftrace !== undefined && { ftrace: basename(values.ftrace as string).slice(0, 200) }) };
+    const header = { ...traceHeader({ arch: r.arch, ipaBits: r.arch === 'x86_64' ? 52 : 40 }, 0, {}), kinds: kindFlags(kinds), origin };
     const w = TraceWriter.create(out, header);
     try {
       for (const n of w.notes) io.err(n);

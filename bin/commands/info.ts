@@ -39,6 +39,8 @@ Options:
         devrr_version: h.devrrVersion,
         arch: h.arch,
         ipa_bits: h.ipaBits,
+        // Where the results came from: the device models (null), or the header's origin (a live host, an import).
+        origin: h.origin ?? null,
         models: h.models,
         model_mismatches: modelMismatches(h),
         // Format 1.2: the kinds the header declares, each with whether replay needs it and whether this devrr knows it.
@@ -63,7 +65,14 @@ Options:
             ? '  closed cleanly: yes (the recorder wrote its footer: every event and checkpoint is indexed)'
             : `  closed cleanly: no (no footer: the recorder stopped early; ${t.eventCount} events read from its complete records${t.damage ? `, stopped at ${t.damage.message}` : ''})`,
         );
-        io.out(`  arch ${h.arch}, ipa_bits ${h.ipaBits}; models: ${Object.entries(h.models).map(([k, v]) => `${k} v${v}`).join(', ')}`);
+        io.out(
+          h.origin?.by === 'live'
+            ? `  recorded live on the host's /dev/kvm: kernel ${h.origin.kernel ?? '?'} (${h.origin.host ?? '?'}); replay checks the models against it`
+            : h.origin
+              ? `  origin: ${Object.entries(h.origin).map(([k, v]) => `${k} ${v}`).join(', ')}`
+              : '  recorded against the device models',
+        );
+        io.out(`  arch ${h.arch}, ipa_bits ${h.ipaBits}; models: ${Object.entries(h.models).map(([k, v]) => `${k} v${v}`).join(', ') || 'none'}`);
         if (info.model_mismatches.length) io.out(`  recorded with other model versions than this devrr's: ${info.model_mismatches.join(', ')}`);
         io.out(`  ${t.eventCount} events in ${t.chunks.length} chunks, ${bytes} bytes (${info.bytes_per_event} bytes/event)`);
         io.out(`  events: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);

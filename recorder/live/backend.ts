@@ -36,7 +36,7 @@ import {
   offsetOf,
   put,
 } from './abi.js';
-import { closeFd, type IoctlResult, ioctlBuf, ioctlInt, type Mapping, NativeBuffer, openKvm } from './host.js';
+import { closeFd, type IoctlResult, ioctlBuf, ioctlInt, kernelRelease, type Mapping, NativeBuffer, openKvm } from './host.js';
 import { guestRefusal, X86Guest } from './x86-guest.js';
 import type { DeclaredEvent } from '../../traces/kinds.js';
 import type { PioEvent } from '../../traces/kinds/pio.js';
@@ -330,4 +330,5 @@ export const LIVE: BackendFactory = {
   create: () => new LiveBackend(),
   inspector: MODELS.inspector,
   versions: () => ({}),
+  origin: () => ({ by: 'live', kernel: kernelRelease(), host: hostDevrrArch() ?? hostArch() }),
 };

@@ -41,6 +41,8 @@ describe('devrr import ftrace (tracefs trace text of a real x86 host)', () => {
     expect(r.err).toMatch(/added: create_irqchip: the PIC and IOAPIC events show an in-kernel irqchip/);
     expect(r.err).toMatch(/vcpu 0: thread python3-13791 \(id from order of appearance\)/);
     imported = events(out);
+    const info = JSON.parse((await devrr('info', out, '--json')).out) as { origin: Record<string, string> };
+    expect(info.origin).toEqual({ by: 'ftrace import', file: 'ftrace_kvm.txt' });
   });
 
   test('one event per kvm line: every kvm_pio a pio with its port, size, direction and value, in order', () => {

@@ -51,6 +51,9 @@ describe(onX86 ? 'record --live on this host\'s /dev/kvm' : `record --live on /d
     expect(evs.map((e) => ('errno' in e ? e.errno : 0))).toEqual([0, 0, 0, 16, 19, 0, 1, 9, 0, 6, 14]);
     expect(t.checkpoints).toHaveLength(0);
     t.close();
+    // The header says where the answers came from: this kernel.
+    const info = JSON.parse((await devrr('info', out, '--json')).out) as { origin: Record<string, string> };
+    expect(info.origin).toEqual({ by: 'live', kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(), host: 'x86_64' });
     // The models answer every call as this kernel did (the KVM-VFIO model, devices/vfio/kvm-vfio.ts).
     const replay = await devrr('replay', out);
     expect(replay.out).toMatch(/no divergence/);

@@ -450,3 +450,16 @@ describe('event kinds this devrr does not know (format 1.2: declared in the head
     expect(() => TraceWriter.create(`${dir}/x.devrr`, { ...HEADER, kinds: { teleport: 1 } })).toThrow(/kinds names "teleport", which is no event kind this devrr knows/);
   });
 });
+
+describe("the header's origin map (format 1.3): bounded, strings only", () => {
+  it('a live trace keeps its origin through a write and a read; a bad origin is a bad header, exit 2 with one line', async () => {
+    const { headerMap, parseHeaderMap } = await import('../../traces/format.js');
+    const { checkHeaderInit } = await import('../../traces/format.js');
+    const h = checkHeaderInit({ devrrVersion: '0.1.0', arch: 'x86_64', ipaBits: 52, models: {}, checkpointEvery: 0, origin: { by: 'live', kernel: '6.18.0', host: 'x86_64' } });
+    expect(parseHeaderMap(headerMap(h), 'x', 0).origin).toEqual({ by: 'live', kernel: '6.18.0', host: 'x86_64' });
+    expect(() => parseHeaderMap({ ...headerMap(h), origin: 5 }, 'x.devrr', 0)).toThrow(/origin is not a map/);
+    expect(() => parseHeaderMap({ ...headerMap(h), origin: { by: 7 } }, 'x.devrr', 0)).toThrow(/origin: "by" is not a string/);
+    expect(() => parseHeaderMap({ ...headerMap(h), origin: { by: 'x'.repeat(300) } }, 'x.devrr', 0)).toThrow(/at most 256 characters/);
+    expect(() => parseHeaderMap({ ...headerMap(h), origin: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'x.devrr', 0)).toThrow(/at most 16/);
+  });
+});

@@ -153,6 +153,27 @@ describe(onX86 ? 'record --live: the x86 in-kernel irqchip on this host' : `reco
     expect([replay.code, replay.out]).toEqual([0, expect.stringMatching(/no divergence/)]);
   });
 
+  test.skipIf(!onX86)('KVM_IRQ_LINE (no status) and KVM_SIGNAL_MSI on a real kernel: the models give the same errno and delivery count (kvm_vm_ioctl_irq_line, kvm_send_userspace_msi)', async () => {
+    const out = join(dir, 'msi.devrr');
+    const r = await devrr('record', scenario('msi.json', { arch: 'x86_64', steps: [
+      { op: 'irq_line', irq: 4, level: 1, expect: 'ENXIO' },
+      { op: 'signal_msi', address: 0xfee00000, data: 0x41, expect: 'EINVAL' },
+      { op: 'create_irqchip' },
+      { op: 'create_vcpu', id: 0 },
+      { op: 'irq_line', irq: 4, level: 1 },
+      { op: 'irq_line', irq: 4, level: 0 },
+      // The local APIC is software-disabled after reset: the MSI is not delivered (0), as the capture's first MSI.
+      { op: 'signal_msi', address: 0xfee00000, data: 0x41 },
+      { op: 'signal_msi', address: 0xfee00000, data: 0x41, flags: 2, expect: 'EINVAL' },
+    ] }), '-o', out, '--live');
+    expect([r.code, r.out]).toEqual([0, '']);
+    const t = TraceReader.open(out);
+    const msi = [...t.events()].filter((e) => e.kind === 'signal_msi') as unknown as { errno: number; ret: number }[];
+    t.close();
+    expect(msi.map((m) => [m.errno, m.ret])).toEqual([[22, 0], [0, 0], [22, 0]]);
+    expect((await devrr('replay', out)).code).toBe(0);
+  });
+
   test.skipIf(!onX86)("the x86-ioapic-remote-irr example without its take_interrupt steps: the guest programs the IOAPIC by MMIO, remote_irr refuses the second raise (-1), and the models agree byte for byte (ioapic_service, ioapic_mmio_write)", async () => {
     const example = JSON.parse(readFileSync('traces/examples/x86-ioapic-remote-irr/x86-ioapic-remote-irr.json', 'utf8')) as { steps: Record<string, unknown>[] };
     // Without the vcpu taking 0x35 it stays in IRR, not ISR: the ISR expectation is the example's own, left out here.

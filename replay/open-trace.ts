@@ -41,7 +41,7 @@ export function checkCheckpoint(cp: Checkpoint, vms: readonly StreamVm[], backen
     }
   }
   const digest = digestState(cp.state);
-  if (digest !== cp.digest) return `state does not match its digest (it hashes to ${digest}, the record says ${cp.digest})`;
+  if (digest !== cp.digest) return `state does not match its digest (it hashes to ${digest}, the record says ${shownDigest(cp.digest)})`;
   return undefined;
 }
 
@@ -91,4 +91,14 @@ export function replayProblem(header: TraceHeader): string | undefined {
   const needed = unknownKinds(header).filter((k) => k.needed);
   if (needed.length === 0) return undefined;
   return `cannot replay: its events of kind ${needed.map((k) => k.name).join(', ')} change device state, and this devrr does not know ${needed.length === 1 ? 'that kind' : 'those kinds'} (a newer devrr wrote the trace)`;
+}
+
+/**
+ * A digest from the file as a message quotes it: as it is when it is short
+ * printable text, else escaped and cut (a digest with a line break in it
+ * must not break the one line an exit 2 prints; fuzz: checkpoint, seed
+ * 20250901, input 52210).
+ */
+function shownDigest(d: string): string {
+  return /^[\x20-\x7e]{0,128}$/.test(d) ? d : JSON.stringify(d.length > 128 ? `${d.slice(0, 128)}...` : d);
 }

@@ -307,6 +307,12 @@ describe('item 6: well-framed but inconsistent content is malformed, with its of
     expect(traceError(() => verifyFile(file('cp0-state', traceBytes([checkpoint(0, baseState()), chunk(0, BASE)])))).what).toMatch(/state holds 1 VM\(s\) but the events before it created 0/);
   });
 
+  it('a recorded digest with a line break is quoted escaped, so the message stays one line (fuzz: checkpoint, seed 20250901, input 52210)', () => {
+    const e = traceError(() => verifyFile(file('cp0-digest-nl', traceBytes([checkpoint(0, { vms: [] }, '87ca6d\n53d2dd'), chunk(0, BASE)]))));
+    expect(e.message).not.toMatch(/\n/);
+    expect(e.what).toBe(`checkpoint for event 0: state does not match its digest (it hashes to ${digestState({ vms: [] })}, the record says "87ca6d\\n53d2dd")`);
+  });
+
   it('a checkpoint in the middle of a chunk is checked against the VMs created so far', () => {
     const two: TraceEvent[] = [CREATE_VM, { ...CREATE_VM, vm: 1 }];
     const s = new Session();

@@ -96,7 +96,8 @@ export function importStrace(s: StraceText, opts: { arch?: Arch; ftrace?: Ftrace
   // ftrace, lined up on strace's clock.
   let offset: StraceImport['report']['offset'];
   let mapped: MappedRecord[] = [];
-  const irqLineFromFtrace = new Map<number, MappedRecord>();
+  /** The ftrace irq_line events of each thread, in time order, and how far the calls of that thread have looked. */
+  const irqLineFromFtrace = new Map<number, { list: MappedRecord[]; next: number }>();
   if (opts.ftrace) {
     const runs = new Map<number, StraceCall[]>();
     for (const c of calls) if (c.requestName === 'KVM_RUN' && c.ret === 0 && c.exitReason) (runs.get(c.tid) ?? runs.set(c.tid, []).get(c.tid)!).push(c);
@@ -127,7 +128,11 @@ export function importStrace(s: StraceText, opts: { arch?: Arch; ftrace?: Ftrace
       return runsOf.get(r.pid)?.find((x) => x.call.us <= t && t <= endUs(x.call) + 50)?.at;
     };
     mapped = mapFtrace(opts.ftrace, arch, 0, vcpuFor, (t) => t + us);
-    for (const m of mapped) if (m.event.kind === 'irq_line') irqLineFromFtrace.set(m.index, m);
+    for (const m of mapped) {
+      if (m.event.kind !== 'irq_line') continue;
+      const pid = opts.ftrace.records[m.index]!.pid;
+      (irqLineFromFtrace.get(pid) ?? irqLineFromFtrace.set(pid, { list: [], next: 0 }).get(pid)!).list.push(m);
+    }
   }
   const usedFtrace = new Set<number>();
 
@@ -157,7 +162,10 @@ export function importStrace(s: StraceText, opts: { arch?: Arch; ftrace?: Ftrace
     }
     if (vm !== undefined && name === 'KVM_IRQ_LINE') {
       // Its arguments from the ftrace kvm_set_irq of this thread inside the call, if any; its errno from strace.
-      const m = [...irqLineFromFtrace.values()].find((x) => !usedFtrace.has(x.index) && opts.ftrace!.records[x.index]!.pid === c.tid && x.us >= c.us && x.us <= endUs(c) + 50);
+      // A thread's calls come in time order: one pass over its kvm_set_irq events (those before this call held by none).
+      const q = irqLineFromFtrace.get(c.tid);
+      while (q && q.next < q.list.length && q.list[q.next]!.us < c.us) q.next++;
+      const m = q && q.next < q.list.length && q.list[q.next]!.us <= endUs(c) + 50 ? q.list[q.next++] : undefined;
       if (m) {
         usedFtrace.add(m.index);
         push(c.us, { ...m.event, vm, errno, note: { ...(m.event.note as object), source: 'strace+ftrace', strace_line: c.line } });

@@ -101,6 +101,16 @@ describe('item 5: inputs that made the tools allocate without bound are refused 
       () => file('footer-100k', traceBytes([chunk(0, BASE), checkpoint(3, baseState())], { footer: (m) => ({ ...m, checkpoints: Array.from({ length: 100_000 }, () => (m['checkpoints'] as unknown[])[0]) }) })),
       /footer: 1 chunk and 100000 checkpoint entries, but the \d+ bytes of records hold at most \d+ records/,
     ],
+    [
+      // Fuzz checkpoint, seed 20250901, input 78394: 49,518 copies (432 MB) made every command take 1 GB; memory is bounded by the file's size (FORMAT.md, Limits), and the list by the model limit.
+      'a checkpoint whose VM lists one device 2,000 times',
+      () => {
+        const s = baseState() as { vms: { devices: unknown[] }[] };
+        const state = { ...s, vms: [{ ...s.vms[0]!, devices: Array.from({ length: 2000 }, () => s.vms[0]!.devices[0]) }] };
+        return file('devices-2000', traceBytes([chunk(0, BASE), checkpoint(3, state)]));
+      },
+      /checkpoint for event 3: state does not fit the models: vms\[0\]\.devices has 2000 elements, more than 256/,
+    ],
   ];
   for (const [what, make, message] of inputs) {
     it(`${what}: replay and info exit 2 with one line`, { timeout: 240_000 }, () => {

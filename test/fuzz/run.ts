@@ -281,6 +281,7 @@ interface Opts {
   allCommands: boolean;
   heavySpread: number;
   shrinkMs: number;
+  keep: boolean;
 }
 
 function table(rows: string[][]): string {
@@ -333,7 +334,8 @@ async function only(opts: Opts, name: string, k: number): Promise<number> {
     for (const o of outcomes) console.log(`${o.verdict.padEnd(8)} exit ${o.code}  ${o.argv.join(' ')}  ${o.ms.toFixed(0)} ms${o.reason ? `\n   ${o.reason}\n   ${(o.detail ?? '').split('\n').slice(0, 8).join('\n   ')}` : ''}`);
     return outcomes.some((o) => o.verdict === 'crash') ? 1 : 0;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (opts.keep) console.log(`kept the input and its seeds in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -355,6 +357,7 @@ async function cli(): Promise<number> {
       'all-commands': { type: 'boolean', default: false },
       'heavy-spread': { type: 'string', default: '9' },
       'shrink-ms': { type: 'string', default: '20000' },
+      keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -364,6 +367,7 @@ async function cli(): Promise<number> {
   --runs N            inputs per target (default 100000)
   --targets A,B       targets to run (default all: ${TARGETS.map((t) => t.name).join(', ')})
   --target T --only K run input K of target T alone and print every command's outcome
+  --keep              with --only: keep the input's files (the trace or scenario and its seeds) and print where
   --seed S            the run's seed (default 20250901; the quick subset in npm test uses 9)
   --jobs J            children per target at once (default 1)
   --batch B           inputs per child process (default 500: a fresh process bounds what one input can leave behind for the next)
@@ -393,6 +397,7 @@ async function cli(): Promise<number> {
     allCommands: values['all-commands']!,
     heavySpread: Number(values['heavy-spread']),
     shrinkMs: Number(values['shrink-ms']),
+    keep: values.keep!,
   };
   for (const n of opts.targets) targetNamed(n);
   if (values.only !== undefined) return only(opts, opts.targets[0]!, Number(values.only));

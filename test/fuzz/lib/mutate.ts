@@ -330,8 +330,44 @@ function nudge(v: unknown, how: number): unknown {
   return v;
 }
 
+/**
+ * What a repeated array element adds to a file, at most: a grown array stays
+ * within GROW_BUDGET bytes of msgpack, so that an input stays a hostile
+ * structure of a few MB and not a file whose reading costs in proportion to
+ * its size (FORMAT.md's Limits bound that by the file's size: 100,000 copies
+ * of an 8 KiB device state made a 432 MB trace, refused at 1 GB resident).
+ */
+const GROW_BUDGET = 8 << 20;
+
+/** An estimate of `v`'s msgpack size, counted up to `limit`. */
+function approxBytes(v: unknown, limit: number): number {
+  let n = 0;
+  const walk = (x: unknown): void => {
+    if (n > limit) return;
+    if (typeof x === 'string') n += x.length + 5;
+    else if (ArrayBuffer.isView(x)) n += x.byteLength + 6;
+    else if (Array.isArray(x)) {
+      n += 5;
+      for (const e of x) walk(e);
+    } else if (x !== null && typeof x === 'object') {
+      n += 5;
+      for (const [k, e] of Object.entries(x)) {
+        n += k.length + 1;
+        walk(e);
+      }
+    } else n += 9;
+  };
+  walk(v);
+  return n;
+}
+
 function grow(v: unknown, times: number): unknown {
-  if (Array.isArray(v)) return v.length ? [...v, ...Array.from({ length: times }, () => v[v.length - 1])] : Array.from({ length: times }, () => 0);
+  if (Array.isArray(v)) {
+    if (!v.length) return Array.from({ length: times }, () => 0);
+    const last = v[v.length - 1];
+    const n = Math.min(times, Math.floor(GROW_BUDGET / approxBytes(last, GROW_BUDGET)));
+    return [...v, ...Array.from({ length: n }, () => last)];
+  }
   if (typeof v === 'string') return v.repeat(Math.min(times + 1, Math.ceil(4_000_000 / Math.max(1, v.length))));
   if (v instanceof Uint8Array) {
     const out = new Uint8Array(v.length + times);

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os';
 
 
 import { Worker } from 'node:worker_threads';
-import { COMPILED, packageFile } from '../package-root.js';
+import { COMPILED, compiledWorker, packageFile } from '../package-root.js';
 import { type Io, stdio, UsageError } from './cli.js';
 import { checkTrace, type CorpusTask, type TraceOutcome } from './corpus-check.js';
 import type { TraceList } from './corpus-list.js';
@@ -29,7 +29,7 @@ export type { CorpusTask, TraceOutcome };
  * compiled, so the compiled build must not go through it).
  */
 function newCorpusWorker(): Worker {
-  if (COMPILED) return new Worker(new URL('./corpus-worker.js', import.meta.url));
+  if (COMPILED) return new Worker(compiledWorker('corpus-worker', './corpus-worker.js', import.meta.url));
   return new Worker(packageFile('tui/jobs/boot.mjs'), { workerData: { entry: packageFile('bin/corpus-worker.ts').href } });
 }
 

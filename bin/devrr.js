@@ -4,15 +4,17 @@
 // sources; otherwise (no build yet, or a source edited since: see
 // bin/compiled.js) it runs the TypeScript sources directly through tsx, so
 // devrr never runs stale code, only slower code until `npm run build`.
-import { writeSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildIsFresh, DIST } from './compiled.js';
 
 let main;
 let stdioFailureRaised;
 if (buildIsFresh()) {
-  ({ main } = await import(new URL('bin/main.js', DIST).href));
-  ({ stdioFailureRaised } = await import(new URL('bin/cli.js', DIST).href));
+  // The bundle (dist/cli-*.js, scripts/build.js) when the build made one: a few files to load instead of about 150 modules.
+  const bundled = existsSync(new URL('cli-main.js', DIST));
+  ({ main } = await import(new URL(bundled ? 'cli-main.js' : 'bin/main.js', DIST).href));
+  ({ stdioFailureRaised } = await import(new URL(bundled ? 'cli-cli.js' : 'bin/cli.js', DIST).href));
 } else {
   // tsx looks for tsconfig.json from the working directory; devrr runs from
   // anywhere (npm link, npx), so name its own: the JSX transform and the

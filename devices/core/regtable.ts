@@ -151,7 +151,11 @@ const SPLIT = -2;
  */
 export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
   readonly rows: readonly R[];
-  private readonly byWord: Int16Array;
+  /**
+   * The word index, built on the first lookup, not as the table is declared:
+   * every command loads every family's tables, and most never touch a frame.
+   */
+  private byWord: Int16Array | undefined;
   /**
    * Per row, by index, for the lookup's hot path: its width flags, and its
    * stride where an aligned access of an allowed width could still cross a
@@ -160,7 +164,7 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
   private readonly widthsOf: Uint8Array;
   private readonly fitStride: Int32Array;
   /** Row index per byte, only for frames with split words. */
-  private readonly byByte: Int16Array | undefined;
+  private byByte: Int16Array | undefined;
   /** Bytes claimed by more than one row, found while indexing (checkInvariants reports them). */
   private readonly overlaps: string[] = [];
 
@@ -176,6 +180,11 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
     // Registers aligned to their widest access (an invariant) and a whole number of it long,
     // back to back or strided by a multiple of it: an aligned access fits in one register.
     this.fitStride = Int32Array.from(this.rows, (r) => (r.size % widest(r.widths) === 0 && rowStride(r) % widest(r.widths) === 0 ? 0 : rowStride(r)));
+  }
+
+  /** Builds the word index (and the byte index where a word is split); returns the word index. */
+  private index(): Int16Array {
+    const frameSize = this.frameSize;
     const bytes = new Int16Array(frameSize).fill(NONE);
     this.rows.forEach((r, i) => {
       for (let k = 0; k < rowCount(r); k++) {
@@ -192,18 +201,17 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
       }
     });
     // A word no row touches is NONE as filled; only the words under the rows' registers are
-    // looked at (the tables are built as devrr starts: a scan of every word of the 128 KiB frames
-    // would cost every command more than the rest of the table). A last word cut short by the
-    // frame's end is resolved byte by byte.
+    // looked at (a scan of every word of the 128 KiB frames would cost more than the rest of
+    // the table). A last word cut short by the frame's end is resolved byte by byte.
     const words = Math.ceil(frameSize / 4);
-    this.byWord = new Int16Array(words).fill(NONE);
+    const byWord = new Int16Array(words).fill(NONE);
     let split = false;
     const resolve = (w: number) => {
       const o = w * 4;
       const first = bytes[o]!;
       let same = o + 3 < frameSize;
       for (let b = 1; b < 4 && same; b++) same = bytes[o + b] === first;
-      this.byWord[w] = same ? first : SPLIT;
+      byWord[w] = same ? first : SPLIT;
       if (!same) split = true;
     };
     for (const r of this.rows) {
@@ -215,12 +223,14 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
     }
     if (frameSize % 4) resolve(words - 1);
     this.byByte = split ? bytes : undefined;
+    this.byWord = byWord;
+    return byWord;
   }
 
   /** The row covering byte offset `off`, or undefined (vgic_find_mmio_region). */
   find(off: number): R | undefined {
     if (off < 0 || off >= this.frameSize) return undefined;
-    let i = this.byWord[off >>> 2]!;
+    let i = (this.byWord ?? this.index())[off >>> 2]!;
     if (i === SPLIT) i = this.byByte![off]!;
     return i < 0 ? undefined : this.rows[i];
   }
@@ -232,7 +242,7 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
    */
   lookup(off: number, len: number): R | undefined {
     if (off < 0 || off >= this.frameSize || len > 8) return undefined;
-    let i = this.byWord[off >>> 2]!;
+    let i = (this.byWord ?? this.index())[off >>> 2]!;
     if (i < 0) {
       if (i !== SPLIT) return undefined;
       i = this.byByte![off]!;
@@ -268,6 +278,7 @@ export class RegTable<S, R extends RegRow<S> = RegRow<S>> {
    * sound). A family checks its own rules beside these (arm-vgic/regions.ts).
    */
   checkInvariants(): string[] {
+    if (!this.byWord) this.index(); // finds the overlaps
     const problems: string[] = [];
     const names = new Set<string>();
     for (const r of this.rows) {

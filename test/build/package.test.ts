@@ -124,14 +124,26 @@ console.log(JSON.stringify(out.map((o) => ({ status: o.status, onWorker: o.threa
   });
 });
 
-describe('bin/devrr.js runs the compiled build, and a command loads only what it needs', () => {
-  test('--version: dist/ only, no command module, no device model, no package', () => {
+/** The text of the package's own compiled files a run loaded (the CLI's bundle: dist/cli-*.js). */
+function loadedText(modules: readonly string[]): string {
+  return modules.filter((m) => m.startsWith(`${ROOT_URL}dist/`)).map((m) => readFileSync(fileURLToPath(m), 'utf8')).join('\n');
+}
+
+/** A string that only a command's own module holds: its usage line. */
+const usageOf = (cmd: string) => new RegExp(`usage: ["']devrr ${cmd} `);
+
+describe('bin/devrr.js runs the compiled build (the bundle, scripts/build.js), and a command loads only what it needs', () => {
+  test('--version: the bundle only (a few files), no command module, no device model, no package', () => {
     const r = run(join(ROOT, 'bin/devrr.js'), ['--version']);
     expect(r.stdout).toBe(`devrr ${PKG.version}\n`);
     const ours = r.modules.filter((m) => m.startsWith(ROOT_URL));
     expect(ours.filter((m) => !m.startsWith(`${ROOT_URL}dist/`))).toEqual([`${ROOT_URL}bin/devrr.js`, `${ROOT_URL}bin/compiled.js`]);
-    expect(ours).toContain(`${ROOT_URL}dist/bin/main.js`);
-    expect(ours.filter((m) => m.includes('/dist/bin/commands/') || m.includes('/dist/devices/'))).toEqual([]);
+    expect(ours).toContain(`${ROOT_URL}dist/cli-main.js`);
+    expect(ours.every((m) => !m.startsWith(`${ROOT_URL}dist/`) || /\/dist\/cli-[\w-]+\.js$/.test(m))).toBe(true);
+    expect(ours.length).toBeLessThanOrEqual(12); // the bundle's chunks that every entry shares
+    const text = loadedText(r.modules);
+    expect(text).not.toMatch(usageOf('info'));
+    expect(text).not.toContain('KVM_DEV_TYPE_ARM_VGIC_V2'); // no device model
     expect(r.modules.filter((m) => m.includes('/node_modules/'))).toEqual([]);
   });
 
@@ -140,17 +152,22 @@ describe('bin/devrr.js runs the compiled build, and a command loads only what it
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toBe(`${(await devrr('info', SMALL)).out}\n`);
-    expect(r.modules).toContain(`${ROOT_URL}dist/bin/commands/info.js`);
     expect(r.modules.some((m) => m.endsWith('.ts') || m.endsWith('.tsx'))).toBe(false);
-    const heavy = r.modules.filter((m) => /\/node_modules\/(ink|react|diff|tsx)\//.test(m) || m.includes('/dist/tui/') || (m.includes('/dist/bin/commands/') && !m.endsWith('/info.js')));
-    expect(heavy).toEqual([]);
+    const ours = r.modules.filter((m) => m.startsWith(`${ROOT_URL}dist/`));
+    expect(ours.every((m) => /\/dist\/cli-[\w-]+\.js$/.test(m))).toBe(true);
+    expect(ours.length).toBeLessThanOrEqual(30); // 157 modules before the bundle
+    const text = loadedText(r.modules);
+    expect(text).toMatch(usageOf('info'));
+    expect(text).toContain('KVM_DEV_TYPE_ARM_VGIC_V2');
+    for (const other of ['replay', 'tui', 'bisect', 'dump']) expect(text, other).not.toMatch(usageOf(other));
+    expect(r.modules.filter((m) => /\/node_modules\/(ink|react|diff|tsx)\//.test(m))).toEqual([]);
   });
 
   test('replay of a trace that does not diverge: no Ink, React or word diff (the report loads the diff only to show a divergence)', () => {
     const r = run(join(ROOT, 'bin/devrr.js'), ['replay', RUN_A]);
     expect(r.status).toBe(0);
-    expect(r.modules).toContain(`${ROOT_URL}dist/bin/commands/replay.js`);
-    expect(r.modules.filter((m) => /\/node_modules\/(ink|react|diff|tsx)\//.test(m) || m.includes('/dist/tui/'))).toEqual([]);
+    expect(loadedText(r.modules)).toMatch(usageOf('replay'));
+    expect(r.modules.filter((m) => /\/node_modules\/(ink|react|diff|tsx)\//.test(m))).toEqual([]);
   });
 
   test('with no build (or a stale one), it runs the TypeScript sources through tsx: the same output', async () => {

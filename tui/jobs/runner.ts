@@ -8,7 +8,7 @@
  * small traces, where even a warm thread would only add a hop.
  */
 import { Worker } from 'node:worker_threads';
-import { COMPILED, packageFile } from '../../package-root.js';
+import { COMPILED, compiledWorker, packageFile } from '../../package-root.js';
 import type { BackendFactory } from '../../recorder/backend.js';
 import { TraceError } from '../../traces/errors.js';
 import { JobError, type JobProgress, type JobResult, type JobSpec, runJob } from './run-job.js';
@@ -43,7 +43,7 @@ const MAX_IDLE = 2;
  * taken from the sources' folder (package-root.ts).
  */
 function newWorker(): Worker {
-  if (COMPILED) return new Worker(new URL('./worker.js', import.meta.url));
+  if (COMPILED) return new Worker(compiledWorker('tui-worker', './worker.js', import.meta.url));
   return new Worker(packageFile('tui/jobs/boot.mjs'), { workerData: { entry: packageFile('tui/jobs/worker.ts').href } });
 }
 

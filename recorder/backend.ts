@@ -70,7 +70,18 @@ export interface FastPaths {
   mmio(shape: MmioEvent, lo: number): number;
   /** KVM_IRQ_LINE: the errno it returned, or FAST_SKIP when not eligible (nothing ran). */
   irqLine(shape: IrqLineEvent): number;
+  /**
+   * Optional: mmio with a memo per chunk. mmioMemo(shapes) gives a table the
+   * backend owns for one chunk's shapes (the replay loop asks once per
+   * chunk); mmioAt(memo, k, shape, lo) is mmio(shape, lo) for shapes[k],
+   * with what the backend resolved for that shape kept in the table.
+   */
+  mmioMemo?(shapes: readonly TraceEvent[]): MmioMemo;
+  mmioAt?(memo: MmioMemo, k: number, shape: MmioEvent, lo: number): number;
 }
+
+/** A backend's per-chunk table for FastPaths.mmioAt (opaque to the replay loop). */
+export type MmioMemo = unknown[];
 
 /** How the layers above get backends: a fresh one (no VM yet) per call, and the inspector for their states. */
 export interface BackendFactory {

@@ -14,7 +14,7 @@ import { DEVICE_MODELS } from '../devices/registry.js';
 import { ERRNO } from '../devices/core/uapi.js';
 import type { AttrEvent, AttrTarget, IrqLineEvent, MmioEvent, TraceEvent } from '../traces/events.js';
 import { type DeclaredEvent, kindDecl } from '../traces/kinds.js';
-import { type Backend, type BackendFactory, FAST_OK, FAST_SKIP, type FastPaths, type SessionState, type StateCapability } from './backend.js';
+import { type Backend, type BackendFactory, FAST_OK, FAST_SKIP, type FastPaths, type MmioMemo, type SessionState, type StateCapability } from './backend.js';
 import type { Inspector, Point } from './inspect.js';
 import { modelInspector } from './model-inspect.js';
 
@@ -49,6 +49,9 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
   readonly vms: Vm[] = [];
   readonly state: StateCapability = this;
   readonly fast: FastPaths = this;
+  /** Counts the sets of VMs (create_vm, restore): an mmioAt memo slot of another count is stale. */
+  private epoch = 0;
+  private readonly memos = new WeakMap<readonly TraceEvent[], MmioMemo>();
 
   constructor(readonly registry: DeviceRegistry = DEVICE_MODELS) {}
 
@@ -59,6 +62,7 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
   /** Runs `ev` (its result fields are ignored) and returns it with fresh results. */
   execute(ev: TraceEvent): TraceEvent {
     if (ev.kind === 'create_vm') {
+      this.epoch++;
       this.vms.push(this.createVm(ev.arch, ev.ipaBits));
       return ev;
     }
@@ -135,6 +139,7 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
   }
 
   restore(state: SessionState): void {
+    this.epoch++;
     this.vms.length = 0;
     for (const s of state.vms) {
       const vm = this.createVm(s.arch, s.ipaBits);
@@ -174,11 +179,53 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
     return shape.write || v === lo ? FAST_OK : v;
   }
 
+  /** The memo of one chunk's shapes (mmioAt), kept while the chunk's shapes array lives. */
+  mmioMemo(shapes: readonly TraceEvent[]): MmioMemo {
+    let m = this.memos.get(shapes);
+    if (!m) this.memos.set(shapes, (m = new Array<MmioSlot | undefined>(shapes.length)));
+    return m;
+  }
+
+  /**
+   * mmio(shape, lo), with what it finds for the shape (the VM, the vcpu,
+   * the device and its register: Vm.mmioResolve) kept in the memo until the
+   * VM's layout changes (Vm.layout) or the VMs are replaced (epoch).
+   */
+  mmioAt(memo: MmioMemo, k: number, shape: MmioEvent, lo: number): number {
+    let slot = memo[k] as MmioSlot | undefined;
+    if (slot === undefined || slot.epoch !== this.epoch || (slot.vm !== undefined && slot.vm.layout !== slot.layout)) memo[k] = slot = this.resolveMmio(shape);
+    const access = slot.access;
+    if (access === null) return FAST_SKIP;
+    const v = access(lo);
+    return shape.write || v === lo ? FAST_OK : v;
+  }
+
+  /** What mmio's checks decide for a shape, and the access Vm.mmioResolve finds (null: not eligible, or no device claims it). */
+  private resolveMmio(shape: MmioEvent): MmioSlot {
+    const vm = this.vms[shape.vm];
+    const slot: MmioSlot = { epoch: this.epoch, vm, layout: vm?.layout ?? 0, access: null };
+    if (shape.len === 8 || shape.errno !== 0 || shape.exit || !vm || vm.state.dead) return slot;
+    const idx = vm.vcpuIndexById(shape.vcpu);
+    if (idx < 0 || !vm.state.vcpus[idx]!.ran) return slot;
+    slot.access = vm.mmioResolve(idx, shape.write, shape.addr, shape.len) ?? null;
+    return slot;
+  }
+
   /** KVM_IRQ_LINE needs no event object: the errno, or FAST_SKIP for a VM that does not exist. */
   irqLine(shape: IrqLineEvent): number {
     const vm = this.vms[shape.vm];
     return vm ? vm.irqLine(shape.irq, shape.level) : FAST_SKIP;
   }
+}
+
+/** What ModelBackend.mmioAt keeps for one shape of a chunk. */
+interface MmioSlot {
+  readonly epoch: number;
+  readonly vm: Vm | undefined;
+  /** vm.layout when it was resolved. */
+  readonly layout: number;
+  /** The access as a function of the value word (Vm.mmioResolve), or null: mmio would answer FAST_SKIP. */
+  access: ((value: number) => number) | null;
 }
 
 /** The model backend under its old name. */

@@ -56,6 +56,8 @@ export function applyEvents(backend: Backend, chunks: ChunkCache, from: number, 
     const end = Math.min(to, first + chunk.count);
     // Per shape, once per chunk: which hot path its events take (a typed-array load per event, no string compare).
     const paths = pathsOf(shapes);
+    // The backend's memo for this chunk's shapes (what each MMIO shape resolved to), once per chunk.
+    const memo = fast?.mmioMemo?.(shapes);
     // The value-column cursor of event i within its chunk.
     let vi = chunk.valueStart[i - first]!;
     for (; i < end; i++) {
@@ -66,7 +68,7 @@ export function applyEvents(backend: Backend, chunks: ChunkCache, from: number, 
         const shape = shapes[k] as MmioEvent;
         const lo = values[vi]!;
         vi += shapeWords[k]!;
-        const f = fast.mmio(shape, lo);
+        const f = memo !== undefined ? fast.mmioAt!(memo, k, shape, lo) : fast.mmio(shape, lo);
         if (f === FAST_OK) continue;
         if (f !== FAST_SKIP) {
           if (!check) continue;

@@ -189,6 +189,9 @@ export interface DeviceModel<S = unknown> {
   readonly names?: FamilyNames;
 }
 
+/** An access resolved to its register (DeviceKernel.mmioHandler): (vm, state, vcpu index, value) -> what a read reads (0 for a write), or MMIO_EXIT. */
+export type MmioHandler<S> = (vm: VmCtx, s: S, vcpuIndex: number, value: number) => number;
+
 /** What the kernel does with the device: its ops, attribute groups and the hooks the generic KVM code calls. */
 export interface DeviceKernel<S> {
   /** Which kvm_device_ops callbacks exist: a missing one gives EPERM (kvm_device_ioctl_attr). */
@@ -222,6 +225,15 @@ export interface DeviceKernel<S> {
    * MMIO_EXIT when the device's callback fails (an exit to the VMM).
    */
   mmio?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, len: number, write: boolean, value: number): number;
+  /**
+   * Optional, for replay's speed: the register an access of `len` bytes at
+   * `offset` of `frame` reaches, resolved once for every access of that
+   * shape (replay memoises it per chunk, replay/apply.ts), as a handler of
+   * the vcpu and the value that does what `mmio` would. Only what the layout
+   * decides (which register, nr_irqs) may be resolved here: the handler
+   * reads the state it is given at each call. Without it, replay calls `mmio`.
+   */
+  mmioHandler?(s: S, frame: number, offset: number, len: number, write: boolean): MmioHandler<S>;
   /** An 8-byte guest access; without it 8-byte accesses are RAZ/WI. MMIO_EXIT64: the callback failed (an exit to the VMM). */
   mmio64?(vm: VmCtx, s: S, vcpuIndex: number, frame: number, offset: number, write: boolean, value: bigint): bigint;
   /** I/O port ranges claimed right now (KVM_PIO_BUS: the 8259's 0x20-0x21, say). */

@@ -84,6 +84,10 @@ export interface MmioResult {
 export class Vm implements ArchVm {
   state: VmState;
   private bus: BusEntry[] | null = null;
+  /** Counts layouts (invalidateBus): a resolution made under another count is stale. */
+  layout = 0;
+  /** The in-kernel irqchip's irqLine hook (null: it has none), until the layout changes. */
+  private irqchipLine: DeviceKernel<any>['irqLine'] | null | undefined;
   /** The port bus (KVM_PIO_BUS), rebuilt with the MMIO bus. */
   private portBus: BusEntry<PortRange>[] | null = null;
   /** vcpu id -> index + 1 (0: no such vcpu); ids are below the arch's KVM_MAX_VCPU_IDS. Derived from state. */
@@ -125,9 +129,18 @@ export class Vm implements ArchVm {
     return this.state.devices[handle]!.state as T;
   }
 
+  /**
+   * Drops what is derived from the layout (the buses) and counts a new
+   * layout: whatever the replay backend resolved ahead for this VM
+   * (mmioResolve) is dropped with it. Every change of which device claims
+   * which address, of a vcpu's first run, of the VM's death, and every
+   * device-control call (conservatively) comes through here.
+   */
   invalidateBus(): void {
     this.bus = null;
     this.portBus = null;
+    this.irqchipLine = undefined;
+    this.layout++;
   }
 
   frameOwner(addr: number): { handle: number; kind: number } | undefined {
@@ -152,8 +165,7 @@ export class Vm implements ArchVm {
     this.state = cloneState(state);
     this.vcpuIndex = new Int32Array(this.rules.maxVcpuIds);
     this.state.vcpus.forEach((v, i) => (this.vcpuIndex[v.id] = i + 1));
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
   }
 
   digest(): string {
@@ -181,8 +193,7 @@ export class Vm implements ArchVm {
     this.state.vcpus.push({ id, ran: false });
     this.vcpuIndex[id] = index + 1;
     this.state.devices.forEach((d, h) => this.modelOf(h).kernel.vcpuCreated?.(this, d.state, index));
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     return 0;
   }
 
@@ -209,8 +220,7 @@ export class Vm implements ArchVm {
     const handle = this.state.devices.length;
     this.state.devices.push({ type, state: r.state });
     if (model.isIrqchip) this.state.irqchip = handle;
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     return { errno: 0, handle };
   }
 
@@ -229,8 +239,7 @@ export class Vm implements ArchVm {
     const g = findIn(t.groups, group);
     if (!g?.set) return t.unknownGroup('set');
     const e = g.set(this, t.state, attr, buf);
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     return e;
   }
 
@@ -243,8 +252,7 @@ export class Vm implements ArchVm {
     const g = findIn(t.groups, group);
     if (!g?.get) return { errno: t.unknownGroup('get') };
     const r = g.get(this, t.state, attr, buf);
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     // Only a read that wrote something faults (FLIC GET_ALL_IRQS with nothing pending copies nothing).
     if (r.errno === 0 && buf.nullPtr && (r.value !== undefined || r.data !== undefined)) return { errno: ERRNO.EFAULT };
     return r;
@@ -298,8 +306,7 @@ export class Vm implements ArchVm {
     if (!d || d.closed) return ERRNO.EBADF;
     this.modelOf(handle).kernel.release?.(this, d.state);
     d.closed = true;
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     return 0;
   }
 
@@ -483,10 +490,12 @@ export class Vm implements ArchVm {
     const v = this.state.vcpus[index]!;
     if (v.ran) return 0;
     const e = this.rules.firstRun(this, index);
-    if (e) return e;
+    if (e) {
+      this.invalidateBus(); // a failed first run can kill the VM (kvm_vm_dead)
+      return e;
+    }
     v.ran = true;
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     return 0;
   }
 
@@ -500,8 +509,9 @@ export class Vm implements ArchVm {
     if (!this.rules.irqLine.ioctl) return this.rules.vmIoctlDefault;
     const ic = this.state.irqchip;
     if (ic >= 0) {
-      const m = this.modelOf(ic);
-      if (m.kernel.irqLine) return m.kernel.irqLine(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
+      // The irqchip's line hook, found once per layout (replay calls this for every KVM_IRQ_LINE).
+      const line = this.irqchipLine ?? (this.irqchipLine = this.modelOf(ic).kernel.irqLine ?? null);
+      if (line) return line(this, this.state.devices[ic]!.state, irq >>> 0, level >>> 0);
     }
     return this.rules.irqLine.withoutIrqchip(this, irq >>> 0, level >>> 0);
   }
@@ -552,8 +562,7 @@ export class Vm implements ArchVm {
     const ic = this.irqchipWith('setIrqchip');
     if (!ic) return ERRNO.ENXIO;
     const e = ic.kernel.setIrqchip!(this, ic.state, chip >>> 0, data);
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     return e;
   }
 
@@ -695,6 +704,35 @@ export class Vm implements ArchVm {
   }
 
   /**
+   * mmioFast resolved ahead for one access shape (vcpu index, direction,
+   * address, length): a function of the value word that returns what
+   * mmioFast would, or undefined when no device claims the address. The
+   * device and its register are found once (the device's mmioHandler, else
+   * its mmio). Valid while the layout and the state objects stay: the
+   * replay backend drops it whenever an event goes through execute or a
+   * state is restored (ModelBackend.epoch).
+   */
+  mmioResolve(index: number, write: boolean, addr: number, len: number): ((value: number) => number) | undefined {
+    const b = this.findBus(addr, len);
+    if (!b) return undefined;
+    const s = this.state.devices[b.handle]!.state;
+    const off = addr - b.start;
+    const kind = b.frame.kind;
+    const h = b.kernel.mmioHandler?.(s, kind, off, len, write);
+    if (h) {
+      return (value) => {
+        const r = h(this, s, index, value);
+        return r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
+      };
+    }
+    const kernel = b.kernel;
+    return (value) => {
+      const r = kernel.mmio!(this, s, index, kind, off, len, write, value);
+      return r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
+    };
+  }
+
+  /**
    * A guest port access (IN/OUT) inside KVM_RUN of vcpu `id`, on the port
    * bus (kvm_io_bus_read/write on KVM_PIO_BUS from the x86 emulator's
    * kernel_pio). Like an MMIO access the first one is the vcpu's first run;
@@ -778,8 +816,7 @@ export class Vm implements ArchVm {
     // vcpu->arch.irq_type: connected to any irqchip already (each family answers EBUSY at its own point).
     const irqTypeSet = this.state.devices.some((d, h) => this.modelOf(h).kernel.vcpuConnected?.(d.state, index) === true);
     const e = k.connectVcpu(this, this.state.devices[handle]!.state, index, cap, args, irqTypeSet);
-    this.bus = null;
-    this.portBus = null;
+    this.invalidateBus();
     return e;
   }
 

@@ -8,9 +8,11 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { digestState } from '../../devices/core/state.js';
-import type { Backend, BackendFactory } from '../../recorder/backend.js';
+import { type Backend, type BackendFactory, FAST_OK, FAST_SKIP, type SessionState } from '../../recorder/backend.js';
 import { MODELS, ModelBackend } from '../../recorder/execute.js';
-import { prng, writeWorkloadTrace } from '../../replay/bench.js';
+import { prng, workload, writeWorkloadTrace } from '../../replay/bench.js';
+import { applyEvents } from '../../replay/apply.js';
+import { ChunkCache } from '../../replay/trace-source.js';
 import { bisectTrace, BisectError } from '../../replay/bisect.js';
 import { describeEvent } from '../../replay/decode.js';
 import { replay, stateBefore } from '../../replay/engine.js';
@@ -106,5 +108,48 @@ describe('a backend without the state capability', () => {
   test('bisect says it needs the state capability', () => {
     expect(() => bisectTrace(reader, { backends: bare() })).toThrow(BisectError);
     expect(() => bisectTrace(reader, { backends: bare() })).toThrow(/needs a backend that can give and restore its state; the models without state fast paths cannot/);
+  });
+});
+
+describe("the MMIO fast path's memo (ModelBackend.mmioAt) answers as execute does", () => {
+  test('one backend restored back and forth over the same chunks: every state is the execute-only replay', () => {
+    const m = new ModelBackend();
+    const chunks = new ChunkCache(reader, 2);
+    const rnd = prng(11);
+    let pos = 0;
+    for (let k = 0; k < 16; k++) {
+      // Forward over a stretch (the memo of the chunks it crosses fills), then back to an earlier state.
+      const to = Math.min(planted, pos + 1 + Math.floor(rnd() * 3000));
+      expect(applyEvents(m, chunks, pos, to, true)).toBeNull();
+      const back = Math.floor(rnd() * to);
+      m.restore(stateBefore(reader, back) as SessionState);
+      pos = back;
+    }
+    expect(applyEvents(m, chunks, pos, planted, true)).toBeNull();
+    const slow = limited({ state: false, fast: false }).create();
+    for (let i = 0; i < planted; i++) slow.execute(chunks.event(i));
+    expect(m.digest()).toBe((slow as unknown as { digestForTest(): string }).digestForTest());
+  });
+
+  test("a layout change between two accesses of one shape (a vcpu's first run, the VMs replaced by restore) resolves it again", () => {
+    const events: TraceEvent[] = [...workload(200)];
+    const m = new ModelBackend();
+    const memo = m.mmioMemo(events);
+    // A GICD_TYPER read (no side effect) by vcpu 1.
+    const k = events.findIndex((e) => e.kind === 'mmio' && !e.write && e.vcpu === 1 && e.addr === 0x8000004);
+    expect(k).toBeGreaterThan(0);
+    const shape = events[k] as Extract<TraceEvent, { kind: 'mmio' }>;
+    for (const ev of events.slice(0, k)) if (!(ev.kind === 'mmio' && ev.vcpu === 1)) m.execute(ev);
+    // vcpu 1 has not run: not eligible (execute runs it); the memo does not keep that past its first run.
+    expect(m.mmioAt(memo, k, shape, 0)).toBe(FAST_SKIP);
+    const typer = Number((m.execute(shape) as typeof shape).value);
+    expect(m.mmioAt(memo, k, shape, typer)).toBe(FAST_OK);
+    expect(m.mmioAt(memo, k, shape, typer ^ 1)).toBe(typer);
+    // A restore replaces the VMs: the slot is stale and resolves again, against the VMs there are now.
+    const before = m.snapshot();
+    m.restore({ vms: [] });
+    expect(m.mmioAt(memo, k, shape, typer)).toBe(FAST_SKIP);
+    m.restore(before);
+    expect(m.mmioAt(memo, k, shape, typer)).toBe(FAST_OK);
   });
 });

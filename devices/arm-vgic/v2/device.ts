@@ -161,6 +161,18 @@ export const vgicV2: DeviceModel<VgicState> = {
       }
       return row.read(vm, s, vcpu, off, len);
     },
+    // The same dispatch, resolved once per access shape for replay (the register is the layout's: offset, width, nr_irqs).
+    mmioHandler(s, frame, off, len, write) {
+      const row = findRegion(frame === FRAME.DIST ? V2_DIST : V2_GICC, off, len, nrIrqs(s));
+      if (!row) return () => 0;
+      if (write) {
+        return (vm, st, vcpu, value) => {
+          row.write(vm, st, vcpu, off, len, value);
+          return 0;
+        };
+      }
+      return (vm, st, vcpu) => row.read(vm, st, vcpu, off, len);
+    },
     irqLine: vgicIrqLine,
     legacySetAddr: (vm, s, id, addr) => legacySetVgicAddr(vm, s, id, addr),
   },

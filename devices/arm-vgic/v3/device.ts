@@ -359,6 +359,20 @@ export const vgicV3: DeviceModel<Vgic3State> = {
       }
       return row.read(vm, s, target, off, len);
     },
+    // The same dispatch, resolved once per access shape for replay (the register and the redistributor's vcpu are the layout's).
+    mmioHandler(s, frame, off, len, write) {
+      const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
+      const row = findRegion(table, off, len, nrIrqs(s));
+      if (!row) return () => 0;
+      const redist = frame === FRAME.DIST ? -1 : frame - FRAME.REDIST;
+      if (write) {
+        return (vm, st, vcpu, value) => {
+          row.write(vm, st, redist < 0 ? vcpu : redist, off, len, value);
+          return 0;
+        };
+      }
+      return (vm, st, vcpu) => row.read(vm, st, redist < 0 ? vcpu : redist, off, len);
+    },
     mmio64(vm, s, vcpu, frame, off, write, value) {
       const table = frame === FRAME.DIST ? V3_DIST : V3_REDIST;
       const target = frame === FRAME.DIST ? vcpu : frame - FRAME.REDIST;

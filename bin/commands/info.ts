@@ -25,11 +25,25 @@ Options:
       const devices: { vm: number; handle: number; type: number; type_name: string | null; event: number }[] = [];
       const vms: { vm: number; arch: string; ipa_bits: number; event: number }[] = [];
       let vcpus = 0;
-      for (const ev of t.events()) {
-        counts[ev.kind] = (counts[ev.kind] ?? 0) + 1;
-        if (ev.kind === 'create_vm') vms.push({ vm: ev.vm, arch: ev.arch, ipa_bits: ev.ipaBits, event: ev.i });
-        if (ev.kind === 'create_device' && ev.errno === 0 && ev.handle >= 0) devices.push({ vm: ev.vm, handle: ev.handle, type: ev.type, type_name: nameOf(NAMES.type, ev.type) ?? null, event: ev.i });
-        if (ev.kind === 'create_vcpu' && ev.errno === 0) vcpus++;
+      // From the chunks' shapes and index columns, no event object built but for the creations:
+      // a 10M-event trace is counted in a fraction of a second.
+      for (let k = 0; k < t.chunks.length; k++) {
+        const c = t.readChunk(k);
+        const perShape = new Array<number>(c.shapes.length).fill(0);
+        for (let j = 0; j < c.count; j++) {
+          const s = c.index[j]!;
+          perShape[s]!++;
+          const kind = c.shapes[s]!.kind;
+          if (kind !== 'create_vm' && kind !== 'create_device' && kind !== 'create_vcpu') continue;
+          const ev = c.event(j);
+          const i = c.first + j;
+          if (ev.kind === 'create_vm') vms.push({ vm: ev.vm, arch: ev.arch, ipa_bits: ev.ipaBits, event: i });
+          if (ev.kind === 'create_device' && ev.errno === 0 && ev.handle >= 0) devices.push({ vm: ev.vm, handle: ev.handle, type: ev.type, type_name: nameOf(NAMES.type, ev.type) ?? null, event: i });
+          if (ev.kind === 'create_vcpu' && ev.errno === 0) vcpus++;
+        }
+        c.shapes.forEach((shape, s) => {
+          if (perShape[s]) counts[shape.kind] = (counts[shape.kind] ?? 0) + perShape[s]!;
+        });
       }
       const h = t.header;
       const bytes = statSync(file).size;

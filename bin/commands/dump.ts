@@ -1,5 +1,7 @@
 import { pointIn } from '../../recorder/backend.js';
 import { MODELS } from '../../recorder/execute.js';
+import { applyEvents } from '../../replay/apply.js';
+import { ChunkCache } from '../../replay/trace-source.js';
 import { describeEvent, eventToJson } from '../../replay/decode.js';
 import type { TraceEvent } from '../../traces/events.js';
 import type { IndexedEvent } from '../../traces/reader.js';
@@ -32,7 +34,10 @@ Options:
       // state just before it.
       const backend = MODELS.create();
       const at = () => pointIn(MODELS, backend);
-      for (const ev of t.events(0, to)) {
+      // The events before `from` only make the state the listed ones are named with: replayed on the fast paths, not listed.
+      const start = Math.min(from, to);
+      if (start > 0) applyEvents(backend, new ChunkCache(t), 0, start, false);
+      for (const ev of t.events(start, to)) {
         if (ev.i >= from) io.out(values.json ? toJson(eventToJson(stripIndex(ev), ev.i, at())) : `${String(ev.i).padStart(7)}  ${describeEvent(stripIndex(ev), at())}`);
         backend.execute(stripIndex(ev));
       }

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, truncateSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, truncateSync, statSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { tempDir } from '../tmp.js';
@@ -76,6 +76,15 @@ test('dump decodes names; --json gives one object per line with i and kind', asy
   const objs = lines.map((l) => JSON.parse(l));
   expect(objs.map((o) => o.i)).toEqual([3, 4, 5]);
   for (const o of objs) expect(typeof o.kind).toBe('string');
+});
+
+test('dump --from N lists, from N on, what the whole dump lists (the events before it replayed, not listed), on every example', async () => {
+  for (const f of readdirSync('traces/examples', { recursive: true }).map(String).filter((n) => n.endsWith('.devrr'))) {
+    const path = join('traces/examples', f);
+    const all = (await devrr('dump', path)).out.split('\n');
+    const from = Math.floor(all.length / 2);
+    expect((await devrr('dump', path, '--from', String(from))).out.split('\n'), f).toEqual(all.slice(from));
+  }
 });
 
 test('info --json has the contract keys', async () => {

@@ -15,7 +15,7 @@ import { createVm, DEVICE_MODELS } from '../../devices/registry.js';
 import { migrateVm } from '../../replay/migrate.js';
 
 /** Hooks that compute results, and hooks that only describe: no model may mix them up. */
-const KERNEL_KEYS = ['ops', 'groups', 'unknownGroupErrno', 'create', 'release', 'vcpuPrecreate', 'vcpuCreated', 'firstRun', 'frames', 'mmio', 'mmio64', 'ports', 'pio', 'legacySetAddr', 'irqLine', 'signalMsi', 'sysreg', 'vcpuCaps', 'connectVcpu', 'vcpuConnected', 'hcalls', 'hcall', 'irqLineStatus', 'getIrqchip', 'setIrqchip', 'getLapic', 'setLapic', 'takeInterrupt', 'oneRegs', 'oneReg'];
+const KERNEL_KEYS = ['ops', 'groups', 'unknownGroupErrno', 'create', 'release', 'vcpuPrecreate', 'vcpuCreated', 'firstRun', 'frames', 'mmio', 'mmioHandler', 'mmio64', 'ports', 'pio', 'legacySetAddr', 'irqLine', 'signalMsi', 'sysreg', 'vcpuCaps', 'connectVcpu', 'vcpuConnected', 'hcalls', 'hcall', 'irqLineStatus', 'getIrqchip', 'setIrqchip', 'getLapic', 'setLapic', 'takeInterrupt', 'oneRegs', 'oneReg'];
 const INSPECT_KEYS = ['describeMmio', 'describePio', 'registerFields', 'describeSysreg', 'sysregFields', 'describeMemWrite', 'describeHcall', 'view', 'migration', 'explainIrq', 'interrupts', 'describePayload'];
 
 describe('every registered model keeps kernel behaviour and introspection apart', () => {

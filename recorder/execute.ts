@@ -6,10 +6,10 @@
  * state is plain data (snapshot, restore, digest) and it has the replay
  * fast paths.
  */
-import { findGroup } from '../devices/core/device.js';
+import { findGroup, MMIO_EXIT } from '../devices/core/device.js';
 import { digestState } from '../devices/core/state.js';
 import { checkSessionState } from '../devices/core/vm-state.js';
-import { type AttrFd, type DeviceRegistry, Vm } from '../devices/core/vm.js';
+import { type AttrFd, type DeviceRegistry, type ResolvedMmio, Vm } from '../devices/core/vm.js';
 import { DEVICE_MODELS } from '../devices/registry.js';
 import { ERRNO } from '../devices/core/uapi.js';
 import type { AttrEvent, AttrTarget, IrqLineEvent, MmioEvent, TraceEvent } from '../traces/events.js';
@@ -194,9 +194,11 @@ export class ModelBackend implements Backend, StateCapability, FastPaths {
   mmioAt(memo: MmioMemo, k: number, shape: MmioEvent, lo: number): number {
     let slot = memo[k] as MmioSlot | undefined;
     if (slot === undefined || slot.epoch !== this.epoch || (slot.vm !== undefined && slot.vm.layout !== slot.layout)) memo[k] = slot = this.resolveMmio(shape);
-    const access = slot.access;
-    if (access === null) return FAST_SKIP;
-    const v = access(lo);
+    const a = slot.access;
+    if (a === null) return FAST_SKIP;
+    const r = a.handler(slot.vm!, a.state, a.index, lo);
+    // As Vm.mmioFast: an exit where the recording had none reports MMIO_EXIT, which matches no value.
+    const v = r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
     return shape.write || v === lo ? FAST_OK : v;
   }
 
@@ -224,8 +226,8 @@ interface MmioSlot {
   readonly vm: Vm | undefined;
   /** vm.layout when it was resolved. */
   readonly layout: number;
-  /** The access as a function of the value word (Vm.mmioResolve), or null: mmio would answer FAST_SKIP. */
-  access: ((value: number) => number) | null;
+  /** The access resolved (Vm.mmioResolve), or null: mmio would answer FAST_SKIP. */
+  access: ResolvedMmio | null;
 }
 
 /** The model backend under its old name. */

@@ -8,7 +8,7 @@
  */
 import { ARCH_RULES } from '../arch/index.js';
 import type { ArchRules, ArchVm, FdAttrRules } from './arch.js';
-import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type OneRegDecl, type PortRange, type UserBuf } from './device.js';
+import { type AttrGroup, type AttrOutcome, type DeviceKernel, type DeviceModel, type MmioFrame, type MmioHandler, MMIO_EXIT, MMIO_EXIT64, type MsiRequest, type OneRegDecl, type PortRange, type UserBuf } from './device.js';
 import { fdOfSlot, type IrqfdRoute, MAX_FILES, type OpenFile, slotOfFd } from './files.js';
 import { inGuestRam, readGuest, writeGuest } from './guest-mem.js';
 import * as vfioPci from '../vfio/pci/device.js';
@@ -73,6 +73,15 @@ interface BusEntry<F = MmioFrame> {
 }
 
 /** Result of a guest MMIO access. */
+/** An access resolved to its device and register (Vm.mmioResolve): call handler(vm, state, index, value). */
+export interface ResolvedMmio {
+  readonly handler: MmioHandler<unknown>;
+  /** The device's state object. */
+  readonly state: unknown;
+  /** The accessing vcpu's index. */
+  readonly index: number;
+}
+
 export interface MmioResult {
   /** KVM_RUN's errno when this access was the vcpu's first run and entering failed. */
   errno: Errno;
@@ -705,31 +714,23 @@ export class Vm implements ArchVm {
 
   /**
    * mmioFast resolved ahead for one access shape (vcpu index, direction,
-   * address, length): a function of the value word that returns what
-   * mmioFast would, or undefined when no device claims the address. The
+   * address, length): the handler to call with this VM, `state`, `index`
+   * and the value word, which returns what the device's mmio would (a read's
+   * value, or MMIO_EXIT); undefined when no device claims the address. The
    * device and its register are found once (the device's mmioHandler, else
-   * its mmio). Valid while the layout and the state objects stay: the
-   * replay backend drops it whenever an event goes through execute or a
-   * state is restored (ModelBackend.epoch).
+   * its mmio). Valid while the layout and the state objects stay: the replay
+   * backend drops it whenever the layout changes (layout) or a state is
+   * restored (ModelBackend.epoch).
    */
-  mmioResolve(index: number, write: boolean, addr: number, len: number): ((value: number) => number) | undefined {
+  mmioResolve(index: number, write: boolean, addr: number, len: number): ResolvedMmio | undefined {
     const b = this.findBus(addr, len);
     if (!b) return undefined;
-    const s = this.state.devices[b.handle]!.state;
+    const state = this.state.devices[b.handle]!.state;
     const off = addr - b.start;
     const kind = b.frame.kind;
-    const h = b.kernel.mmioHandler?.(s, kind, off, len, write);
-    if (h) {
-      return (value) => {
-        const r = h(this, s, index, value);
-        return r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
-      };
-    }
     const kernel = b.kernel;
-    return (value) => {
-      const r = kernel.mmio!(this, s, index, kind, off, len, write, value);
-      return r === MMIO_EXIT ? MMIO_EXIT : r >>> 0;
-    };
+    const handler: MmioHandler<unknown> = kernel.mmioHandler?.(state, kind, off, len, write) ?? ((vm, st, vcpu, value) => kernel.mmio!(vm, st, vcpu, kind, off, len, write, value));
+    return { handler, state, index };
   }
 
   /**

@@ -23,8 +23,9 @@ import { errnoName } from '../devices/core/uapi.js';
 import { type Backend, type BackendFactory, sameResult, type SessionState, type StateCapability } from '../recorder/backend.js';
 import { MODELS } from '../recorder/execute.js';
 import type { AttrTarget, TraceEvent } from '../traces/events.js';
+import { applyEvents } from './apply.js';
 import { Timeline } from './timeline.js';
-import type { TraceSource } from './trace-source.js';
+import { ChunkCache, type TraceSource } from './trace-source.js';
 
 export interface MigrationFailure {
   /** The migration point (state after events [0, event)), or the recorded restore's last event. */
@@ -392,13 +393,29 @@ export function migrateCheckPoints(src: TraceSource, points: readonly number[], 
  */
 function replayBoth(tl: Timeline, p: number, dest: VmState, backends: BackendFactory): { at: { event: number; source: TraceEvent; destination: TraceEvent }; fields: FieldDiff[] } | null {
   const here = tl.snapshot();
+  const chunks = new ChunkCache(tl.src, 2);
   const s = backends.create();
   const ss = stateOf(s, backends);
-  ss.restore(here);
   const d = backends.create();
   const ds = stateOf(d, backends);
-  ds.restore({ vms: [dest, ...here.vms.slice(1)] });
-  for (let i = p; i < tl.length; i++) {
+  const restart = () => {
+    ss.restore(here);
+    ds.restore({ vms: [dest, ...here.vms.slice(1)] });
+  };
+  restart();
+  // First each side against the recording, on the replay fast paths: up to the first event where
+  // either departs from the recorded results, both gave the recorded results, so the same ones.
+  // A trace that replays cleanly is done here; otherwise both start again and come to that event,
+  // and from there they are compared event by event.
+  const md = applyEvents(d, chunks, p, tl.length, true);
+  const stop = md ? md.event : tl.length;
+  const ms = applyEvents(s, chunks, p, stop, true);
+  const from = ms ? ms.event : stop;
+  if (from === tl.length) return null;
+  restart();
+  applyEvents(s, chunks, p, from, false);
+  applyEvents(d, chunks, p, from, false);
+  for (let i = from; i < tl.length; i++) {
     const ev = tl.event(i);
     const rs = s.execute(ev);
     const rd = d.execute(ev);

@@ -72,7 +72,6 @@ interface BusEntry<F = MmioFrame> {
   readonly kernel: DeviceKernel<any>;
 }
 
-/** Result of a guest MMIO access. */
 /** An access resolved to its device and register (Vm.mmioResolve): call handler(vm, state, index, value). */
 export interface ResolvedMmio {
   readonly handler: MmioHandler<unknown>;
@@ -82,6 +81,7 @@ export interface ResolvedMmio {
   readonly index: number;
 }
 
+/** Result of a guest MMIO access. */
 export interface MmioResult {
   /** KVM_RUN's errno when this access was the vcpu's first run and entering failed. */
   errno: Errno;

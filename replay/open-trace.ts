@@ -68,7 +68,7 @@ export function modelMismatches(header: TraceHeader, backends: BackendFactory = 
   const out: string[] = [];
   for (const [name, version] of Object.entries(header.models)) {
     const now = running[name];
-    if (now === undefined) out.push(`${name} v${version} (not modelled by this devrr)`);
+    if (now === undefined) out.push(`${shownText(name)} v${version} (not modelled by this devrr)`);
     else if (now !== version) out.push(`${name} v${version} (this devrr: v${now})`);
   }
   return out;
@@ -99,6 +99,16 @@ export function replayProblem(header: TraceHeader): string | undefined {
  * must not break the one line an exit 2 prints; fuzz: checkpoint, seed
  * 20250901, input 52210).
  */
+/**
+ * A name or text from the file's header as a report quotes it: as it is when
+ * it is printable ASCII of at most 128 characters, else JSON-escaped and cut
+ * (a model name with a line break in it must not break the one line a note
+ * or an exit 2 prints; fuzz: header, seed 20250901, input 12351).
+ */
+export function shownText(t: string): string {
+  return /^[\x20-\x7e]{1,128}$/.test(t) ? t : JSON.stringify(t.length > 128 ? `${t.slice(0, 128)}...` : t);
+}
+
 function shownDigest(d: string): string {
   return /^[\x20-\x7e]{0,128}$/.test(d) ? d : JSON.stringify(d.length > 128 ? `${d.slice(0, 128)}...` : d);
 }

@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { nameOf, NAMES } from '../../devices/core/uapi.js';
 import { type Command, toJson, UsageError } from '../cli.js';
 import { modelMismatches, openTrace, traceWarnings } from '../open-trace.js';
+import { shownText } from '../../replay/open-trace.js';
 
 export const infoCommand: Command = {
   name: 'info',
@@ -73,7 +74,7 @@ Options:
       };
       if (values.json) io.out(toJson(info));
       else {
-        io.out(`${file}: devrr trace format ${info.format_version}, written by devrr ${info.devrr_version}`);
+        io.out(`${file}: devrr trace format ${info.format_version}, written by devrr ${shownText(h.devrrVersion)}`);
         io.out(
           t.complete
             ? '  closed cleanly: yes (the recorder wrote its footer: every event and checkpoint is indexed)'
@@ -81,12 +82,12 @@ Options:
         );
         io.out(
           h.origin?.by === 'live'
-            ? `  recorded live on the host's /dev/kvm: kernel ${h.origin.kernel ?? '?'} (${h.origin.host ?? '?'}); replay checks the models against it`
+            ? `  recorded live on the host's /dev/kvm: kernel ${shownText(h.origin.kernel ?? '?')} (${shownText(h.origin.host ?? '?')}); replay checks the models against it`
             : h.origin
-              ? `  origin: ${Object.entries(h.origin).map(([k, v]) => `${k} ${v}`).join(', ')}`
+              ? `  origin: ${Object.entries(h.origin).map(([k, v]) => `${shownText(k)} ${shownText(v)}`).join(', ')}`
               : '  recorded against the device models',
         );
-        io.out(`  arch ${h.arch}, ipa_bits ${h.ipaBits}; models: ${Object.entries(h.models).map(([k, v]) => `${k} v${v}`).join(', ') || 'none'}`);
+        io.out(`  arch ${h.arch}, ipa_bits ${h.ipaBits}; models: ${Object.entries(h.models).map(([k, v]) => `${shownText(k)} v${v}`).join(', ') || 'none'}`);
         if (info.model_mismatches.length) io.out(`  recorded with other model versions than this devrr's: ${info.model_mismatches.join(', ')}`);
         io.out(`  ${t.eventCount} events in ${t.chunks.length} chunks, ${bytes} bytes (${info.bytes_per_event} bytes/event)`);
         io.out(`  events: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ')}`);

@@ -92,6 +92,13 @@ export function build(name: string): Buffer {
       const records: RecordBytes[] = [{ type: RecordType.Chunk, payload }];
       return buildTrace(defaultHeader(), records, { kind: 'rebuild' });
     }
+    case 'header-model-name-newline.devrr': {
+      // Fuzz finding (header, seed 20250901, input 12351): a model name in the header with a line
+      // break (and bytes that are no text) in it; every command's "recorded with other device model
+      // versions" note printed it raw, over two lines.
+      const evs = eventsOf(join(EXAMPLES, 'vgic-v2-bringup/vgic-v2-bringup.devrr')).slice(0, 8);
+      return buildTrace(defaultHeader({ models: { 'kvm-arm-vgic-v2': 2, 'kvm-arm-vgik-its\n*\u0005Tarm-vgic-v3': 2 }, devrrVersion: '0.1\n0' }), eventRecords(evs, 4), { kind: 'rebuild' });
+    }
     case 'scenario-bad-json.json':
       // A byte that is not JSON, with line breaks around it: V8's message quotes the text around it,
       // line breaks included, and record printed that as a three-line message.

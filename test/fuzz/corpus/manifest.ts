@@ -63,6 +63,10 @@ export const CORPUS: readonly CorpusEntry[] = [
     stderrNot: /unexpected error|serialize a BigInt/,
   },
   {
+    file: 'header-model-name-newline.devrr',
+    what: 'a header naming a device model with a line break in its name (fuzz: header, seed 20250901, input 12351): every command\'s note "recorded with other device model versions" quoted it raw, over two lines; info printed it (and a devrrVersion with a line break) raw too',
+  },
+  {
     file: 'scenario-bad-json.json',
     what: 'a scenario with a byte that is not JSON between line breaks: record exits 2, but the message (V8\'s JSON.parse message, which quotes the text around the error) is three lines',
   },

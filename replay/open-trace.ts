@@ -94,21 +94,17 @@ export function replayProblem(header: TraceHeader): string | undefined {
 }
 
 /**
- * A digest from the file as a message quotes it: as it is when it is short
- * printable text, else escaped and cut (a digest with a line break in it
- * must not break the one line an exit 2 prints; fuzz: checkpoint, seed
- * 20250901, input 52210).
- */
-/**
- * A name or text from the file's header as a report quotes it: as it is when
- * it is printable ASCII of at most 128 characters, else JSON-escaped and cut
- * (a model name with a line break in it must not break the one line a note
- * or an exit 2 prints; fuzz: header, seed 20250901, input 12351).
+ * A name or text from the file as a report quotes it: as it is when it is
+ * printable ASCII of at most 128 characters, else JSON-escaped and cut. A
+ * line break in it must not break the one line a note or an exit 2 prints
+ * (fuzz: checkpoint, seed 20250901, input 52210, a digest; header, input
+ * 12351, a model name).
  */
 export function shownText(t: string): string {
   return /^[\x20-\x7e]{1,128}$/.test(t) ? t : JSON.stringify(t.length > 128 ? `${t.slice(0, 128)}...` : t);
 }
 
+/** A digest from the file as a message quotes it (shownText; an empty one as it is). */
 function shownDigest(d: string): string {
-  return /^[\x20-\x7e]{0,128}$/.test(d) ? d : JSON.stringify(d.length > 128 ? `${d.slice(0, 128)}...` : d);
+  return d === '' ? d : shownText(d);
 }

@@ -7,7 +7,7 @@ import { modelMismatches, unknownKindNote } from '../replay/open-trace.js';
 import type { TraceReader } from '../traces/reader.js';
 import type { Io } from './cli.js';
 
-export { checkCheckpoint, modelMismatches, openTrace } from '../replay/open-trace.js';
+export { checkCheckpoint, modelMismatches, openTrace, shownText } from '../replay/open-trace.js';
 
 /**
  * Prints the notes about an opened trace: other model versions, and a

@@ -3,8 +3,7 @@ import { kindDecl } from '../../traces/kinds.js';
 import { statSync } from 'node:fs';
 import { nameOf, NAMES } from '../../devices/core/uapi.js';
 import { type Command, toJson, UsageError } from '../cli.js';
-import { modelMismatches, openTrace, traceWarnings } from '../open-trace.js';
-import { shownText } from '../../replay/open-trace.js';
+import { modelMismatches, openTrace, shownText, traceWarnings } from '../open-trace.js';
 
 export const infoCommand: Command = {
   name: 'info',

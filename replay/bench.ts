@@ -18,7 +18,7 @@ import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Packr } from 'msgpackr';
+import { Packr } from 'msgpackr/pack';
 import { digestState } from '../devices/core/state.js';
 import { packageFile } from '../package-root.js';
 import { type BackendFactory, sameResult, type StateCapability } from '../recorder/backend.js';

@@ -10,7 +10,12 @@
  */
 import { endianness } from 'node:os';
 import { crc32 as zlibCrc32 } from 'node:zlib';
-import { Packr } from 'msgpackr';
+// msgpackr's `pack` entry: the codec without the optional native string
+// extractor (msgpackr-extract), whose loading probes the C library on every
+// start (about 30M instructions, a tenth of `devrr info`'s own start-up) for
+// no gain on the short strings of trace payloads (decoding costs the same
+// within 3%: docs/performance.md).
+import { Packr } from 'msgpackr/pack';
 import { ARCHES, type Arch } from '../devices/core/uapi.js';
 import { TraceError } from './errors.js';
 import { KIND_NAME, allKinds, kindDecl } from './kinds.js';

@@ -1,10 +1,12 @@
 /**
  * Untrusted input can reach no throw and no state the schema refuses:
  * seeded random sequences of the file, KVM-VFIO and VFIO device calls
- * (any fd, index, flag word, data), each followed by checkVmState; and a
+ * (any fd, index, flag word, data), each followed by checkVmState, and
+ * snapshot -> restore keeping the digest at the end; and a
  * checkpoint whose file table is inconsistent is refused by name.
  */
 import { describe, expect, test } from 'vitest';
+import { digestState } from '../../devices/core/state.js';
 import { checkVmState } from '../../devices/core/vm-state.js';
 import { DEV_TYPE } from '../../devices/core/uapi.js';
 import { createVm, DEVICE_MODELS } from '../../devices/registry.js';
@@ -72,6 +74,10 @@ describe('random call sequences keep the VM state valid', () => {
       const bad = checkVmState(vm.snapshot(), DEVICE_MODELS);
       if (bad !== undefined) throw new Error(`seed ${seed}, call ${i}: ${bad}`);
     }
+    // snapshot -> restore keeps the digest: the files, the KVM-VFIO table and the VFIO devices' state cross whole.
+    const again = createVm(vm.state.arch, vm.state.ipaBits);
+    again.restore(vm.snapshot());
+    expect(digestState(again.snapshot())).toBe(digestState(vm.snapshot()));
   });
 });
 

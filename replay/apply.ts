@@ -59,7 +59,7 @@ export function applyEvents(backend: Backend, chunks: ChunkCache, from: number, 
     // The backend's memo for this chunk's shapes (what each MMIO shape resolved to), once per chunk.
     const memo = fast?.mmioMemo?.(shapes);
     // The value-column cursor of event i within its chunk.
-    let vi = chunk.valueStart[i - first]!;
+    let vi = i === first ? 0 : chunk.valueStart[i - first]!;
     for (; i < end; i++) {
       const j = i - first;
       const k = index[j]!;

@@ -559,11 +559,27 @@ class Chunk implements DecodedChunk {
     readonly shapes: readonly TraceEvent[],
     readonly index: Uint8Array | Uint16Array,
     readonly values: Uint32Array,
-    readonly valueStart: Uint32Array,
     readonly shapeWords: Uint8Array,
     /** The value field of each shape whose kind this devrr knows and stores in the column, else undefined. */
     private readonly columnField: readonly (string | undefined)[],
   ) {}
+
+  private starts: Uint32Array | undefined;
+  /**
+   * Built on first use: a replay that walks the chunk from its first event
+   * keeps a running cursor instead (apply.ts), so most chunks never need
+   * the 4 bytes per event (decodeChunk has already checked the words add up).
+   */
+  get valueStart(): Uint32Array {
+    if (this.starts) return this.starts;
+    const n = this.count;
+    const starts = new Uint32Array(n);
+    for (let e = 0, w = 0; e < n; e++) {
+      starts[e] = w;
+      w += this.shapeWords[this.index[e]!]!;
+    }
+    return (this.starts = starts);
+  }
 
   event(i: number): TraceEvent {
     if (!Number.isInteger(i) || i < 0 || i >= this.count) {
@@ -728,12 +744,10 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number, s
   }
   const nWords = values.length;
 
-  const valueStart = new Uint32Array(n);
   let w = 0;
   for (let e = 0; e < n; e++) {
     const k = index[e]!;
     if (k >= nShapes) throw fail(`event ${e} refers to shape ${k} but the chunk has ${nShapes} shapes`);
-    valueStart[e] = w;
     if (gate[k]! > vms) {
       const shape = s[k] as TraceEvent;
       const at = `event ${f + e} (${shape.kind})`;
@@ -763,5 +777,5 @@ export function decodeChunk(payload: Uint8Array, file: string, offset: number, s
     stream.vms.push(...newVms);
     for (let v = 0; v < creates.length; v++) stream.creates[v] = creates[v]!;
   }
-  return new Chunk(f, n, s as TraceEvent[], index, values, valueStart, shapeWords, columnField);
+  return new Chunk(f, n, s as TraceEvent[], index, values, shapeWords, columnField);
 }

@@ -4,9 +4,11 @@
  * process that runs the inputs in-process (bin/main.ts's main with a
  * counting Io) and reports each one back. The parent bounds every input:
  *
- * - time: an input that has not finished after --timeout-ms (default
- *   20,000) is a hang: the child is killed and a new one starts at the next
- *   input;
+ * - time: an input that has used more than --timeout-ms of CPU (default
+ *   20,000; /proc/PID/stat, so that other work on the machine does not
+ *   turn a slow input into a hang), or has run past --wall-ms of wall time
+ *   (default 5 x --timeout-ms: an input blocked without using CPU), is a
+ *   hang: the child is killed and a new one starts at the next input;
  * - memory: the child's V8 heap is capped with --max-old-space-size
  *   (--heap-mb, default 1024: V8 aborts the child past it), and the parent
  *   reads the child's resident set (/proc/PID/status VmRSS) every 100 ms
@@ -160,6 +162,21 @@ interface Finding {
   file: string;
 }
 
+/**
+ * CPU time the process has used, user and system, in ms (/proc/PID/stat
+ * fields 14 and 15, in USER_HZ ticks: 100 a second on Linux), or -1.
+ */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return -1;
+  }
+}
+
 function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -185,11 +202,25 @@ async function runTarget(t: Target<any>, opts: Opts, counts: Counts, findings: M
       c.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
       let current = -1;
       let began = 0;
+      let beganCpu = -1;
       let last = next - 1;
       let killed: 'hang' | 'memory' | null = null;
       let shrinkingSince = 0;
       let done = false;
       let peak = 0;
+      /**
+       * Whether input `current` has used more than --timeout-ms of CPU (so a
+       * machine busy with other work does not make a slow input a hang), or,
+       * for an input blocked without using CPU, more than --wall-ms of wall
+       * time: which bound it crossed, or null.
+       */
+      const ranPast = (pid: number): 'cpu' | 'wall' | null => {
+        const cpu = cpuMs(pid);
+        if (cpu >= 0 && beganCpu >= 0 && cpu - beganCpu > opts.timeoutMs) return (hangBound = 'cpu');
+        if (performance.now() - began > opts.wallMs) return (hangBound = 'wall');
+        return null;
+      };
+      let hangBound: 'cpu' | 'wall' = 'cpu';
       const timer = setInterval(() => {
         if (!c.pid) return;
         if (shrinkingSince && performance.now() - shrinkingSince > opts.shrinkMs + opts.timeoutMs) {
@@ -200,7 +231,7 @@ async function runTarget(t: Target<any>, opts: Opts, counts: Counts, findings: M
         const rss = rssMb(c.pid);
         peak = Math.max(peak, rss);
         if (rss > opts.rssMb) killed = 'memory';
-        else if (performance.now() - began > opts.timeoutMs) killed = 'hang';
+        else if (ranPast(c.pid) !== null) killed = 'hang';
         if (killed) c.kill('SIGKILL');
       }, 100);
       c.on('message', (m: ToParent) => {
@@ -210,6 +241,7 @@ async function runTarget(t: Target<any>, opts: Opts, counts: Counts, findings: M
           shrinkingSince = 0;
           current = m.k;
           began = performance.now();
+          beganCpu = c.pid ? cpuMs(c.pid) : -1;
         } else if (m.type === 'end') {
           current = -1;
           last = m.k;
@@ -248,7 +280,9 @@ async function runTarget(t: Target<any>, opts: Opts, counts: Counts, findings: M
           else counts.memory++;
           const reason =
             killed === 'hang'
-              ? `${t.name}: an input ran past ${opts.timeoutMs} ms (killed)`
+              ? hangBound === 'cpu'
+                ? `${t.name}: an input used more than ${opts.timeoutMs} ms of CPU (killed)`
+                : `${t.name}: an input ran past ${opts.wallMs} ms of wall time (killed)`
               : killed === 'memory'
                 ? `${t.name}: an input took the process past ${opts.rssMb} MB resident (killed)`
                 : `${t.name}: the process died (exit ${code}, signal ${signal}): ${/FATAL ERROR[^\n]*|heap limit[^\n]*/.exec(stderr)?.[0] ?? stderr.split('\n').filter(Boolean).pop() ?? ''}`;
@@ -275,6 +309,8 @@ interface Opts {
   batch: number;
   jobs: number;
   timeoutMs: number;
+  /** Wall-time bound per input (an input blocked without using CPU). */
+  wallMs: number;
   heapMb: number;
   rssMb: number;
   out: string;
@@ -293,7 +329,7 @@ async function parent(opts: Opts): Promise<number> {
   const findings = new Map<string, Finding>();
   const results: [string, Counts][] = [];
   const t0 = performance.now();
-  console.log(`devrr fuzz: ${opts.runs} inputs per target, seed ${opts.seed}, ${opts.jobs} job(s), ${opts.timeoutMs} ms and ${opts.heapMb} MB heap / ${opts.rssMb} MB resident per input; findings in ${opts.out}`);
+  console.log(`devrr fuzz: ${opts.runs} inputs per target, seed ${opts.seed}, ${opts.jobs} job(s), ${opts.timeoutMs} ms of CPU (${opts.wallMs} ms of wall time) and ${opts.heapMb} MB heap / ${opts.rssMb} MB resident per input; findings in ${opts.out}`);
   for (const name of opts.targets) {
     const t = targetNamed(name);
     const counts: Counts = { inputs: 0, runs: 0, ok: 0, rejected: 0, crashes: 0, hangs: 0, memory: 0, ms: 0, slowestMs: 0, perCommand: new Map() };
@@ -360,6 +396,7 @@ async function cli(): Promise<number> {
       batch: { type: 'string', default: '500' },
       jobs: { type: 'string', default: '1' },
       'timeout-ms': { type: 'string', default: '20000' },
+      'wall-ms': { type: 'string' },
       'heap-mb': { type: 'string', default: '1024' },
       'rss-mb': { type: 'string', default: '2048' },
       out: { type: 'string', default: join(tmpdir(), 'devrr-fuzz-findings') },
@@ -380,7 +417,8 @@ async function cli(): Promise<number> {
   --seed S            the run's seed (default 20250901; the quick subset in npm test uses 9)
   --jobs J            children per target at once (default 1)
   --batch B           inputs per child process (default 500: a fresh process bounds what one input can leave behind for the next)
-  --timeout-ms T      time bound per input (default 20000)
+  --timeout-ms T      CPU-time bound per input (default 20000)
+  --wall-ms W         wall-time bound per input, for an input blocked without using CPU (default 5 x T)
   --heap-mb M         the children's V8 heap (--max-old-space-size, default 1024)
   --rss-mb M          resident-memory bound per child, polled every 100 ms (default 2048)
   --all-commands      migrate-check, explain and the TUI's loader on every trace input
@@ -400,6 +438,7 @@ async function cli(): Promise<number> {
     batch: Number(values.batch),
     jobs: Number(values.jobs),
     timeoutMs: Number(values['timeout-ms']),
+    wallMs: values['wall-ms'] !== undefined ? Number(values['wall-ms']) : 5 * Number(values['timeout-ms']),
     heapMb: Number(values['heap-mb']),
     rssMb: Number(values['rss-mb']),
     out: values.out!,

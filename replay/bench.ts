@@ -391,7 +391,7 @@ async function phases(dir: string, sizes: BenchSizes, log: (line: string) => voi
   const travel = benchTimeTravel(timelinePath, sizes.timelineEvents, say);
   let extra: Record<string, number> = {};
   if (hooks.timeline) {
-    say('TUI: key-to-frame latency...');
+    say("TUI: key-to-frame latency, then each command's peak memory...");
     extra = { ...extra, ...(await hooks.timeline(timelinePath)) };
   }
   rmSync(timelinePath, { force: true });
@@ -444,6 +444,48 @@ async function phases(dir: string, sizes: BenchSizes, log: (line: string) => voi
     ...travel,
     ...extra,
   };
+}
+
+/**
+ * The commands whose peak memory on a long trace has a target (issue 13:
+ * 200 MB on 10M events), each spawned as a user runs it; the key prefix of
+ * its figure and its arguments after the trace.
+ */
+const MEMORY_COMMANDS: readonly (readonly [key: string, args: readonly string[]])[] = [
+  ['info', ['info']],
+  ['replay', ['replay']],
+  ['bisect', ['bisect']],
+  ['migrate_check', ['migrate-check']],
+];
+
+/**
+ * Spawns `devrr info`, `replay`, `bisect` and `migrate-check` on `trace`
+ * (the time-travel trace) and gives each one's peak resident set as the OS
+ * counts it, in MiB (`replay_peak_rss_mb`, ...), and its wall time
+ * (`replay_cmd_s`, ...). Node gives no getrusage(RUSAGE_CHILDREN): each
+ * child reports its own ru_maxrss (process.resourceUsage().maxRSS) on
+ * stderr as it exits, through a one-line module preloaded with --import.
+ * Exit status 1 (the planted divergence) is expected; anything else is a
+ * bug of the bench.
+ */
+export function benchCommandMemory(trace: string, log: (line: string) => void = () => {}): Record<string, number> {
+  const bin = fileURLToPath(packageFile('bin/devrr.js'));
+  const MARK = 'devrr-bench-maxrss-kib=';
+  const preload = `data:text/javascript,process.on('exit',()=>process.stderr.write('\\n${MARK}'+process.resourceUsage().maxRSS+'\\n'))`;
+  const out: Record<string, number> = {};
+  for (const [key, args] of MEMORY_COMMANDS) {
+    log(`memory: devrr ${args[0]} on the time-travel trace...`);
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, [`--import=${preload}`, bin, ...args, trace], { stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+    const took = performance.now() - t0;
+    const m = new RegExp(`${MARK}(\\d+)`).exec(r.stderr?.toString() ?? '');
+    if ((r.status !== 0 && r.status !== 1) || !m) throw new Error(`devrr bug: devrr ${args[0]} ended with ${r.status ?? r.signal} in the memory benchmark: ${r.stderr?.toString().trim().split('\n').pop() ?? ''}`);
+    const kib = Number(m[1]);
+    noteChildPeak(kib);
+    out[`${key}_peak_rss_mb`] = Math.ceil(kib / 1024);
+    out[`${key}_cmd_s`] = +(took / 1000).toFixed(3);
+  }
+  return out;
 }
 
 /** The trace `startup_info_ms` runs `devrr info` on: the smallest bundled example (4 KB). */

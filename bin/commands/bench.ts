@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { benchStartup, FULL, QUICK, runBench } from '../../replay/bench.js';
+import { benchCommandMemory, benchStartup, FULL, QUICK, runBench } from '../../replay/bench.js';
 import { benchKeys } from '../../tui/bench.js';
 import { type Command, intOption, toJson, UsageError } from '../cli.js';
 import { checkAll } from '../corpus.js';
@@ -14,7 +14,8 @@ the same events (the first 500,000) from per-event msgpack and JSON lines; the G
 MMIO/sysreg/IRQ mix and a VMM's attribute save/restore loop; time travel on
 a trace of M events with a planted divergence (the timeline's first pass,
 200 random seeks and steps back, bisect, a text search through all of it,
-the TUI's key-to-frame latency); a corpus of K small traces replayed on 1
+the TUI's key-to-frame latency, and the peak memory of devrr info, replay,
+bisect and migrate-check spawned on it); a corpus of K small traces replayed on 1
 thread and on 2; the command line's start-up (the median wall time of devrr
 --version and of devrr info on a small bundled trace, each spawned 11 times,
 3 with --quick); and the run's peak memory as the OS counts it. Progress
@@ -44,7 +45,11 @@ Exit status: 0; 1 a replay diverged or bisect missed the planted event;
     io.err('start-up: devrr --version and devrr info...');
     const startup = await benchStartup(values.quick ? 3 : 11);
     const r0 = await runBench(sizes, (l) => io.err(l), {
-      timeline: async (path) => ({ ...(await benchKeys(path, values.quick ? { points: 5, stepsPerPoint: 3, warmup: 2 } : { points: 15, stepsPerPoint: 6 })) }),
+      timeline: async (path) => ({
+        ...(await benchKeys(path, values.quick ? { points: 5, stepsPerPoint: 3, warmup: 2 } : { points: 15, stepsPerPoint: 6 })),
+        // Each command's peak memory on the long trace, spawned as a user runs it.
+        ...benchCommandMemory(path, (l) => io.err(l)),
+      }),
       corpus: async (files) => {
         // The same traces on 1 thread, then on 2 (this one and a worker, which loads the code first).
         // CPU times (the process's, all threads) say what the run cost when others share the cores.

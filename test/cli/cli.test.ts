@@ -155,6 +155,12 @@ test('bench --json reports every figure as a number, with progress on stderr (ti
   ];
   for (const k of keys) expect(typeof j[k], k).toBe('number');
   expect(j.replay_vs_decode_ratio).toBeCloseTo(j.replay_events_per_s / j.decode_events_per_s, 2);
+  // Each command's peak memory on the time-travel trace, spawned: a Node process is tens of MB, and the run's peak covers each.
+  for (const c of ['info', 'replay', 'bisect', 'migrate_check']) {
+    expect(j[`${c}_peak_rss_mb`], c).toBeGreaterThan(20);
+    expect(j[`${c}_peak_rss_mb`], c).toBeLessThanOrEqual(j.peak_rss_mb);
+    expect(j[`${c}_cmd_s`], c).toBeGreaterThan(0);
+  }
   expect(j.bisect_found_planted).toBe(1);
   expect(j.diverged).toBe(0);
   expect(j.corpus_traces).toBe(6);

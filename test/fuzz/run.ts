@@ -308,6 +308,8 @@ interface Opts {
   seed: number;
   batch: number;
   jobs: number;
+  /** The first input's number (the run is inputs first .. first + runs - 1). */
+  first: number;
   timeoutMs: number;
   /** Wall-time bound per input (an input blocked without using CPU). */
   wallMs: number;
@@ -329,7 +331,7 @@ async function parent(opts: Opts): Promise<number> {
   const findings = new Map<string, Finding>();
   const results: [string, Counts][] = [];
   const t0 = performance.now();
-  console.log(`devrr fuzz: ${opts.runs} inputs per target, seed ${opts.seed}, ${opts.jobs} job(s), ${opts.timeoutMs} ms of CPU (${opts.wallMs} ms of wall time) and ${opts.heapMb} MB heap / ${opts.rssMb} MB resident per input; findings in ${opts.out}`);
+  console.log(`devrr fuzz: ${opts.runs} inputs per target${opts.first ? ` (inputs ${opts.first}..${opts.first + opts.runs - 1})` : ''}, seed ${opts.seed}, ${opts.jobs} job(s), ${opts.timeoutMs} ms of CPU (${opts.wallMs} ms of wall time) and ${opts.heapMb} MB heap / ${opts.rssMb} MB resident per input; findings in ${opts.out}`);
   for (const name of opts.targets) {
     const t = targetNamed(name);
     const counts: Counts = { inputs: 0, runs: 0, ok: 0, rejected: 0, crashes: 0, hangs: 0, memory: 0, ms: 0, slowestMs: 0, perCommand: new Map() };
@@ -344,7 +346,7 @@ async function parent(opts: Opts): Promise<number> {
       process.stderr.write(`[${name}] ${counts.inputs}/${opts.runs} inputs, ${found} finding(s), ${secs.toFixed(0)} s, about ${eta.toFixed(0)} s to go\n`);
     }, 15_000);
     progress.unref();
-    await Promise.all(Array.from({ length: opts.jobs }, (_, j) => runTarget(t, opts, counts, findings, j * per, Math.min(opts.runs, (j + 1) * per))));
+    await Promise.all(Array.from({ length: opts.jobs }, (_, j) => runTarget(t, opts, counts, findings, opts.first + j * per, opts.first + Math.min(opts.runs, (j + 1) * per))));
     clearInterval(progress);
     const secs = (performance.now() - started) / 1000;
     results.push([name, counts]);
@@ -395,6 +397,7 @@ async function cli(): Promise<number> {
       seed: { type: 'string', default: '20250901' },
       batch: { type: 'string', default: '500' },
       jobs: { type: 'string', default: '1' },
+      first: { type: 'string', default: '0' },
       'timeout-ms': { type: 'string', default: '20000' },
       'wall-ms': { type: 'string' },
       'heap-mb': { type: 'string', default: '1024' },
@@ -411,6 +414,7 @@ async function cli(): Promise<number> {
     console.log(`npm run fuzz -- [options]   (test/fuzz/README.md)
 
   --runs N            inputs per target (default 100000)
+  --first K           start at input K (default 0): inputs K .. K + N - 1, the same inputs as in a run from 0
   --targets A,B       targets to run (default all: ${TARGETS.map((t) => t.name).join(', ')})
   --target T --only K run input K of target T alone and print every command's outcome
   --keep              with --only: keep the input's files (the trace or scenario and its seeds) and print where
@@ -437,6 +441,7 @@ async function cli(): Promise<number> {
     seed: Number(values.seed),
     batch: Number(values.batch),
     jobs: Number(values.jobs),
+    first: Number(values.first),
     timeoutMs: Number(values['timeout-ms']),
     wallMs: values['wall-ms'] !== undefined ? Number(values['wall-ms']) : 5 * Number(values['timeout-ms']),
     heapMb: Number(values['heap-mb']),
